@@ -1,0 +1,58 @@
+/**
+ * The one place podns runs external programs (`tar`, `ip`, `nft`, ...). Everything else receives a
+ * CommandRunner, so unit tests can pass a recording fake and assert the planned argv in order.
+ */
+import { CommandError } from '../errors.js';
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  input?: string | Buffer;
+  env?: Record<string, string>;
+  /** Step name used in the error when the command fails. */
+  step?: string;
+}
+
+export interface CommandRunner {
+  /** Runs argv to completion; throws CommandError on a non-zero exit or a failure to start. */
+  run(argv: string[], options?: RunOptions): Promise<CommandResult>;
+}
+
+/** The real runner, on execa (imported lazily: most CLI verbs never run a command). */
+export class ExecaRunner implements CommandRunner {
+  async run(argv: string[], options: RunOptions = {}): Promise<CommandResult> {
+    const { execa } = await import('execa');
+    const [file, ...args] = argv;
+    const result = await execa(file!, args, {
+      cwd: options.cwd,
+      input: options.input,
+      env: options.env,
+      reject: false,
+      stripFinalNewline: false,
+    });
+    const exitCode = typeof result.exitCode === 'number' ? result.exitCode : undefined;
+    if (exitCode !== 0) {
+      throw new CommandError(options.step ?? `run.${file}`, argv, exitCode, String(result.stderr ?? ''), {
+        cause: result.cause,
+      });
+    }
+    return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: 0 };
+  }
+}
+
+/** A fake for unit tests: records each argv, answers from a handler. */
+export class RecordingRunner implements CommandRunner {
+  readonly calls: string[][] = [];
+  constructor(private readonly handler: (argv: string[]) => Partial<CommandResult> | Error = () => ({})) {}
+  async run(argv: string[]): Promise<CommandResult> {
+    this.calls.push(argv);
+    const answer = this.handler(argv);
+    if (answer instanceof Error) throw answer;
+    return { stdout: answer.stdout ?? '', stderr: answer.stderr ?? '', exitCode: answer.exitCode ?? 0 };
+  }
+}
