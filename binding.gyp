@@ -1,0 +1,21 @@
+{
+  "targets": [
+    {
+      "target_name": "podns",
+      "sources": ["native/addon.cc", "native/spawn.c"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags": ["-Wall", "-Wextra", "-O2"],
+      "cflags_cc": ["-fexceptions", "-std=c++17"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"]
+    },
+    {
+      "target_name": "pause",
+      "type": "executable",
+      "sources": ["native/pause.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"],
+      "ldflags": ["-static"]
+    }
+  ]
+}

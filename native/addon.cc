@@ -1,0 +1,308 @@
+// N-API glue for podns. Converts JS options into the plain C structures of spawn.h (all strings copied and
+// kept alive for the duration of the call), opens namespace files before the fork, and turns failures into
+// JS errors carrying step/errno/code/index. The kernel work itself lives in spawn.c.
+#include <napi.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "spawn.h"
+}
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace {
+
+const char *ErrnoName(int err) {
+  const char *name = strerrorname_np(err);
+  return name ? name : "EUNKNOWN";
+}
+
+Napi::Error SysError(Napi::Env env, const std::string &step, int err, int index = -1) {
+  Napi::Error e = Napi::Error::New(env, step + ": " + strerror(err));
+  e.Set("step", Napi::String::New(env, step));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("code", Napi::String::New(env, ErrnoName(err)));
+  e.Set("index", Napi::Number::New(env, index));
+  return e;
+}
+
+// Holds every C string the child will read, so pointers stay valid across the fork.
+struct Strings {
+  std::vector<std::unique_ptr<std::string>> store;
+  const char *Keep(const std::string &s) {
+    store.push_back(std::make_unique<std::string>(s));
+    return store.back()->c_str();
+  }
+};
+
+std::string GetString(const Napi::Object &o, const char *key, const std::string &fallback = "") {
+  Napi::Value v = o.Get(key);
+  return v.IsString() ? v.As<Napi::String>().Utf8Value() : fallback;
+}
+
+bool Has(const Napi::Object &o, const char *key) {
+  Napi::Value v = o.Get(key);
+  return !v.IsUndefined() && !v.IsNull();
+}
+
+int64_t GetInt(const Napi::Object &o, const char *key, int64_t fallback) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : fallback;
+}
+
+std::vector<char *> StringArray(Napi::Env env, Strings &strings, Napi::Value value, const char *what) {
+  std::vector<char *> out;
+  if (!value.IsArray()) throw Napi::TypeError::New(env, std::string(what) + " must be an array of strings");
+  Napi::Array arr = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value item = arr.Get(i);
+    if (!item.IsString()) throw Napi::TypeError::New(env, std::string(what) + " must be an array of strings");
+    out.push_back(const_cast<char *>(strings.Keep(item.As<Napi::String>().Utf8Value())));
+  }
+  out.push_back(nullptr);
+  return out;
+}
+
+const char *kNsKeys[PODNS_NS_COUNT] = {"ipc", "uts", "net", "pid", "cgroup", "mnt"};
+
+// spawn({ joinNamespaces: {net: path, ...}, cloneFlags, newSession, hostname, mounts: [...], rootfs, cwd,
+//         user: {uid, gid, groups}, stdio: [fd|-1 x3], execFile | path + searchPath, argv, env })
+Napi::Value Spawn(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "spawn: options object expected");
+  Napi::Object o = info[0].As<Napi::Object>();
+  Strings strings;
+  struct podns_spawn spec;
+  memset(&spec, 0, sizeof spec);
+  spec.exec_fd = -1;
+  for (int &fd : spec.ns_fds) fd = -1;
+
+  std::vector<int> to_close;
+  auto close_all = [&]() {
+    for (int fd : to_close) close(fd);
+  };
+
+  try {
+    if (Has(o, "joinNamespaces")) {
+      Napi::Object ns = o.Get("joinNamespaces").As<Napi::Object>();
+      for (int i = 0; i < PODNS_NS_COUNT; i++) {
+        std::string path = GetString(ns, kNsKeys[i]);
+        if (path.empty()) continue;
+        int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) throw SysError(env, std::string("open ") + path, errno, i);
+        to_close.push_back(fd);
+        spec.ns_fds[i] = fd;
+      }
+    }
+    spec.clone_flags = (int)GetInt(o, "cloneFlags", 0);
+    spec.new_session = o.Get("newSession").ToBoolean().Value();
+    if (Has(o, "hostname")) spec.hostname = strings.Keep(GetString(o, "hostname"));
+    if (Has(o, "rootfs")) spec.rootfs = strings.Keep(GetString(o, "rootfs"));
+    if (Has(o, "cwd")) spec.cwd = strings.Keep(GetString(o, "cwd"));
+
+    std::vector<struct podns_mount> mounts;
+    if (Has(o, "mounts")) {
+      Napi::Array arr = o.Get("mounts").As<Napi::Array>();
+      for (uint32_t i = 0; i < arr.Length(); i++) {
+        Napi::Object m = arr.Get(i).As<Napi::Object>();
+        struct podns_mount pm;
+        memset(&pm, 0, sizeof pm);
+        pm.kind = GetString(m, "kind") == "symlink" ? PODNS_SYMLINK : PODNS_MOUNT;
+        pm.in_rootfs = m.Get("inRootfs").ToBoolean().Value();
+        pm.source = Has(m, "source") ? strings.Keep(GetString(m, "source")) : nullptr;
+        pm.target = strings.Keep(GetString(m, "target"));
+        pm.fstype = Has(m, "fstype") ? strings.Keep(GetString(m, "fstype")) : nullptr;
+        pm.flags = (unsigned long)GetInt(m, "flags", 0);
+        pm.data = Has(m, "data") ? strings.Keep(GetString(m, "data")) : nullptr;
+        std::string create = GetString(m, "create");
+        pm.create = create == "dir" ? PODNS_TARGET_DIR : create == "file" ? PODNS_TARGET_FILE : PODNS_TARGET_EXISTS;
+        pm.remount_flags = (unsigned long)GetInt(m, "remountFlags", 0);
+        mounts.push_back(pm);
+      }
+    }
+    spec.mounts = mounts.data();
+    spec.n_mounts = mounts.size();
+    if ((spec.n_mounts && spec.mounts) == 0) spec.mounts = nullptr;
+    for (const auto &m : mounts)
+      if (m.in_rootfs && !spec.rootfs) throw Napi::TypeError::New(env, "spawn: a mount inRootfs needs rootfs");
+
+    std::vector<gid_t> groups;
+    if (Has(o, "user")) {
+      Napi::Object u = o.Get("user").As<Napi::Object>();
+      spec.set_user = 1;
+      spec.uid = (uid_t)GetInt(u, "uid", 0);
+      spec.gid = (gid_t)GetInt(u, "gid", 0);
+      if (Has(u, "groups")) {
+        Napi::Array g = u.Get("groups").As<Napi::Array>();
+        for (uint32_t i = 0; i < g.Length(); i++) groups.push_back((gid_t)g.Get(i).As<Napi::Number>().Uint32Value());
+      }
+      spec.groups = groups.data();
+      spec.n_groups = groups.size();
+    }
+
+    for (int i = 0; i < 3; i++) spec.stdio[i] = -1;
+    if (Has(o, "stdio")) {
+      Napi::Array s = o.Get("stdio").As<Napi::Array>();
+      for (uint32_t i = 0; i < 3 && i < s.Length(); i++) spec.stdio[i] = s.Get(i).As<Napi::Number>().Int32Value();
+    }
+
+    std::vector<char *> argv = StringArray(env, strings, o.Get("argv"), "argv");
+    std::vector<char *> envp = StringArray(env, strings, o.Get("env"), "env");
+    if (argv.size() < 2) throw Napi::TypeError::New(env, "spawn: argv must not be empty");
+    spec.argv = argv.data();
+    spec.envp = envp.data();
+    if (Has(o, "execFile")) {
+      std::string file = GetString(o, "execFile");
+      spec.exec_fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+      if (spec.exec_fd < 0) throw SysError(env, std::string("open ") + file, errno);
+      to_close.push_back(spec.exec_fd);
+    } else {
+      spec.path = strings.Keep(GetString(o, "path", argv[0]));
+      if (Has(o, "searchPath")) spec.search_path = strings.Keep(GetString(o, "searchPath"));
+    }
+
+    struct podns_failure failure;
+    pid_t pid = podns_spawn(&spec, &failure);
+    close_all();
+    to_close.clear();
+    if (pid < 0) throw SysError(env, podns_step_name(failure.step), failure.err, failure.index);
+    return Napi::Number::New(env, pid);
+  } catch (...) {
+    close_all();
+    throw;
+  }
+}
+
+// Exit watching: a pidfd polled on the event loop; waitid(P_PIDFD) reaps. libuv only waits for the pids it
+// spawned itself, so the two never race for a child.
+struct ExitWatch {
+  uv_poll_t poll;
+  int pidfd;
+  napi_env env;
+  Napi::FunctionReference callback;
+};
+
+void OnWatchClosed(uv_handle_t *handle) { delete static_cast<ExitWatch *>(handle->data); }
+
+void OnPidfdReadable(uv_poll_t *handle, int status, int events) {
+  (void)status;
+  (void)events;
+  ExitWatch *w = static_cast<ExitWatch *>(handle->data);
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int rc;
+  do rc = waitid((idtype_t)P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG | __WALL);
+  while (rc < 0 && errno == EINTR);
+  int err = rc < 0 ? errno : 0;
+  if (rc == 0 && si.si_pid == 0) return;  // spurious wake-up: not exited yet
+  uv_poll_stop(&w->poll);
+  close(w->pidfd);
+
+  Napi::Env env(w->env);
+  Napi::HandleScope scope(env);
+  Napi::Object result = Napi::Object::New(env);
+  if (err) {
+    // Not our child (ECHILD) or already reaped: the exit happened, its status is unknown.
+    result.Set("exitCode", env.Null());
+    result.Set("signal", env.Null());
+    result.Set("error", Napi::String::New(env, ErrnoName(err)));
+  } else if (si.si_code == CLD_EXITED) {
+    result.Set("exitCode", Napi::Number::New(env, si.si_status));
+    result.Set("signal", env.Null());
+  } else {
+    result.Set("exitCode", env.Null());
+    result.Set("signal", Napi::Number::New(env, si.si_status));
+  }
+  w->callback.MakeCallback(env.Global(), {result});
+  uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), OnWatchClosed);
+}
+
+// watchExit(pid, callback({exitCode, signal})): the callback runs once, when the process has exited.
+Napi::Value WatchExit(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  if (!info[1].IsFunction()) throw Napi::TypeError::New(env, "watchExit: callback expected");
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) throw SysError(env, "pidfd_open", errno);
+  fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+  uv_loop_t *loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  ExitWatch *w = new ExitWatch();
+  w->pidfd = pidfd;
+  w->env = env;
+  w->callback = Napi::Persistent(info[1].As<Napi::Function>());
+  w->poll.data = w;
+  if (uv_poll_init(loop, &w->poll, pidfd) != 0 || uv_poll_start(&w->poll, UV_READABLE, OnPidfdReadable) != 0) {
+    close(pidfd);
+    delete w;
+    throw SysError(env, "uv_poll_start", EINVAL);
+  }
+  return env.Undefined();
+}
+
+// pipe(): [readFd, writeFd], both close-on-exec (spawn dup2s the one a container gets).
+Napi::Value Pipe(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) throw SysError(env, "pipe2", errno);
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, fds[0]));
+  out.Set(1u, Napi::Number::New(env, fds[1]));
+  return out;
+}
+
+Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) throw SysError(info.Env(), "prctl(PR_SET_CHILD_SUBREAPER)", errno);
+  return info.Env().Undefined();
+}
+
+// mount(source|null, target, fstype|null, flags, data|null)
+Napi::Value Mount(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  auto opt = [&](size_t i) -> std::string { return info[i].IsString() ? info[i].As<Napi::String>().Utf8Value() : ""; };
+  std::string source = opt(0), target = opt(1), fstype = opt(2), data = opt(4);
+  unsigned long flags = info[3].IsNumber() ? (unsigned long)info[3].As<Napi::Number>().Int64Value() : 0;
+  if (mount(info[0].IsString() ? source.c_str() : nullptr, target.c_str(), info[2].IsString() ? fstype.c_str() : nullptr,
+            flags, info[4].IsString() ? data.c_str() : nullptr) < 0)
+    throw SysError(env, "mount", errno);
+  return env.Undefined();
+}
+
+// umount(target, flags)
+Napi::Value Umount(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string target = info[0].As<Napi::String>().Utf8Value();
+  int flags = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+  if (umount2(target.c_str(), flags) < 0) throw SysError(env, "umount2", errno);
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("watchExit", Napi::Function::New(env, WatchExit));
+  exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
+  exports.Set("mount", Napi::Function::New(env, Mount));
+  exports.Set("umount", Napi::Function::New(env, Umount));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(podns, Init)

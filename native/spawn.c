@@ -1,0 +1,453 @@
+/*
+ * spawn.c — the code that runs between fork and exec. See spawn.h for the shape and the reasons.
+ *
+ * Rules for everything after a fork in this file: the parent is multi-threaded, so the child may only use
+ * async-signal-safe calls — raw system calls through syscall(2) or the thin glibc wrappers, stack buffers,
+ * no malloc, no stdio, no locks. Errors go to the report pipe and the child _exit()s.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <grp.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static const int ns_clone_flag[PODNS_NS_COUNT] = {
+    [PODNS_NS_IPC] = CLONE_NEWIPC, [PODNS_NS_UTS] = CLONE_NEWUTS,       [PODNS_NS_NET] = CLONE_NEWNET,
+    [PODNS_NS_PID] = CLONE_NEWPID, [PODNS_NS_CGROUP] = CLONE_NEWCGROUP, [PODNS_NS_MNT] = CLONE_NEWNS,
+};
+
+const char *podns_step_name(int step) {
+  switch (step) {
+    case PODNS_STEP_PIPE: return "pipe2";
+    case PODNS_STEP_FORK: return "fork";
+    case PODNS_STEP_SETNS: return "setns";
+    case PODNS_STEP_CLONE: return "clone";
+    case PODNS_STEP_MOUNT_PRIVATE: return "make-rprivate";
+    case PODNS_STEP_SETHOSTNAME: return "sethostname";
+    case PODNS_STEP_MKDIR: return "mkdir";
+    case PODNS_STEP_MOUNT: return "mount";
+    case PODNS_STEP_REMOUNT: return "remount";
+    case PODNS_STEP_PIVOT_ROOT: return "pivot_root";
+    case PODNS_STEP_UMOUNT_OLD_ROOT: return "umount-old-root";
+    case PODNS_STEP_SETSID: return "setsid";
+    case PODNS_STEP_DUP2: return "dup2";
+    case PODNS_STEP_SETGROUPS: return "setgroups";
+    case PODNS_STEP_SETGID: return "setgid";
+    case PODNS_STEP_SETUID: return "setuid";
+    case PODNS_STEP_CHDIR: return "chdir";
+    case PODNS_STEP_EXEC: return "exec";
+    case PODNS_STEP_READ_REPORT: return "read-report";
+    case PODNS_STEP_RESOLVE: return "resolve";
+    case PODNS_STEP_SYMLINK: return "symlink";
+    default: return "unknown";
+  }
+}
+
+/* What travels on the report pipe; smaller than PIPE_BUF, so each write is atomic. */
+struct report {
+  int32_t kind; /* 'P': pid of the final process, 'E': failure */
+  int32_t step;
+  int32_t err;
+  int32_t index;
+  int32_t pid;
+};
+
+static void send_report(int fd, int32_t kind, int step, int err, int index, pid_t pid) {
+  struct report r = {kind, step, err, index, (int32_t)pid};
+  ssize_t n;
+  do n = write(fd, &r, sizeof r);
+  while (n < 0 && errno == EINTR);
+}
+
+static _Noreturn void fail(int report_fd, int step, int index) {
+  send_report(report_fd, 'E', step, errno, index, 0);
+  _exit(127);
+}
+
+static pid_t raw_clone(unsigned long flags) {
+  /* Raw clone rather than fork(): no atfork handlers (they may take locks other threads hold). */
+  return (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+}
+
+static void format_fd_path(char *buf, int fd) {
+  /* "/proc/self/fd/<fd>" without snprintf. */
+  static const char prefix[] = "/proc/self/fd/";
+  memcpy(buf, prefix, sizeof prefix - 1);
+  char digits[16];
+  int n = 0;
+  do digits[n++] = (char)('0' + fd % 10);
+  while ((fd /= 10) > 0);
+  char *p = buf + sizeof prefix - 1;
+  while (n > 0) *p++ = digits[--n];
+  *p = '\0';
+}
+
+static int open_in_root(int root_fd, const char *rel, int flags) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = (uint64_t)(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return (int)syscall(SYS_openat2, root_fd, rel, &how, sizeof how);
+}
+
+/*
+ * Resolves rel (relative to the rootfs, symlinks confined to it) to an O_PATH fd, creating missing
+ * directories, and the final file when create == PODNS_TARGET_FILE. Returns -1 with errno set.
+ */
+static int resolve_target(int root_fd, const char *rel, int create) {
+  while (*rel == '/') rel++;
+  if (*rel == '\0') return open_in_root(root_fd, ".", O_PATH | O_DIRECTORY);
+
+  char buf[PATH_MAX];
+  size_t len = strlen(rel);
+  if (len >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(buf, rel, len + 1);
+
+  int fd = open_in_root(root_fd, buf, O_PATH);
+  if (fd >= 0 || errno != ENOENT || create == PODNS_TARGET_EXISTS) return fd;
+
+  /* Walk the components, creating what is missing; each step is resolved inside the root again. */
+  for (size_t i = 0; i <= len; i++) {
+    if (buf[i] != '/' && buf[i] != '\0') continue;
+    char saved = buf[i];
+    buf[i] = '\0';
+    int last = saved == '\0';
+    if (buf[0] != '\0') {
+      int probe = open_in_root(root_fd, buf, O_PATH);
+      if (probe >= 0) {
+        close(probe);
+      } else if (errno == ENOENT) {
+        /* Create the component in its parent, which is already resolved inside the root. */
+        char *slash = strrchr(buf, '/');
+        const char *name = slash ? slash + 1 : buf;
+        int parent;
+        if (slash) {
+          *slash = '\0';
+          parent = open_in_root(root_fd, buf, O_PATH | O_DIRECTORY);
+          *slash = '/';
+        } else {
+          parent = open_in_root(root_fd, ".", O_PATH | O_DIRECTORY);
+        }
+        if (parent < 0) return -1;
+        int rc;
+        if (last && create == PODNS_TARGET_FILE) {
+          rc = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+          if (rc >= 0) close(rc);
+        } else {
+          rc = mkdirat(parent, name, 0755);
+        }
+        int saved_errno = errno;
+        close(parent);
+        if (rc < 0 && saved_errno != EEXIST) {
+          errno = saved_errno;
+          return -1;
+        }
+      } else {
+        return -1;
+      }
+    }
+    buf[i] = saved;
+  }
+  return open_in_root(root_fd, rel, O_PATH);
+}
+
+static int mkdir_all(const char *path) {
+  char buf[PATH_MAX];
+  size_t len = strlen(path);
+  if (len >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(buf, path, len + 1);
+  for (size_t i = 1; i <= len; i++) {
+    if (buf[i] != '/' && buf[i] != '\0') continue;
+    char saved = buf[i];
+    buf[i] = '\0';
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST) return -1;
+    buf[i] = saved;
+  }
+  return 0;
+}
+
+static void do_mounts(const struct podns_spawn *spec, int report_fd) {
+  int root_fd = -1;
+  for (size_t i = 0; i < spec->n_mounts; i++) {
+    const struct podns_mount *m = &spec->mounts[i];
+    char fd_path[32];
+    const char *target = m->target;
+    int target_fd = -1;
+
+    if (m->in_rootfs) {
+      /* Opened lazily: the rootfs is usually itself the target of an earlier (overlay) mount. */
+      if (root_fd < 0 && (root_fd = open(spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        fail(report_fd, PODNS_STEP_RESOLVE, (int)i);
+      if (m->kind == PODNS_SYMLINK) {
+        /* Parent resolved inside the root; the link itself is created, never followed. */
+        const char *slash = strrchr(m->target, '/');
+        char parent_path[PATH_MAX];
+        size_t plen = slash ? (size_t)(slash - m->target) : 0;
+        if (plen >= sizeof parent_path) {
+          errno = ENAMETOOLONG;
+          fail(report_fd, PODNS_STEP_RESOLVE, (int)i);
+        }
+        memcpy(parent_path, m->target, plen);
+        parent_path[plen] = '\0';
+        int parent = resolve_target(root_fd, parent_path, PODNS_TARGET_DIR);
+        if (parent < 0) fail(report_fd, PODNS_STEP_RESOLVE, (int)i);
+        /* O_PATH fds work as dirfd for symlinkat. */
+        if (symlinkat(m->source, parent, slash ? slash + 1 : m->target) < 0 && errno != EEXIST)
+          fail(report_fd, PODNS_STEP_SYMLINK, (int)i);
+        close(parent);
+        continue;
+      }
+      target_fd = resolve_target(root_fd, m->target, m->create);
+      if (target_fd < 0) fail(report_fd, m->create ? PODNS_STEP_MKDIR : PODNS_STEP_RESOLVE, (int)i);
+      format_fd_path(fd_path, target_fd);
+      target = fd_path;
+    } else if (m->create == PODNS_TARGET_DIR && mkdir_all(m->target) < 0) {
+      fail(report_fd, PODNS_STEP_MKDIR, (int)i);
+    }
+
+    if (mount(m->source, target, m->fstype, m->flags, m->data) < 0) fail(report_fd, PODNS_STEP_MOUNT, (int)i);
+    if (m->remount_flags &&
+        mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | m->remount_flags, NULL) < 0)
+      fail(report_fd, PODNS_STEP_REMOUNT, (int)i);
+    if (target_fd >= 0) close(target_fd);
+    if (m->fstype && strcmp(m->fstype, "overlay") == 0 && root_fd >= 0) {
+      /* Not expected (the overlay comes first), but a stale root fd would point below the overlay. */
+      close(root_fd);
+      root_fd = -1;
+    }
+  }
+  if (root_fd >= 0) close(root_fd);
+}
+
+static void reset_signals(void) {
+  /* Node ignores SIGPIPE and may block signals; ignored dispositions and the mask survive execve. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < _NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    sigaction(sig, &sa, NULL); /* fails harmlessly for glibc-reserved signals */
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void setup_stdio(const struct podns_spawn *spec, int report_fd) {
+  /* Move the sources out of 0..2 first, so that stdio = {2, 1, 0} cannot clobber itself. */
+  int moved[3];
+  for (int i = 0; i < 3; i++) {
+    moved[i] = -1;
+    if (spec->stdio[i] < 0) continue;
+    moved[i] = fcntl(spec->stdio[i], F_DUPFD_CLOEXEC, 10);
+    if (moved[i] < 0) fail(report_fd, PODNS_STEP_DUP2, i);
+  }
+  for (int i = 0; i < 3; i++) {
+    if (moved[i] < 0) {
+      /* Inherited as it is; but the caller's own 0..2 may be close-on-exec (whoever started it decides). */
+      int flags = fcntl(i, F_GETFD);
+      if (flags >= 0 && (flags & FD_CLOEXEC)) fcntl(i, F_SETFD, flags & ~FD_CLOEXEC);
+      continue;
+    }
+    if (dup2(moved[i], i) < 0) fail(report_fd, PODNS_STEP_DUP2, i); /* dup2 clears CLOEXEC on i */
+    close(moved[i]);
+  }
+}
+
+static void exec_program(const struct podns_spawn *spec, int report_fd) {
+  if (spec->exec_fd >= 0) {
+    syscall(SYS_execveat, spec->exec_fd, "", spec->argv, spec->envp, AT_EMPTY_PATH);
+    fail(report_fd, PODNS_STEP_EXEC, -1);
+  }
+  if (strchr(spec->path, '/') || !spec->search_path) {
+    execve(spec->path, spec->argv, spec->envp);
+    fail(report_fd, PODNS_STEP_EXEC, -1);
+  }
+  /* PATH search as execvp does it, but in the container's root and with the container's PATH. */
+  int seen_eacces = 0;
+  size_t name_len = strlen(spec->path);
+  const char *p = spec->search_path;
+  for (;;) {
+    const char *end = strchr(p, ':');
+    size_t dir_len = end ? (size_t)(end - p) : strlen(p);
+    char buf[PATH_MAX];
+    if (dir_len + 1 + name_len < sizeof buf) {
+      size_t n = 0;
+      if (dir_len == 0) buf[n++] = '.';
+      else {
+        memcpy(buf, p, dir_len);
+        n = dir_len;
+      }
+      buf[n++] = '/';
+      memcpy(buf + n, spec->path, name_len + 1);
+      execve(buf, spec->argv, spec->envp);
+      if (errno == EACCES) seen_eacces = 1;
+      else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE) fail(report_fd, PODNS_STEP_EXEC, -1);
+    }
+    if (!end) break;
+    p = end + 1;
+  }
+  errno = seen_eacces ? EACCES : ENOENT;
+  fail(report_fd, PODNS_STEP_EXEC, -1);
+}
+
+/* The final process: everything from its own namespaces to execve. Never returns. */
+static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
+  reset_signals();
+
+  if (spec->clone_flags & CLONE_NEWNS) {
+    /* Nothing we mount may propagate back to the host (or to other pods). */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail(report_fd, PODNS_STEP_MOUNT_PRIVATE, -1);
+  }
+  if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+    fail(report_fd, PODNS_STEP_SETHOSTNAME, -1);
+
+  do_mounts(spec, report_fd);
+
+  if (spec->rootfs) {
+    /* pivot_root(".", ".") stacks the old root on top of the new one; detaching "." then drops it
+     * (the trick runc uses; it needs no directory for the old root inside the new one). */
+    if (chdir(spec->rootfs) < 0) fail(report_fd, PODNS_STEP_PIVOT_ROOT, -1);
+    if (syscall(SYS_pivot_root, ".", ".") < 0) fail(report_fd, PODNS_STEP_PIVOT_ROOT, -1);
+    if (umount2(".", MNT_DETACH) < 0) fail(report_fd, PODNS_STEP_UMOUNT_OLD_ROOT, -1);
+    if (chdir("/") < 0) fail(report_fd, PODNS_STEP_CHDIR, -1);
+  }
+
+  if (spec->new_session && setsid() < 0) fail(report_fd, PODNS_STEP_SETSID, -1);
+  setup_stdio(spec, report_fd);
+
+  if (spec->set_user) {
+    /* Raw syscalls: glibc's setgroups/setgid/setuid signal every thread (there is one here, but the
+     * thread list copied by fork is not to be trusted). */
+    if (syscall(SYS_setgroups, spec->n_groups, spec->groups) < 0) fail(report_fd, PODNS_STEP_SETGROUPS, -1);
+    if (syscall(SYS_setresgid, spec->gid, spec->gid, spec->gid) < 0) fail(report_fd, PODNS_STEP_SETGID, -1);
+    if (syscall(SYS_setresuid, spec->uid, spec->uid, spec->uid) < 0) fail(report_fd, PODNS_STEP_SETUID, -1);
+  }
+  if (spec->cwd && chdir(spec->cwd) < 0) fail(report_fd, PODNS_STEP_CHDIR, -1);
+
+  exec_program(spec, report_fd);
+  _exit(127);
+}
+
+static int has_namespaces_to_join(const struct podns_spawn *spec) {
+  for (int i = 0; i < PODNS_NS_COUNT; i++)
+    if (spec->ns_fds[i] >= 0) return 1;
+  return 0;
+}
+
+/* Reads one report; returns 1 with *r filled, 0 at end of file, -1 on error. */
+static int read_report(int fd, struct report *r) {
+  size_t got = 0;
+  while (got < sizeof *r) {
+    ssize_t n = read(fd, (char *)r + got, sizeof *r - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) return got == 0 ? 0 : -1;
+    got += (size_t)n;
+  }
+  return 1;
+}
+
+static void reap(pid_t pid) {
+  while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {
+  }
+}
+
+pid_t podns_spawn(const struct podns_spawn *spec, struct podns_failure *failure) {
+  failure->step = PODNS_STEP_NONE;
+  failure->err = 0;
+  failure->index = -1;
+
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0) {
+    failure->step = PODNS_STEP_PIPE;
+    failure->err = errno;
+    return -1;
+  }
+  int staged = has_namespaces_to_join(spec);
+
+  pid_t child = raw_clone(SIGCHLD | (staged ? 0 : (unsigned long)spec->clone_flags));
+  if (child < 0) {
+    failure->step = staged ? PODNS_STEP_FORK : PODNS_STEP_CLONE;
+    failure->err = errno;
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return -1;
+  }
+  if (child == 0) {
+    close(pipefd[0]);
+    /* Everything the caller had open stays out of the container: mark it close-on-exec. */
+    syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (!staged) run_final(spec, pipefd[1]);
+
+    for (int i = 0; i < PODNS_NS_COUNT; i++) {
+      if (spec->ns_fds[i] >= 0 && setns(spec->ns_fds[i], ns_clone_flag[i]) < 0) fail(pipefd[1], PODNS_STEP_SETNS, i);
+    }
+    /* CLONE_PARENT: the final process becomes the caller's child, so the caller reaps it via its pidfd. */
+    pid_t final = raw_clone(CLONE_PARENT | SIGCHLD | (unsigned long)spec->clone_flags);
+    if (final < 0) fail(pipefd[1], PODNS_STEP_CLONE, -1);
+    if (final == 0) run_final(spec, pipefd[1]);
+    send_report(pipefd[1], 'P', 0, 0, -1, final);
+    _exit(0);
+  }
+
+  close(pipefd[1]);
+  pid_t final = staged ? -1 : child;
+  struct report r;
+  int rc;
+  int failed = 0;
+  while ((rc = read_report(pipefd[0], &r)) > 0) {
+    if (r.kind == 'P') {
+      final = r.pid;
+    } else if (r.kind == 'E') {
+      failure->step = r.step;
+      failure->err = r.err;
+      failure->index = r.index;
+      failed = 1;
+      break;
+    }
+  }
+  if (rc < 0 && !failed) {
+    failure->step = PODNS_STEP_READ_REPORT;
+    failure->err = errno;
+    failed = 1;
+  }
+  close(pipefd[0]);
+  if (staged) reap(child);
+  if (failed) {
+    /* The final process reported its failure and _exit()s; it is our child either way. */
+    if (final > 0) reap(final);
+    return -1;
+  }
+  if (final < 0) {
+    /* The intermediate died without a word (killed?). */
+    failure->step = PODNS_STEP_FORK;
+    failure->err = ECHILD;
+    return -1;
+  }
+  return final;
+}

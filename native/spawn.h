@@ -1,0 +1,117 @@
+/*
+ * spawn — start a process inside namespaces, in plain C.
+ *
+ * Node is multi-threaded, and setns(CLONE_NEWNS), unshare(CLONE_NEWNS) and user-namespace changes fail in a
+ * multi-threaded process, while setns of net/uts/ipc would move only the calling thread. So nothing here
+ * changes the caller's namespaces: podns_spawn() forks, and only the single-threaded child calls setns,
+ * mount, pivot_root and execve. Everything the child needs is prepared by the caller before the fork; after
+ * the fork the child uses raw system calls only (no malloc, no locks, no stdio).
+ *
+ * Two shapes:
+ *  - direct: clone(new namespaces) → child sets up and execs. Used for the pause process, which creates the
+ *    pod's namespaces and becomes PID 1 of the new PID namespace.
+ *  - staged: fork an intermediate child → it setns()es into the namespaces given as fds → it clones the
+ *    final process with CLONE_PARENT (so the caller, i.e. the shim, is its parent and can reap it) and the
+ *    new namespaces asked for → reports the pid and exits. The extra stage exists because setns(CLONE_NEWPID)
+ *    only affects the children of the caller, never the caller itself.
+ *
+ * Failures travel back on a CLOEXEC pipe as (step, errno, index); a successful execve closes the pipe.
+ */
+#ifndef PODNS_SPAWN_H
+#define PODNS_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+enum podns_ns {
+  PODNS_NS_IPC,
+  PODNS_NS_UTS,
+  PODNS_NS_NET,
+  PODNS_NS_PID,
+  PODNS_NS_CGROUP,
+  PODNS_NS_MNT, /* joined last: after it the old /proc paths no longer resolve */
+  PODNS_NS_COUNT
+};
+
+/* The step that failed; podns_step_name() gives the name shown to people. */
+enum podns_step {
+  PODNS_STEP_NONE = 0,
+  PODNS_STEP_PIPE,
+  PODNS_STEP_FORK,
+  PODNS_STEP_SETNS,
+  PODNS_STEP_CLONE,
+  PODNS_STEP_MOUNT_PRIVATE,
+  PODNS_STEP_SETHOSTNAME,
+  PODNS_STEP_MKDIR,
+  PODNS_STEP_MOUNT,
+  PODNS_STEP_REMOUNT,
+  PODNS_STEP_PIVOT_ROOT,
+  PODNS_STEP_UMOUNT_OLD_ROOT,
+  PODNS_STEP_SETSID,
+  PODNS_STEP_DUP2,
+  PODNS_STEP_SETGROUPS,
+  PODNS_STEP_SETGID,
+  PODNS_STEP_SETUID,
+  PODNS_STEP_CHDIR,
+  PODNS_STEP_EXEC,
+  PODNS_STEP_READ_REPORT,
+  PODNS_STEP_RESOLVE,
+  PODNS_STEP_SYMLINK,
+};
+
+enum podns_mount_target { PODNS_TARGET_EXISTS = 0, PODNS_TARGET_DIR = 1, PODNS_TARGET_FILE = 2 };
+enum podns_mount_kind { PODNS_MOUNT = 0, PODNS_SYMLINK = 1 };
+
+/*
+ * One step of building the container's root. Targets inside the rootfs are resolved with
+ * openat2(RESOLVE_IN_ROOT), so a symlink in an image (/var/log -> /etc) can never make podns create or
+ * mount anything outside the rootfs; the mount then goes through /proc/self/fd/N, as runc does.
+ */
+struct podns_mount {
+  int kind;           /* enum podns_mount_kind; a symlink takes source as the link text */
+  int in_rootfs;      /* target is relative to spec.rootfs (resolved safely); else an absolute host path */
+  const char *source; /* NULL for none */
+  const char *target;
+  const char *fstype; /* NULL for a bind mount */
+  unsigned long flags;
+  const char *data; /* NULL for none */
+  int create;       /* enum podns_mount_target: create the target (and its parents) first */
+  /* Bind mounts ignore MS_RDONLY and friends on the first call; when set, a second
+   * mount(MS_REMOUNT|MS_BIND|remount_flags) applies them. */
+  unsigned long remount_flags;
+};
+
+struct podns_spawn {
+  int ns_fds[PODNS_NS_COUNT]; /* namespaces to join (-1: keep); staged shape when any is set */
+  int clone_flags;            /* CLONE_NEW* for the final process */
+  int new_session;            /* setsid() in the final process */
+  const char *hostname;       /* sethostname() when set (needs a new UTS namespace) */
+  const struct podns_mount *mounts;
+  size_t n_mounts;
+  const char *rootfs; /* pivot_root into it when set */
+  const char *cwd;    /* chdir() after pivot; NULL: stay */
+  int set_user;
+  uid_t uid;
+  gid_t gid;
+  const gid_t *groups;
+  size_t n_groups;
+  int stdio[3];     /* fds to become 0, 1, 2 (-1: inherit) */
+  int exec_fd;      /* >= 0: execveat(exec_fd, "", AT_EMPTY_PATH) */
+  const char *path; /* else: the program; searched in search_path when it has no '/' */
+  const char *search_path;
+  char *const *argv;
+  char *const *envp;
+};
+
+struct podns_failure {
+  int step;  /* enum podns_step */
+  int err;   /* errno */
+  int index; /* which mount or namespace, -1 when none */
+};
+
+/* Starts the process; returns its pid (in the caller's PID namespace) or -1 with *failure filled. */
+pid_t podns_spawn(const struct podns_spawn *spec, struct podns_failure *failure);
+
+const char *podns_step_name(int step);
+
+#endif
