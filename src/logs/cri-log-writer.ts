@@ -1,0 +1,222 @@
+/**
+ * Writes a container's stdout and stderr into one file in the CRI log format, the format kubelet reads
+ * (`kubectl logs`) and containerd writes (internal/cri/io/logger.go, `redirectLogs`):
+ *
+ *     <RFC3339Nano time> <stdout|stderr> <F|P> <message>\n
+ *
+ * Behaviour copied from containerd, on purpose:
+ * - a line is split into records of at most MAX_LINE_BYTES (containerd's `max_container_log_line_size`,
+ *   16 KiB): every record but the last is tagged `P`, the last `F`; splitting is by bytes, so a UTF-8
+ *   character may straddle two records (readers join the bytes before decoding);
+ * - the line terminator `\n` (or `\r\n`) is not part of the message;
+ * - bytes left without a newline when a stream ends are written as a `P` record: containerd's `readLine`
+ *   returns them together with io.EOF, `stop` is set and it calls `writeLineBuffer(partial, ...)`. kubelet
+ *   prints such a record without a trailing newline, so the output round-trips byte for byte.
+ * One difference: containerd stamps `time.Now()` in the node's local zone; we always write UTC (`...Z`), which
+ * every RFC3339 parser (kubelet's included) reads the same.
+ */
+
+import { mkdirSync, createWriteStream, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { fromNodeError, PodnsError } from '../errors.js';
+
+/** containerd's default `max_container_log_line_size`. */
+export const MAX_LINE_BYTES = 16 * 1024;
+
+type StreamName = 'stdout' | 'stderr';
+
+interface Source {
+  stream: NodeJS.ReadableStream;
+  name: StreamName;
+  /** Bytes of the current line not yet written (no newline seen yet), at most MAX_LINE_BYTES (+1 for a `\r`). */
+  pending: Buffer[];
+  pendingLen: number;
+  ended: boolean;
+  done: Promise<void>;
+}
+
+const NL = 0x0a;
+const CR = 0x0d;
+
+export class CriLogWriter {
+  readonly path: string;
+  private readonly out: WriteStream;
+  private readonly sources: Source[] = [];
+  private closing = false;
+  private waitingForDrain = false;
+  private error: PodnsError | undefined;
+
+  /** Creates the parent directories and opens `path` once with O_APPEND|O_CREAT (mode 0640). */
+  constructor(path: string) {
+    this.path = path;
+    // One-time setup, not per line: a sync mkdir keeps the constructor usable without an async factory.
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+    } catch (err) {
+      throw fromNodeError('logs.openLogFile', err, `create log directory "${dirname(path)}"`);
+    }
+    // flags 'a' = O_WRONLY|O_APPEND|O_CREAT, like containerd's os.OpenFile(path, O_CREATE|O_WRONLY|O_APPEND, 0640).
+    // One WriteStream serialises all records of all streams in call order; each record is handed over whole,
+    // so records of stdout and stderr never interleave mid-line.
+    this.out = createWriteStream(path, { flags: 'a', mode: 0o640 });
+    this.out.on('error', (err) => {
+      // Like containerd, keep draining the container's pipes after a write error (a full disk must not block
+      // the container); the error is reported by close().
+      this.error ??= fromNodeError('logs.writeLogFile', err, `write log file "${path}"`);
+      this.resumeAll();
+    });
+    this.out.on('drain', () => this.resumeAll());
+  }
+
+  /** Starts copying `stream` into the file as `name` records. Call before close(). */
+  attach(stream: NodeJS.ReadableStream, name: StreamName): void {
+    if (this.closing) throw new PodnsError('logs.attach', `attach ${name} to log file "${this.path}": writer is closed`);
+    let finish!: () => void;
+    const src: Source = {
+      stream,
+      name,
+      pending: [],
+      pendingLen: 0,
+      ended: false,
+      done: new Promise<void>((resolve) => (finish = resolve)),
+    };
+    const onEnd = (): void => {
+      if (src.ended) return;
+      src.ended = true;
+      this.flushRemainder(src);
+      stream.removeListener('data', onData);
+      finish();
+    };
+    const onData = (chunk: Buffer | string): void => {
+      this.onData(src, typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    };
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    // A socket or pipe may close or fail without 'end'; what was received still gets written.
+    stream.once('close', onEnd);
+    stream.on('error', onEnd);
+    this.sources.push(src);
+    if (this.waitingForDrain) stream.pause();
+  }
+
+  /**
+   * Resolves once every attached stream has ended and all its records reached the file, then closes the file.
+   * Rejects with the first write error, if any (the streams were still drained).
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.sources.map((s) => s.done));
+    await new Promise<void>((resolve) => {
+      if (this.out.closed || this.out.destroyed) return resolve();
+      this.out.once('close', () => resolve());
+      this.out.end();
+    });
+    if (this.error) throw this.error;
+  }
+
+  private onData(src: Source, chunk: Buffer): void {
+    if (src.ended || chunk.length === 0) return;
+    const records: Buffer[] = [];
+    let start = 0;
+    for (let nl = chunk.indexOf(NL, start); nl !== -1; nl = chunk.indexOf(NL, start)) {
+      this.addPending(src, chunk.subarray(start, nl), records);
+      let line = concat(src.pending, src.pendingLen);
+      if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
+      records.push(this.record(src.name, 'F', line));
+      src.pending = [];
+      src.pendingLen = 0;
+      start = nl + 1;
+    }
+    this.addPending(src, chunk.subarray(start), records);
+    if (records.length > 0) this.write(records);
+  }
+
+  /** Appends to the current line, cutting `P` records off the front while it is longer than the limit. */
+  private addPending(src: Source, bytes: Buffer, records: Buffer[]): void {
+    if (bytes.length === 0) return;
+    src.pending.push(bytes);
+    src.pendingLen += bytes.length;
+    // A trailing '\r' might be the first half of "\r\n": containerd unreads it rather than count it toward
+    // the limit, so a 16 KiB line ending in "\r\n" stays one F record.
+    for (;;) {
+      const last = src.pending[src.pending.length - 1]!;
+      const countable = src.pendingLen - (last[last.length - 1] === CR ? 1 : 0);
+      if (countable <= MAX_LINE_BYTES) break;
+      const all = concat(src.pending, src.pendingLen);
+      records.push(this.record(src.name, 'P', all.subarray(0, MAX_LINE_BYTES)));
+      const rest = all.subarray(MAX_LINE_BYTES);
+      src.pending = [rest];
+      src.pendingLen = rest.length;
+    }
+  }
+
+  private flushRemainder(src: Source): void {
+    if (src.pendingLen === 0) return;
+    // A lone trailing '\r' at EOF is content, as in containerd (only "\r\n" is a terminator).
+    this.write([this.record(src.name, 'P', concat(src.pending, src.pendingLen))]);
+    src.pending = [];
+    src.pendingLen = 0;
+  }
+
+  private record(stream: StreamName, tag: 'F' | 'P', message: Buffer): Buffer {
+    const head = Buffer.from(`${formatCriTimestamp(nowNanos())} ${stream} ${tag} `, 'latin1');
+    const rec = Buffer.allocUnsafe(head.length + message.length + 1);
+    head.copy(rec, 0);
+    message.copy(rec, head.length);
+    rec[rec.length - 1] = NL;
+    return rec;
+  }
+
+  private write(records: Buffer[]): void {
+    if (this.error || this.out.destroyed) return;
+    const ok = this.out.write(records.length === 1 ? records[0]! : Buffer.concat(records));
+    if (!ok && !this.waitingForDrain) {
+      // Backpressure: stop reading the container's pipes until the file catches up, so memory stays bounded.
+      // The container then blocks on a full pipe, as it does under containerd when the disk is slow.
+      this.waitingForDrain = true;
+      for (const s of this.sources) if (!s.ended) s.stream.pause();
+    }
+  }
+
+  private resumeAll(): void {
+    if (!this.waitingForDrain) return;
+    this.waitingForDrain = false;
+    for (const s of this.sources) if (!s.ended) s.stream.resume();
+  }
+}
+
+function concat(parts: Buffer[], length: number): Buffer {
+  if (parts.length === 1) return parts[0]!;
+  return Buffer.concat(parts, length);
+}
+
+// JavaScript clocks give wall time only to the millisecond (Date.now()). To get nanosecond-looking, strictly
+// increasing stamps we anchor the wall clock once and advance it with the monotonic hrtime: the digits below
+// the millisecond are the monotonic offset, not a true wall-clock reading. If the wall clock is stepped by more
+// than a second we re-anchor; stamps never go backwards within this process.
+let anchorWallNs = BigInt(Date.now()) * 1_000_000n;
+let anchorHr = process.hrtime.bigint();
+let lastNs = 0n;
+
+/** Nanoseconds since the epoch, strictly increasing within the process. */
+export function nowNanos(): bigint {
+  let ns = anchorWallNs + (process.hrtime.bigint() - anchorHr);
+  const wallNs = BigInt(Date.now()) * 1_000_000n;
+  const drift = ns - wallNs;
+  if (drift > 1_000_000_000n || drift < -1_000_000_000n) {
+    anchorWallNs = wallNs;
+    anchorHr = process.hrtime.bigint();
+    ns = wallNs;
+  }
+  if (ns <= lastNs) ns = lastNs + 1n;
+  lastNs = ns;
+  return ns;
+}
+
+/** Go's time.RFC3339Nano in UTC: fraction with trailing zeros trimmed, no dot when it is zero. */
+export function formatCriTimestamp(ns: bigint): string {
+  const ms = ns / 1_000_000n;
+  const iso = new Date(Number(ms)).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  const frac = (((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
+  return `${iso.slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
+}
