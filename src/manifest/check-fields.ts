@@ -1,0 +1,193 @@
+/**
+ * The structural pass: walks a YAML node against the field table in pod-schema.ts. Unknown fields,
+ * fields podns rejects, and values of the wrong type are errors; ignored fields become warnings.
+ * The result is plain data of the right shapes plus the line of every field path, for the value
+ * checks in validate.ts.
+ */
+
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
+import { ManifestError } from '../errors.js';
+import type { FieldRule, Json, ObjectSchema, ValueType } from './pod-schema.js';
+import { suggestName } from './suggest.js';
+import type { SourceDocument } from './yaml-source.js';
+
+export type Plain = Record<string, unknown>;
+
+export interface CheckContext {
+  file: string;
+  source: SourceDocument;
+  /** Field path (`spec.containers[0].image`) → line of its key, or of the list item. */
+  lines: Map<string, number>;
+  warnings: string[];
+}
+
+const NOT_YET = 'not supported by podns yet';
+
+/** Checks a mapping against `schema`; `line` is where the mapping's key (or list item) is. */
+export function checkObject(node: Node, schema: ObjectSchema, path: string, line: number, ctx: CheckContext): Plain {
+  const target = ctx.source.resolve(node);
+  if (!target || !isMap(target)) throw typeError(ctx, path, line, 'a mapping', target);
+  const out: Plain = {};
+  for (const pair of target.items) {
+    const keyNode = pair.key as Node | null;
+    const keyLine = keyNode ? ctx.source.lineOf(keyNode) : line;
+    const name = keyText(keyNode, ctx, path, keyLine);
+    const fieldPath = path ? `${path}.${name}` : name;
+    const rule: FieldRule | undefined = Object.hasOwn(schema.fields, name) ? schema.fields[name] : undefined;
+    if (!rule) {
+      const guess = suggestName(name, Object.keys(schema.fields));
+      throw new ManifestError(ctx.file, keyLine, path, `unknown field "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}`);
+    }
+    const valueNode = pair.value as Node | null;
+    ctx.lines.set(fieldPath, keyLine);
+    // A null value is an absent field, as in the API server's JSON decoding.
+    if (!valueNode || isNull(valueNode, ctx)) continue;
+    out[name] = checkField(valueNode, rule, fieldPath, keyLine, ctx);
+  }
+  for (const [name, rule] of Object.entries(schema.fields)) {
+    if (rule.use === 'honoured' && rule.required && out[name] === undefined) {
+      throw new ManifestError(ctx.file, line, path ? `${path}.${name}` : name, 'required value');
+    }
+  }
+  return out;
+}
+
+function checkField(node: Node, rule: FieldRule, path: string, line: number, ctx: CheckContext): unknown {
+  if (rule.use === 'honoured') return checkValue(node, rule.type, path, line, ctx);
+  const value = toPlain(node, ctx);
+  if (rule.use === 'rejected') {
+    if (rule.accept?.some((ok) => sameJson(ok, value))) return undefined;
+    throw new ManifestError(ctx.file, line, path, rule.why ?? NOT_YET);
+  }
+  if (rule.when && !rule.when.some((ok) => sameJson(ok, value))) {
+    throw new ManifestError(ctx.file, line, path, `${JSON.stringify(value)} is ${NOT_YET}`);
+  }
+  if (!isEmpty(value)) ctx.warnings.push(`${ctx.file}:${line}: ${path}: ignored: ${rule.why}`);
+  return undefined;
+}
+
+function checkValue(node: Node, type: ValueType, path: string, line: number, ctx: CheckContext): unknown {
+  const target = ctx.source.resolve(node);
+  switch (type.kind) {
+    case 'string': {
+      const v = scalarValue(target);
+      if (typeof v !== 'string') throw typeError(ctx, path, line, 'a string', target);
+      return v;
+    }
+    case 'int': {
+      const v = scalarValue(target);
+      if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw typeError(ctx, path, line, 'an integer', target);
+      return v;
+    }
+    case 'bool': {
+      const v = scalarValue(target);
+      if (typeof v !== 'boolean') throw typeError(ctx, path, line, 'a boolean (true or false)', target);
+      return v;
+    }
+    case 'quantity': {
+      // A Quantity unmarshals from a JSON string or number; keep the text, validate.ts parses it.
+      const v = scalarValue(target);
+      if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+      if (typeof v !== 'string') throw typeError(ctx, path, line, 'a quantity such as "128Mi"', target);
+      return v;
+    }
+    case 'stringList': {
+      if (!target || !isSeq(target)) throw typeError(ctx, path, line, 'a list of strings', target);
+      return target.items.map((item, i) => {
+        const itemLine = ctx.source.lineOf(item as Node);
+        const v = scalarValue(ctx.source.resolve(item as Node));
+        if (typeof v !== 'string') throw typeError(ctx, `${path}[${i}]`, itemLine, 'a string', ctx.source.resolve(item as Node));
+        return v;
+      });
+    }
+    case 'stringMap': {
+      if (!target || !isMap(target)) throw typeError(ctx, path, line, 'a mapping of strings', target);
+      const out: Record<string, string> = {};
+      for (const pair of target.items) {
+        const keyNode = pair.key as Node | null;
+        const keyLine = keyNode ? ctx.source.lineOf(keyNode) : line;
+        const key = keyText(keyNode, ctx, path, keyLine);
+        const valueNode = pair.value as Node | null;
+        const v = valueNode ? scalarValue(ctx.source.resolve(valueNode)) : null;
+        ctx.lines.set(`${path}[${key}]`, keyLine);
+        if (v === null) out[key] = '';
+        else if (typeof v === 'string') out[key] = v;
+        else throw typeError(ctx, `${path}[${key}]`, keyLine, 'a string', ctx.source.resolve(valueNode!));
+      }
+      return out;
+    }
+    case 'object':
+      return checkObject(node, type.schema, path, line, ctx);
+    case 'list': {
+      if (!target || !isSeq(target)) throw typeError(ctx, path, line, 'a list', target);
+      return target.items.map((item, i) => {
+        const itemPath = `${path}[${i}]`;
+        const itemLine = ctx.source.lineOf(item as Node);
+        ctx.lines.set(itemPath, itemLine);
+        return checkObject(item as Node, type.item, itemPath, itemLine, ctx);
+      });
+    }
+  }
+}
+
+function keyText(key: Node | null, ctx: CheckContext, path: string, line: number): string {
+  const target = key ? ctx.source.resolve(key) : undefined;
+  const v = scalarValue(target);
+  if (v === undefined) throw new ManifestError(ctx.file, line, path, 'keys must be strings');
+  return String(v);
+}
+
+/** A scalar's value (string, number, boolean or null); undefined for a mapping, a list or nothing. */
+function scalarValue(node: Node | undefined): unknown {
+  return node && isScalar(node) ? node.value : undefined;
+}
+
+function isNull(node: Node, ctx: CheckContext): boolean {
+  return scalarValue(ctx.source.resolve(node)) === null;
+}
+
+function describe(node: Node | undefined): string {
+  if (!node) return 'nothing';
+  if (isMap(node)) return 'a mapping';
+  if (isSeq(node)) return 'a list';
+  const v = scalarValue(node);
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function typeError(ctx: CheckContext, path: string, line: number, expected: string, got: Node | undefined): ManifestError {
+  const v = scalarValue(got);
+  // The classic YAML trap: `value: 80` or `value: yes` where Kubernetes wants a string.
+  const hint = expected === 'a string' && (typeof v === 'number' || typeof v === 'boolean') ? ` (quote it: "${String(v)}")` : '';
+  return new ManifestError(ctx.file, line, path, `must be ${expected}, got ${describe(got)}${hint}`);
+}
+
+function toPlain(node: Node | null | undefined, ctx: CheckContext): Json {
+  const target = node ? ctx.source.resolve(node) : undefined;
+  if (!target) return null;
+  if (isMap(target)) {
+    const out: Record<string, Json> = {};
+    for (const pair of target.items) out[String(toPlain(pair.key as Node, ctx))] = toPlain(pair.value as Node, ctx);
+    return out;
+  }
+  if (isSeq(target)) return target.items.map((item) => toPlain(item as Node, ctx));
+  const v = scalarValue(target);
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null;
+}
+
+function isEmpty(value: Json): boolean {
+  if (value === '' || value === null) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === 'object' && Object.keys(value).length === 0;
+}
+
+function sameJson(a: Json, b: Json): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ak = Object.keys(a);
+  const bk = Object.keys(b);
+  if (ak.length !== bk.length) return false;
+  return ak.every((k) => Object.hasOwn(b, k) && sameJson((a as Record<string, Json>)[k]!, (b as Record<string, Json>)[k]!));
+}

@@ -1,0 +1,72 @@
+/**
+ * Reads a manifest file of one or more YAML (or JSON) documents and returns its Pods, validated and
+ * defaulted, before anything is created. Problems are ManifestErrors (`file:line: path: message`);
+ * fields podns accepts but does not act on come back as warnings in the same format.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { isMap, isScalar, type Node, type YAMLMap } from 'yaml';
+import { ManifestError, describeErrno } from '../errors.js';
+import { checkObject, type CheckContext } from './check-fields.js';
+import { POD } from './pod-schema.js';
+import type { PodManifest } from './types.js';
+import { buildPod } from './validate.js';
+import { parseYamlDocuments } from './yaml-source.js';
+
+export interface LoadedManifests {
+  pods: PodManifest[];
+  /** One line each: `file:line: path: ignored: why`. */
+  warnings: string[];
+}
+
+/**
+ * Parses multi-document YAML (or JSON) text. Empty documents are skipped; every other document must be
+ * a v1 Pod. Throws a ManifestError for the first problem found, in document order.
+ */
+export function parseManifests(file: string, text: string): LoadedManifests {
+  const pods: PodManifest[] = [];
+  const warnings: string[] = [];
+  const seen = new Map<string, number>();
+  for (const source of parseYamlDocuments(file, text)) {
+    if (!source.root) continue;
+    const ctx: CheckContext = { file, source, lines: new Map(), warnings };
+    const root = source.resolve(source.root);
+    if (!root || !isMap(root)) throw new ManifestError(file, source.line, '', 'a document must be a mapping (an object with apiVersion, kind, metadata and spec)');
+    checkKind(root, ctx);
+    const pod = buildPod(file, checkObject(root, POD, '', source.line, ctx), ctx.lines, source.line);
+    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const line = ctx.lines.get('metadata.name');
+    const first = seen.get(key);
+    if (first !== undefined) throw new ManifestError(file, line, 'metadata.name', `duplicate pod ${JSON.stringify(key)} (first at line ${first})`);
+    seen.set(key, line ?? source.line);
+    pods.push(pod);
+  }
+  if (pods.length === 0) throw new ManifestError(file, undefined, '', 'no Pod found (the file has no documents)');
+  return { pods, warnings };
+}
+
+/** Reads `file` and parses it with parseManifests. */
+export async function loadManifests(file: string): Promise<LoadedManifests> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new ManifestError(file, undefined, '', describeErrno(code));
+  }
+  return parseManifests(file, text);
+}
+
+/** The kind decides which table applies, so it is checked before any other field. */
+function checkKind(root: YAMLMap, ctx: CheckContext): void {
+  for (const pair of root.items) {
+    const key = pair.key as Node | null;
+    if (!key || !isScalar(key) || key.value !== 'kind') continue;
+    const value = pair.value ? ctx.source.resolve(pair.value as Node) : undefined;
+    const kind = value && isScalar(value) ? value.value : undefined;
+    if (kind === 'Pod' || kind === null || kind === undefined) return; // a missing kind is reported as required
+    const line = ctx.source.lineOf(key);
+    if (typeof kind !== 'string') throw new ManifestError(ctx.file, line, 'kind', `must be a string, got ${typeof kind} ${String(kind)}`);
+    throw new ManifestError(ctx.file, line, '', `kind ${kind} is not supported (only Pod)`);
+  }
+}

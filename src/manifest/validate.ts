@@ -1,0 +1,217 @@
+/**
+ * The value pass: what the API server's validation (pkg/apis/core/validation) would refuse, checked on
+ * the typed data from check-fields.ts, then the Kubernetes defaults applied. Produces the PodManifest.
+ */
+
+import { posix } from 'node:path';
+import { ManifestError } from '../errors.js';
+import type { Plain } from './check-fields.js';
+import { checkDns1123Label, checkDns1123Subdomain, checkEnvVarName, checkLabelValue, checkPortName, checkQualifiedName } from './names.js';
+import { parseQuantity } from './quantity.js';
+import type { ContainerPort, ContainerSpec, EnvVar, HostPathType, PodManifest, PodMetadata, PodSpec, VolumeMount, VolumeSpec } from './types.js';
+
+const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
+const HOST_PATH_TYPES = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'] as const;
+
+/** Lines of field paths; a path without its own line reports its nearest ancestor's. */
+class Reporter {
+  constructor(
+    readonly file: string,
+    readonly lines: Map<string, number>,
+    readonly docLine: number,
+  ) {}
+  lineOf(path: string): number {
+    for (let p = path; p; p = p.replace(/(\.[^.[]*|\[[^\]]*\])$/, '')) {
+      const line = this.lines.get(p);
+      if (line !== undefined) return line;
+      if (!/[.[]/.test(p)) break;
+    }
+    return this.docLine;
+  }
+  fail(path: string, detail: string): never {
+    throw new ManifestError(this.file, this.lineOf(path), path, detail);
+  }
+  check(path: string, problem: string | undefined, value: string): void {
+    if (problem) this.fail(path, `invalid value ${JSON.stringify(value)}: ${problem}`);
+  }
+  oneOf<T extends string>(path: string, value: string, allowed: readonly T[]): T {
+    if (!(allowed as readonly string[]).includes(value)) {
+      this.fail(path, `unsupported value ${JSON.stringify(value)}: must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+    }
+    return value as T;
+  }
+}
+
+/** Validates and defaults one Pod document (already checked by checkObject against the POD table). */
+export function buildPod(file: string, raw: Plain, lines: Map<string, number>, docLine: number): PodManifest {
+  const r = new Reporter(file, lines, docLine);
+  if (raw.apiVersion !== 'v1') r.fail('apiVersion', `must be "v1" for a Pod, got ${JSON.stringify(raw.apiVersion)}`);
+  return { file, metadata: buildMetadata(r, raw.metadata as Plain), spec: buildSpec(r, raw.spec as Plain) };
+}
+
+function buildMetadata(r: Reporter, m: Plain): PodMetadata {
+  const name = m.name as string;
+  r.check('metadata.name', checkDns1123Subdomain(name), name);
+  const namespace = (m.namespace as string | undefined) ?? 'default';
+  r.check('metadata.namespace', checkDns1123Label(namespace), namespace);
+  const labels = (m.labels as Record<string, string> | undefined) ?? {};
+  for (const [k, v] of Object.entries(labels)) {
+    r.check(`metadata.labels[${k}]`, checkQualifiedName(k), k);
+    r.check(`metadata.labels[${k}]`, checkLabelValue(v), v);
+  }
+  const annotations = (m.annotations as Record<string, string> | undefined) ?? {};
+  let total = 0;
+  for (const [k, v] of Object.entries(annotations)) {
+    r.check(`metadata.annotations[${k}]`, checkQualifiedName(k), k);
+    total += k.length + v.length;
+  }
+  if (total > 256 * 1024) r.fail('metadata.annotations', 'may not have more than 262144 bytes in total');
+  const meta: PodMetadata = { name, namespace, labels, annotations };
+  if (m.uid !== undefined) {
+    if (m.uid === '') r.fail('metadata.uid', 'must not be empty');
+    meta.uid = m.uid as string;
+  }
+  return meta;
+}
+
+function buildSpec(r: Reporter, s: Plain): PodSpec {
+  const volumes = ((s.volumes as Plain[] | undefined) ?? []).map((v, i) => buildVolume(r, v, `spec.volumes[${i}]`));
+  firstDuplicate(r, 'volume name', volumes.map((v) => v.name), (i) => `spec.volumes[${i}].name`);
+  const volumeNames = new Set(volumes.map((v) => v.name));
+
+  const rawContainers = s.containers as Plain[];
+  if (rawContainers.length === 0) r.fail('spec.containers', 'required value: at least one container');
+  const containers = rawContainers.map((c, i) => buildContainer(r, c, `spec.containers[${i}]`, volumeNames));
+  firstDuplicate(r, 'container name', containers.map((c) => c.name), (i) => `spec.containers[${i}].name`);
+
+  const spec: PodSpec = {
+    containers,
+    volumes,
+    shareProcessNamespace: (s.shareProcessNamespace as boolean | undefined) ?? false,
+    terminationGracePeriodSeconds: (s.terminationGracePeriodSeconds as number | undefined) ?? 30,
+    restartPolicy: r.oneOf('spec.restartPolicy', (s.restartPolicy as string | undefined) ?? 'Always', RESTART_POLICIES),
+  };
+  if (spec.terminationGracePeriodSeconds < 0) r.fail('spec.terminationGracePeriodSeconds', 'must be greater than or equal to 0');
+  for (const key of ['hostname', 'subdomain'] as const) {
+    const v = s[key] as string | undefined;
+    if (v === undefined) continue;
+    r.check(`spec.${key}`, checkDns1123Label(v), v);
+    spec[key] = v;
+  }
+  return spec;
+}
+
+function buildVolume(r: Reporter, v: Plain, path: string): VolumeSpec {
+  const name = v.name as string;
+  r.check(`${path}.name`, checkDns1123Label(name), name);
+  const sources = ['emptyDir', 'hostPath'].filter((k) => v[k] !== undefined);
+  if (sources.length === 0) r.fail(path, 'must specify a volume type (podns supports emptyDir and hostPath)');
+  if (sources.length > 1) r.fail(`${path}.${sources[1]}`, 'may not specify more than 1 volume type');
+
+  if (v.emptyDir !== undefined) {
+    const e = v.emptyDir as Plain;
+    const medium = (e.medium as string | undefined) ?? '';
+    if (medium.startsWith('HugePages')) r.fail(`${path}.emptyDir.medium`, 'not supported by podns yet');
+    const emptyDir: { medium: '' | 'Memory'; sizeLimit?: string } = { medium: r.oneOf(`${path}.emptyDir.medium`, medium, ['', 'Memory']) };
+    if (e.sizeLimit !== undefined) {
+      const text = e.sizeLimit as string;
+      let amount: number;
+      try {
+        amount = parseQuantity(text);
+      } catch (err) {
+        r.fail(`${path}.emptyDir.sizeLimit`, (err as Error).message);
+      }
+      if (amount < 0) r.fail(`${path}.emptyDir.sizeLimit`, `invalid value "${text}": must be greater than or equal to 0`);
+      emptyDir.sizeLimit = text;
+    }
+    return { name, emptyDir };
+  }
+  const h = v.hostPath as Plain;
+  const hostPathPath = h.path as string;
+  checkAbsolute(r, `${path}.hostPath.path`, hostPathPath);
+  checkNoBacksteps(r, `${path}.hostPath.path`, hostPathPath);
+  const type: HostPathType = r.oneOf(`${path}.hostPath.type`, (h.type as string | undefined) ?? '', HOST_PATH_TYPES);
+  return { name, hostPath: { path: hostPathPath, type } };
+}
+
+function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<string>): ContainerSpec {
+  const name = c.name as string;
+  r.check(`${path}.name`, checkDns1123Label(name), name);
+  const image = c.image as string;
+  if (image === '') r.fail(`${path}.image`, 'required value');
+  if (image.trim() !== image) r.fail(`${path}.image`, 'must not have leading or trailing whitespace');
+
+  const env: EnvVar[] = ((c.env as Plain[] | undefined) ?? []).map((e, i) => {
+    const envName = e.name as string;
+    r.check(`${path}.env[${i}].name`, checkEnvVarName(envName), envName);
+    return { name: envName, value: (e.value as string | undefined) ?? '' };
+  });
+
+  const ports: ContainerPort[] = ((c.ports as Plain[] | undefined) ?? []).map((p, i) => {
+    const at = `${path}.ports[${i}]`;
+    const containerPort = p.containerPort as number;
+    if (containerPort < 1 || containerPort > 65535) r.fail(`${at}.containerPort`, `invalid value ${containerPort}: must be between 1 and 65535, inclusive`);
+    const port: ContainerPort = { containerPort, protocol: r.oneOf(`${at}.protocol`, (p.protocol as string | undefined) ?? 'TCP', PROTOCOLS) };
+    if (p.name !== undefined) {
+      r.check(`${at}.name`, checkPortName(p.name as string), p.name as string);
+      port.name = p.name as string;
+    }
+    return port;
+  });
+  firstDuplicate(r, 'port name', ports.map((p) => p.name), (i) => `${path}.ports[${i}].name`);
+
+  const volumeMounts: VolumeMount[] = ((c.volumeMounts as Plain[] | undefined) ?? []).map((m, i) => {
+    const at = `${path}.volumeMounts[${i}]`;
+    const mount: VolumeMount = { name: m.name as string, mountPath: m.mountPath as string, readOnly: (m.readOnly as boolean | undefined) ?? false };
+    if (!volumeNames.has(mount.name)) r.fail(`${at}.name`, `not found: no volume named ${JSON.stringify(mount.name)} in spec.volumes`);
+    checkAbsolute(r, `${at}.mountPath`, mount.mountPath);
+    if (m.subPath !== undefined && m.subPath !== '') {
+      const subPath = m.subPath as string;
+      if (subPath.startsWith('/')) r.fail(`${at}.subPath`, `invalid value ${JSON.stringify(subPath)}: must be a relative path`);
+      checkNoBacksteps(r, `${at}.subPath`, subPath);
+      mount.subPath = subPath;
+    }
+    return mount;
+  });
+  firstDuplicate(r, 'mountPath', volumeMounts.map((m) => normalizeMountPath(m.mountPath)), (i) => `${path}.volumeMounts[${i}].mountPath`);
+
+  const container: ContainerSpec = { name, image, env, ports, volumeMounts };
+  // kubelet and containerd treat an empty command or args list as unset.
+  for (const key of ['command', 'args'] as const) {
+    const list = c[key] as string[] | undefined;
+    if (list && list.length > 0) container[key] = list;
+  }
+  if (c.workingDir !== undefined && c.workingDir !== '') {
+    checkAbsolute(r, `${path}.workingDir`, c.workingDir as string);
+    container.workingDir = c.workingDir as string;
+  }
+  if (c.imagePullPolicy !== undefined) container.imagePullPolicy = r.oneOf(`${path}.imagePullPolicy`, c.imagePullPolicy as string, PULL_POLICIES);
+  return container;
+}
+
+/** `/data/`, `/data/.` and `//data` name the same mount point as `/data`. */
+function normalizeMountPath(p: string): string {
+  const n = posix.normalize(p);
+  return n.length > 1 ? n.replace(/\/+$/, '') : n;
+}
+
+function checkAbsolute(r: Reporter, path: string, value: string): void {
+  if (!value.startsWith('/')) r.fail(path, `invalid value ${JSON.stringify(value)}: must be an absolute path`);
+}
+
+function checkNoBacksteps(r: Reporter, path: string, value: string): void {
+  if (value.split('/').includes('..')) r.fail(path, `invalid value ${JSON.stringify(value)}: must not contain '..'`);
+}
+
+/** Fails on the second occurrence of a value (undefined values are skipped). */
+function firstDuplicate(r: Reporter, what: string, values: (string | undefined)[], pathOf: (i: number) => string): void {
+  const seen = new Map<string, number>();
+  values.forEach((v, i) => {
+    if (v === undefined) return;
+    const first = seen.get(v);
+    if (first !== undefined) r.fail(pathOf(i), `duplicate ${what} ${JSON.stringify(v)} (first at line ${r.lineOf(pathOf(first))})`);
+    seen.set(v, i);
+  });
+}

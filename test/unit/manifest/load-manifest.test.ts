@@ -1,0 +1,325 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManifestError } from '../../../src/errors.js';
+import { loadManifests, parseManifests } from '../../../src/manifest/load-manifest.js';
+import type { PodManifest } from '../../../src/manifest/types.js';
+
+const SEED = `apiVersion: v1
+kind: Pod
+metadata:
+  name: nginx-busybox-pod
+spec:
+  shareProcessNamespace: true
+  containers:
+  - name: nginx
+    image: nginx
+    volumeMounts:
+    - {name: nginx-log, mountPath: /var/log/nginx}
+    - {name: nginx-html, mountPath: /usr/share/nginx/html}
+    ports: [{containerPort: 80}]
+  - name: busybox
+    image: yauritux/busybox-curl
+    command: ["/bin/sh", "-c", "while true; do sleep 1h; done;"]
+    volumeMounts:
+    - {name: nginx-log, mountPath: /var/log/nginx}
+  volumes:
+  - {name: nginx-log, emptyDir: {}}
+  - {name: nginx-html, emptyDir: {}}
+`;
+
+const SEED_POD: PodManifest = {
+  file: 'pod.yaml',
+  metadata: { name: 'nginx-busybox-pod', namespace: 'default', labels: {}, annotations: {} },
+  spec: {
+    shareProcessNamespace: true,
+    terminationGracePeriodSeconds: 30,
+    restartPolicy: 'Always',
+    containers: [
+      {
+        name: 'nginx',
+        image: 'nginx',
+        env: [],
+        ports: [{ containerPort: 80, protocol: 'TCP' }],
+        volumeMounts: [
+          { name: 'nginx-log', mountPath: '/var/log/nginx', readOnly: false },
+          { name: 'nginx-html', mountPath: '/usr/share/nginx/html', readOnly: false },
+        ],
+      },
+      {
+        name: 'busybox',
+        image: 'yauritux/busybox-curl',
+        command: ['/bin/sh', '-c', 'while true; do sleep 1h; done;'],
+        env: [],
+        ports: [],
+        volumeMounts: [{ name: 'nginx-log', mountPath: '/var/log/nginx', readOnly: false }],
+      },
+    ],
+    volumes: [
+      { name: 'nginx-log', emptyDir: { medium: '' } },
+      { name: 'nginx-html', emptyDir: { medium: '' } },
+    ],
+  },
+};
+
+/** The one-line message parseManifests throws for `text`. */
+function errorOf(text: string): string {
+  try {
+    parseManifests('pod.yaml', text);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ManifestError);
+    const message = (err as ManifestError).message;
+    expect(message).not.toContain('\n');
+    return message;
+  }
+  throw new Error('expected a ManifestError');
+}
+
+/** A minimal valid pod with `extra` spliced in as container fields (indented for `  - name: c`). */
+function withContainer(extra: string): string {
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    image: busybox
+${extra}`;
+}
+
+describe('parseManifests: the seed manifest', () => {
+  it('parses to the expected PodManifest with defaults and no warnings', () => {
+    const loaded = parseManifests('pod.yaml', SEED);
+    expect(loaded.warnings).toEqual([]);
+    expect(loaded.pods).toEqual([SEED_POD]);
+  });
+
+  it('reads the same pod from JSON', () => {
+    const json = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'nginx-busybox-pod' }, spec: {
+      shareProcessNamespace: true,
+      containers: SEED_POD.spec.containers.map(({ env: _e, ports, volumeMounts, ...c }) => ({
+        ...c,
+        ...(ports.length ? { ports: ports.map((p) => ({ containerPort: p.containerPort })) } : {}),
+        volumeMounts: volumeMounts.map((m) => ({ name: m.name, mountPath: m.mountPath })),
+      })),
+      volumes: [{ name: 'nginx-log', emptyDir: {} }, { name: 'nginx-html', emptyDir: {} }],
+    } }, null, '\t');
+    expect(parseManifests('pod.yaml', json).pods).toEqual([SEED_POD]);
+  });
+});
+
+describe('parseManifests: honoured fields', () => {
+  it('carries every honoured field into the PodManifest', () => {
+    const { pods, warnings } = parseManifests('pod.yaml', `apiVersion: v1
+kind: Pod
+metadata:
+  name: web.example
+  namespace: team-a
+  uid: 1234-abcd
+  labels: {app: web, example.com/tier: front}
+  annotations: {note: "any text: at all"}
+spec:
+  hostname: web
+  subdomain: sub
+  terminationGracePeriodSeconds: 5
+  restartPolicy: OnFailure
+  containers:
+  - name: web
+    image: nginx:1.27
+    args: [-g, daemon off;]
+    command: []
+    workingDir: /srv
+    imagePullPolicy: IfNotPresent
+    env: [{name: A, value: "1"}, {name: B}]
+    ports: [{containerPort: 53, protocol: UDP, name: dns}]
+    volumeMounts: [{name: host, mountPath: /h, readOnly: true, subPath: a/b}]
+  volumes:
+  - name: host
+    hostPath: {path: /var/data, type: DirectoryOrCreate}
+  - name: mem
+    emptyDir: {medium: Memory, sizeLimit: 64Mi}
+`);
+    expect(warnings).toEqual([]);
+    expect(pods[0]!.metadata).toEqual({
+      name: 'web.example', namespace: 'team-a', uid: '1234-abcd',
+      labels: { app: 'web', 'example.com/tier': 'front' }, annotations: { note: 'any text: at all' },
+    });
+    const { containers, volumes, ...rest } = pods[0]!.spec;
+    expect(rest).toEqual({ hostname: 'web', subdomain: 'sub', terminationGracePeriodSeconds: 5, restartPolicy: 'OnFailure', shareProcessNamespace: false });
+    expect(containers).toEqual([{
+      name: 'web', image: 'nginx:1.27', args: ['-g', 'daemon off;'], workingDir: '/srv', imagePullPolicy: 'IfNotPresent',
+      env: [{ name: 'A', value: '1' }, { name: 'B', value: '' }],
+      ports: [{ containerPort: 53, protocol: 'UDP', name: 'dns' }],
+      volumeMounts: [{ name: 'host', mountPath: '/h', readOnly: true, subPath: 'a/b' }],
+    }]);
+    expect(volumes).toEqual([
+      { name: 'host', hostPath: { path: '/var/data', type: 'DirectoryOrCreate' } },
+      { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
+    ]);
+  });
+
+  it('treats a null value as an absent field', () => {
+    const pod = parseManifests('pod.yaml', withContainer('    command:\n    env: ~\n')).pods[0]!;
+    expect(pod.spec.containers[0]).toEqual({ name: 'c', image: 'busybox', env: [], ports: [], volumeMounts: [] });
+  });
+
+  it('follows YAML anchors and aliases', () => {
+    const pod = parseManifests('pod.yaml', withContainer('    command: &cmd [sleep, "1"]\n    args: *cmd\n')).pods[0]!;
+    expect(pod.spec.containers[0]!.args).toEqual(['sleep', '1']);
+  });
+});
+
+describe('parseManifests: documents', () => {
+  const pod = (name: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec: {containers: [{name: c, image: busybox}]}\n`;
+
+  it('returns every Pod of a multi-document file and skips empty documents', () => {
+    const { pods } = parseManifests('pod.yaml', `---\n${pod('a')}---\n---\n# only a comment\n---\n${pod('b')}`);
+    expect(pods.map((p) => p.metadata.name)).toEqual(['a', 'b']);
+  });
+
+  it('rejects a second pod with the same name', () => {
+    expect(errorOf(`${pod('a')}---\n${pod('a')}`)).toBe('pod.yaml:8: metadata.name: duplicate pod "default/a" (first at line 3)');
+  });
+
+  it('rejects other kinds, naming the line of kind', () => {
+    expect(errorOf(`${pod('a')}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n`)).toBe('pod.yaml:7: kind ConfigMap is not supported (only Pod)');
+  });
+
+  it('rejects a file without a Pod', () => {
+    expect(errorOf('---\n# nothing\n')).toBe('pod.yaml: no Pod found (the file has no documents)');
+    expect(errorOf('')).toBe('pod.yaml: no Pod found (the file has no documents)');
+  });
+
+  it('rejects a document that is not a mapping', () => {
+    expect(errorOf(`${pod('a')}---\n- a\n- b\n`)).toBe('pod.yaml:6: a document must be a mapping (an object with apiVersion, kind, metadata and spec)');
+  });
+
+  it('rejects apiVersion other than v1', () => {
+    expect(errorOf(pod('a').replace('apiVersion: v1', 'apiVersion: apps/v1'))).toBe('pod.yaml:1: apiVersion: must be "v1" for a Pod, got "apps/v1"');
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    expect(errorOf('apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n   bad: indent\n')).toBe('pod.yaml:4: yaml: Nested mappings are not allowed in compact mappings');
+    expect(errorOf('apiVersion: v1\nkind: Pod\nkind: Pod\n')).toBe('pod.yaml:3: yaml: Map keys must be unique');
+  });
+});
+
+describe('parseManifests: field classes', () => {
+  it('names unknown fields with a did-you-mean', () => {
+    expect(errorOf(withContainer('    workdir: /srv\n'))).toBe('pod.yaml:9: spec.containers[0]: unknown field "workdir" (did you mean "workingDir"?)');
+    expect(errorOf(withContainer('    volumemounts: []\n'))).toBe('pod.yaml:9: spec.containers[0]: unknown field "volumemounts" (did you mean "volumeMounts"?)');
+    expect(errorOf(withContainer('    imgae: x\n'))).toBe('pod.yaml:9: spec.containers[0]: unknown field "imgae" (did you mean "image"?)');
+    expect(errorOf(withContainer('    frobnicate: 1\n'))).toBe('pod.yaml:9: spec.containers[0]: unknown field "frobnicate"');
+    expect(errorOf('apiVersion: v1\nkind: Pod\nmetadata: {name: a, lables: {}}\nspec: {containers: [{name: c, image: i}]}\n'))
+      .toBe('pod.yaml:3: metadata: unknown field "lables" (did you mean "labels"?)');
+  });
+
+  it('rejects known fields podns does not implement', () => {
+    expect(errorOf(withContainer('    securityContext:\n      privileged: true\n'))).toBe('pod.yaml:9: spec.containers[0].securityContext: not supported by podns yet');
+    expect(errorOf(withContainer('    livenessProbe: {exec: {command: [true]}}\n'))).toBe('pod.yaml:9: spec.containers[0].livenessProbe: not supported by podns yet');
+    expect(errorOf(withContainer('    env:\n    - name: A\n      valueFrom: {fieldRef: {fieldPath: metadata.name}}\n'))).toBe('pod.yaml:11: spec.containers[0].env[0].valueFrom: not supported by podns yet');
+    expect(errorOf(withContainer('    ports:\n    - containerPort: 80\n      hostPort: 8080\n'))).toBe('pod.yaml:11: spec.containers[0].ports[0].hostPort: not supported yet (pod networking)');
+    expect(errorOf(withContainer('  volumes:\n  - name: v\n    configMap: {name: cm}\n'))).toBe('pod.yaml:11: spec.volumes[0].configMap: not supported by podns yet');
+    expect(errorOf(withContainer('  hostNetwork: true\n'))).toBe('pod.yaml:9: spec.hostNetwork: not supported yet (pod networking)');
+    expect(errorOf(withContainer('  initContainers: [{name: i, image: busybox}]\n'))).toBe('pod.yaml:9: spec.initContainers: not supported by podns yet');
+    expect(errorOf(withContainer('    resources: {limits: {memory: 1Gi}}\n'))).toBe('pod.yaml:9: spec.containers[0].resources: not supported by podns yet');
+    expect(errorOf(withContainer('  dnsPolicy: None\n'))).toBe('pod.yaml:9: spec.dnsPolicy: "None" is not supported by podns yet');
+    expect(errorOf('apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: web-\nspec: {containers: [{name: c, image: i}]}\n'))
+      .toBe('pod.yaml:4: metadata.generateName: not supported by podns (set metadata.name)');
+  });
+
+  it('accepts rejected fields silently when they hold the Kubernetes default', () => {
+    const loaded = parseManifests('pod.yaml', withContainer('    resources: {}\n    securityContext: {}\n    tty: false\n  hostNetwork: false\n  hostUsers: true\n'));
+    expect(loaded.warnings).toEqual([]);
+  });
+
+  it('warns about fields that are harmless to ignore on one node', () => {
+    const loaded = parseManifests('pod.yaml', `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  creationTimestamp: "2024-01-01T00:00:00Z"
+spec:
+  nodeSelector: {disk: ssd}
+  dnsPolicy: ClusterFirst
+  containers:
+  - name: c
+    image: busybox
+    terminationMessagePath: /dev/termination-log
+status:
+  phase: Running
+`);
+    expect(loaded.warnings).toEqual([
+      'pod.yaml:5: metadata.creationTimestamp: ignored: set by the API server',
+      'pod.yaml:7: spec.nodeSelector: ignored: there is no scheduler; the pod runs on this host',
+      'pod.yaml:8: spec.dnsPolicy: ignored: there is no cluster DNS; ClusterFirst behaves like Default, as kubelet does without clusterDNS',
+      'pod.yaml:12: spec.containers[0].terminationMessagePath: ignored: termination messages are not collected yet',
+      'pod.yaml:13: status: ignored: status is written by the runtime, never read from a manifest',
+    ]);
+  });
+});
+
+describe('parseManifests: value checks', () => {
+  const cases: [string, string, string][] = [
+    ['a string where an int is wanted', withContainer('    ports: [{containerPort: "80"}]\n'), 'pod.yaml:9: spec.containers[0].ports[0].containerPort: must be an integer, got string "80"'],
+    ['a number where a string is wanted', withContainer('    env:\n    - name: A\n      value: 80\n'), 'pod.yaml:11: spec.containers[0].env[0].value: must be a string, got number 80 (quote it: "80")'],
+    ['a string where a list is wanted', withContainer('    command: sleep 1\n'), 'pod.yaml:9: spec.containers[0].command: must be a list of strings, got string "sleep 1"'],
+    ['a number inside a string list', withContainer('    args:\n    - sleep\n    - 1\n'), 'pod.yaml:11: spec.containers[0].args[1]: must be a string, got number 1 (quote it: "1")'],
+    ['a string where a bool is wanted', withContainer('  shareProcessNamespace: "yes"\n'), 'pod.yaml:9: spec.shareProcessNamespace: must be a boolean (true or false), got string "yes"'],
+    ['a list where a mapping is wanted', 'apiVersion: v1\nkind: Pod\nmetadata: [a]\nspec: {}\n', 'pod.yaml:3: metadata: must be a mapping, got a list'],
+    ['a non-string label value', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n    version: 2\n', 'pod.yaml:6: metadata.labels[version]: must be a string, got number 2 (quote it: "2")'],
+    ['a missing metadata.name', 'apiVersion: v1\nkind: Pod\nmetadata:\n  labels: {}\nspec: {containers: [{name: c, image: i}]}\n', 'pod.yaml:3: metadata.name: required value'],
+    ['a missing spec', 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n', 'pod.yaml:1: spec: required value'],
+    ['a missing kind', 'apiVersion: v1\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}]}\n', 'pod.yaml:1: kind: required value'],
+    ['no containers', 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: []\n', 'pod.yaml:5: spec.containers: required value: at least one container'],
+    ['a container without image', 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n', 'pod.yaml:6: spec.containers[0].image: required value'],
+    ['a bad pod name', 'apiVersion: v1\nkind: Pod\nmetadata: {name: My_Pod}\nspec: {containers: [{name: c, image: i}]}\n', `pod.yaml:3: metadata.name: invalid value "My_Pod": must be a DNS-1123 subdomain (lower case letters, digits, '-' and '.', starting and ending with a letter or digit)`],
+    ['a bad container name', withContainer('  - name: Web.1\n    image: i\n'), `pod.yaml:9: spec.containers[1].name: invalid value "Web.1": must be a DNS-1123 label (lower case letters, digits and '-', starting and ending with a letter or digit)`],
+    ['a duplicate container name', withContainer('  - name: c\n    image: i\n'), 'pod.yaml:9: spec.containers[1].name: duplicate container name "c" (first at line 7)'],
+    ['a duplicate volume name', withContainer('  volumes:\n  - {name: v, emptyDir: {}}\n  - {name: v, emptyDir: {}}\n'), 'pod.yaml:11: spec.volumes[1].name: duplicate volume name "v" (first at line 10)'],
+    ['a mount of a missing volume', withContainer('    volumeMounts:\n    - name: data\n      mountPath: /data\n'), 'pod.yaml:10: spec.containers[0].volumeMounts[0].name: not found: no volume named "data" in spec.volumes'],
+    ['two mounts on one path', withContainer('    volumeMounts:\n    - {name: v, mountPath: /data}\n    - {name: v, mountPath: /data/}\n  volumes: [{name: v, emptyDir: {}}]\n'), 'pod.yaml:11: spec.containers[0].volumeMounts[1].mountPath: duplicate mountPath "/data" (first at line 10)'],
+    ['a relative mountPath', withContainer('    volumeMounts: [{name: v, mountPath: data}]\n  volumes: [{name: v, emptyDir: {}}]\n'), 'pod.yaml:9: spec.containers[0].volumeMounts[0].mountPath: invalid value "data": must be an absolute path'],
+    ['a subPath with ..', withContainer('    volumeMounts:\n    - name: v\n      mountPath: /d\n      subPath: a/../../etc\n  volumes: [{name: v, emptyDir: {}}]\n'), `pod.yaml:12: spec.containers[0].volumeMounts[0].subPath: invalid value "a/../../etc": must not contain '..'`],
+    ['an absolute subPath', withContainer('    volumeMounts: [{name: v, mountPath: /d, subPath: /etc}]\n  volumes: [{name: v, emptyDir: {}}]\n'), 'pod.yaml:9: spec.containers[0].volumeMounts[0].subPath: invalid value "/etc": must be a relative path'],
+    ['a port out of range', withContainer('    ports:\n    - containerPort: 70000\n'), 'pod.yaml:10: spec.containers[0].ports[0].containerPort: invalid value 70000: must be between 1 and 65535, inclusive'],
+    ['a bad protocol', withContainer('    ports: [{containerPort: 80, protocol: tcp}]\n'), 'pod.yaml:9: spec.containers[0].ports[0].protocol: unsupported value "tcp": must be one of "TCP", "UDP", "SCTP"'],
+    ['a duplicate port name', withContainer('    ports:\n    - {containerPort: 80, name: web}\n    - {containerPort: 81, name: web}\n'), 'pod.yaml:11: spec.containers[0].ports[1].name: duplicate port name "web" (first at line 10)'],
+    ['an env name with =', withContainer('    env: [{name: "A=B", value: x}]\n'), `pod.yaml:9: spec.containers[0].env[0].name: invalid value "A=B": must consist of printable ASCII characters other than '='`],
+    ['a bad restartPolicy', withContainer('  restartPolicy: always\n'), 'pod.yaml:9: spec.restartPolicy: unsupported value "always": must be one of "Always", "OnFailure", "Never"'],
+    ['a bad imagePullPolicy', withContainer('    imagePullPolicy: Sometimes\n'), 'pod.yaml:9: spec.containers[0].imagePullPolicy: unsupported value "Sometimes": must be one of "Always", "IfNotPresent", "Never"'],
+    ['a negative grace period', withContainer('  terminationGracePeriodSeconds: -1\n'), 'pod.yaml:9: spec.terminationGracePeriodSeconds: must be greater than or equal to 0'],
+    ['a fractional grace period', withContainer('  terminationGracePeriodSeconds: 1.5\n'), 'pod.yaml:9: spec.terminationGracePeriodSeconds: must be an integer, got number 1.5'],
+    ['a relative hostPath', withContainer('  volumes: [{name: v, hostPath: {path: data}}]\n'), 'pod.yaml:9: spec.volumes[0].hostPath.path: invalid value "data": must be an absolute path'],
+    ['a bad hostPath type', withContainer('  volumes:\n  - name: v\n    hostPath:\n      path: /d\n      type: Dir\n'), 'pod.yaml:13: spec.volumes[0].hostPath.type: unsupported value "Dir": must be one of "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"'],
+    ['a bad emptyDir medium', withContainer('  volumes: [{name: v, emptyDir: {medium: Disk}}]\n'), 'pod.yaml:9: spec.volumes[0].emptyDir.medium: unsupported value "Disk": must be one of "", "Memory"'],
+    ['a bad sizeLimit', withContainer('  volumes:\n  - name: v\n    emptyDir: {sizeLimit: 1GB}\n'), 'pod.yaml:11: spec.volumes[0].emptyDir.sizeLimit: invalid quantity "1GB" (expected a number with an optional suffix such as 128Mi, 1G, 500m or 1e3)'],
+    ['a volume with no type', withContainer('  volumes:\n  - name: v\n'), 'pod.yaml:10: spec.volumes[0]: must specify a volume type (podns supports emptyDir and hostPath)'],
+    ['a volume with two types', withContainer('  volumes:\n  - name: v\n    emptyDir: {}\n    hostPath: {path: /x}\n'), 'pod.yaml:12: spec.volumes[0].hostPath: may not specify more than 1 volume type'],
+  ];
+  it.each(cases)('rejects %s with a one-line message and its line', (_what, text, expected) => {
+    expect(errorOf(text)).toBe(expected);
+  });
+});
+
+describe('loadManifests', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('reads and parses a file', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'podns-manifest-'));
+    const file = join(dir, 'pod.yaml');
+    await writeFile(file, SEED);
+    const loaded = await loadManifests(file);
+    expect(loaded.pods[0]).toEqual({ ...SEED_POD, file });
+  });
+
+  it('reports a missing file in one line', async () => {
+    await expect(loadManifests('/nonexistent/pod.yaml')).rejects.toThrow(new ManifestError('/nonexistent/pod.yaml', undefined, '', 'no such file or directory (ENOENT)'));
+  });
+});
