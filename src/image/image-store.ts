@@ -1,0 +1,242 @@
+/**
+ * The local image store: content-addressed unpacked layers plus one small JSON record per image name.
+ *
+ *   ROOT/layers/<hex>/          an unpacked layer (overlayfs lowerdir), hex = sha256 of the blob as stored
+ *   ROOT/images/<sha256(name)>.json   the ImageRecord, written to a temp file and renamed into place
+ *   ROOT/tmp/                   scratch space for archives being read
+ *
+ * Layers are shared between images and unpacked once; a layer is deleted when the last record naming it
+ * goes. The store assumes one podns process changes it at a time (no lock yet).
+ */
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CommandRunner } from '../sys/command.js';
+import { UserError, fromNodeError } from '../errors.js';
+import { readImageArchive, verifyLayer } from './archive.js';
+import { hashFile, hashString } from './digest.js';
+import { pickImageConfig } from './image-config.js';
+import { unpackLayer } from './layer.js';
+import { normalizeImageReference } from './reference.js';
+import type { ImageConfig, ImageRecord } from './types.js';
+
+export { normalizeImageReference } from './reference.js';
+
+const ID_RE = /^(?:sha256:)?([a-f0-9]{4,64})$/;
+
+export class ImageStore {
+  private readonly layersDir: string;
+  private readonly imagesDir: string;
+  private readonly tmpDir: string;
+
+  constructor(
+    readonly root: string,
+    private readonly runner: CommandRunner,
+  ) {
+    this.layersDir = path.join(root, 'layers');
+    this.imagesDir = path.join(root, 'images');
+    this.tmpDir = path.join(root, 'tmp');
+  }
+
+  /** `podns image import rootfs.tar NAME`: a plain rootfs tarball becomes a one-layer image; config optional. */
+  async importRootfs(tarball: string, name: string, config: ImageConfig = {}): Promise<ImageRecord> {
+    const normalized = normalizeImageReference(name);
+    await this.ensureDirs();
+    const hex = await hashFile(tarball, 'image.importRootfs');
+    const layer = await unpackLayer(this.runner, tarball, this.layersDir, hex);
+    const record: ImageRecord = {
+      name: normalized,
+      id: `sha256:${hex}`,
+      layers: [layer],
+      config: structuredClone(config),
+      created: new Date().toISOString(),
+      size: await this.measure([layer]),
+    };
+    await this.saveRecord(record);
+    return record;
+  }
+
+  /**
+   * `podns image load archive.tar`: an OCI image-layout archive or a `docker save` archive. Every named
+   * image in it is stored; `name` overrides the archive's names when it holds exactly one image.
+   */
+  async load(archive: string, name?: string): Promise<ImageRecord[]> {
+    await this.ensureDirs();
+    let scratch: string;
+    try {
+      scratch = await mkdtemp(path.join(this.tmpDir, 'load-'));
+    } catch (err) {
+      throw fromNodeError('image.load', err, `create a temp dir in "${this.tmpDir}"`);
+    }
+    try {
+      const images = await readImageArchive(this.runner, archive, scratch);
+      if (images.length === 0) throw new UserError('EBADARCHIVE', `"${archive}" holds no images`);
+      if (name !== undefined && images.length !== 1) {
+        throw new UserError('EAMBIGUOUS', `"${archive}" holds ${images.length} images; a name can be given only for one`);
+      }
+      // Validate every name before unpacking anything.
+      const named = images.map((image) => {
+        const names = name !== undefined ? [name] : image.names;
+        if (names.length === 0) {
+          throw new UserError('ENONAME', `image ${image.id} in "${archive}" has no name; give one: podns image load ${archive} NAME`);
+        }
+        return { image, names: [...new Set(names.map(normalizeImageReference))] };
+      });
+
+      const records: ImageRecord[] = [];
+      for (const { image, names } of named) {
+        const layers: string[] = [];
+        for (const layer of image.layers) {
+          if (!(await this.hasLayer(layer.hex))) await verifyLayer(layer);
+          layers.push(await unpackLayer(this.runner, layer.file, this.layersDir, layer.hex));
+        }
+        const { config, created } = pickImageConfig(image.config);
+        const size = await this.measure(layers);
+        for (const normalized of names) {
+          const record: ImageRecord = {
+            name: normalized,
+            id: image.id,
+            layers,
+            config,
+            created: created ?? new Date().toISOString(),
+            size,
+          };
+          await this.saveRecord(record);
+          records.push(record);
+        }
+      }
+      return records;
+    } finally {
+      await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  async list(): Promise<ImageRecord[]> {
+    let files: string[];
+    try {
+      files = await readdir(this.imagesDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw fromNodeError('image.list', err, `read "${this.imagesDir}"`);
+    }
+    const records: ImageRecord[] = [];
+    for (const file of files.filter((f) => /^[a-f0-9]{64}\.json$/.test(f))) {
+      const record = await this.readRecord(path.join(this.imagesDir, file));
+      if (record) records.push(record);
+    }
+    return records.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Looks an image up by any reference form (`nginx`, `docker.io/library/nginx:latest`) or by (a prefix of) its id. */
+  async get(ref: string): Promise<ImageRecord | undefined> {
+    const byId = ID_RE.exec(ref);
+    // A full id is never a valid name (Docker refuses 64-hex repository names), so look it up first.
+    if (byId && (ref.startsWith('sha256:') || byId[1]!.length === 64)) return this.findById(byId[1]!);
+    const record = await this.readRecord(this.recordPath(normalizeImageReference(ref)));
+    if (record || !byId) return record;
+    return this.findById(byId[1]!);
+  }
+
+  /** Removes the name; layers no remaining image references are deleted. */
+  async remove(ref: string): Promise<void> {
+    const record = await this.get(ref);
+    if (!record) throw new UserError('ENOIMAGE', `no such image: ${ref}`);
+    if (ID_RE.test(ref) && normalizeOrUndefined(ref) !== record.name) {
+      const sameId = (await this.list()).filter((r) => r.id === record.id);
+      if (sameId.length > 1) {
+        throw new UserError('EAMBIGUOUS', `image ${record.id} has several names (${sameId.map((r) => r.name).join(', ')}); remove it by name`);
+      }
+    }
+    try {
+      await rm(this.recordPath(record.name), { force: true });
+    } catch (err) {
+      throw fromNodeError('image.remove', err, `remove the record of ${record.name}`);
+    }
+    await this.deleteUnreferencedLayers(record.layers);
+  }
+
+  private async findById(hexPrefix: string): Promise<ImageRecord | undefined> {
+    const matches = (await this.list()).filter((r) => r.id.slice('sha256:'.length).startsWith(hexPrefix));
+    const ids = new Set(matches.map((r) => r.id));
+    if (ids.size > 1) throw new UserError('EAMBIGUOUS', `image id prefix ${hexPrefix} matches ${ids.size} images`);
+    return matches[0];
+  }
+
+  /** Writes the record atomically; layers only the replaced record used are then deleted. */
+  private async saveRecord(record: ImageRecord): Promise<void> {
+    const file = this.recordPath(record.name);
+    const previous = await this.readRecord(file);
+    const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    try {
+      await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+      await rename(tmp, file);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw fromNodeError('image.saveRecord', err, `write "${file}"`);
+    }
+    if (previous) await this.deleteUnreferencedLayers(previous.layers.filter((l) => !record.layers.includes(l)));
+  }
+
+  private async deleteUnreferencedLayers(candidates: string[]): Promise<void> {
+    if (candidates.length === 0) return;
+    const referenced = new Set((await this.list()).flatMap((r) => r.layers));
+    for (const layer of new Set(candidates)) {
+      // Only ever delete directories of this store's layers dir, whatever a record says.
+      if (referenced.has(layer) || path.dirname(layer) !== this.layersDir) continue;
+      try {
+        await rm(layer, { recursive: true, force: true });
+      } catch (err) {
+        throw fromNodeError('image.deleteLayer', err, `remove layer "${layer}"`);
+      }
+    }
+  }
+
+  private async readRecord(file: string): Promise<ImageRecord | undefined> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw fromNodeError('image.readRecord', err, `read "${file}"`);
+    }
+    return JSON.parse(text) as ImageRecord;
+  }
+
+  private recordPath(normalizedName: string): string {
+    return path.join(this.imagesDir, `${hashString(normalizedName)}.json`);
+  }
+
+  private async hasLayer(hex: string): Promise<boolean> {
+    return readdir(path.join(this.layersDir, hex)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Bytes of the unpacked layers (`du` apparent size; files hard-linked across layers count once). */
+  private async measure(layers: string[]): Promise<number> {
+    const { stdout } = await this.runner.run(['du', '-s', '-b', '--', ...layers], { step: 'image.measure' });
+    return stdout
+      .split('\n')
+      .map((line) => Number.parseInt(line, 10))
+      .filter((n) => Number.isFinite(n))
+      .reduce((a, b) => a + b, 0);
+  }
+
+  private async ensureDirs(): Promise<void> {
+    try {
+      await mkdir(this.layersDir, { recursive: true });
+      await mkdir(this.imagesDir, { recursive: true });
+      await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw fromNodeError('image.ensureDirs', err, `create the image store in "${this.root}"`);
+    }
+  }
+}
+
+function normalizeOrUndefined(ref: string): string | undefined {
+  try {
+    return normalizeImageReference(ref);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Unpacks one layer blob into `layers/<hex>/`, once: the archive is listed and refused if it escapes, then
+ * extracted into a temp dir beside the target, its whiteouts converted for overlayfs, and only then renamed
+ * into place. A directory under its final name is therefore always complete, and an interrupted unpack
+ * leaves only a `.tmp-*` dir that nothing trusts.
+ */
+import { chmod, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { CommandRunner } from '../sys/command.js';
+import { fromNodeError } from '../errors.js';
+import { assertTarContained } from './tar-listing.js';
+import { applyWhiteouts, planWhiteouts } from './whiteout.js';
+
+const STEP = 'image.unpackLayer';
+
+/** Path of the unpacked layer keyed by `hex`, unpacking `blob` (plain, gzip or zstd tar) only if it is absent. */
+export async function unpackLayer(runner: CommandRunner, blob: string, layersDir: string, hex: string): Promise<string> {
+  const target = path.join(layersDir, hex);
+  if (await isDirectory(target)) return target;
+
+  await assertTarContained(runner, blob, STEP);
+  let tmp: string;
+  try {
+    tmp = await mkdtemp(path.join(layersDir, `.tmp-${hex.slice(0, 12)}-`));
+    // mkdtemp makes 0700; a layer without a "./" entry would give the container a root only root can enter.
+    await chmod(tmp, 0o755);
+  } catch (err) {
+    throw fromNodeError(STEP, err, `create a temp dir in "${layersDir}"`);
+  }
+  try {
+    await runner.run(
+      ['tar', '-x', '-C', tmp, '-f', blob, '--numeric-owner', '--same-permissions', '--xattrs', '--xattrs-include=*'],
+      { step: STEP },
+    );
+    const plan = await planWhiteouts(tmp);
+    await applyWhiteouts(runner, tmp, plan, `${tmp}.whiteouts.tar`);
+    try {
+      await rename(tmp, target);
+    } catch (err) {
+      // Another load unpacked the same layer meanwhile: keep theirs, it is just as complete.
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === 'EEXIST' || code === 'ENOTEMPTY') && (await isDirectory(target))) {
+        await rm(tmp, { recursive: true, force: true });
+        return target;
+      }
+      throw fromNodeError(STEP, err, `rename "${tmp}" to "${target}"`);
+    }
+    return target;
+  } catch (err) {
+    // Cleanup must not hide the original failure.
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    await rm(`${tmp}.whiteouts.tar`, { force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
