@@ -32,7 +32,7 @@ export function parseManifests(file: string, text: string): LoadedManifests {
     const ctx: CheckContext = { file, source, lines: new Map(), warnings };
     const root = source.resolve(source.root);
     if (!root || !isMap(root)) throw new ManifestError(file, source.line, '', 'a document must be a mapping (an object with apiVersion, kind, metadata and spec)');
-    checkKind(root, ctx);
+    checkHeader(root, ctx);
     const pod = buildPod(file, checkObject(root, POD, '', source.line, ctx), ctx.lines, source.line);
     const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
     const line = ctx.lines.get('metadata.name');
@@ -57,16 +57,29 @@ export async function loadManifests(file: string): Promise<LoadedManifests> {
   return parseManifests(file, text);
 }
 
-/** The kind decides which table applies, so it is checked before any other field. */
-function checkKind(root: YAMLMap, ctx: CheckContext): void {
+/**
+ * The kind decides which field table applies, so kind and then apiVersion are checked before any other
+ * field. A missing one is left for checkObject to report as a required value.
+ */
+function checkHeader(root: YAMLMap, ctx: CheckContext): void {
+  const kind = headerField(root, 'kind', ctx);
+  if (kind && kind.value !== 'Pod') {
+    if (typeof kind.value !== 'string') throw new ManifestError(ctx.file, kind.line, 'kind', `must be a string, got ${typeof kind.value} ${String(kind.value)}`);
+    throw new ManifestError(ctx.file, kind.line, '', `kind ${kind.value} is not supported (only Pod)`);
+  }
+  const apiVersion = headerField(root, 'apiVersion', ctx);
+  if (apiVersion && apiVersion.value !== 'v1') {
+    throw new ManifestError(ctx.file, apiVersion.line, 'apiVersion', `must be "v1" for a Pod, got ${JSON.stringify(apiVersion.value)}`);
+  }
+}
+
+function headerField(root: YAMLMap, name: string, ctx: CheckContext): { value: unknown; line: number } | undefined {
   for (const pair of root.items) {
     const key = pair.key as Node | null;
-    if (!key || !isScalar(key) || key.value !== 'kind') continue;
+    if (!key || !isScalar(key) || key.value !== name) continue;
     const value = pair.value ? ctx.source.resolve(pair.value as Node) : undefined;
-    const kind = value && isScalar(value) ? value.value : undefined;
-    if (kind === 'Pod' || kind === null || kind === undefined) return; // a missing kind is reported as required
-    const line = ctx.source.lineOf(key);
-    if (typeof kind !== 'string') throw new ManifestError(ctx.file, line, 'kind', `must be a string, got ${typeof kind} ${String(kind)}`);
-    throw new ManifestError(ctx.file, line, '', `kind ${kind} is not supported (only Pod)`);
+    if (!value || (isScalar(value) && value.value === null)) return undefined;
+    return { value: isScalar(value) ? value.value : isMap(value) ? 'a mapping' : 'a list', line: ctx.source.lineOf(key) };
   }
+  return undefined;
 }

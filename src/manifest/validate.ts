@@ -44,17 +44,19 @@ class Reporter {
   }
 }
 
-/** Validates and defaults one Pod document (already checked by checkObject against the POD table). */
+/**
+ * Validates and defaults one Pod document, already checked by checkObject against the POD table (and its
+ * kind and apiVersion by the loader). Empty strings count as unset where Kubernetes defaults them.
+ */
 export function buildPod(file: string, raw: Plain, lines: Map<string, number>, docLine: number): PodManifest {
   const r = new Reporter(file, lines, docLine);
-  if (raw.apiVersion !== 'v1') r.fail('apiVersion', `must be "v1" for a Pod, got ${JSON.stringify(raw.apiVersion)}`);
   return { file, metadata: buildMetadata(r, raw.metadata as Plain), spec: buildSpec(r, raw.spec as Plain) };
 }
 
 function buildMetadata(r: Reporter, m: Plain): PodMetadata {
   const name = m.name as string;
   r.check('metadata.name', checkDns1123Subdomain(name), name);
-  const namespace = (m.namespace as string | undefined) ?? 'default';
+  const namespace = (m.namespace as string | undefined) || 'default';
   r.check('metadata.namespace', checkDns1123Label(namespace), namespace);
   const labels = (m.labels as Record<string, string> | undefined) ?? {};
   for (const [k, v] of Object.entries(labels)) {
@@ -69,10 +71,7 @@ function buildMetadata(r: Reporter, m: Plain): PodMetadata {
   }
   if (total > 256 * 1024) r.fail('metadata.annotations', 'may not have more than 262144 bytes in total');
   const meta: PodMetadata = { name, namespace, labels, annotations };
-  if (m.uid !== undefined) {
-    if (m.uid === '') r.fail('metadata.uid', 'must not be empty');
-    meta.uid = m.uid as string;
-  }
+  if (m.uid) meta.uid = m.uid as string;
   return meta;
 }
 
@@ -91,12 +90,12 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
     volumes,
     shareProcessNamespace: (s.shareProcessNamespace as boolean | undefined) ?? false,
     terminationGracePeriodSeconds: (s.terminationGracePeriodSeconds as number | undefined) ?? 30,
-    restartPolicy: r.oneOf('spec.restartPolicy', (s.restartPolicy as string | undefined) ?? 'Always', RESTART_POLICIES),
+    restartPolicy: r.oneOf('spec.restartPolicy', (s.restartPolicy as string | undefined) || 'Always', RESTART_POLICIES),
   };
   if (spec.terminationGracePeriodSeconds < 0) r.fail('spec.terminationGracePeriodSeconds', 'must be greater than or equal to 0');
   for (const key of ['hostname', 'subdomain'] as const) {
     const v = s[key] as string | undefined;
-    if (v === undefined) continue;
+    if (!v) continue;
     r.check(`spec.${key}`, checkDns1123Label(v), v);
     spec[key] = v;
   }
@@ -153,8 +152,8 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
     const at = `${path}.ports[${i}]`;
     const containerPort = p.containerPort as number;
     if (containerPort < 1 || containerPort > 65535) r.fail(`${at}.containerPort`, `invalid value ${containerPort}: must be between 1 and 65535, inclusive`);
-    const port: ContainerPort = { containerPort, protocol: r.oneOf(`${at}.protocol`, (p.protocol as string | undefined) ?? 'TCP', PROTOCOLS) };
-    if (p.name !== undefined) {
+    const port: ContainerPort = { containerPort, protocol: r.oneOf(`${at}.protocol`, (p.protocol as string | undefined) || 'TCP', PROTOCOLS) };
+    if (p.name) {
       r.check(`${at}.name`, checkPortName(p.name as string), p.name as string);
       port.name = p.name as string;
     }
@@ -187,7 +186,7 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
     checkAbsolute(r, `${path}.workingDir`, c.workingDir as string);
     container.workingDir = c.workingDir as string;
   }
-  if (c.imagePullPolicy !== undefined) container.imagePullPolicy = r.oneOf(`${path}.imagePullPolicy`, c.imagePullPolicy as string, PULL_POLICIES);
+  if (c.imagePullPolicy) container.imagePullPolicy = r.oneOf(`${path}.imagePullPolicy`, c.imagePullPolicy as string, PULL_POLICIES);
   return container;
 }
 

@@ -323,3 +323,26 @@ describe('loadManifests', () => {
     await expect(loadManifests('/nonexistent/pod.yaml')).rejects.toThrow(new ManifestError('/nonexistent/pod.yaml', undefined, '', 'no such file or directory (ENOENT)'));
   });
 });
+
+describe('parseManifests: empty strings Kubernetes defaults', () => {
+  it('treats "" as unset for namespace, uid, hostname, restartPolicy, protocol and imagePullPolicy', () => {
+    const pod = parseManifests('pod.yaml', `apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: "", uid: ""}
+spec:
+  hostname: ""
+  restartPolicy: ""
+  containers:
+  - {name: c, image: i, imagePullPolicy: "", ports: [{containerPort: 1, protocol: "", name: ""}]}
+`).pods[0]!;
+    expect(pod.metadata).toEqual({ name: 'p', namespace: 'default', labels: {}, annotations: {} });
+    expect(pod.spec.hostname).toBeUndefined();
+    expect(pod.spec.restartPolicy).toBe('Always');
+    expect(pod.spec.containers[0]).toEqual({ name: 'c', image: 'i', env: [], ports: [{ containerPort: 1, protocol: 'TCP' }], volumeMounts: [] });
+  });
+
+  it('checks kind and apiVersion before the rest of the document', () => {
+    expect(errorOf('apiVersion: apps/v1\nkind: Deployment\nspec: {replicas: 2}\n')).toBe('pod.yaml:2: kind Deployment is not supported (only Pod)');
+    expect(errorOf('metadata: {nam: x}\napiVersion: v2\nkind: Pod\n')).toBe('pod.yaml:2: apiVersion: must be "v1" for a Pod, got "v2"');
+  });
+});
