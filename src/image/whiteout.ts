@@ -62,7 +62,7 @@ export async function planWhiteouts(layerDir: string): Promise<WhiteoutPlan> {
 export async function applyWhiteouts(runner: CommandRunner, layerDir: string, plan: WhiteoutPlan, scratchFile: string): Promise<void> {
   if (plan.markers.length === 0) return;
   try {
-    for (const marker of plan.markers) await rm(marker, { force: true });
+    for (const marker of plan.markers) await rm(marker, { recursive: true, force: true });
     if (plan.opaque.length === 0 && plan.whiteouts.length === 0) return;
     const entries: PaxEntry[] = [];
     for (const dir of plan.opaque) {
