@@ -112,6 +112,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     }
     spec.clone_flags = (int)GetInt(o, "cloneFlags", 0);
     spec.new_session = o.Get("newSession").ToBoolean().Value();
+    spec.loopback_up = o.Get("loopbackUp").ToBoolean().Value();
     if (Has(o, "hostname")) spec.hostname = strings.Keep(GetString(o, "hostname"));
     if (Has(o, "rootfs")) spec.rootfs = strings.Keep(GetString(o, "rootfs"));
     if (Has(o, "cwd")) spec.cwd = strings.Keep(GetString(o, "cwd"));

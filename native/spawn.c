@@ -24,6 +24,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <grp.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -57,6 +60,7 @@ const char *podns_step_name(int step) {
     case PODNS_STEP_READ_REPORT: return "read-report";
     case PODNS_STEP_RESOLVE: return "resolve";
     case PODNS_STEP_SYMLINK: return "symlink";
+    case PODNS_STEP_LOOPBACK_UP: return "loopback-up";
     default: return "unknown";
   }
 }
@@ -230,9 +234,17 @@ static void do_mounts(const struct podns_spawn *spec, int report_fd) {
     }
 
     if (mount(m->source, target, m->fstype, m->flags, m->data) < 0) fail(report_fd, PODNS_STEP_MOUNT, (int)i);
-    if (m->remount_flags &&
-        mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | m->remount_flags, NULL) < 0)
-      fail(report_fd, PODNS_STEP_REMOUNT, (int)i);
+    if (m->remount_flags) {
+      /* The fd still names the directory under the new mount; open the target again to reach the mount. */
+      if (target_fd >= 0) {
+        close(target_fd);
+        target_fd = resolve_target(root_fd, m->target, PODNS_TARGET_EXISTS);
+        if (target_fd < 0) fail(report_fd, PODNS_STEP_RESOLVE, (int)i);
+        format_fd_path(fd_path, target_fd);
+      }
+      if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | m->remount_flags, NULL) < 0)
+        fail(report_fd, PODNS_STEP_REMOUNT, (int)i);
+    }
     if (target_fd >= 0) close(target_fd);
     if (m->fstype && strcmp(m->fstype, "overlay") == 0 && root_fd >= 0) {
       /* Not expected (the overlay comes first), but a stale root fd would point below the overlay. */
@@ -241,6 +253,24 @@ static void do_mounts(const struct podns_spawn *spec, int report_fd) {
     }
   }
   if (root_fd >= 0) close(root_fd);
+}
+
+/* The SIOCSIFFLAGS equivalent of `ip link set lo up`, done in place: no second process needed. */
+static int bring_loopback_up(void) {
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return -1;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, "lo", 3);
+  int rc = ioctl(sock, SIOCGIFFLAGS, &ifr);
+  if (rc == 0) {
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    rc = ioctl(sock, SIOCSIFFLAGS, &ifr);
+  }
+  int saved = errno;
+  close(sock);
+  errno = saved;
+  return rc;
 }
 
 static void reset_signals(void) {
@@ -325,6 +355,7 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
   }
   if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
     fail(report_fd, PODNS_STEP_SETHOSTNAME, -1);
+  if (spec->loopback_up && bring_loopback_up() < 0) fail(report_fd, PODNS_STEP_LOOPBACK_UP, -1);
 
   do_mounts(spec, report_fd);
 

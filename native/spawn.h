@@ -57,6 +57,7 @@ enum podns_step {
   PODNS_STEP_READ_REPORT,
   PODNS_STEP_RESOLVE,
   PODNS_STEP_SYMLINK,
+  PODNS_STEP_LOOPBACK_UP,
 };
 
 enum podns_mount_target { PODNS_TARGET_EXISTS = 0, PODNS_TARGET_DIR = 1, PODNS_TARGET_FILE = 2 };
@@ -86,6 +87,7 @@ struct podns_spawn {
   int clone_flags;            /* CLONE_NEW* for the final process */
   int new_session;            /* setsid() in the final process */
   const char *hostname;       /* sethostname() when set (needs a new UTS namespace) */
+  int loopback_up;            /* bring up "lo" (a new network namespace starts with it down) */
   const struct podns_mount *mounts;
   size_t n_mounts;
   const char *rootfs; /* pivot_root into it when set */

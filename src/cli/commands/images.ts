@@ -1,0 +1,33 @@
+/** `podns images` and `podns image import|load|rm`. */
+import { ImageStore } from '../../image/image-store.js';
+import type { ImageRecord } from '../../image/types.js';
+import { imagesDir, type Roots } from '../../state/paths.js';
+import { ExecaRunner } from '../../sys/command.js';
+import { formatAge } from './ps.js';
+
+export function openStore(roots: Roots): ImageStore {
+  return new ImageStore(imagesDir(roots), new ExecaRunner());
+}
+
+function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)}${units[i]}`;
+}
+
+export function imagesTable(images: ImageRecord[]): string {
+  const rows = [['IMAGE', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE']];
+  for (const image of images) {
+    const at = image.name.lastIndexOf(':');
+    const slash = image.name.lastIndexOf('/');
+    const [repo, tag] = at > slash ? [image.name.slice(0, at), image.name.slice(at + 1)] : [image.name, '<none>'];
+    rows.push([repo, tag, image.id.replace(/^sha256:/, '').slice(0, 12), formatAge(image.created), humanSize(image.size)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join('')).join('\n') + '\n';
+}

@@ -1,0 +1,27 @@
+/**
+ * `podns inspect POD`: the recorded state plus what /proc says now — the pause pid, every process of every
+ * container with its pid inside the pod and its namespace inodes, and the paths of everything on disk.
+ */
+import { commandLine, innermostPid, isAlive, namespaceInodes, pidsInMountNamespace } from '../../runtime/proc.js';
+import type { Roots } from '../../state/paths.js';
+import { findPod, requireState } from '../pod-lookup.js';
+
+function describeProcess(pid: number) {
+  return { pid, podPid: innermostPid(pid), cmdline: commandLine(pid), namespaces: namespaceInodes(pid) };
+}
+
+export function inspectPod(roots: Roots, namespace: string, name: string): object {
+  const record = findPod(roots, namespace, name);
+  const state = requireState(record);
+  const pauseAlive = isAlive(state.pause);
+  return {
+    ...state,
+    shimAlive: isAlive(state.shim),
+    pause: state.pause && { ...state.pause, alive: pauseAlive, ...(pauseAlive ? describeProcess(state.pause.pid) : {}) },
+    containers: state.containers.map((c) => ({
+      ...c,
+      processes: c.status === 'running' && c.mntNs !== undefined ? pidsInMountNamespace(c.mntNs).map(describeProcess) : [],
+    })),
+    paths: record.paths,
+  };
+}

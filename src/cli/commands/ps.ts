@@ -1,0 +1,45 @@
+/** `podns ps`: one line for each pod's sandbox and each of its containers, like crictl pods + ps. */
+import { isAlive } from '../../runtime/proc.js';
+import type { Roots } from '../../state/paths.js';
+import type { PodState } from '../../state/pod-state.js';
+import { listPods } from '../pod-lookup.js';
+
+export function formatAge(since: string | undefined, now = Date.now()): string {
+  if (!since) return '-';
+  const s = Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+/** The pod's status as a person needs it: the recorded phase, corrected by what is alive now. */
+export function podStatus(state: PodState): string {
+  if (state.phase === 'Running' && (!state.shim || !isAlive(state.shim))) return 'ShimDead';
+  if (state.phase === 'Running' && (!state.pause || !isAlive(state.pause))) return 'SandboxDead';
+  return state.phase;
+}
+
+function containerStatus(c: PodState['containers'][number]): string {
+  if (c.status === 'running') return c.process && isAlive(c.process) ? 'Running' : 'Unknown';
+  if (c.status === 'exited') return `Exited (${c.exitCode})${c.stoppedByUser ? ' stopped' : ''}`;
+  return 'Created';
+}
+
+export function psTable(roots: Roots, now = Date.now()): string {
+  const rows: string[][] = [['POD', 'CONTAINER', 'STATUS', 'PID', 'IMAGE', 'AGE']];
+  for (const { state, spec } of listPods(roots)) {
+    if (!state) {
+      rows.push([spec.pod.metadata.name, '(pause)', 'Creating', '-', '-', '-']);
+      continue;
+    }
+    const pod = state.namespace === 'default' ? state.name : `${state.namespace}/${state.name}`;
+    rows.push([pod, '(pause)', podStatus(state), state.pause ? String(state.pause.pid) : '-', '-', formatAge(state.createdAt, now)]);
+    for (const c of state.containers) {
+      const alive = c.status === 'running' && c.process && isAlive(c.process);
+      rows.push([pod, c.name, containerStatus(c), alive ? String(c.process!.pid) : '-', c.image, formatAge(c.startedAt, now)]);
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 2))).join('')).join('\n') + '\n';
+}

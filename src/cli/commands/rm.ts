@@ -1,0 +1,27 @@
+/** `podns rm [-f] POD`: through the shim when it lives, from the state on disk when it does not. */
+import fs from 'node:fs';
+import { UserError } from '../../errors.js';
+import { podProcessPids, teardownPod } from '../../runtime/pod-teardown.js';
+import { isAlive } from '../../runtime/proc.js';
+import type { Roots } from '../../state/paths.js';
+import { callShim } from '../../shim/shim-client.js';
+import { findPod } from '../pod-lookup.js';
+
+export async function removePod(roots: Roots, namespace: string, name: string, force: boolean): Promise<void> {
+  const record = findPod(roots, namespace, name);
+  const { state, paths } = record;
+  const shimAlive = state?.shim !== undefined && isAlive(state.shim) && fs.existsSync(paths.socket);
+  if (shimAlive) {
+    if (!force && state!.phase === 'Running') {
+      throw new UserError('ERUNNING', `pod "${name}" is running: stop it first, or use rm -f`);
+    }
+    const response = await callShim(paths.socket, { op: 'remove', force });
+    if (!response.ok) throw new UserError('ESHIM', `pod "${name}": ${response.error}`);
+    return;
+  }
+  if (state && !force && podProcessPids(state).length > 0) {
+    throw new UserError('ERUNNING', `pod "${name}": its shim is gone but processes are left; use rm -f`);
+  }
+  if (state) await teardownPod(state, paths);
+  else for (const dir of [paths.libDir, paths.logDir, paths.runDir]) fs.rmSync(dir, { recursive: true, force: true });
+}

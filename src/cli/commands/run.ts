@@ -1,0 +1,93 @@
+/** `podns run FILE`: validate, resolve images, reserve the name, start the shim, wait for its word. */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PodnsError, UserError } from '../../errors.js';
+import { ImageStore } from '../../image/image-store.js';
+import type { ImageRecord } from '../../image/types.js';
+import { loadManifests } from '../../manifest/load-manifest.js';
+import type { PodManifest } from '../../manifest/types.js';
+import { writeJsonAtomic } from '../../state/atomic-file.js';
+import { imagesDir, podId, podPaths, type Roots } from '../../state/paths.js';
+import { readPodState, type PodSpecFile } from '../../state/pod-state.js';
+import { ExecaRunner } from '../../sys/command.js';
+import { startDetached } from '../../sys/detached.js';
+import { teardownPod } from '../../runtime/pod-teardown.js';
+import { removePod } from './rm.js';
+
+export interface RunOptions {
+  replace?: boolean;
+}
+
+async function resolveImages(pod: PodManifest, store: ImageStore): Promise<Record<string, ImageRecord>> {
+  const images: Record<string, ImageRecord> = {};
+  for (const c of pod.spec.containers) {
+    if (c.imagePullPolicy === 'Always') {
+      throw new UserError('EPULL', `pod "${pod.metadata.name}": container "${c.name}": imagePullPolicy Always needs a registry, which podns cannot pull from yet`);
+    }
+    const image = await store.get(c.image);
+    if (!image) {
+      throw new UserError(
+        'ENOIMAGE',
+        `pod "${pod.metadata.name}": container "${c.name}": image "${c.image}" is not in the local store (podns image load/import it first)`,
+      );
+    }
+    images[c.name] = image;
+  }
+  return images;
+}
+
+export async function runPods(roots: Roots, file: string, options: RunOptions, warn: (line: string) => void): Promise<string[]> {
+  const { pods, warnings } = await loadManifests(file);
+  warnings.forEach(warn);
+  const store = new ImageStore(imagesDir(roots), new ExecaRunner());
+  const plans: PodSpecFile[] = [];
+  for (const pod of pods) plans.push({ pod, uid: pod.metadata.uid ?? randomUUID(), images: await resolveImages(pod, store) });
+
+  const started: string[] = [];
+  for (const plan of plans) {
+    await runPod(roots, plan, options);
+    started.push(plan.pod.metadata.name);
+  }
+  return started;
+}
+
+async function runPod(roots: Roots, plan: PodSpecFile, options: RunOptions): Promise<void> {
+  const { name, namespace } = plan.pod.metadata;
+  const id = podId(namespace, name);
+  const paths = podPaths(roots, id, `${namespace}_${name}_${plan.uid}`);
+  if (options.replace && fs.existsSync(paths.runDir)) await removePod(roots, namespace, name, true);
+
+  // mkdir is the reservation: of two concurrent runs of one pod, exactly one creates the directory.
+  fs.mkdirSync(path.dirname(paths.runDir), { recursive: true, mode: 0o700 });
+  try {
+    fs.mkdirSync(paths.runDir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new UserError('EEXIST', `pod "${name}" already exists (use --replace, or podns rm -f ${name})`);
+    }
+    throw err;
+  }
+  writeJsonAtomic(paths.specFile, { ...plan, paths });
+
+  const shim = startDetached([process.execPath, process.argv[1]!, 'shim', paths.runDir], paths.shimLog);
+  const text = await shim.report;
+  let report: { ok: boolean; error?: string; step?: string; stack?: string } | undefined;
+  try {
+    report = JSON.parse(text.trim().split('\n')[0] ?? '');
+  } catch {
+    report = undefined;
+  }
+  if (report?.ok) return;
+
+  // The shim undoes a failed start itself; if it died without a word, undo from the state on disk.
+  const shimLog = fs.existsSync(paths.shimLog) ? fs.readFileSync(paths.shimLog, 'utf8') : '';
+  const state = readPodState(paths.stateFile);
+  if (fs.existsSync(paths.runDir)) {
+    if (state) await teardownPod(state, paths);
+    else for (const dir of [paths.runDir, paths.libDir, paths.logDir]) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const error = new PodnsError(report?.step ?? 'shim', `pod "${name}": ${report?.error ?? `shim exited without reporting (log: ${shimLog.trim().split('\n').pop() ?? 'empty'})`}`);
+  if (report?.stack) error.stack = report.stack;
+  throw error;
+}

@@ -1,0 +1,196 @@
+#!/usr/bin/env node
+/**
+ * podns's entry point. `podns shim` goes straight to the shim without loading the CLI (its start-up is on
+ * the critical path of every `podns run`); every other verb is parsed by commander, and each verb's module is
+ * imported only when that verb runs.
+ */
+import type { Roots } from '../state/paths.js';
+
+if (process.argv[2] === 'shim') {
+  process.title = `podns shim ${(process.argv[3] ?? '').split('/').pop()}`;
+  const { runShim } = await import('../shim/shim-main.js');
+  await runShim(process.argv[3]!);
+} else {
+  await main();
+}
+
+async function main(): Promise<void> {
+  const { Command, Option } = await import('commander');
+  const { resolveRoots } = await import('../state/paths.js');
+  const program = new Command('podns');
+  let debug = false;
+  program
+    .description('Run Kubernetes Pods with the kernel directly: a pause process, namespaces, overlayfs.')
+    .option('--root <dir>', 'keep all state under this directory (env PODNS_ROOT)')
+    .option('--debug', 'show stack traces and causes of errors')
+    .option('-n, --namespace <ns>', 'the pod namespace', 'default')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (str, write) => write(str) });
+  program.hook('preAction', () => {
+    debug = !!program.opts().debug;
+  });
+  const roots = (): Roots => resolveRoots(program.opts().root);
+  const ns = (): string => program.opts().namespace;
+  const warn = (line: string) => process.stderr.write(`warning: ${line}\n`);
+
+  program
+    .command('run')
+    .description('run the pods of a manifest (returns once every container runs)')
+    .argument('<file>', 'Pod manifest (YAML or JSON, several documents allowed)')
+    .option('--replace', 'remove a pod of the same name first')
+    .action(async (file: string, opts: { replace?: boolean }) => {
+      const { runPods } = await import('./commands/run.js');
+      const names = await runPods(roots(), file, opts, warn);
+      for (const name of names) process.stdout.write(`pod/${name} running\n`);
+    });
+
+  program
+    .command('ps')
+    .description('list pods and their containers')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (opts: { output: string }) => {
+      if (opts.output === 'json') {
+        const { listPods } = await import('./pod-lookup.js');
+        process.stdout.write(JSON.stringify(listPods(roots()).map((p) => p.state), null, 2) + '\n');
+        return;
+      }
+      const { psTable } = await import('./commands/ps.js');
+      process.stdout.write(psTable(roots()));
+    });
+
+  program
+    .command('exec')
+    .description('run a command in a running container')
+    .argument('<pod>')
+    .argument('<command...>', 'the command, after --')
+    .option('-c, --container <name>', 'container (default: the first)')
+    .option('-i, --stdin', 'pass stdin to the command')
+    .option('-t, --tty', 'stdin is a terminal (the command shares ours)')
+    .action(async (pod: string, command: string[], opts: { container?: string; stdin?: boolean; tty?: boolean }) => {
+      const { execInPod } = await import('./commands/exec.js');
+      process.exitCode = await execInPod(roots(), ns(), pod, command, opts);
+    });
+
+  program
+    .command('logs')
+    .description("print a container's logs")
+    .argument('<pod>')
+    .option('-c, --container <name>', 'container (default: the first)')
+    .option('-f, --follow', 'keep printing as the log grows')
+    .option('--tail <lines>', 'only the last N lines', (v) => parseNonNegative(v, '--tail'))
+    .option('--timestamps', 'prefix each line with its time')
+    .action(async (pod: string, opts: { container?: string; follow?: boolean; tail?: number; timestamps?: boolean }) => {
+      const { showLogs } = await import('./commands/logs.js');
+      await showLogs(roots(), ns(), pod, opts);
+    });
+
+  program
+    .command('stop')
+    .description('stop a pod, or one container of it (-c)')
+    .argument('<pod>')
+    .option('-c, --container <name>', 'stop only this container')
+    .option('-t, --timeout <seconds>', 'grace period before SIGKILL (default: terminationGracePeriodSeconds)', (v) =>
+      parseNonNegative(v, '--timeout'),
+    )
+    .action(async (pod: string, opts: { container?: string; timeout?: number }) => {
+      const { stopPod } = await import('./commands/stop.js');
+      await stopPod(roots(), ns(), pod, opts.container, opts.timeout);
+    });
+
+  program
+    .command('rm')
+    .description('remove pods (-f: stop them first, with SIGKILL)')
+    .argument('<pods...>')
+    .option('-f, --force', 'remove running pods too')
+    .action(async (pods: string[], opts: { force?: boolean }) => {
+      const { removePod } = await import('./commands/rm.js');
+      for (const pod of pods) await removePod(roots(), ns(), pod, !!opts.force);
+    });
+
+  program
+    .command('inspect')
+    .description('a pod as JSON: pause pid, every process with its namespace inodes, paths')
+    .argument('<pod>')
+    .action(async (pod: string) => {
+      const { inspectPod } = await import('./commands/inspect.js');
+      process.stdout.write(JSON.stringify(inspectPod(roots(), ns(), pod), null, 2) + '\n');
+    });
+
+  program
+    .command('images')
+    .description('list images')
+    .action(async () => {
+      const { openStore, imagesTable } = await import('./commands/images.js');
+      process.stdout.write(imagesTable(await openStore(roots()).list()));
+    });
+
+  const image = program.command('image').description('manage local images');
+  image
+    .command('import')
+    .description('import a plain rootfs tarball as a one-layer image')
+    .argument('<tarball>')
+    .argument('<name>')
+    .action(async (tarball: string, name: string) => {
+      const { openStore } = await import('./commands/images.js');
+      const record = await openStore(roots()).importRootfs(tarball, name);
+      process.stdout.write(`${record.name} ${record.id}\n`);
+    });
+  image
+    .command('load')
+    .description('load an OCI image-layout archive or a `docker save` archive')
+    .argument('<archive>')
+    .argument('[name]', 'name for the image when the archive holds one')
+    .action(async (archive: string, name?: string) => {
+      const { openStore } = await import('./commands/images.js');
+      for (const record of await openStore(roots()).load(archive, name)) process.stdout.write(`Loaded image: ${record.name}\n`);
+    });
+  image
+    .command('ls')
+    .description('list images')
+    .action(async () => {
+      const { openStore, imagesTable } = await import('./commands/images.js');
+      process.stdout.write(imagesTable(await openStore(roots()).list()));
+    });
+  image
+    .command('rm')
+    .description('remove images (layers no other image uses go too)')
+    .argument('<names...>')
+    .action(async (names: string[]) => {
+      const { openStore } = await import('./commands/images.js');
+      const store = openStore(roots());
+      for (const name of names) {
+        await store.remove(name);
+        process.stdout.write(`Deleted: ${name}\n`);
+      }
+    });
+
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    reportError(err, debug || process.argv.includes('--debug'));
+    process.exitCode = 1;
+  }
+}
+
+function parseNonNegative(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new (class extends Error {
+      code = 'commander.invalidArgument';
+    })(`${flag} must be a non-negative integer, got "${value}"`);
+  }
+  return n;
+}
+
+/** One line for the user; the stack and the cause chain only with --debug. */
+function reportError(err: unknown, debug: boolean): void {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`podns: ${message}\n`);
+  if (!debug) return;
+  let cause: unknown = err;
+  while (cause) {
+    if (cause instanceof Error) process.stderr.write(`${cause.stack ?? cause.message}\n`);
+    cause = cause instanceof Error ? cause.cause : undefined;
+    if (cause) process.stderr.write('caused by: ');
+  }
+}

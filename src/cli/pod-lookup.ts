@@ -1,0 +1,45 @@
+/** Finds pods on disk by name (and namespace), for every verb that takes a POD argument. */
+import fs from 'node:fs';
+import { UserError } from '../errors.js';
+import { readJsonIfExists } from '../state/atomic-file.js';
+import { podId, podsRunDir, type PodPaths, type Roots } from '../state/paths.js';
+import { readPodState, type PodSpecFile, type PodState } from '../state/pod-state.js';
+
+export interface PodRecord {
+  paths: PodPaths;
+  spec: PodSpecFile;
+  state: PodState | undefined;
+}
+
+export function readPodRecord(runDir: string): PodRecord | undefined {
+  const spec = readJsonIfExists<PodSpecFile & { paths: PodPaths }>(`${runDir}/spec.json`);
+  if (!spec) return undefined;
+  return { paths: spec.paths, spec, state: readPodState(spec.paths.stateFile) };
+}
+
+export function findPod(roots: Roots, namespace: string, name: string): PodRecord {
+  const record = readPodRecord(`${podsRunDir(roots)}/${podId(namespace, name)}`);
+  if (!record) {
+    const where = namespace === 'default' ? '' : ` in namespace "${namespace}"`;
+    throw new UserError('ENOPOD', `pod "${name}" not found${where}`);
+  }
+  return record;
+}
+
+export function listPods(roots: Roots): PodRecord[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(podsRunDir(roots));
+  } catch {
+    return [];
+  }
+  return entries
+    .sort()
+    .map((id) => readPodRecord(`${podsRunDir(roots)}/${id}`))
+    .filter((r): r is PodRecord => r !== undefined);
+}
+
+export function requireState(record: PodRecord): PodState {
+  if (!record.state) throw new UserError('ENOSTATE', `pod "${record.spec.pod.metadata.name}" is still being created`);
+  return record.state;
+}

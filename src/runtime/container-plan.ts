@@ -1,0 +1,182 @@
+/**
+ * Plans a container: from the Pod's container spec and its image to the exact spawn request — the argv by
+ * Kubernetes' command/args rules, the environment, the user, and the ordered list of mounts that builds the
+ * root (overlay, /proc, /dev, /sys, the pod's /etc files, volumes). Pure: it only reads the image's
+ * passwd/group files, so unit tests check a plan without a kernel.
+ */
+import path from 'node:path';
+import { PodnsError } from '../errors.js';
+import type { ImageRecord } from '../image/types.js';
+import type { ContainerSpec, PodSpec } from '../manifest/types.js';
+import type { PodPaths } from '../state/paths.js';
+import type { ProcessSpec } from '../state/pod-state.js';
+import { CLONE, MS, type MountStep, type SpawnRequest } from '../sys/native.js';
+import { resolveUser } from './image-user.js';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface ContainerDirs {
+  upper: string;
+  work: string;
+  rootfs: string;
+}
+
+export function containerDirs(paths: PodPaths, name: string): ContainerDirs {
+  const base = path.join(paths.containersDir, name);
+  return { upper: path.join(base, 'upper'), work: path.join(base, 'work'), rootfs: path.join(base, 'rootfs') };
+}
+
+/** Kubernetes' rules (and Docker's): command replaces Entrypoint, args replaces Cmd; args alone keep Entrypoint. */
+export function containerArgv(container: ContainerSpec, image: ImageRecord): string[] {
+  const entrypoint = container.command ?? image.config.Entrypoint ?? [];
+  const args = container.command !== undefined ? (container.args ?? []) : (container.args ?? image.config.Cmd ?? []);
+  return [...entrypoint, ...args];
+}
+
+/** Image Env, then the container's env by name, then HOSTNAME; PATH defaulted as runc/containerd do. */
+export function containerEnv(container: ContainerSpec, image: ImageRecord, hostname: string): string[] {
+  const env = new Map<string, string>();
+  for (const entry of image.config.Env ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  if (!env.has('PATH')) env.set('PATH', DEFAULT_PATH);
+  for (const { name, value } of container.env) env.set(name, value);
+  env.set('HOSTNAME', hostname);
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+export function envValue(env: string[], name: string): string | undefined {
+  const prefix = `${name}=`;
+  return env.findLast((e) => e.startsWith(prefix))?.slice(prefix.length);
+}
+
+export function planProcess(container: ContainerSpec, image: ImageRecord, hostname: string, what: string): ProcessSpec {
+  const argv = containerArgv(container, image);
+  if (argv.length === 0) throw new PodnsError('container.plan', `${what}: no command specified (the image has no Entrypoint or Cmd)`);
+  const user = resolveUser(image.config.User, image.layers, what);
+  return {
+    argv,
+    env: containerEnv(container, image, hostname),
+    cwd: container.workingDir ?? (image.config.WorkingDir || '/'),
+    user: { uid: user.uid, gid: user.gid, groups: user.groups },
+  };
+}
+
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+const DEV_LINKS: [string, string][] = [
+  ['/dev/fd', '/proc/self/fd'],
+  ['/dev/stdin', '/proc/self/fd/0'],
+  ['/dev/stdout', '/proc/self/fd/1'],
+  ['/dev/stderr', '/proc/self/fd/2'],
+  ['/dev/ptmx', 'pts/ptmx'],
+];
+
+/** The default mounts runc and containerd give a Pod container (see docs: runtime-defaults). */
+function baseMounts(paths: PodPaths): MountStep[] {
+  const inRoot = (m: MountStep): MountStep => ({ inRootfs: true, create: 'dir', ...m });
+  return [
+    inRoot({ source: 'proc', target: '/proc', fstype: 'proc', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
+    inRoot({ source: 'tmpfs', target: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k' }),
+    inRoot({
+      source: 'devpts',
+      target: '/dev/pts',
+      fstype: 'devpts',
+      flags: MS.NOSUID | MS.NOEXEC,
+      data: 'newinstance,ptmxmode=0666,mode=0620,gid=5',
+    }),
+    // One /dev/shm per pod, as containerd does: the pod shares its IPC namespace, so POSIX shm is pod-wide.
+    inRoot({ source: paths.shmDir, target: '/dev/shm', flags: MS.BIND, remountFlags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
+    inRoot({ source: 'mqueue', target: '/dev/mqueue', fstype: 'mqueue', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
+    inRoot({ source: 'sysfs', target: '/sys', fstype: 'sysfs', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY }),
+    // Device nodes are bind mounts of the host's (as rootless runc does): no mknod needed, same devices.
+    ...DEVICES.map((d) => inRoot({ source: `/dev/${d}`, target: `/dev/${d}`, flags: MS.BIND, create: 'file' })),
+    ...DEV_LINKS.map(([link, to]): MountStep => ({ kind: 'symlink', inRootfs: true, source: to, target: link })),
+    ...['hostname', 'hosts', 'resolv.conf'].map((f) =>
+      inRoot({ source: path.join(paths.etcDir, f), target: `/etc/${f}`, flags: MS.BIND, create: 'file' }),
+    ),
+  ];
+}
+
+function volumeMounts(container: ContainerSpec, pod: PodSpec, paths: PodPaths): MountStep[] {
+  // Parents before children (/var/log before /var/log/nginx), as runc sorts mounts by destination depth.
+  const sorted = [...container.volumeMounts].sort(
+    (a, b) => a.mountPath.split('/').length - b.mountPath.split('/').length,
+  );
+  return sorted.map((vm) => {
+    const volume = pod.volumes.find((v) => v.name === vm.name)!;
+    let source = 'hostPath' in volume ? volume.hostPath.path : path.join(paths.volumesDir, volume.name);
+    if (vm.subPath) source = path.join(source, vm.subPath);
+    return {
+      inRootfs: true,
+      source,
+      target: vm.mountPath,
+      flags: MS.BIND | MS.REC,
+      create: 'dir',
+      remountFlags: vm.readOnly ? MS.RDONLY : 0,
+    };
+  });
+}
+
+export interface ContainerPlanInput {
+  pod: PodSpec;
+  container: ContainerSpec;
+  image: ImageRecord;
+  process: ProcessSpec;
+  paths: PodPaths;
+  pausePid: number;
+  stdio: [number, number, number];
+}
+
+/** Volume sources that are files must be mounted on files: the planner asks the caller which are. */
+export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string) => boolean = () => false): SpawnRequest {
+  const { pod, container, image, process: proc, paths, pausePid, stdio } = input;
+  const dirs = containerDirs(paths, container.name);
+  // overlayfs lists lowerdir top first; image layers are stored lowest first.
+  const lower = [...image.layers].reverse().join(':');
+  const overlay: MountStep = {
+    source: 'overlay',
+    target: dirs.rootfs,
+    fstype: 'overlay',
+    flags: 0,
+    data: `lowerdir=${lower},upperdir=${dirs.upper},workdir=${dirs.work}`,
+  };
+  const volumes = volumeMounts(container, pod, paths).map((m) => (m.source && isFile(m.source) ? { ...m, create: 'file' as const } : m));
+  const ns = (kind: string) => `/proc/${pausePid}/ns/${kind}`;
+  return {
+    joinNamespaces: {
+      net: ns('net'),
+      ipc: ns('ipc'),
+      uts: ns('uts'),
+      ...(pod.shareProcessNamespace ? { pid: ns('pid') } : {}),
+    },
+    cloneFlags: CLONE.NEWNS | (pod.shareProcessNamespace ? 0 : CLONE.NEWPID),
+    newSession: true,
+    mounts: [overlay, ...baseMounts(paths), ...volumes],
+    rootfs: dirs.rootfs,
+    cwd: proc.cwd,
+    user: proc.user,
+    stdio,
+    path: proc.argv[0],
+    searchPath: proc.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH,
+    argv: proc.argv,
+    env: proc.env,
+  };
+}
+
+/** exec: every namespace of the running container, its environment, user and working directory. */
+export function planExecSpawn(containerPid: number, proc: ProcessSpec, argv: string[], stdio: [number, number, number], extraEnv: string[] = []): SpawnRequest {
+  const ns = (kind: string) => `/proc/${containerPid}/ns/${kind}`;
+  const env = [...proc.env, ...extraEnv];
+  return {
+    joinNamespaces: { ipc: ns('ipc'), uts: ns('uts'), net: ns('net'), pid: ns('pid'), cgroup: ns('cgroup'), mnt: ns('mnt') },
+    cloneFlags: 0,
+    cwd: proc.cwd,
+    user: proc.user,
+    stdio,
+    path: argv[0],
+    searchPath: envValue(env, 'PATH') ?? DEFAULT_PATH,
+    argv,
+    env,
+  };
+}

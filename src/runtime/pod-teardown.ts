@@ -1,0 +1,81 @@
+/**
+ * Teardown from the state on disk alone: it works whether the shim is alive (it calls this after stopping
+ * its containers) or was SIGKILLed (`podns rm -f` calls it). Every step is idempotent, and each failure is
+ * collected rather than allowed to stop the rest, so a pod never ends half-removed.
+ */
+import fs from 'node:fs';
+import type { PodPaths } from '../state/paths.js';
+import type { PodState } from '../state/pod-state.js';
+import { PodnsError } from '../errors.js';
+import { isAlive, pidsInMountNamespace } from './proc.js';
+import { unmountPodFilesystems, unpinNetworkNamespace } from './sandbox.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** Every live process of the pod: container main processes, anything in their mount namespaces, pause. */
+export function podProcessPids(state: PodState): number[] {
+  const pids = new Set<number>();
+  for (const c of state.containers) {
+    if (c.process && isAlive(c.process)) pids.add(c.process.pid);
+    if (c.mntNs !== undefined && c.status === 'running') for (const pid of pidsInMountNamespace(c.mntNs)) pids.add(pid);
+  }
+  if (state.pause && isAlive(state.pause)) pids.add(state.pause.pid);
+  return [...pids];
+}
+
+/** SIGKILLs every process of the pod and waits (up to `timeoutMs`) until none is left. */
+export async function killPodProcesses(state: PodState, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pids = podProcessPids(state);
+    if (pids.length === 0) return;
+    for (const pid of pids) signal(pid, 'SIGKILL');
+    if (Date.now() > deadline) {
+      throw new PodnsError('teardown.kill', `pod "${state.name}": processes still alive after SIGKILL: ${pids.join(', ')}`);
+    }
+    await sleep(5);
+  }
+}
+
+/** Unpins the network namespace and unmounts the pod's host mounts. */
+export function releasePodResources(state: PodState): void {
+  if (state.netnsPin) {
+    unpinNetworkNamespace(state.netnsPin);
+    state.netnsPin = undefined;
+  }
+  unmountPodFilesystems(state);
+}
+
+function assertNoMountsBelow(dir: string): void {
+  // Never recurse into a mounted volume (kubernetes#60987): a mount left below would be wiped.
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  const mounted = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => !!m && (m === dir || m.startsWith(prefix)));
+  if (mounted.length) throw new PodnsError('teardown.remove', `refusing to delete "${dir}": still mounted: ${mounted.join(', ')}`);
+}
+
+/** Deletes the pod's directories: runtime state, data (volumes, upper dirs) and logs. */
+export function removePodFiles(paths: PodPaths): void {
+  for (const dir of [paths.libDir, paths.logDir, paths.runDir]) {
+    assertNoMountsBelow(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The whole of `rm -f` without a shim. */
+export async function teardownPod(state: PodState, paths: PodPaths): Promise<void> {
+  await killPodProcesses(state);
+  releasePodResources(state);
+  removePodFiles(paths);
+}

@@ -1,0 +1,88 @@
+/**
+ * What /proc says about processes: start times (to tell a live process from a reused pid), namespace inodes,
+ * and the processes that belong to a container. File-based, with the proc root as a parameter.
+ */
+import fs from 'node:fs';
+import type { ProcessRef } from '../state/pod-state.js';
+
+export const NAMESPACE_KINDS = ['net', 'ipc', 'uts', 'pid', 'mnt', 'cgroup', 'user', 'time'] as const;
+export type NamespaceName = (typeof NAMESPACE_KINDS)[number];
+
+interface Stat {
+  state: string;
+  ppid: number;
+  startTime: number;
+}
+
+function readStat(pid: number, procRoot: string): Stat | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm may hold spaces and parentheses: the fields start after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0]!, ppid: Number(fields[1]), startTime: Number(fields[19]) };
+}
+
+export function processRef(pid: number, procRoot = '/proc'): ProcessRef | undefined {
+  const stat = readStat(pid, procRoot);
+  return stat ? { pid, startTime: stat.startTime } : undefined;
+}
+
+/** True while the recorded process runs (a zombie counts as gone). */
+export function isAlive(ref: ProcessRef | undefined, procRoot = '/proc'): boolean {
+  if (!ref) return false;
+  const stat = readStat(ref.pid, procRoot);
+  return !!stat && stat.startTime === ref.startTime && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+export function namespaceInode(pid: number, kind: NamespaceName, procRoot = '/proc'): number | undefined {
+  try {
+    return fs.statSync(`${procRoot}/${pid}/ns/${kind}`).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+export function namespaceInodes(pid: number, procRoot = '/proc'): Partial<Record<NamespaceName, number>> {
+  const out: Partial<Record<NamespaceName, number>> = {};
+  for (const kind of NAMESPACE_KINDS) {
+    const ino = namespaceInode(pid, kind, procRoot);
+    if (ino !== undefined) out[kind] = ino;
+  }
+  return out;
+}
+
+/** Every live pid whose mount namespace is `mntNs`: a container's processes and its exec sessions. */
+export function pidsInMountNamespace(mntNs: number, procRoot = '/proc'): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync(procRoot)) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    if (namespaceInode(pid, 'mnt', procRoot) !== mntNs) continue;
+    const stat = readStat(pid, procRoot);
+    if (stat && stat.state !== 'Z') pids.push(pid);
+  }
+  return pids;
+}
+
+export function commandLine(pid: number, procRoot = '/proc'): string[] {
+  try {
+    return fs.readFileSync(`${procRoot}/${pid}/cmdline`, 'utf8').split('\0').filter((s, i, a) => s || i < a.length - 1);
+  } catch {
+    return [];
+  }
+}
+
+/** The pid as the process's innermost PID namespace sees it (NSpid's last field). */
+export function innermostPid(pid: number, procRoot = '/proc'): number | undefined {
+  try {
+    const line = fs.readFileSync(`${procRoot}/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('NSpid:'));
+    const fields = line?.split(/\s+/).slice(1).filter(Boolean);
+    return fields?.length ? Number(fields[fields.length - 1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The pod sandbox: the pause process that creates and holds the pod's namespaces, the pin of its network
+ * namespace at /run/netns/<pod> (so `ip netns` sees it and it outlives the pause), and the pod-wide mounts
+ * on the host side (the shared /dev/shm, Memory-backed emptyDirs). RunPodSandbox / StopPodSandbox in CRI terms.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { PodSpec } from '../manifest/types.js';
+import type { PodPaths } from '../state/paths.js';
+import type { PodState } from '../state/pod-state.js';
+import { CLONE, MNT_DETACH, MS, mount, spawnProcess, umount } from '../sys/native.js';
+import { projectPath } from '../sys/project-path.js';
+import { fromNodeError, PodnsError } from '../errors.js';
+
+export function pauseBinary(): string {
+  return process.env.PODNS_PAUSE ?? projectPath('build/Release/pause');
+}
+
+/** Starts pause as PID 1 of new pid/net/ipc/uts/mnt namespaces, in an empty tmpfs root. */
+export function startPause(paths: PodPaths, hostname: string): number {
+  fs.mkdirSync(paths.pauseRoot, { recursive: true });
+  return spawnProcess(
+    {
+      cloneFlags: CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWIPC | CLONE.NEWUTS | CLONE.NEWNS,
+      newSession: true,
+      hostname,
+      loopbackUp: true,
+      mounts: [{ source: 'tmpfs', target: paths.pauseRoot, fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV, data: 'size=64k,mode=755' }],
+      rootfs: paths.pauseRoot,
+      cwd: '/',
+      execFile: pauseBinary(),
+      argv: ['/pause'],
+      env: [],
+    },
+    'pause',
+  );
+}
+
+/** Bind-mounts the pause's network namespace at the pin path; the caller records the pin first. */
+export function pinNetworkNamespace(pausePid: number, pin: string): void {
+  fs.mkdirSync(path.dirname(pin), { recursive: true, mode: 0o755 });
+  try {
+    fs.closeSync(fs.openSync(pin, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDONLY, 0o444));
+  } catch (err) {
+    throw fromNodeError('sandbox.pinNetns', err, `create network namespace pin "${pin}"`);
+  }
+  mount(`/proc/${pausePid}/ns/net`, pin, null, MS.BIND);
+}
+
+function isMountPoint(target: string): boolean {
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  return mounts.split('\n').some((line) => line.split(' ')[4] === target);
+}
+
+/** Undoes a pin; idempotent (a missing pin or file is fine). */
+export function unpinNetworkNamespace(pin: string): void {
+  if (isMountPoint(pin)) umount(pin, MNT_DETACH);
+  fs.rmSync(pin, { force: true });
+}
+
+/** The pod-wide host mounts, recorded in state before each is made. */
+export function mountPodFilesystems(spec: PodSpec, paths: PodPaths, state: PodState, save: () => void): void {
+  const tmpfs = (target: string, data: string) => {
+    fs.mkdirSync(target, { recursive: true });
+    state.hostMounts.push(target);
+    save();
+    mount('shm', target, 'tmpfs', MS.NOSUID | MS.NODEV | MS.NOEXEC, data);
+  };
+  tmpfs(paths.shmDir, 'mode=1777,size=67108864');
+  for (const volume of spec.volumes) {
+    const dir = path.join(paths.volumesDir, volume.name);
+    if ('emptyDir' in volume) {
+      if (volume.emptyDir.medium === 'Memory') tmpfs(dir, 'mode=1777');
+      else fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
+      fs.chmodSync(dir, 0o777); // emptyDir is world-writable in Kubernetes (0777)
+    } else {
+      prepareHostPath(volume.name, volume.hostPath.path, volume.hostPath.type);
+    }
+  }
+}
+
+/** hostPath types as kubelet checks them (DirectoryOrCreate makes 0755 dirs, FileOrCreate 0644 files). */
+function prepareHostPath(name: string, hostPath: string, type: string): void {
+  const fail = (why: string) => {
+    throw new PodnsError('sandbox.hostPath', `volume "${name}": hostPath "${hostPath}": ${why}`);
+  };
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(hostPath);
+  } catch {
+    stat = undefined;
+  }
+  switch (type) {
+    case 'DirectoryOrCreate':
+      if (!stat) fs.mkdirSync(hostPath, { recursive: true, mode: 0o755 });
+      else if (!stat.isDirectory()) fail('exists and is not a directory');
+      return;
+    case 'FileOrCreate':
+      if (!stat) {
+        fs.mkdirSync(path.dirname(hostPath), { recursive: true, mode: 0o755 });
+        fs.writeFileSync(hostPath, '', { mode: 0o644 });
+      } else if (!stat.isFile()) fail('exists and is not a file');
+      return;
+    case 'Directory':
+      if (!stat?.isDirectory()) fail('is not a directory');
+      return;
+    case 'File':
+      if (!stat?.isFile()) fail('is not a file');
+      return;
+    case 'Socket':
+      if (!stat?.isSocket()) fail('is not a socket');
+      return;
+    case 'CharDevice':
+      if (!stat?.isCharacterDevice()) fail('is not a character device');
+      return;
+    case 'BlockDevice':
+      if (!stat?.isBlockDevice()) fail('is not a block device');
+      return;
+    default:
+      if (!stat) fail('no such file or directory');
+  }
+}
+
+export function unmountPodFilesystems(state: PodState): void {
+  for (const target of [...state.hostMounts].reverse()) {
+    if (isMountPoint(target)) umount(target, MNT_DETACH);
+  }
+  state.hostMounts = [];
+}

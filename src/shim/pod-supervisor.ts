@@ -1,0 +1,250 @@
+/**
+ * The kubelet's role for one pod, in-process: bring the sandbox and the containers up in order, watch their
+ * exits through pidfds, write their logs, stop them on request, and keep state.json true. One object per
+ * pod, so a single process could later supervise many pods (design.md: memory per pod matters).
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { PodnsError } from '../errors.js';
+import type { ImageRecord } from '../image/types.js';
+import type { Logger } from '../log.js';
+import { CriLogWriter } from '../logs/cri-log-writer.js';
+import type { ContainerSpec } from '../manifest/types.js';
+import type { PodPaths } from '../state/paths.js';
+import { writePodState, type ContainerState, type PodSpecFile, type PodState } from '../state/pod-state.js';
+import { makePipe, spawnProcess, watchExit, type ExitStatus } from '../sys/native.js';
+import { containerDirs, planContainerSpawn, planProcess } from '../runtime/container-plan.js';
+import { podHostname, writePodFiles } from '../runtime/pod-files.js';
+import { isAlive, namespaceInode, pidsInMountNamespace, processRef } from '../runtime/proc.js';
+import { mountPodFilesystems, pinNetworkNamespace, startPause } from '../runtime/sandbox.js';
+import { killPodProcesses, releasePodResources, removePodFiles } from '../runtime/pod-teardown.js';
+
+interface Running {
+  exited: Promise<ExitStatus>;
+  /** Resolves once the exit is recorded: leftovers killed, log closed, state saved. */
+  finished: Promise<void>;
+  logs: CriLogWriter;
+}
+
+function signalNumber(name: string | undefined, fallback: NodeJS.Signals): number {
+  const key = (name ?? fallback).toUpperCase();
+  const signals = os.constants.signals as Record<string, number>;
+  return signals[key.startsWith('SIG') ? key : `SIG${key}`] ?? signals[/^\d+$/.test(key) ? '' : fallback] ?? Number(key);
+}
+
+export class PodSupervisor {
+  readonly state: PodState;
+  private readonly running = new Map<string, Running>();
+  private pauseExited?: Promise<ExitStatus>;
+  private stopping = false;
+
+  constructor(
+    private readonly paths: PodPaths,
+    private readonly spec: PodSpecFile,
+    private readonly log: Logger,
+  ) {
+    const { pod } = spec;
+    this.state = {
+      id: paths.id,
+      name: pod.metadata.name,
+      namespace: pod.metadata.namespace,
+      uid: spec.uid,
+      createdAt: new Date().toISOString(),
+      hostname: podHostname(pod.metadata.name, pod.spec.hostname),
+      phase: 'Pending',
+      shim: processRef(process.pid),
+      hostMounts: [],
+      shareProcessNamespace: pod.spec.shareProcessNamespace,
+      containers: pod.spec.containers.map((c) => {
+        const image = spec.images[c.name]!;
+        return {
+          name: c.name,
+          image: image.name,
+          imageId: image.id,
+          status: 'created' as const,
+          restartCount: 0,
+          logPath: `${paths.logDir}/${c.name}/0.log`,
+          upperDir: containerDirs(paths, c.name).upper,
+          spec: planProcess(c, image, this.hostnameOf(), `container "${c.name}"`),
+        };
+      }),
+    };
+  }
+
+  private hostnameOf(): string {
+    return podHostname(this.spec.pod.metadata.name, this.spec.pod.spec.hostname);
+  }
+
+  /** terminationGracePeriodSeconds of the pod. */
+  get gracePeriod(): number {
+    return this.spec.pod.spec.terminationGracePeriodSeconds;
+  }
+
+  save(): void {
+    writePodState(this.paths.stateFile, this.state);
+  }
+
+  /** RunPodSandbox, then CreateContainer + StartContainer for each container in order. */
+  async start(): Promise<void> {
+    const { pod } = this.spec;
+    this.save();
+    fs.mkdirSync(this.paths.libDir, { recursive: true, mode: 0o700 });
+    writePodFiles(this.paths.etcDir, this.state.hostname);
+    mountPodFilesystems(pod.spec, this.paths, this.state, () => this.save());
+
+    const pausePid = startPause(this.paths, this.state.hostname);
+    this.state.pause = processRef(pausePid) ?? { pid: pausePid, startTime: 0 };
+    this.pauseExited = new Promise((resolve) => watchExit(pausePid, resolve));
+    this.pauseExited.then((status) => this.onPauseExit(status));
+    this.state.netnsPin = this.paths.netnsPin;
+    this.save();
+    pinNetworkNamespace(pausePid, this.paths.netnsPin);
+    this.log.info('sandbox ready', { pause: pausePid, netns: this.paths.netnsPin });
+
+    for (const container of pod.spec.containers) this.startContainer(container, this.spec.images[container.name]!, pausePid);
+    this.state.phase = 'Running';
+    this.save();
+  }
+
+  private startContainer(container: ContainerSpec, image: ImageRecord, pausePid: number): void {
+    const state = this.containerState(container.name);
+    const dirs = containerDirs(this.paths, container.name);
+    for (const dir of [dirs.upper, dirs.work, dirs.rootfs]) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+
+    const [outRead, outWrite] = makePipe();
+    const [errRead, errWrite] = makePipe();
+    const devNull = fs.openSync('/dev/null', 'r');
+    let pid: number;
+    try {
+      const request = planContainerSpawn(
+        { pod: this.spec.pod.spec, container, image, process: state.spec, paths: this.paths, pausePid, stdio: [devNull, outWrite, errWrite] },
+        (p) => {
+          try {
+            return !fs.statSync(p).isDirectory();
+          } catch {
+            return false;
+          }
+        },
+      );
+      pid = spawnProcess(request, `container "${container.name}"`);
+    } catch (err) {
+      for (const fd of [outRead, errRead]) fs.closeSync(fd);
+      throw err;
+    } finally {
+      for (const fd of [outWrite, errWrite, devNull]) fs.closeSync(fd);
+    }
+
+    const logs = new CriLogWriter(state.logPath);
+    logs.attach(new net.Socket({ fd: outRead, readable: true, writable: false }), 'stdout');
+    logs.attach(new net.Socket({ fd: errRead, readable: true, writable: false }), 'stderr');
+    const exited = new Promise<ExitStatus>((resolve) => watchExit(pid, resolve));
+    const finished = exited.then((status) => this.onContainerExit(container.name, status, logs));
+    this.running.set(container.name, { exited, finished, logs });
+    Object.assign(state, {
+      status: 'running',
+      process: processRef(pid) ?? { pid, startTime: 0 },
+      mntNs: namespaceInode(pid, 'mnt'),
+      startedAt: new Date().toISOString(),
+    } satisfies Partial<ContainerState>);
+    this.log.info('container started', { container: container.name, pid, argv: state.spec.argv });
+  }
+
+  private containerState(name: string): ContainerState {
+    const state = this.state.containers.find((c) => c.name === name);
+    if (!state) throw new PodnsError('shim.container', `pod "${this.state.name}" has no container "${name}"`);
+    return state;
+  }
+
+  private async onContainerExit(name: string, status: ExitStatus, logs: CriLogWriter): Promise<void> {
+    const state = this.containerState(name);
+    // Processes the main one left behind in a shared PID namespace (re-parented to pause) go with it;
+    // they may hold the log pipe, so they go before the log is closed.
+    if (state.mntNs !== undefined) for (const pid of pidsInMountNamespace(state.mntNs)) this.kill(pid, 'SIGKILL');
+    await logs.close().catch((err) => this.log.error('log close failed', { container: name, error: String(err) }));
+    // A container that exits by a signal reports 128+signal, as kubelet shows it (SIGKILL: 137).
+    const exitCode = status.exitCode ?? (status.signal !== null ? 128 + status.signal : 255);
+    Object.assign(state, {
+      status: 'exited',
+      finishedAt: new Date().toISOString(),
+      exitCode,
+      signal: status.signal ?? undefined,
+      reason: exitCode === 0 ? 'Completed' : 'Error',
+    } satisfies Partial<ContainerState>);
+    this.save();
+    this.log.info('container exited', { container: name, exitCode, signal: status.signal });
+  }
+
+  private onPauseExit(status: ExitStatus): void {
+    if (this.stopping) return;
+    // The sandbox is gone: kubelet would recreate the pod; podns reports it failed and cleans up.
+    this.log.error('pause exited unexpectedly; stopping the pod', { exitCode: status.exitCode, signal: status.signal });
+    this.state.phase = 'Failed';
+    void this.stopPod(0).then(() => this.onStopped?.());
+  }
+
+  /** Called when the pod has stopped for good and the shim may exit. */
+  onStopped?: () => void;
+
+  private kill(pid: number, signal: NodeJS.Signals | number): void {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone already
+    }
+  }
+
+  /** StopContainer: the image's stop signal (SIGTERM by default), then SIGKILL after the grace period. */
+  async stopContainer(name: string, graceSeconds: number): Promise<ContainerState> {
+    const state = this.containerState(name);
+    const running = this.running.get(name);
+    state.stoppedByUser = true;
+    if (state.status === 'running' && running && state.process && isAlive(state.process)) {
+      const image = this.spec.images[name];
+      this.kill(state.process.pid, graceSeconds > 0 ? signalNumber(image?.config.StopSignal, 'SIGTERM') : 'SIGKILL');
+      const timedOut = await Promise.race([
+        running.exited.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceSeconds * 1000).unref()),
+      ]);
+      if (timedOut) {
+        this.log.info('grace period over, killing', { container: name });
+        this.kill(state.process.pid, 'SIGKILL');
+        await running.exited;
+      }
+    }
+    await running?.finished;
+    this.save();
+    return state;
+  }
+
+  /** StopPodSandbox: every container, then the pause; the network namespace pin and host mounts go. */
+  async stopPod(graceSeconds: number): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.state.containers.map((c) => this.stopContainer(c.name, graceSeconds)));
+    if (this.state.pause && isAlive(this.state.pause)) this.kill(this.state.pause.pid, 'SIGKILL');
+    await this.pauseExited;
+    await killPodProcesses(this.state);
+    releasePodResources(this.state);
+    if (this.state.phase !== 'Failed') this.state.phase = 'Stopped';
+    this.save();
+  }
+
+  /** RemovePodSandbox: stop (SIGKILL when forced) and delete every file of the pod. */
+  async remove(force: boolean): Promise<void> {
+    await this.stopPod(force ? 0 : this.spec.pod.spec.terminationGracePeriodSeconds);
+    removePodFiles(this.paths);
+  }
+
+  /** After a failed start: kill what was started, undo what was made, delete the files. */
+  async abort(): Promise<void> {
+    this.stopping = true;
+    await killPodProcesses(this.state).catch((err) => this.log.error('abort: kill failed', { error: String(err) }));
+    await Promise.all([...this.running.values()].map((r) => r.finished));
+    if (this.pauseExited) await this.pauseExited;
+    try {
+      releasePodResources(this.state);
+    } finally {
+      removePodFiles(this.paths);
+    }
+  }
+}

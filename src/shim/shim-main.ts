@@ -1,0 +1,120 @@
+/**
+ * `podns shim <run-dir>`: the per-pod supervisor process (containerd-shim's role). Started detached by
+ * `podns run`, in its own session, stdout/stderr on shim.log. It reports the start's outcome on fd 3 (one
+ * JSON line; EOF without one means it died), then serves the control socket until the pod is stopped.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import { createLogger } from '../log.js';
+import { PodnsError } from '../errors.js';
+import { readJsonIfExists } from '../state/atomic-file.js';
+import type { PodPaths } from '../state/paths.js';
+import type { PodSpecFile } from '../state/pod-state.js';
+import { becomeChildSubreaper } from '../sys/native.js';
+import type { ShimRequest, ShimResponse } from './control-protocol.js';
+import { PodSupervisor } from './pod-supervisor.js';
+
+const READY_FD = 3;
+
+function report(message: object): void {
+  try {
+    fs.writeSync(READY_FD, JSON.stringify(message) + '\n');
+    fs.closeSync(READY_FD);
+  } catch {
+    // The CLI went away; the pod runs on regardless.
+  }
+}
+
+function errorMessage(err: unknown): { error: string; step?: string; stack?: string } {
+  if (err instanceof PodnsError) return { error: err.message, step: err.step, stack: err.stack };
+  return { error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined };
+}
+
+export async function runShim(runDir: string): Promise<void> {
+  const log = createLogger((line) => process.stderr.write(line), 'debug');
+  const file = readJsonIfExists<PodSpecFile & { paths: PodPaths }>(`${runDir}/spec.json`);
+  if (!file) {
+    report({ ok: false, error: `shim: no spec.json in ${runDir}` });
+    process.exitCode = 1;
+    return;
+  }
+  // The pod's processes are our children (CLONE_PARENT); orphans of theirs come to us, not to init.
+  becomeChildSubreaper();
+  const supervisor = new PodSupervisor(file.paths, file, log);
+  try {
+    await supervisor.start();
+  } catch (err) {
+    log.error('start failed', errorMessage(err));
+    await supervisor.abort().catch((e) => log.error('abort failed', errorMessage(e)));
+    report({ ok: false, ...errorMessage(err) });
+    process.exitCode = 1;
+    return;
+  }
+
+  const server = net.createServer((socket) => serve(socket, supervisor, shutdown));
+  let closed = false;
+  function shutdown(): void {
+    if (closed) return;
+    closed = true;
+    server.close();
+    log.info('shim exiting');
+    // Pending exit watchers keep the loop alive only while processes live; nothing else should remain.
+    setTimeout(() => process.exit(0), 50).unref();
+  }
+  supervisor.onStopped = shutdown;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(file.paths.socket, () => resolve());
+  });
+  report({ ok: true, state: supervisor.state });
+  log.info('pod running', { pod: supervisor.state.name });
+  // SIGTERM to the shim itself: stop the pod with its grace period (as a node shutdown would).
+  process.on('SIGTERM', () => void supervisor.stopPod(file.pod.spec.terminationGracePeriodSeconds).then(shutdown));
+}
+
+function serve(socket: net.Socket, supervisor: PodSupervisor, shutdown: () => void): void {
+  let buffer = '';
+  socket.setEncoding('utf8');
+  socket.on('error', () => {});
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
+    const nl = buffer.indexOf('\n');
+    if (nl < 0) return;
+    const line = buffer.slice(0, nl);
+    buffer = '';
+    void handle(line, supervisor).then(({ response, after }) => {
+      socket.end(JSON.stringify(response) + '\n');
+      if (after === 'exit') shutdown();
+    });
+  });
+}
+
+async function handle(line: string, supervisor: PodSupervisor): Promise<{ response: ShimResponse; after?: 'exit' }> {
+  try {
+    const request = JSON.parse(line) as ShimRequest;
+    switch (request.op) {
+      case 'status':
+        return { response: { ok: true, state: supervisor.state } };
+      case 'stop': {
+        const grace = request.timeout;
+        if (request.container) {
+          await supervisor.stopContainer(request.container, grace ?? defaultGrace(supervisor));
+          return { response: { ok: true, state: supervisor.state } };
+        }
+        await supervisor.stopPod(grace ?? defaultGrace(supervisor));
+        return { response: { ok: true, state: supervisor.state }, after: 'exit' };
+      }
+      case 'remove':
+        await supervisor.remove(request.force);
+        return { response: { ok: true }, after: 'exit' };
+      default:
+        return { response: { ok: false, error: `unknown request ${JSON.stringify(request)}` } };
+    }
+  } catch (err) {
+    return { response: { ok: false, error: err instanceof Error ? err.message : String(err) } };
+  }
+}
+
+function defaultGrace(supervisor: PodSupervisor): number {
+  return supervisor.gracePeriod;
+}

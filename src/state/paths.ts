@@ -1,0 +1,73 @@
+/**
+ * Where podns keeps things. Three roots, as kubelet and containerd split them: runtime state on tmpfs (gone at
+ * reboot, like the processes it describes), persistent data (images, volumes, container upper dirs), logs.
+ * `--root DIR` or PODNS_ROOT puts all three under one directory, so test instances run side by side.
+ */
+import path from 'node:path';
+
+export interface Roots {
+  run: string;
+  lib: string;
+  log: string;
+}
+
+export function resolveRoots(root?: string): Roots {
+  const base = root ?? process.env.PODNS_ROOT;
+  if (base) {
+    const abs = path.resolve(base);
+    return { run: path.join(abs, 'run'), lib: path.join(abs, 'lib'), log: path.join(abs, 'log') };
+  }
+  return { run: '/run/podns', lib: '/var/lib/podns', log: '/var/log/podns' };
+}
+
+/** Everything of one pod, named. */
+export interface PodPaths {
+  id: string;
+  runDir: string;
+  stateFile: string;
+  specFile: string;
+  socket: string;
+  shimLog: string;
+  pauseRoot: string;
+  libDir: string;
+  etcDir: string;
+  shmDir: string;
+  volumesDir: string;
+  containersDir: string;
+  logDir: string;
+  netnsPin: string;
+}
+
+export function podId(namespace: string, name: string): string {
+  return namespace === 'default' ? name : `${namespace}_${name}`;
+}
+
+export function podPaths(roots: Roots, id: string, logDirName: string): PodPaths {
+  const runDir = path.join(roots.run, 'pods', id);
+  const libDir = path.join(roots.lib, 'pods', id);
+  return {
+    id,
+    runDir,
+    stateFile: path.join(runDir, 'state.json'),
+    specFile: path.join(runDir, 'spec.json'),
+    socket: path.join(runDir, 'shim.sock'),
+    shimLog: path.join(runDir, 'shim.log'),
+    pauseRoot: path.join(runDir, 'pause-root'),
+    libDir,
+    etcDir: path.join(libDir, 'etc'),
+    shmDir: path.join(libDir, 'shm'),
+    volumesDir: path.join(libDir, 'volumes'),
+    containersDir: path.join(libDir, 'containers'),
+    logDir: path.join(roots.log, 'pods', logDirName),
+    // `ip netns` looks in /run/netns whatever podns's root is; the id keeps two namespaces' pods apart.
+    netnsPin: path.join('/run/netns', id),
+  };
+}
+
+export function podsRunDir(roots: Roots): string {
+  return path.join(roots.run, 'pods');
+}
+
+export function imagesDir(roots: Roots): string {
+  return path.join(roots.lib, 'images');
+}

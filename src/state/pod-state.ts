@@ -1,0 +1,78 @@
+/**
+ * The record of a pod on disk (state.json). The shim writes it on every change; the CLI reads it for ps,
+ * exec, logs and inspect, and tears a pod down from it alone when the shim is gone. Every kernel object is
+ * recorded before it is created, so teardown never has to guess.
+ */
+import type { ImageRecord } from '../image/types.js';
+import type { PodManifest } from '../manifest/types.js';
+import { readJsonIfExists, writeJsonAtomic } from './atomic-file.js';
+
+/** A process identified beyond its pid: the start time (clock ticks since boot) guards against pid reuse. */
+export interface ProcessRef {
+  pid: number;
+  startTime: number;
+}
+
+export interface ProcessSpec {
+  argv: string[];
+  env: string[];
+  cwd: string;
+  user: { uid: number; gid: number; groups: number[] };
+}
+
+export type ContainerStatus = 'created' | 'running' | 'exited';
+
+export interface ContainerState {
+  name: string;
+  image: string;
+  imageId: string;
+  status: ContainerStatus;
+  process?: ProcessRef;
+  /** Inode of the container's mount namespace: finds every process of the container, exec sessions too. */
+  mntNs?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  signal?: number;
+  reason?: string;
+  stoppedByUser?: boolean;
+  restartCount: number;
+  logPath: string;
+  upperDir: string;
+  spec: ProcessSpec;
+}
+
+export type PodPhase = 'Pending' | 'Running' | 'Stopped' | 'Failed';
+
+export interface PodState {
+  id: string;
+  name: string;
+  namespace: string;
+  uid: string;
+  createdAt: string;
+  hostname: string;
+  phase: PodPhase;
+  shim?: ProcessRef;
+  pause?: ProcessRef;
+  /** Recorded before the bind mount is made, removed after it is undone. */
+  netnsPin?: string;
+  /** Host-side mounts podns made for the pod (shm, Memory emptyDirs), in creation order. */
+  hostMounts: string[];
+  shareProcessNamespace: boolean;
+  containers: ContainerState[];
+}
+
+/** What `podns run` hands the shim: the validated manifest and the images it resolved. */
+export interface PodSpecFile {
+  pod: PodManifest;
+  uid: string;
+  images: Record<string, ImageRecord>;
+}
+
+export function readPodState(file: string): PodState | undefined {
+  return readJsonIfExists<PodState>(file);
+}
+
+export function writePodState(file: string, state: PodState): void {
+  writeJsonAtomic(file, state);
+}

@@ -1,0 +1,177 @@
+/**
+ * The only module that loads the addon (build/Release/podns.node). It turns the addon's raw errors into
+ * SysErrors that name the step, the object and the errno, and exports the Linux constants podns passes to it.
+ */
+import { createRequire } from 'node:module';
+import { SysError } from '../errors.js';
+import { projectPath } from './project-path.js';
+
+export const CLONE = {
+  NEWNS: 0x00020000,
+  NEWCGROUP: 0x02000000,
+  NEWUTS: 0x04000000,
+  NEWIPC: 0x08000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+} as const;
+
+export const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  REMOUNT: 32,
+  BIND: 4096,
+  REC: 16384,
+  PRIVATE: 1 << 18,
+  RELATIME: 1 << 21,
+  STRICTATIME: 1 << 24,
+} as const;
+
+export const MNT_DETACH = 2;
+
+export type NamespaceKind = 'ipc' | 'uts' | 'net' | 'pid' | 'cgroup' | 'mnt';
+/** The order in which the addon joins namespaces (spawn.h enum podns_ns), for reading `index` back. */
+export const JOIN_ORDER: NamespaceKind[] = ['ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt'];
+
+export interface MountStep {
+  kind?: 'mount' | 'symlink';
+  /** Target relative to the rootfs, resolved with symlinks confined to it. */
+  inRootfs?: boolean;
+  source?: string;
+  target: string;
+  fstype?: string;
+  flags?: number;
+  data?: string;
+  create?: 'dir' | 'file';
+  remountFlags?: number;
+}
+
+export interface SpawnRequest {
+  joinNamespaces?: Partial<Record<NamespaceKind, string>>;
+  cloneFlags?: number;
+  newSession?: boolean;
+  hostname?: string;
+  loopbackUp?: boolean;
+  mounts?: MountStep[];
+  rootfs?: string;
+  cwd?: string;
+  user?: { uid: number; gid: number; groups: number[] };
+  stdio?: [number, number, number];
+  /** execveat() this host file (opened before the fork), e.g. the pause binary. */
+  execFile?: string;
+  path?: string;
+  searchPath?: string;
+  argv: string[];
+  env: string[];
+}
+
+export interface ExitStatus {
+  exitCode: number | null;
+  signal: number | null;
+  error?: string;
+}
+
+interface Addon {
+  spawn(request: SpawnRequest): number;
+  watchExit(pid: number, callback: (status: ExitStatus) => void): void;
+  pipe(): [number, number];
+  setChildSubreaper(): void;
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount(target: string, flags: number): void;
+}
+
+interface RawAddonError extends Error {
+  step: string;
+  errno: number;
+  code: string;
+  index: number;
+}
+
+let addon: Addon | undefined;
+function load(): Addon {
+  addon ??= createRequire(import.meta.url)(projectPath('build/Release/podns.node')) as Addon;
+  return addon;
+}
+
+function isRaw(err: unknown): err is RawAddonError {
+  return err instanceof Error && typeof (err as RawAddonError).errno === 'number';
+}
+
+/**
+ * Describes a spawn failure in runc's words: which step, on which object. `what` names the process
+ * (`container "nginx"`), the rest comes from the failing step and, for mounts and setns, its index.
+ */
+function describeSpawnFailure(request: SpawnRequest, err: RawAddonError, what: string): SysError {
+  const { step, index } = err;
+  let detail: string;
+  if ((step === 'mount' || step === 'remount' || step === 'mkdir' || step === 'resolve' || step === 'symlink') && index >= 0) {
+    const m = request.mounts?.[index];
+    const target = m ? (m.inRootfs ? m.target : m.target) : '?';
+    const type = m?.fstype ?? (m?.kind === 'symlink' ? 'symlink' : 'bind');
+    detail =
+      step === 'mkdir' || step === 'resolve'
+        ? `${what}: create mount point "${target}"`
+        : step === 'symlink'
+          ? `${what}: symlink "${target}" -> "${m?.source}"`
+          : `${what}: ${step} ${type}${m?.source && type === 'bind' ? ` "${m.source}"` : ''} on "${target}"`;
+  } else if (step === 'setns' && index >= 0) {
+    const kind = JOIN_ORDER[index]!;
+    detail = `${what}: setns ${request.joinNamespaces?.[kind] ?? kind}`;
+  } else if (step === 'exec') {
+    detail = `${what}: exec "${request.execFile ?? request.path ?? request.argv[0]}"`;
+  } else if (step === 'chdir') {
+    detail = `${what}: chdir "${request.cwd}"`;
+  } else {
+    detail = `${what}: ${step}`;
+  }
+  return new SysError(`native.${step}`, step, err.errno, err.code, detail);
+}
+
+/** Starts a process as described; returns its pid in our PID namespace. */
+export function spawnProcess(request: SpawnRequest, what: string): number {
+  try {
+    return load().spawn(request);
+  } catch (err) {
+    if (isRaw(err)) throw describeSpawnFailure(request, err, what);
+    throw err;
+  }
+}
+
+/** Calls back once when the child `pid` has exited, and reaps it. Keeps the event loop alive until then. */
+export function watchExit(pid: number, callback: (status: ExitStatus) => void): void {
+  try {
+    load().watchExit(pid, callback);
+  } catch (err) {
+    if (isRaw(err)) throw new SysError('native.watchExit', 'pidfd_open', err.errno, err.code, `watch pid ${pid}`);
+    throw err;
+  }
+}
+
+export function makePipe(): [number, number] {
+  return load().pipe();
+}
+
+export function becomeChildSubreaper(): void {
+  load().setChildSubreaper();
+}
+
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): void {
+  try {
+    load().mount(source, target, fstype, flags, data);
+  } catch (err) {
+    if (isRaw(err)) {
+      throw new SysError('native.mount', 'mount', err.errno, err.code, `mount ${fstype ?? 'bind'}${source ? ` "${source}"` : ''} on "${target}"`, target);
+    }
+    throw err;
+  }
+}
+
+export function umount(target: string, flags = 0): void {
+  try {
+    load().umount(target, flags);
+  } catch (err) {
+    if (isRaw(err)) throw new SysError('native.umount', 'umount2', err.errno, err.code, `unmount "${target}"`, target);
+    throw err;
+  }
+}
