@@ -1,0 +1,180 @@
+/**
+ * Shared setup for the kernel tests. They need root, the native build (build/Release), the compiled CLI
+ * (dist/) and the test images (scripts/build-test-images.sh). Locally a missing requirement skips the suite
+ * with the reason printed; under CI (CI=true) it fails instead, because a skipped kernel test in CI is a bug.
+ *
+ * Each test file gets its own podns root (--root) in a temp dir, so state, images and logs never mix with a
+ * real installation, and every pod name carries a per-run suffix.
+ */
+import { execa, type Result } from 'execa';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const podnsBin = path.join(projectRoot, 'bin', 'podns');
+export const imageCache = process.env.PODNS_IMAGE_CACHE ?? '/var/cache/podns/test-images';
+
+function missingRequirements(): string[] {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('root');
+  for (const f of ['build/Release/podns.node', 'build/Release/pause', 'dist/cli/main.js']) {
+    if (!fs.existsSync(path.join(projectRoot, f))) missing.push(`${f} (npm run build)`);
+  }
+  for (const f of ['busybox.tar', 'nginx.tar']) {
+    if (!fs.existsSync(path.join(imageCache, f))) missing.push(`${imageCache}/${f} (scripts/build-test-images.sh)`);
+  }
+  return missing;
+}
+
+const missing = missingRequirements();
+if (missing.length && process.env.CI) {
+  throw new Error(`kernel tests cannot run in CI: missing ${missing.join(', ')}`);
+}
+/** `describe.skipIf(kernelSkip)`; the reason is printed once. */
+export const kernelSkip = missing.length > 0;
+if (kernelSkip) console.warn(`kernel tests skipped: missing ${missing.join(', ')}`);
+
+const suffix = `${process.pid.toString(36)}${Date.now().toString(36).slice(-3)}`;
+/** A pod name unique to this run. */
+export function podName(base: string): string {
+  return `${base}-${suffix}`;
+}
+
+export interface Podns {
+  root: string;
+  run(args: string[], options?: { input?: string; reject?: boolean; timeout?: number }): Promise<Result>;
+  /** Runs and expects success; returns stdout. */
+  ok(args: string[]): Promise<string>;
+  /** Runs and expects failure; returns stderr. */
+  fails(args: string[]): Promise<{ stderr: string; exitCode: number | undefined }>;
+  writeManifest(name: string, yaml: string): string;
+  dispose(): Promise<void>;
+}
+
+export async function createPodns(options: { images?: boolean } = {}): Promise<Podns> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-kt-'));
+  const run: Podns['run'] = (args, opts = {}) =>
+    execa(podnsBin, ['--root', root, ...args], {
+      reject: opts.reject ?? false,
+      input: opts.input,
+      timeout: opts.timeout ?? 60_000,
+      stdin: opts.input === undefined ? 'ignore' : undefined,
+    }) as Promise<Result>;
+  const podns: Podns = {
+    root,
+    run,
+    async ok(args) {
+      const r = await run(args);
+      if (r.exitCode !== 0) throw new Error(`podns ${args.join(' ')} failed (${r.exitCode}): ${r.stderr}`);
+      return String(r.stdout);
+    },
+    async fails(args) {
+      const r = await run(args);
+      if (r.exitCode === 0) throw new Error(`podns ${args.join(' ')} succeeded but should have failed: ${r.stdout}`);
+      return { stderr: String(r.stderr), exitCode: r.exitCode };
+    },
+    writeManifest(name, yaml) {
+      const file = path.join(root, `${name}.yaml`);
+      fs.writeFileSync(file, yaml);
+      return file;
+    },
+    async dispose() {
+      // Anything a failed test left: remove by name, through podns itself, then check nothing is left.
+      const pods = fs.existsSync(path.join(root, 'run', 'pods')) ? fs.readdirSync(path.join(root, 'run', 'pods')) : [];
+      for (const pod of pods) await run(['rm', '-f', pod]);
+      const leaks = findLeaks(root);
+      fs.rmSync(root, { recursive: true, force: true });
+      if (leaks.length) throw new Error(`podns left behind:\n${leaks.join('\n')}`);
+    },
+  };
+  if (options.images !== false) {
+    await podns.ok(['image', 'load', path.join(imageCache, 'busybox.tar')]);
+    await podns.ok(['image', 'load', path.join(imageCache, 'nginx.tar')]);
+  }
+  return podns;
+}
+
+/** Everything a pod of this root could leave: mounts, netns pins, processes, state directories. */
+export function findLeaks(root: string, pods: string[] = []): string[] {
+  const leaks: string[] = [];
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+  for (const m of mounts) if (m.startsWith(root)) leaks.push(`mount ${m}`);
+  for (const pod of pods) {
+    if (fs.existsSync(`/run/netns/${pod}`)) leaks.push(`netns pin /run/netns/${pod}`);
+    if (mounts.includes(`/run/netns/${pod}`)) leaks.push(`mount /run/netns/${pod}`);
+    for (const dir of ['run', 'lib'].map((d) => path.join(root, d, 'pods', pod))) if (fs.existsSync(dir)) leaks.push(`dir ${dir}`);
+  }
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline = '';
+    try {
+      cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue;
+    }
+    if (cmdline.includes(root) || pods.some((p) => cmdline.includes(`podns shim ${p}`))) leaks.push(`process ${entry}: ${cmdline}`);
+  }
+  return leaks;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ns: Record<string, number>;
+}
+
+export function nsInodes(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const kind of ['net', 'ipc', 'uts', 'pid', 'mnt', 'cgroup']) out[kind] = fs.statSync(`/proc/${pid}/ns/${kind}`).ino;
+  return out;
+}
+
+export interface InspectedPod {
+  pause: { pid: number };
+  netnsPin?: string;
+  containers: { name: string; status: string; exitCode?: number; process?: { pid: number }; processes: { pid: number; podPid?: number; cmdline: string[] }[] }[];
+  paths: { runDir: string; libDir: string; logDir: string; netnsPin: string };
+}
+
+export async function inspect(podns: Podns, pod: string): Promise<InspectedPod> {
+  return JSON.parse(await podns.ok(['inspect', pod])) as InspectedPod;
+}
+
+export function seedManifest(name: string, shareProcessNamespace = true): string {
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+spec:
+  shareProcessNamespace: ${shareProcessNamespace}
+  containers:
+  - name: nginx
+    image: nginx
+    volumeMounts:
+    - {name: nginx-log, mountPath: /var/log/nginx}
+    - {name: nginx-html, mountPath: /usr/share/nginx/html}
+    ports: [{containerPort: 80}]
+  - name: busybox
+    image: yauritux/busybox-curl
+    command: ["/bin/sh", "-c", "while true; do sleep 1h; done;"]
+    volumeMounts:
+    - {name: nginx-log, mountPath: /var/log/nginx}
+  volumes:
+  - {name: nginx-log, emptyDir: {}}
+  - {name: nginx-html, emptyDir: {}}
+`;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns a truthy value or the time is up. */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
