@@ -1,0 +1,136 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ImageRecord } from '../../../src/image/types.js';
+import type { ContainerSpec, PodSpec } from '../../../src/manifest/types.js';
+import { containerArgv, containerEnv, planContainerSpawn, planExecSpawn, planProcess } from '../../../src/runtime/container-plan.js';
+import { podPaths } from '../../../src/state/paths.js';
+import { CLONE, MS } from '../../../src/sys/native.js';
+
+function image(config: ImageRecord['config'], layers: string[] = ['/l/0', '/l/1']): ImageRecord {
+  return { name: 'docker.io/library/x:latest', id: 'sha256:x', layers, config, created: '', size: 0 };
+}
+function container(over: Partial<ContainerSpec> = {}): ContainerSpec {
+  return { name: 'c', image: 'x', env: [], ports: [], volumeMounts: [], ...over };
+}
+
+describe('containerArgv follows Kubernetes command/args rules', () => {
+  const img = image({ Entrypoint: ['/ep'], Cmd: ['cmd-arg'] });
+  it.each([
+    ['neither: Entrypoint + Cmd', {}, ['/ep', 'cmd-arg']],
+    ['command only: replaces Entrypoint, Cmd ignored', { command: ['/bin/sh'] }, ['/bin/sh']],
+    ['args only: Entrypoint + args', { args: ['a', 'b'] }, ['/ep', 'a', 'b']],
+    ['both: command + args', { command: ['/x'], args: ['y'] }, ['/x', 'y']],
+  ])('%s', (_name, over, expected) => {
+    expect(containerArgv(container(over as Partial<ContainerSpec>), img)).toEqual(expected);
+  });
+  it('an image without Entrypoint and Cmd and no command is an error', () => {
+    expect(() => planProcess(container(), image({}, []), 'h', 'container "c"')).toThrow('container "c": no command specified');
+  });
+});
+
+describe('containerEnv', () => {
+  it('image env, then the container env overriding by name, then HOSTNAME', () => {
+    const env = containerEnv(container({ env: [{ name: 'A', value: '2' }, { name: 'B', value: 'x' }] }), image({ Env: ['A=1', 'PATH=/bin'] }), 'pod');
+    expect(env).toEqual(['A=2', 'PATH=/bin', 'B=x', 'HOSTNAME=pod']);
+  });
+  it('defaults PATH when the image has none', () => {
+    expect(containerEnv(container(), image({}), 'p')[0]).toBe('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+  });
+});
+
+describe('planProcess resolves the image user from its passwd/group files', () => {
+  const layer = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-user-'));
+  fs.mkdirSync(path.join(layer, 'etc'));
+  fs.writeFileSync(path.join(layer, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnginx:x:101:102:nginx:/nonexistent:/bin/false\n');
+  fs.writeFileSync(path.join(layer, 'etc/group'), 'root:x:0:\nnginx:x:102:\nadm:x:4:nginx\n');
+  const cases: [string | undefined, { uid: number; gid: number; groups: number[] }][] = [
+    [undefined, { uid: 0, gid: 0, groups: [] }],
+    ['nginx', { uid: 101, gid: 102, groups: [4] }],
+    ['101', { uid: 101, gid: 102, groups: [4] }],
+    ['1234', { uid: 1234, gid: 0, groups: [] }],
+    ['nginx:adm', { uid: 101, gid: 4, groups: [] }],
+    ['1000:2000', { uid: 1000, gid: 2000, groups: [] }],
+  ];
+  it.each(cases)('User %s', (user, expected) => {
+    expect(planProcess(container({ command: ['x'] }), image({ User: user }, [layer]), 'h', 'c').user).toEqual(expected);
+  });
+  it('an unknown user name is an error naming the container', () => {
+    expect(() => planProcess(container({ command: ['x'] }), image({ User: 'ghost' }, [layer]), 'h', 'container "c"')).toThrow(
+      'container "c": unable to find user ghost',
+    );
+  });
+});
+
+describe('planContainerSpawn', () => {
+  const paths = podPaths({ run: '/r', lib: '/l', log: '/g' }, 'p', 'default_p_u');
+  const pod: PodSpec = {
+    containers: [],
+    volumes: [
+      { name: 'logs', emptyDir: { medium: '' } },
+      { name: 'host', hostPath: { path: '/srv/data', type: '' } },
+    ],
+    shareProcessNamespace: false,
+    terminationGracePeriodSeconds: 30,
+    restartPolicy: 'Always',
+  };
+  const c = container({
+    volumeMounts: [
+      { name: 'logs', mountPath: '/var/log/app/sub', readOnly: false },
+      { name: 'host', mountPath: '/data', readOnly: true, subPath: 'x' },
+      { name: 'logs', mountPath: '/var/log', readOnly: false },
+    ],
+  });
+  const proc = { argv: ['sh'], env: ['PATH=/bin:/usr/bin'], cwd: '/', user: { uid: 0, gid: 0, groups: [] } };
+  const req = planContainerSpawn({ pod, container: c, image: image({}, ['/layers/a', '/layers/b']), process: proc, paths, pausePid: 42, stdio: [0, 1, 2] });
+
+  it("joins the pause's net/ipc/uts, and gets its own mount and PID namespaces when the PID namespace is not shared", () => {
+    expect(req.joinNamespaces).toEqual({ net: '/proc/42/ns/net', ipc: '/proc/42/ns/ipc', uts: '/proc/42/ns/uts' });
+    expect(req.cloneFlags).toBe(CLONE.NEWNS | CLONE.NEWPID);
+  });
+  it("joins the pause's PID namespace when shared", () => {
+    const shared = planContainerSpawn({ pod: { ...pod, shareProcessNamespace: true }, container: c, image: image({}), process: proc, paths, pausePid: 42, stdio: [0, 1, 2] });
+    expect(shared.joinNamespaces?.pid).toBe('/proc/42/ns/pid');
+    expect(shared.cloneFlags).toBe(CLONE.NEWNS);
+  });
+  it('mounts the overlay first, top layer first in lowerdir, with its own upper and work dirs', () => {
+    expect(req.mounts![0]).toEqual({
+      source: 'overlay',
+      target: '/l/pods/p/containers/c/rootfs',
+      fstype: 'overlay',
+      flags: 0,
+      data: 'lowerdir=/layers/b:/layers/a,upperdir=/l/pods/p/containers/c/upper,workdir=/l/pods/p/containers/c/work',
+    });
+    expect(req.rootfs).toBe('/l/pods/p/containers/c/rootfs');
+  });
+  it('has /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, read-only /sys, devices and the /etc files', () => {
+    const byTarget = new Map(req.mounts!.map((m) => [m.target, m]));
+    expect(byTarget.get('/proc')?.fstype).toBe('proc');
+    expect(byTarget.get('/sys')!.flags! & MS.RDONLY).toBe(MS.RDONLY);
+    expect(byTarget.get('/dev/shm')?.source).toBe('/l/pods/p/shm');
+    for (const t of ['/dev', '/dev/pts', '/dev/mqueue', '/dev/null', '/dev/urandom', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf']) {
+      expect(byTarget.has(t), t).toBe(true);
+    }
+    expect(byTarget.get('/dev/fd')).toMatchObject({ kind: 'symlink', source: '/proc/self/fd' });
+  });
+  it('mounts volumes parents first, subPath appended, readOnly as a read-only remount', () => {
+    const volumes = req.mounts!.filter((m) => ['/var/log', '/var/log/app/sub', '/data'].includes(m.target));
+    expect(volumes.map((m) => m.target)).toEqual(['/data', '/var/log', '/var/log/app/sub']);
+    expect(volumes[0]).toMatchObject({ source: '/srv/data/x', remountFlags: MS.RDONLY });
+    expect(volumes[1]).toMatchObject({ source: '/l/pods/p/volumes/logs', flags: MS.BIND | MS.REC, remountFlags: 0 });
+  });
+  it('searches the command in the container PATH', () => {
+    expect(req.searchPath).toBe('/bin:/usr/bin');
+  });
+});
+
+describe('planExecSpawn', () => {
+  it('joins every namespace of the container process, mount last, with its env, user and cwd', () => {
+    const proc = { argv: ['x'], env: ['PATH=/sbin'], cwd: '/w', user: { uid: 5, gid: 6, groups: [7] } };
+    const req = planExecSpawn(99, proc, ['ps'], [0, 1, 2], ['TERM=xterm']);
+    expect(Object.keys(req.joinNamespaces!)).toEqual(['ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt']);
+    expect(req.joinNamespaces!.mnt).toBe('/proc/99/ns/mnt');
+    expect(req).toMatchObject({ cwd: '/w', user: proc.user, env: ['PATH=/sbin', 'TERM=xterm'], searchPath: '/sbin', argv: ['ps'], cloneFlags: 0 });
+  });
+});
