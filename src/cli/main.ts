@@ -24,7 +24,6 @@ async function main(): Promise<void> {
     .option('--root <dir>', 'keep all state under this directory (env PODNS_ROOT)')
     .option('--debug', 'show stack traces and causes of errors')
     .option('-n, --namespace <ns>', 'the pod namespace', 'default')
-    .showHelpAfterError()
     .configureOutput({ outputError: (str, write) => write(str) });
   program.hook('preAction', () => {
     debug = !!program.opts().debug;

@@ -27,10 +27,13 @@ interface Running {
   logs: CriLogWriter;
 }
 
-function signalNumber(name: string | undefined, fallback: NodeJS.Signals): number {
-  const key = (name ?? fallback).toUpperCase();
+/** An image's StopSignal ("SIGQUIT", "QUIT" or "3") as a number; SIGTERM when unset or unknown. */
+export function stopSignalNumber(name: string | undefined): number {
   const signals = os.constants.signals as Record<string, number>;
-  return signals[key.startsWith('SIG') ? key : `SIG${key}`] ?? signals[/^\d+$/.test(key) ? '' : fallback] ?? Number(key);
+  if (!name) return signals.SIGTERM!;
+  if (/^\d+$/.test(name)) return Number(name);
+  const upper = name.toUpperCase();
+  return signals[upper.startsWith('SIG') ? upper : `SIG${upper}`] ?? signals.SIGTERM!;
 }
 
 export class PodSupervisor {
@@ -201,7 +204,7 @@ export class PodSupervisor {
     state.stoppedByUser = true;
     if (state.status === 'running' && running && state.process && isAlive(state.process)) {
       const image = this.spec.images[name];
-      this.kill(state.process.pid, graceSeconds > 0 ? signalNumber(image?.config.StopSignal, 'SIGTERM') : 'SIGKILL');
+      this.kill(state.process.pid, graceSeconds > 0 ? stopSignalNumber(image?.config.StopSignal) : 'SIGKILL');
       const timedOut = await Promise.race([
         running.exited.then(() => false),
         new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceSeconds * 1000).unref()),

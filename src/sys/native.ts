@@ -107,7 +107,7 @@ function describeSpawnFailure(request: SpawnRequest, err: RawAddonError, what: s
   let detail: string;
   if ((step === 'mount' || step === 'remount' || step === 'mkdir' || step === 'resolve' || step === 'symlink') && index >= 0) {
     const m = request.mounts?.[index];
-    const target = m ? (m.inRootfs ? m.target : m.target) : '?';
+    const target = m?.target ?? '?';
     const type = m?.fstype ?? (m?.kind === 'symlink' ? 'symlink' : 'bind');
     detail =
       step === 'mkdir' || step === 'resolve'

@@ -37,3 +37,14 @@ describe('proc', () => {
     expect(isAlive(processRef(process.pid))).toBe(true);
   });
 });
+
+describe('stopSignalNumber', async () => {
+  const { stopSignalNumber } = await import('../../../src/shim/pod-supervisor.js');
+  it.each([
+    [undefined, 15],
+    ['SIGQUIT', 3],
+    ['quit', 3],
+    ['9', 9],
+    ['SIGNOPE', 15],
+  ])('%s → %d', (name, n) => expect(stopSignalNumber(name)).toBe(n));
+});
