@@ -19,11 +19,12 @@ export interface RunOptions {
   replace?: boolean;
 }
 
-async function resolveImages(pod: PodManifest, store: ImageStore): Promise<Record<string, ImageRecord>> {
+async function resolveImages(pod: PodManifest, store: ImageStore, warn: (line: string) => void): Promise<Record<string, ImageRecord>> {
   const images: Record<string, ImageRecord> = {};
   for (const c of pod.spec.containers) {
     if (c.imagePullPolicy === 'Always') {
-      throw new UserError('EPULL', `pod "${pod.metadata.name}": container "${c.name}": imagePullPolicy Always needs a registry, which podns cannot pull from yet`);
+      // Not silently: podns has no registry client yet, so "Always" can only mean the local copy.
+      warn(`pod "${pod.metadata.name}": container "${c.name}": imagePullPolicy Always: podns cannot pull yet, using the local image`);
     }
     const image = await store.get(c.image);
     if (!image) {
@@ -42,7 +43,7 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
   warnings.forEach(warn);
   const store = new ImageStore(imagesDir(roots), new ExecaRunner());
   const plans: PodSpecFile[] = [];
-  for (const pod of pods) plans.push({ pod, uid: pod.metadata.uid ?? randomUUID(), images: await resolveImages(pod, store) });
+  for (const pod of pods) plans.push({ pod, uid: pod.metadata.uid ?? randomUUID(), images: await resolveImages(pod, store, warn) });
 
   const started: string[] = [];
   for (const plan of plans) {
