@@ -17,14 +17,15 @@
  * Everything lives in a temp --root with the two test images loaded first; every pod and the root are
  * removed at the end, on failure and on Ctrl-C.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args.js';
 import { benchManifest } from './manifest-variant.js';
+import { cleanupRoot } from './cleanup.js';
 import { memoryUse, type MemoryUse } from './smaps.js';
+import { describe, live, timed, type Done } from './spawn-timed.js';
 import { ratio, summarize, type Summary } from './stats.js';
 import { formatMb, formatMs, formatRatio, formatTable } from './table.js';
 
@@ -62,61 +63,10 @@ const PODMAN: Partial<Record<TimingKey, number>> = {
   rmForce: QUOTED.podman.rmForce,
 };
 
-interface Done {
-  ms: number;
-  /** hrtime (ns) of the exit. */
-  end: bigint;
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Processes, and what must be undone
 
-const live = new Set<ChildProcess>();
 let interrupted: NodeJS.Signals | undefined;
-
-/** Spawns argv and resolves when it has exited and its pipes are closed (or 1 s after its exit). */
-function timed(argv: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<Done> {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
-    live.add(child);
-    let stdout = '';
-    let stderr = '';
-    let exit: { end: bigint; code: number | null; signal: NodeJS.Signals | null } | undefined;
-    let settled = false;
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const finish = () => {
-      if (settled || !exit) return;
-      settled = true;
-      clearTimeout(timer);
-      live.delete(child);
-      resolve({ ms: Number(exit.end - start) / 1e6, ...exit, stdout, stderr });
-    };
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      live.delete(child);
-      settled = true;
-      reject(new Error(`cannot run ${argv[0]}: ${err.message}`));
-    });
-    child.on('exit', (code, signal) => {
-      exit = { end: process.hrtime.bigint(), code, signal };
-      // A grandchild may hold our pipes; the exit is what we time, the close only completes the output.
-      setTimeout(finish, 1000).unref();
-    });
-    child.on('close', finish);
-  });
-}
-
-function describe(argv: string[], r: Done): string {
-  const status = r.signal ? `signal ${r.signal}` : `exit ${r.code}`;
-  return `${argv.join(' ')}: ${status}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
-}
 
 class Bench {
   readonly root: string;
@@ -222,60 +172,8 @@ class Bench {
 
   /** Removes every pod this bench started and, unless kept, the temp root. Returns what could not be undone. */
   async cleanup(keep: boolean): Promise<string[]> {
-    const problems: string[] = [];
-    const podsDir = path.join(this.root, 'run', 'pods');
-    const onDisk = fs.existsSync(podsDir) ? fs.readdirSync(podsDir) : [];
-    const pods = [...new Set([...this.pods, ...onDisk])];
-    for (const pod of pods) {
-      const r = await timed([podnsBin, '--root', this.root, 'rm', '-f', pod], this.env, 30_000).catch((e: Error) => e);
-      if (r instanceof Error) problems.push(`podns rm -f ${pod}: ${r.message}`);
-      else if (r.code !== 0 && !/no such pod|not found/i.test(r.stderr)) problems.push(describe(['podns', 'rm', '-f', pod], r));
-      this.pods.delete(pod);
-    }
-    // Anything rm -f could not undo: processes of this root (the shim's argv names its run dir), netns pins
-    // of our pods, mounts below the root. All of them are this bench's own: the names are unique to it.
-    for (const entry of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-      let cmdline = '';
-      try {
-        cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      } catch {
-        continue;
-      }
-      if (cmdline.includes(`${this.root}/`)) {
-        problems.push(`process ${entry} left (${cmdline.trim()}): killed`);
-        try {
-          process.kill(Number(entry), 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    }
-    for (const pod of pods) {
-      const pin = `/run/netns/${pod}`;
-      if (!fs.existsSync(pin)) continue;
-      problems.push(`netns pin ${pin} left: removed`);
-      await timed(['umount', '-l', pin], this.env).catch(() => undefined);
-      fs.rmSync(pin, { force: true });
-    }
-    const mountsBelow = () =>
-      fs
-        .readFileSync('/proc/self/mountinfo', 'utf8')
-        .split('\n')
-        .map((l) => l.split(' ')[4] ?? '')
-        .filter((m) => m === this.root || m.startsWith(`${this.root}/`))
-        .sort((a, b) => b.length - a.length);
-    for (const m of mountsBelow()) {
-      problems.push(`mount ${m} left: unmounted`);
-      await timed(['umount', '-l', m], this.env).catch(() => undefined);
-    }
-    if (keep) {
-      process.stderr.write(`bench: kept ${this.root}\n`);
-    } else if (mountsBelow().length) {
-      problems.push(`${this.root} not deleted: still mounted below it`);
-    } else {
-      fs.rmSync(this.root, { recursive: true, force: true });
-    }
+    const problems = await cleanupRoot(this.root, [...this.pods], this.env, keep);
+    this.pods.clear();
     return problems;
   }
 }
