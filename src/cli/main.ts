@@ -4,10 +4,14 @@
  * the critical path of every `podns run`); every other verb is parsed by commander, and each verb's module is
  * imported only when that verb runs.
  */
+import module from 'node:module';
 import type { Roots } from '../state/paths.js';
 
+// V8's code cache on disk: every podns start parses the same modules; this saves ~15 ms of each.
+module.enableCompileCache?.();
+
 if (process.argv[2] === 'shim') {
-  process.title = `podns shim ${(process.argv[3] ?? '').split('/').pop()}`;
+  process.title = 'podns shim';
   const { runShim } = await import('../shim/shim-main.js');
   await runShim(process.argv[3]!);
 } else {

@@ -14,15 +14,30 @@ import { becomeChildSubreaper } from '../sys/native.js';
 import type { ShimRequest, ShimResponse } from './control-protocol.js';
 import { PodSupervisor } from './pod-supervisor.js';
 
-const READY_FD = 3;
+/** fd 3: a socket to `podns run`, which sends the pod's run dir and reads back one report line. */
+const CHANNEL_FD = 3;
 
-function report(message: object): void {
-  try {
-    fs.writeSync(READY_FD, JSON.stringify(message) + '\n');
-    fs.closeSync(READY_FD);
-  } catch {
-    // The CLI went away; the pod runs on regardless.
-  }
+function receiveWork(channel: net.Socket): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let text = '';
+    const done = () => {
+      channel.off('data', onData);
+      resolve(text.includes('\n') ? text.slice(0, text.indexOf('\n')) : undefined);
+    };
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      if (text.includes('\n')) done();
+    };
+    channel.on('data', onData);
+    channel.once('end', done);
+    channel.once('error', done);
+  });
+}
+
+function report(channel: net.Socket, message: object): void {
+  // The CLI may have gone away; the pod runs on regardless.
+  channel.on('error', () => {});
+  channel.end(JSON.stringify(message) + '\n');
 }
 
 function errorMessage(err: unknown): { error: string; step?: string; stack?: string } {
@@ -30,14 +45,23 @@ function errorMessage(err: unknown): { error: string; step?: string; stack?: str
   return { error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined };
 }
 
-export async function runShim(runDir: string): Promise<void> {
+export async function runShim(startLog: string): Promise<void> {
+  const channel = new net.Socket({ fd: CHANNEL_FD, readable: true, writable: true });
+  const runDir = await receiveWork(channel);
+  if (!runDir) {
+    // `podns run` failed before it had a pod for us (bad manifest, name clash): nothing to do.
+    channel.destroy();
+    return;
+  }
   const log = createLogger((line) => process.stderr.write(line), 'debug');
   const file = readJsonIfExists<PodSpecFile & { paths: PodPaths }>(`${runDir}/spec.json`);
   if (!file) {
-    report({ ok: false, error: `shim: no spec.json in ${runDir}` });
+    report(channel, { ok: false, error: `shim: no spec.json in ${runDir}` });
     process.exitCode = 1;
     return;
   }
+  fs.renameSync(startLog, file.paths.shimLog);
+  process.title = `podns shim ${file.paths.id}`;
   // The pod's processes are our children (CLONE_PARENT); orphans of theirs come to us, not to init.
   becomeChildSubreaper();
   const supervisor = new PodSupervisor(file.paths, file, log);
@@ -46,7 +70,7 @@ export async function runShim(runDir: string): Promise<void> {
   } catch (err) {
     log.error('start failed', errorMessage(err));
     await supervisor.abort().catch((e) => log.error('abort failed', errorMessage(e)));
-    report({ ok: false, ...errorMessage(err) });
+    report(channel, { ok: false, ...errorMessage(err) });
     process.exitCode = 1;
     return;
   }
@@ -66,7 +90,7 @@ export async function runShim(runDir: string): Promise<void> {
     server.once('error', reject);
     server.listen(file.paths.socket, () => resolve());
   });
-  report({ ok: true, state: supervisor.state });
+  report(channel, { ok: true });
   log.info('pod running', { pod: supervisor.state.name });
   // SIGTERM to the shim itself: stop the pod with its grace period (as a node shutdown would).
   process.on('SIGTERM', () => void supervisor.stopPod(file.pod.spec.terminationGracePeriodSeconds).then(shutdown));

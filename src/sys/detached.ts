@@ -1,31 +1,47 @@
 /**
  * Starts a long-lived helper (the shim) detached from the caller: its own session, stdout/stderr appended to
- * a log file, and a pipe on fd 3 on which it reports whether it started. The caller reads that report and
- * leaves; the helper lives on.
+ * a log file, and a socket on fd 3 (Node's stdio 'pipe' is a socketpair) over which the caller sends one line
+ * of work and the helper answers with one line of report. The caller then leaves; the helper lives on.
+ *
+ * Starting the helper before the caller knows the work lets the two Node start-ups overlap.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import type { Duplex } from 'node:stream';
 
-export interface DetachedStart {
+export interface DetachedHelper {
   pid: number;
+  /** Sends the one line of work. */
+  send(line: string): void;
+  /** Closes the channel without work: the helper exits. */
+  cancel(): void;
   /** Everything the helper wrote on fd 3 before closing it (or exiting). */
   report: Promise<string>;
 }
 
-export function startDetached(argv: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): DetachedStart {
+export function startDetached(argv: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): DetachedHelper {
   const log = fs.openSync(logFile, 'a', 0o600);
   try {
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log, 'pipe'], env });
-    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    const channel = child.stdio[3] as Duplex;
     const report = new Promise<string>((resolve) => {
       let text = '';
-      pipe.setEncoding('utf8');
-      pipe.on('data', (chunk: string) => (text += chunk));
-      pipe.on('end', () => resolve(text));
-      pipe.on('error', () => resolve(text));
+      channel.setEncoding('utf8');
+      channel.on('data', (chunk: string) => (text += chunk));
+      channel.on('end', () => resolve(text));
+      channel.on('error', () => resolve(text));
+      child.on('exit', () => resolve(text));
     });
-    report.finally(() => child.unref());
-    return { pid: child.pid ?? -1, report };
+    void report.finally(() => {
+      channel.destroy();
+      child.unref();
+    });
+    return {
+      pid: child.pid ?? -1,
+      send: (line) => channel.write(`${line}\n`),
+      cancel: () => channel.end(),
+      report,
+    };
   } finally {
     fs.closeSync(log);
   }

@@ -8,10 +8,10 @@ import type { ImageRecord } from '../../image/types.js';
 import { loadManifests } from '../../manifest/load-manifest.js';
 import type { PodManifest } from '../../manifest/types.js';
 import { writeJsonAtomic } from '../../state/atomic-file.js';
-import { imagesDir, podId, podPaths, type Roots } from '../../state/paths.js';
+import { imagesDir, podId, podPaths, podsRunDir, type Roots } from '../../state/paths.js';
 import { readPodState, type PodSpecFile } from '../../state/pod-state.js';
 import { ExecaRunner } from '../../sys/command.js';
-import { startDetached } from '../../sys/detached.js';
+import { startDetached, type DetachedHelper } from '../../sys/detached.js';
 import { teardownPod } from '../../runtime/pod-teardown.js';
 import { removePod } from './rm.js';
 
@@ -38,32 +38,57 @@ async function resolveImages(pod: PodManifest, store: ImageStore, warn: (line: s
   return images;
 }
 
-export async function runPods(roots: Roots, file: string, options: RunOptions, warn: (line: string) => void): Promise<string[]> {
-  const { pods, warnings } = await loadManifests(file);
-  warnings.forEach(warn);
-  const store = new ImageStore(imagesDir(roots), new ExecaRunner());
-  const plans: PodSpecFile[] = [];
-  for (const pod of pods) plans.push({ pod, uid: pod.metadata.uid ?? randomUUID(), images: await resolveImages(pod, store, warn) });
-
-  const started: string[] = [];
-  for (const plan of plans) {
-    await runPod(roots, plan, options);
-    started.push(plan.pod.metadata.name);
-  }
-  return started;
+/**
+ * A shim started before it has work: its Node start-up overlaps the manifest parsing here. Its log starts
+ * beside the pod directories and is renamed into the pod's run dir once the shim knows it (the open file
+ * stays the same across the rename).
+ */
+function startShim(roots: Roots): { shim: DetachedHelper; log: string } {
+  const pods = podsRunDir(roots);
+  fs.mkdirSync(pods, { recursive: true, mode: 0o700 });
+  const log = path.join(pods, `.shim-${process.pid}-${randomUUID().slice(0, 8)}.log`);
+  return { shim: startDetached([process.execPath, process.argv[1]!, 'shim', log], log), log };
 }
 
-async function runPod(roots: Roots, plan: PodSpecFile, options: RunOptions): Promise<void> {
+export async function runPods(roots: Roots, file: string, options: RunOptions, warn: (line: string) => void): Promise<string[]> {
+  let early: { shim: DetachedHelper; log: string } | undefined = startShim(roots);
+  try {
+    const { pods, warnings } = await loadManifests(file);
+    warnings.forEach(warn);
+    const store = new ImageStore(imagesDir(roots), new ExecaRunner());
+    const plans: PodSpecFile[] = [];
+    for (const pod of pods) plans.push({ pod, uid: pod.metadata.uid ?? randomUUID(), images: await resolveImages(pod, store, warn) });
+
+    const started: string[] = [];
+    for (const plan of plans) {
+      const shim = early ?? startShim(roots);
+      early = undefined;
+      await runPod(roots, plan, options, shim);
+      started.push(plan.pod.metadata.name);
+    }
+    return started;
+  } finally {
+    if (early) {
+      early.shim.cancel();
+      await early.shim.report;
+      fs.rmSync(early.log, { force: true });
+    }
+  }
+}
+
+async function runPod(roots: Roots, plan: PodSpecFile, options: RunOptions, started: { shim: DetachedHelper; log: string }): Promise<void> {
   const { name, namespace } = plan.pod.metadata;
   const id = podId(namespace, name);
   const paths = podPaths(roots, id, `${namespace}_${name}_${plan.uid}`);
   if (options.replace && fs.existsSync(paths.runDir)) await removePod(roots, namespace, name, true);
 
   // mkdir is the reservation: of two concurrent runs of one pod, exactly one creates the directory.
-  fs.mkdirSync(path.dirname(paths.runDir), { recursive: true, mode: 0o700 });
   try {
     fs.mkdirSync(paths.runDir, { mode: 0o700 });
   } catch (err) {
+    started.shim.cancel();
+    await started.shim.report;
+    fs.rmSync(started.log, { force: true });
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new UserError('EEXIST', `pod "${name}" already exists (use --replace, or podns rm -f ${name})`);
     }
@@ -71,8 +96,8 @@ async function runPod(roots: Roots, plan: PodSpecFile, options: RunOptions): Pro
   }
   writeJsonAtomic(paths.specFile, { ...plan, paths });
 
-  const shim = startDetached([process.execPath, process.argv[1]!, 'shim', paths.runDir], paths.shimLog);
-  const text = await shim.report;
+  started.shim.send(paths.runDir);
+  const text = await started.shim.report;
   let report: { ok: boolean; error?: string; step?: string; stack?: string } | undefined;
   try {
     report = JSON.parse(text.trim().split('\n')[0] ?? '');
