@@ -101,8 +101,8 @@ export async function shOk(podns: Podns, pod: string, container: string, script:
 
 /**
  * findLeaks, after giving the pods' shims up to `ms` to exit. `podns rm`/`stop` return once the shim has
- * answered, and the shim exits ~50 ms later (shim-main.ts shutdown); that race is a podns bug, proven
- * strictly by exec-stop-rm.test.ts ("rm -f returns only once the shim has exited"). Everything else
+ * answered, and the shim exits only after that (shim-main.ts shutdown); that race is a podns bug, shown by
+ * exec-stop-rm.test.ts ("rm -f returns only once the shim process has exited"). Everything else
  * (mounts, pins, dirs, pod processes) must already be gone, and is checked without waiting.
  */
 export async function leaksAfterRemoval(root: string, pods: string[], ms = 2000): Promise<string[]> {
