@@ -114,3 +114,9 @@ export async function leaksAfterRemoval(root: string, pods: string[], ms = 2000)
   // Non-shim leaks as first seen (no grace), shim leaks as they are after the grace.
   return [...first.filter((l) => !isShim(l)), ...findLeaks(root, pods).filter(isShim)];
 }
+
+/** The process exists and is not a zombie (a zombie has exited; only its parent's wait is pending). */
+export function isRunning(pid: number): boolean {
+  const st = procStatus(pid);
+  return st !== undefined && !st.State?.startsWith('Z');
+}

@@ -1,0 +1,217 @@
+/**
+ * Faults against the real kernel: every bad input gives one clear stderr line (no stack), exit code 1, and
+ * leaves nothing behind; a failed start undoes what had started; `rm -f` cleans up after a SIGKILLed shim or
+ * pause; `ps` reports a dead shim; two concurrent runs of one pod: exactly one wins.
+ * Requires: root, the native build, dist/, the test images (see harness.ts).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createPodns, findLeaks, inspect, kernelSkip, podName, waitFor, type Podns } from './harness.js';
+import { BUSYBOX, expectCleanError, hostProcesses, isRunning, leaksAfterRemoval, podYaml } from './support.js';
+
+describe.skipIf(kernelSkip)('faults', () => {
+  let podns: Podns;
+  const hostDir = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-kt-faults-'));
+  const used: string[] = [];
+  const all: string[] = [];
+  const pod = (base: string) => {
+    const name = podName(base);
+    used.push(name);
+    all.push(name);
+    return name;
+  };
+
+  /** Nothing of the pod: no state dirs, no netns pin, no mounts or processes under the root. */
+  const expectNothingOf = async (name: string) => {
+    expect(fs.existsSync(`/run/netns/${name}`), `/run/netns/${name}`).toBe(false);
+    for (const d of ['run', 'lib']) expect(fs.existsSync(path.join(podns.root, d, 'pods', name)), `${d} dir`).toBe(false);
+    const logs = path.join(podns.root, 'log', 'pods');
+    expect(fs.existsSync(logs) ? fs.readdirSync(logs).filter((d) => d.includes(name)) : []).toEqual([]);
+    expect(await leaksAfterRemoval(podns.root, [name])).toEqual([]);
+  };
+  const runFails = async (file: string, pattern?: RegExp) => {
+    const r = await podns.run(['run', file]);
+    expectCleanError({ stderr: String(r.stderr), exitCode: r.exitCode }, pattern);
+    expect(String(r.stdout)).toBe('');
+    return String(r.stderr);
+  };
+
+  beforeAll(async () => {
+    podns = await createPodns({ images: false });
+    await podns.ok(['image', 'load', '/var/cache/podns/test-images/busybox.tar']);
+  });
+  afterEach(async () => {
+    for (const name of used.splice(0)) await podns.run(['rm', '-f', name]);
+  });
+  afterAll(async () => {
+    await podns?.dispose();
+    fs.rmSync(hostDir, { recursive: true, force: true });
+  });
+
+  it('a missing manifest file: one line naming the file', async () => {
+    const file = path.join(hostDir, 'nope.yaml');
+    await runFails(file, new RegExp(`${file}.*(no such file|ENOENT)`, 'i'));
+    expect(findLeaks(podns.root)).toEqual([]);
+  });
+
+  it('bad YAML: one line with file:line', async () => {
+    const file = path.join(hostDir, 'bad.yaml');
+    fs.writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata: {name: x\n  spec: [\n');
+    await runFails(file, new RegExp(`${file}:\\d+: .*yaml`, 'i'));
+    expect(fs.existsSync(path.join(podns.root, 'run', 'pods')) ? fs.readdirSync(path.join(podns.root, 'run', 'pods')) : []).toEqual([]);
+    expect(findLeaks(podns.root)).toEqual([]);
+  });
+
+  it('an unknown field: one line with file:line and the field path', async () => {
+    const name = pod('f-unknown');
+    const file = podns.writeManifest(name, podYaml(name, { containers: `  - name: main\n    image: ${BUSYBOX}\n    comand: ["sleep", "1"]\n` }));
+    await runFails(file, new RegExp(`${file}:9: spec\\.containers\\[0\\].*"comand"`));
+    await expectNothingOf(name);
+  });
+
+  it('a missing image: one line naming the container and the image', async () => {
+    const name = pod('f-noimage');
+    const file = podns.writeManifest(name, podYaml(name, { containers: `  - name: main\n    image: no/such-image\n    command: ["sleep", "1"]\n` }));
+    await runFails(file, /container "main": image "no\/such-image" is not in the local store/);
+    await expectNothingOf(name);
+  });
+
+  it('a pod name that already exists: the second run fails and the first pod is unharmed; --replace replaces it', async () => {
+    const name = pod('f-dup');
+    const file = podns.writeManifest(name, podYaml(name));
+    await podns.ok(['run', file]);
+    const first = await inspect(podns, name);
+    await runFails(file, new RegExp(`pod "${name}" already exists`));
+    const still = await inspect(podns, name);
+    expect(still.pause.pid).toBe(first.pause.pid);
+    expect(isRunning(first.pause.pid)).toBe(true);
+    expect(still.containers[0]!.status).toBe('running');
+    expect(isRunning(first.containers[0]!.process!.pid)).toBe(true);
+    expect(fs.statSync(`/run/netns/${name}`).ino).toBe(fs.statSync(`/proc/${first.pause.pid}/ns/net`).ino);
+
+    expect(await podns.ok(['run', '--replace', file])).toContain(`pod/${name} running`);
+    const replaced = await inspect(podns, name);
+    expect(replaced.pause.pid).not.toBe(first.pause.pid);
+    expect(isRunning(first.pause.pid)).toBe(false);
+    expect(isRunning(first.containers[0]!.process!.pid)).toBe(false);
+    expect(fs.statSync(`/run/netns/${name}`).ino).toBe(fs.statSync(`/proc/${replaced.pause.pid}/ns/net`).ino);
+    await podns.ok(['rm', '-f', name]);
+    await expectNothingOf(name);
+  });
+
+  it('a command missing from the image: names the container and ENOENT; the first container, already started, is gone too', async () => {
+    const name = pod('f-nocmd');
+    const marker = `sleep 987${process.pid % 1000}`;
+    const containers = `  - name: first
+    image: ${BUSYBOX}
+    command: ["sh", "-c", "exec ${marker}"]
+  - name: broken
+    image: ${BUSYBOX}
+    command: ["/nonexistent"]
+`;
+    const file = podns.writeManifest(name, podYaml(name, { containers }));
+    // Watch for the first container while run works (best effort: it lives only a few ms).
+    let seenFirst = false;
+    const poll = setInterval(() => {
+      if (!seenFirst) seenFirst = hostProcesses().some((p) => p.cmd.startsWith('sh -c exec sleep 987') || p.cmd === marker);
+    }, 2);
+    try {
+      await runFails(file, new RegExp(`pod "${name}": container "broken": .*"/nonexistent".*ENOENT`));
+    } finally {
+      clearInterval(poll);
+    }
+    expect(hostProcesses().filter((p) => p.cmd === marker || p.cmd === `sh -c exec ${marker}`)).toEqual([]);
+    await expectNothingOf(name);
+    if (!seenFirst) console.warn('faults: the first container was not caught alive during the run (it did start: it is spawned first)');
+  });
+
+  it('a failing mount (hostPath type Directory on a missing path): one line naming the volume; nothing left', async () => {
+    const name = pod('f-hostdir');
+    const missing = path.join(hostDir, 'does-not-exist');
+    const file = podns.writeManifest(
+      name,
+      podYaml(name, {
+        containers: `  - name: main\n    image: ${BUSYBOX}\n    command: ["sleep", "3600"]\n    volumeMounts: [{name: v, mountPath: /data}]\n`,
+        volumes: `  - {name: v, hostPath: {path: ${missing}, type: Directory}}\n`,
+      }),
+    );
+    await runFails(file, new RegExp(`volume "v": hostPath "${missing}": is not a directory`));
+    expect(fs.existsSync(missing)).toBe(false);
+    await expectNothingOf(name);
+  });
+
+  it('a failing mount (a hostPath file mounted where the image has a directory): one line, ENOTDIR; nothing left', async () => {
+    const name = pod('f-filedir');
+    const hostFile = path.join(hostDir, 'a-file');
+    fs.writeFileSync(hostFile, 'x\n');
+    const file = podns.writeManifest(
+      name,
+      podYaml(name, {
+        containers: `  - name: main\n    image: ${BUSYBOX}\n    command: ["sleep", "3600"]\n    volumeMounts: [{name: v, mountPath: /etc}]\n`,
+        volumes: `  - {name: v, hostPath: {path: ${hostFile}}}\n`,
+      }),
+    );
+    await runFails(file, /container "main": mount .*on "\/etc".*ENOTDIR/);
+    expect(fs.readFileSync(hostFile, 'utf8')).toBe('x\n');
+    await expectNothingOf(name);
+  });
+
+  it('ps reports a dead shim; rm -f after the shim was SIGKILLed removes everything', async () => {
+    const name = pod('f-shimkill');
+    await podns.ok(['run', podns.writeManifest(name, podYaml(name))]);
+    const state = (await inspect(podns, name)) as Awaited<ReturnType<typeof inspect>> & { shim: { pid: number } };
+    const pids = [state.pause.pid, state.containers[0]!.process!.pid];
+    process.kill(state.shim.pid, 'SIGKILL'); // the shim of the pod this test started
+    await waitFor(() => !isRunning(state.shim.pid), 3000, 'the shim to die');
+    // The pod itself lives on without its shim.
+    for (const pid of pids) expect(isRunning(pid), `pid ${pid}`).toBe(true);
+    expect(await podns.ok(['ps'])).toMatch(new RegExp(`${name}\\s+\\(pause\\)\\s+ShimDead`));
+    expect(await podns.ok(['ps', '-o', 'json'])).toContain(name);
+    // stop cannot reach it and says so in one line; rm without -f refuses.
+    const stop = await podns.run(['stop', name]);
+    expectCleanError({ stderr: String(stop.stderr), exitCode: stop.exitCode }, /shim is not running.*rm -f/);
+    const rm = await podns.run(['rm', name]);
+    expectCleanError({ stderr: String(rm.stderr), exitCode: rm.exitCode }, /shim is gone.*rm -f/);
+
+    await podns.ok(['rm', '-f', name]);
+    for (const pid of pids) expect(isRunning(pid), `pid ${pid}`).toBe(false);
+    await expectNothingOf(name);
+  });
+
+  it('rm -f after the pause was SIGKILLed removes everything', async () => {
+    const name = pod('f-pausekill');
+    await podns.ok(['run', podns.writeManifest(name, podYaml(name))]);
+    const state = (await inspect(podns, name)) as Awaited<ReturnType<typeof inspect>> & { shim: { pid: number } };
+    const container = state.containers[0]!.process!.pid;
+    process.kill(state.pause.pid, 'SIGKILL'); // the pause of the pod this test started
+    // The shim notices and stops the pod: it is reported Failed, its containers gone.
+    await waitFor(async () => /\(pause\)\s+Failed/.test(await podns.ok(['ps']).then((ps) => ps.split('\n').filter((l) => l.startsWith(name)).join('\n'))), 5000, 'the pod to be Failed');
+    expect(isRunning(container)).toBe(false);
+    await podns.ok(['rm', '-f', name]);
+    expect(isRunning(state.shim.pid)).toBe(false);
+    await expectNothingOf(name);
+  });
+
+  it('two runs of the same pod at the same time: exactly one succeeds, the other says "already exists"; rm leaves nothing', async () => {
+    const name = pod('f-race');
+    const file = podns.writeManifest(name, podYaml(name));
+    const results = await Promise.all([podns.run(['run', file]), podns.run(['run', file])]);
+    const ok = results.filter((r) => r.exitCode === 0);
+    const failed = results.filter((r) => r.exitCode !== 0);
+    expect(ok).toHaveLength(1);
+    expect(failed).toHaveLength(1);
+    expectCleanError({ stderr: String(failed[0]!.stderr), exitCode: failed[0]!.exitCode }, new RegExp(`pod "${name}" already exists`));
+    const state = await inspect(podns, name);
+    expect(state.containers[0]!.status).toBe('running');
+    expect(hostProcesses().filter((p) => p.cmd === `podns shim ${name}`)).toHaveLength(1);
+    await podns.ok(['rm', '-f', name]);
+    await expectNothingOf(name);
+  });
+
+  it('at the end nothing of any of these pods is left', async () => {
+    expect(await leaksAfterRemoval(podns.root, all)).toEqual([]);
+    expect(all.filter((name) => fs.existsSync(`/run/netns/${name}`))).toEqual([]);
+  });
+});
