@@ -210,6 +210,32 @@ describe.skipIf(kernelSkip)('faults', () => {
     await expectNothingOf(name);
   });
 
+  // BUG (podns): teardown trusts a recorded namespace inode after the process that held it is gone. Namespace
+  // inode numbers are reused by the kernel (lowest free number), so when pod A's shim died and then its
+  // container exited, the next pod's pause (or container) gets A's old container mount-namespace inode, and
+  // `podns rm -f A` (pod-teardown.ts podProcessPids -> pidsInMountNamespace(c.mntNs)) SIGKILLs pod B.
+  it('rm -f of a pod whose shim died and whose container then exited does not touch another pod', async () => {
+    const a = pod('f-reuse-a');
+    const b = pod('f-reuse-b');
+    await podns.ok(['run', podns.writeManifest(a, podYaml(a))]);
+    const stateA = (await inspect(podns, a)) as Awaited<ReturnType<typeof inspect>> & { shim: { pid: number } };
+    const containerA = stateA.containers[0]!.process!.pid;
+    process.kill(stateA.shim.pid, 'SIGKILL'); // pod A's shim, started by this test
+    await waitFor(() => !isRunning(stateA.shim.pid), 3000, 'the shim to die');
+    process.kill(containerA, 'SIGKILL'); // pod A's container, started by this test: its namespaces are freed
+    await waitFor(() => !isRunning(containerA), 3000, 'the container to die');
+
+    await podns.ok(['run', podns.writeManifest(b, podYaml(b))]);
+    const stateB = await inspect(podns, b);
+    const pidsB = { pause: stateB.pause.pid, container: stateB.containers[0]!.process!.pid };
+    await podns.ok(['rm', '-f', a]);
+    await expectNothingOf(a);
+    for (const [what, pid] of Object.entries(pidsB)) expect(isRunning(pid), `pod B's ${what} (pid ${pid}) killed by rm -f of pod A`).toBe(true);
+    expect(await podns.ok(['ps'])).toMatch(new RegExp(`${b}\\s+\\(pause\\)\\s+Running`));
+    await podns.ok(['rm', '-f', b]);
+    await expectNothingOf(b);
+  });
+
   it('at the end nothing of any of these pods is left', async () => {
     expect(await leaksAfterRemoval(podns.root, all)).toEqual([]);
     expect(all.filter((name) => fs.existsSync(`/run/netns/${name}`))).toEqual([]);
