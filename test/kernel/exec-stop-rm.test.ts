@@ -69,10 +69,10 @@ describe.skipIf(kernelSkip)('exec, logs, stop, rm', () => {
   });
 
   it('logs shows the stdout and stderr lines of a container, each on its stream', async () => {
-    const r = await waitFor(async () => {
+    const r = (await waitFor(async () => {
       const x = await podns.run(['logs', pod, '-c', 'talker']);
       return String(x.stdout) && String(x.stderr) ? x : undefined;
-    }, 3000, 'both log lines');
+    }, 3000, 'both log lines')) as NonNullable<Awaited<ReturnType<Podns['run']>>>;
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe('out');
     expect(r.stderr).toBe('err');
@@ -91,7 +91,7 @@ describe.skipIf(kernelSkip)('exec, logs, stop, rm', () => {
     let ended = false;
     void follow.then(() => (ended = true));
     expect(ended).toBe(false);
-    await podns.ok(['stop', pod, '-c', 'talker', '-t', '1']);
+    await podns.ok(['stop', pod, '-c', 'talker', '-t', '0']);
     const r = await follow;
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toBe('out');

@@ -62,7 +62,7 @@ describe.skipIf(kernelSkip)('pause reaps orphans in a shared PID namespace', () 
     // The subshell exits at once; its sleep is orphaned and must be adopted by PID 1 of the pod: the pause.
     const r = await sh(podns, pod, 'main', '(sleep 7.77 >/dev/null 2>&1 &) ; true');
     expect(r.code).toBe(0);
-    const orphan = await waitFor(() => hostProcesses().find((p) => p.cmd === 'sleep 7.77'), 3000, 'the orphan sleep');
+    const orphan = (await waitFor(() => hostProcesses().find((p) => p.cmd === 'sleep 7.77'), 3000, 'the orphan sleep'))!;
     expect(orphan.ppid).toBe(pausePid);
     expect(innerPid(orphan.pid)).toBeGreaterThan(1);
     process.kill(orphan.pid, 'SIGKILL'); // our own test process: end it now, the pause must reap it
