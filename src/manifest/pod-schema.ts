@@ -208,7 +208,7 @@ export const POD_SPEC: ObjectSchema = {
     hostname: honoured(STRING, 'DNS-1123 label; the pod name when absent'),
     subdomain: honoured(STRING, 'DNS-1123 label'),
     terminationGracePeriodSeconds: honoured(INT, 'default 30; SIGTERM, then SIGKILL after this many seconds'),
-    restartPolicy: honoured(STRING, 'Always (default), OnFailure or Never'),
+    restartPolicy: honoured(STRING, 'Always (default), OnFailure or Never; validated and recorded, but podns does not restart containers yet'),
     activeDeadlineSeconds: rejected(),
     affinity: ignored(SCHEDULER),
     automountServiceAccountToken: ignored('there is no API server; no service account token is mounted'),

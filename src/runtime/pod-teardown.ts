@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { PodPaths } from '../state/paths.js';
 import type { PodState } from '../state/pod-state.js';
 import { PodnsError } from '../errors.js';
-import { isAlive, pidsInMountNamespace } from './proc.js';
+import { containerPids, isAlive } from './proc.js';
 import { unmountPodFilesystems, unpinNetworkNamespace } from './sandbox.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -20,13 +20,10 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** Every live process of the pod: container main processes, anything in their mount namespaces, pause. */
+/** Every live process of the pod: each container's processes, and the pause. */
 export function podProcessPids(state: PodState): number[] {
   const pids = new Set<number>();
-  for (const c of state.containers) {
-    if (c.process && isAlive(c.process)) pids.add(c.process.pid);
-    if (c.mntNs !== undefined && c.status === 'running') for (const pid of pidsInMountNamespace(c.mntNs)) pids.add(pid);
-  }
+  for (const c of state.containers) for (const pid of containerPids(c)) pids.add(pid);
   if (state.pause && isAlive(state.pause)) pids.add(state.pause.pid);
   return [...pids];
 }

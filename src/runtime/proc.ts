@@ -3,7 +3,7 @@
  * and the processes that belong to a container. File-based, with the proc root as a parameter.
  */
 import fs from 'node:fs';
-import type { ProcessRef } from '../state/pod-state.js';
+import type { ContainerState, ProcessRef } from '../state/pod-state.js';
 
 export const NAMESPACE_KINDS = ['net', 'ipc', 'uts', 'pid', 'mnt', 'cgroup', 'user', 'time'] as const;
 export type NamespaceName = (typeof NAMESPACE_KINDS)[number];
@@ -85,4 +85,16 @@ export function innermostPid(pid: number, procRoot = '/proc'): number | undefine
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A container's live processes: its main process and everything else in its mount namespace. The recorded
+ * namespace inode is trusted only while the main process still holds it: the kernel reuses nsfs inode
+ * numbers once a namespace is freed, and another pod's namespace may carry the number by now. When the main
+ * process is gone, so is the rest (its PID namespace died with it, or the pause is killed with the pod).
+ */
+export function containerPids(c: Pick<ContainerState, 'process' | 'mntNs'>, procRoot = '/proc'): number[] {
+  if (!c.process || !isAlive(c.process, procRoot)) return [];
+  if (c.mntNs === undefined || namespaceInode(c.process.pid, 'mnt', procRoot) !== c.mntNs) return [c.process.pid];
+  return pidsInMountNamespace(c.mntNs, procRoot);
 }

@@ -127,3 +127,24 @@ export function unmountPodFilesystems(state: PodState): void {
   }
   state.hostMounts = [];
 }
+
+/**
+ * Creates a volumeMount's subPath inside its volume, as kubelet does (mode 0750), refusing any component
+ * that is a symlink: a container could otherwise point its subPath at a host directory (CVE-2017-1002101).
+ * The check and the later bind mount are not atomic; a container racing to swap in a symlink between the two
+ * is not defended against yet.
+ */
+export function ensureSubPath(volumeRoot: string, subPath: string, what: string): void {
+  let current = volumeRoot;
+  for (const part of subPath.split('/').filter(Boolean)) {
+    current = path.join(current, part);
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.lstatSync(current);
+    } catch {
+      stat = undefined;
+    }
+    if (stat?.isSymbolicLink()) throw new PodnsError('sandbox.subPath', `${what}: subPath "${subPath}" goes through a symlink ("${current}"): refused`);
+    if (!stat) fs.mkdirSync(current, { mode: 0o750 });
+  }
+}

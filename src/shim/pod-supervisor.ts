@@ -4,6 +4,7 @@
  * pod, so a single process could later supervise many pods (design.md: memory per pod matters).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import net from 'node:net';
 import os from 'node:os';
 import { PodnsError } from '../errors.js';
@@ -16,8 +17,8 @@ import { writePodState, type ContainerState, type PodSpecFile, type PodState } f
 import { makePipe, spawnProcess, watchExit, type ExitStatus } from '../sys/native.js';
 import { containerDirs, planContainerSpawn, planProcess } from '../runtime/container-plan.js';
 import { podHostname, writePodFiles } from '../runtime/pod-files.js';
-import { isAlive, namespaceInode, pidsInMountNamespace, processRef } from '../runtime/proc.js';
-import { mountPodFilesystems, pinNetworkNamespace, startPause } from '../runtime/sandbox.js';
+import { isAlive, pidsInMountNamespace, processRef } from '../runtime/proc.js';
+import { ensureSubPath, mountPodFilesystems, pinNetworkNamespace, startPause } from '../runtime/sandbox.js';
 import { killPodProcesses, releasePodResources, removePodFiles } from '../runtime/pod-teardown.js';
 
 interface Running {
@@ -25,6 +26,20 @@ interface Running {
   /** Resolves once the exit is recorded: leftovers killed, log closed, state saved. */
   finished: Promise<void>;
   logs: CriLogWriter;
+}
+
+/**
+ * Opens the container's mount namespace and keeps it open until its exit is handled: a held namespace
+ * cannot be freed, so its inode number cannot pass to another pod's namespace while we still search by it.
+ * A process that already exited has no namespace links any more: undefined then.
+ */
+function holdMountNamespace(pid: number): { fd: number; inode: number } | undefined {
+  try {
+    const fd = fs.openSync(`/proc/${pid}/ns/mnt`, 'r');
+    return { fd, inode: fs.fstatSync(fd).ino };
+  } catch {
+    return undefined;
+  }
 }
 
 /** An image's StopSignal ("SIGQUIT", "QUIT" or "3") as a number; SIGTERM when unset or unknown. */
@@ -114,6 +129,12 @@ export class PodSupervisor {
     const state = this.containerState(container.name);
     const dirs = containerDirs(this.paths, container.name);
     for (const dir of [dirs.upper, dirs.work, dirs.rootfs]) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    for (const vm of container.volumeMounts) {
+      if (!vm.subPath) continue;
+      const volume = this.spec.pod.spec.volumes.find((v) => v.name === vm.name)!;
+      const root = 'hostPath' in volume ? volume.hostPath.path : path.join(this.paths.volumesDir, volume.name);
+      ensureSubPath(root, vm.subPath, `container "${container.name}": volume "${vm.name}"`);
+    }
 
     const [outRead, outWrite] = makePipe();
     const [errRead, errWrite] = makePipe();
@@ -138,16 +159,19 @@ export class PodSupervisor {
       for (const fd of [outWrite, errWrite, devNull]) fs.closeSync(fd);
     }
 
+    const mntNs = holdMountNamespace(pid);
     const logs = new CriLogWriter(state.logPath);
     logs.attach(new net.Socket({ fd: outRead, readable: true, writable: false }), 'stdout');
     logs.attach(new net.Socket({ fd: errRead, readable: true, writable: false }), 'stderr');
     const exited = new Promise<ExitStatus>((resolve) => watchExit(pid, resolve));
-    const finished = exited.then((status) => this.onContainerExit(container.name, status, logs));
+    const finished = exited
+      .then((status) => this.onContainerExit(container.name, status, logs))
+      .finally(() => mntNs && fs.closeSync(mntNs.fd));
     this.running.set(container.name, { exited, finished, logs });
     Object.assign(state, {
       status: 'running',
       process: processRef(pid) ?? { pid, startTime: 0 },
-      mntNs: namespaceInode(pid, 'mnt'),
+      mntNs: mntNs?.inode,
       startedAt: new Date().toISOString(),
     } satisfies Partial<ContainerState>);
     this.log.info('container started', { container: container.name, pid, argv: state.spec.argv });

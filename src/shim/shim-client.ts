@@ -35,3 +35,15 @@ export function callShim(socketPath: string, request: ShimRequest, timeoutMs = 1
     });
   });
 }
+
+/**
+ * Waits until the shim process has exited after it answered a request that ends it, so that `podns rm`
+ * returns only when nothing of the pod is left (the shim is not our child: poll its /proc entry).
+ */
+export async function waitForShimExit(isGone: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!isGone()) {
+    if (Date.now() > deadline) throw new PodnsError('shim.exit', `shim did not exit within ${timeoutMs / 1000}s after it stopped the pod`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}

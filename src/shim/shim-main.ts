@@ -76,14 +76,11 @@ export async function runShim(startLog: string): Promise<void> {
   }
 
   const server = net.createServer((socket) => serve(socket, supervisor, shutdown));
-  let closed = false;
   function shutdown(): void {
-    if (closed) return;
-    closed = true;
-    server.close();
     log.info('shim exiting');
-    // Pending exit watchers keep the loop alive only while processes live; nothing else should remain.
-    setTimeout(() => process.exit(0), 50).unref();
+    server.close();
+    // Nothing of the pod is left to watch; `podns rm`/`stop` wait for this exit.
+    process.exit(0);
   }
   supervisor.onStopped = shutdown;
   await new Promise<void>((resolve, reject) => {
@@ -107,8 +104,9 @@ function serve(socket: net.Socket, supervisor: PodSupervisor, shutdown: () => vo
     const line = buffer.slice(0, nl);
     buffer = '';
     void handle(line, supervisor).then(({ response, after }) => {
-      socket.end(JSON.stringify(response) + '\n');
-      if (after === 'exit') shutdown();
+      socket.end(JSON.stringify(response) + '\n', () => {
+        if (after === 'exit') shutdown();
+      });
     });
   });
 }

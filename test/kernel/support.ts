@@ -100,19 +100,12 @@ export async function shOk(podns: Podns, pod: string, container: string, script:
 }
 
 /**
- * findLeaks, after giving the pods' shims up to `ms` to exit. `podns rm`/`stop` return once the shim has
- * answered, and the shim exits only after that (shim-main.ts shutdown); that race is a podns bug, shown by
- * exec-stop-rm.test.ts ("rm -f returns only once the shim process has exited"). Everything else
- * (mounts, pins, dirs, pod processes) must already be gone, and is checked without waiting.
+ * What a removed pod left behind, checked at once: `podns rm` and `stop POD` return only after the shim has
+ * exited (exec-stop-rm.test.ts proves it), so mounts, pins, dirs and processes must all be gone already.
  */
-export async function leaksAfterRemoval(root: string, pods: string[], ms = 2000): Promise<string[]> {
+export async function leaksAfterRemoval(root: string, pods: string[]): Promise<string[]> {
   const { findLeaks } = await import('./harness.js');
-  const isShim = (l: string) => /^process \d+: podns shim /.test(l);
-  const first = findLeaks(root, pods);
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline && findLeaks(root, pods).some(isShim)) await new Promise((r) => setTimeout(r, 20));
-  // Non-shim leaks as first seen (no grace), shim leaks as they are after the grace.
-  return [...first.filter((l) => !isShim(l)), ...findLeaks(root, pods).filter(isShim)];
+  return findLeaks(root, pods);
 }
 
 /** The process exists and is not a zombie (a zombie has exited; only its parent's wait is pending). */

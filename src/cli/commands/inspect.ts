@@ -2,7 +2,7 @@
  * `podns inspect POD`: the recorded state plus what /proc says now — the pause pid, every process of every
  * container with its pid inside the pod and its namespace inodes, and the paths of everything on disk.
  */
-import { commandLine, innermostPid, isAlive, namespaceInodes, pidsInMountNamespace } from '../../runtime/proc.js';
+import { commandLine, containerPids, innermostPid, isAlive, namespaceInodes } from '../../runtime/proc.js';
 import type { Roots } from '../../state/paths.js';
 import { findPod, requireState } from '../pod-lookup.js';
 
@@ -20,7 +20,7 @@ export function inspectPod(roots: Roots, namespace: string, name: string): objec
     pause: state.pause && { ...state.pause, alive: pauseAlive, ...(pauseAlive ? describeProcess(state.pause.pid) : {}) },
     containers: state.containers.map((c) => ({
       ...c,
-      processes: c.status === 'running' && c.mntNs !== undefined ? pidsInMountNamespace(c.mntNs).map(describeProcess) : [],
+      processes: containerPids(c).map(describeProcess),
     })),
     paths: record.paths,
   };

@@ -34,7 +34,7 @@ export function psTable(roots: Roots, now = Date.now()): string {
       continue;
     }
     const pod = state.namespace === 'default' ? state.name : `${state.namespace}/${state.name}`;
-    rows.push([pod, '(pause)', podStatus(state), state.pause ? String(state.pause.pid) : '-', '-', formatAge(state.createdAt, now)]);
+    rows.push([pod, '(pause)', podStatus(state), state.pause && isAlive(state.pause) ? String(state.pause.pid) : '-', '-', formatAge(state.createdAt, now)]);
     for (const c of state.containers) {
       const alive = c.status === 'running' && c.process && isAlive(c.process);
       rows.push([pod, c.name, containerStatus(c), alive ? String(c.process!.pid) : '-', c.image, formatAge(c.startedAt, now)]);

@@ -4,7 +4,7 @@ import { UserError } from '../../errors.js';
 import { podProcessPids, teardownPod } from '../../runtime/pod-teardown.js';
 import { isAlive } from '../../runtime/proc.js';
 import type { Roots } from '../../state/paths.js';
-import { callShim } from '../../shim/shim-client.js';
+import { callShim, waitForShimExit } from '../../shim/shim-client.js';
 import { findPod } from '../pod-lookup.js';
 
 export async function removePod(roots: Roots, namespace: string, name: string, force: boolean): Promise<void> {
@@ -17,6 +17,7 @@ export async function removePod(roots: Roots, namespace: string, name: string, f
     }
     const response = await callShim(paths.socket, { op: 'remove', force });
     if (!response.ok) throw new UserError('ESHIM', `pod "${name}": ${response.error}`);
+    await waitForShimExit(() => !isAlive(state!.shim));
     return;
   }
   if (state && !force && podProcessPids(state).length > 0) {

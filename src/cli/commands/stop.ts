@@ -2,7 +2,7 @@
 import { UserError } from '../../errors.js';
 import { isAlive } from '../../runtime/proc.js';
 import type { Roots } from '../../state/paths.js';
-import { callShim } from '../../shim/shim-client.js';
+import { callShim, waitForShimExit } from '../../shim/shim-client.js';
 import { findPod, requireState } from '../pod-lookup.js';
 
 export async function stopPod(roots: Roots, namespace: string, name: string, container: string | undefined, timeout: number | undefined): Promise<void> {
@@ -17,4 +17,6 @@ export async function stopPod(roots: Roots, namespace: string, name: string, con
   }
   const response = await callShim(record.paths.socket, { op: 'stop', container, timeout });
   if (!response.ok) throw new UserError('ESHIM', `pod "${name}": ${response.error}`);
+  // A whole-pod stop ends the shim: return once it is gone.
+  if (!container) await waitForShimExit(() => !isAlive(state.shim));
 }
