@@ -3,6 +3,7 @@ import { ImageStore } from '../../image/image-store.js';
 import type { ImageRecord } from '../../image/types.js';
 import { imagesDir, type Roots } from '../../state/paths.js';
 import { ExecaRunner } from '../../sys/command.js';
+import { formatColumns } from '../columns.js';
 import { formatAge } from './ps.js';
 
 export function openStore(roots: Roots): ImageStore {
@@ -28,6 +29,5 @@ export function imagesTable(images: ImageRecord[]): string {
     const [repo, tag] = at > slash ? [image.name.slice(0, at), image.name.slice(at + 1)] : [image.name, '<none>'];
     rows.push([repo, tag, image.id.replace(/^sha256:/, '').slice(0, 12), formatAge(image.created), humanSize(image.size)]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 2))).join('')).join('\n') + '\n';
+  return formatColumns(rows);
 }

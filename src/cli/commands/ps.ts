@@ -1,5 +1,6 @@
 /** `podns ps`: one line for each pod's sandbox and each of its containers, like crictl pods + ps. */
 import { isAlive } from '../../runtime/proc.js';
+import { formatColumns } from '../columns.js';
 import type { Roots } from '../../state/paths.js';
 import type { PodState } from '../../state/pod-state.js';
 import { listPods } from '../pod-lookup.js';
@@ -10,7 +11,8 @@ export function formatAge(since: string | undefined, now = Date.now()): string {
   if (s < 120) return `${s}s`;
   if (s < 7200) return `${Math.floor(s / 60)}m`;
   if (s < 172800) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86400)}d`;
+  if (s < 2 * 31_536_000) return `${Math.floor(s / 86400)}d`;
+  return `${Math.floor(s / 31_536_000)}y`;
 }
 
 /** The pod's status as a person needs it: the recorded phase, corrected by what is alive now. */
@@ -40,6 +42,5 @@ export function psTable(roots: Roots, now = Date.now()): string {
       rows.push([pod, c.name, containerStatus(c), alive ? String(c.process!.pid) : '-', c.image, formatAge(c.startedAt, now)]);
     }
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 2))).join('')).join('\n') + '\n';
+  return formatColumns(rows);
 }
