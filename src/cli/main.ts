@@ -159,10 +159,9 @@ async function main(): Promise<void> {
     .description('remove images (layers no other image uses go too)')
     .argument('<names...>')
     .action(async (names: string[]) => {
-      const { openStore } = await import('./commands/images.js');
-      const store = openStore(roots());
+      const { removeImage } = await import('./commands/images.js');
       for (const name of names) {
-        await store.remove(name);
+        await removeImage(roots(), name);
         process.stdout.write(`Deleted: ${name}\n`);
       }
     });

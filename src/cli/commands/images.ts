@@ -3,11 +3,28 @@ import { ImageStore } from '../../image/image-store.js';
 import type { ImageRecord } from '../../image/types.js';
 import { imagesDir, type Roots } from '../../state/paths.js';
 import { ExecaRunner } from '../../sys/command.js';
+import { UserError } from '../../errors.js';
 import { formatColumns } from '../columns.js';
+import { listPods } from '../pod-lookup.js';
 import { formatAge } from './ps.js';
 
 export function openStore(roots: Roots): ImageStore {
   return new ImageStore(imagesDir(roots), new ExecaRunner());
+}
+
+/** `image rm`: refused while a pod on disk uses the image, whose layers are its containers' lower dirs. */
+export async function removeImage(roots: Roots, ref: string): Promise<void> {
+  const store = openStore(roots);
+  const image = await store.get(ref);
+  if (image) {
+    for (const { state } of listPods(roots)) {
+      const user = state?.containers.find((c) => c.imageId === image.id && c.image === image.name);
+      if (user) {
+        throw new UserError('EINUSE', `image "${image.name}" is in use by pod "${state!.name}" (container "${user.name}"); remove the pod first`);
+      }
+    }
+  }
+  await store.remove(ref);
 }
 
 function humanSize(bytes: number): string {
