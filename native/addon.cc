@@ -273,6 +273,15 @@ Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// killAndReap(pid): for a child that could not be watched; blocking, but a SIGKILLed child exits at once.
+Napi::Value KillAndReap(const Napi::CallbackInfo &info) {
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  kill(pid, SIGKILL);
+  while (waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
+  }
+  return info.Env().Undefined();
+}
+
 // mount(source|null, target, fstype|null, flags, data|null)
 Napi::Value Mount(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -299,6 +308,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("watchExit", Napi::Function::New(env, WatchExit));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
+  exports.Set("killAndReap", Napi::Function::New(env, KillAndReap));
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount", Napi::Function::New(env, Umount));
   return exports;

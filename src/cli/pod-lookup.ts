@@ -34,6 +34,7 @@ export function listPods(roots: Roots): PodRecord[] {
     return [];
   }
   return entries
+    .filter((id) => !id.startsWith('.')) // a shim's start log sits there until it knows its pod
     .sort()
     .map((id) => readPodRecord(`${podsRunDir(roots)}/${id}`))
     .filter((r): r is PodRecord => r !== undefined);

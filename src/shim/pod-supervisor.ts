@@ -14,7 +14,7 @@ import { CriLogWriter } from '../logs/cri-log-writer.js';
 import type { ContainerSpec } from '../manifest/types.js';
 import type { PodPaths } from '../state/paths.js';
 import { writePodState, type ContainerState, type PodSpecFile, type PodState } from '../state/pod-state.js';
-import { makePipe, spawnProcess, watchExit, type ExitStatus } from '../sys/native.js';
+import { killAndReap, makePipe, spawnProcess, watchExit, type ExitStatus } from '../sys/native.js';
 import { containerDirs, planContainerSpawn, planProcess } from '../runtime/container-plan.js';
 import { podHostname, writePodFiles } from '../runtime/pod-files.js';
 import { isAlive, pidsInMountNamespace, processRef } from '../runtime/proc.js';
@@ -40,6 +40,26 @@ function holdMountNamespace(pid: number): { fd: number; inode: number } | undefi
   } catch {
     return undefined;
   }
+}
+
+function isNotDirectory(p: string): boolean {
+  try {
+    return !fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The exit of a child we just spawned. Should watching fail, the child is killed and reaped at once. */
+function watchChild(pid: number): Promise<ExitStatus> {
+  return new Promise((resolve, reject) => {
+    try {
+      watchExit(pid, resolve);
+    } catch (err) {
+      killAndReap(pid);
+      reject(err);
+    }
+  });
 }
 
 /** An image's StopSignal ("SIGQUIT", "QUIT" or "3") as a number; SIGTERM when unset or unknown. */
@@ -112,8 +132,8 @@ export class PodSupervisor {
     mountPodFilesystems(pod.spec, this.paths, this.state, () => this.save());
 
     const pausePid = startPause(this.paths, this.state.hostname);
+    this.pauseExited = watchChild(pausePid);
     this.state.pause = processRef(pausePid) ?? { pid: pausePid, startTime: 0 };
-    this.pauseExited = new Promise((resolve) => watchExit(pausePid, resolve));
     this.pauseExited.then((status) => this.onPauseExit(status));
     this.state.netnsPin = this.paths.netnsPin;
     this.save();
@@ -136,6 +156,9 @@ export class PodSupervisor {
       ensureSubPath(root, vm.subPath, `container "${container.name}": volume "${vm.name}"`);
     }
 
+    // Everything that can fail comes before the spawn or is guarded, so that a started process is always
+    // watched: an unreaped child of ours in the pod's PID namespace would keep the pause from ever exiting.
+    const logs = new CriLogWriter(state.logPath);
     const [outRead, outWrite] = makePipe();
     const [errRead, errWrite] = makePipe();
     const devNull = fs.openSync('/dev/null', 'r');
@@ -143,37 +166,31 @@ export class PodSupervisor {
     try {
       const request = planContainerSpawn(
         { pod: this.spec.pod.spec, container, image, process: state.spec, paths: this.paths, pausePid, stdio: [devNull, outWrite, errWrite] },
-        (p) => {
-          try {
-            return !fs.statSync(p).isDirectory();
-          } catch {
-            return false;
-          }
-        },
+        isNotDirectory,
       );
       pid = spawnProcess(request, `container "${container.name}"`);
     } catch (err) {
       for (const fd of [outRead, errRead]) fs.closeSync(fd);
+      void logs.close();
       throw err;
     } finally {
       for (const fd of [outWrite, errWrite, devNull]) fs.closeSync(fd);
     }
-
+    const exited = watchChild(pid);
+    // Recorded at once: from here on a failed start (abort) or `rm -f` finds and kills it.
+    Object.assign(state, {
+      status: 'running',
+      process: processRef(pid) ?? { pid, startTime: 0 },
+      startedAt: new Date().toISOString(),
+    } satisfies Partial<ContainerState>);
     const mntNs = holdMountNamespace(pid);
-    const logs = new CriLogWriter(state.logPath);
+    state.mntNs = mntNs?.inode;
     logs.attach(new net.Socket({ fd: outRead, readable: true, writable: false }), 'stdout');
     logs.attach(new net.Socket({ fd: errRead, readable: true, writable: false }), 'stderr');
-    const exited = new Promise<ExitStatus>((resolve) => watchExit(pid, resolve));
     const finished = exited
       .then((status) => this.onContainerExit(container.name, status, logs))
       .finally(() => mntNs && fs.closeSync(mntNs.fd));
     this.running.set(container.name, { exited, finished, logs });
-    Object.assign(state, {
-      status: 'running',
-      process: processRef(pid) ?? { pid, startTime: 0 },
-      mntNs: mntNs?.inode,
-      startedAt: new Date().toISOString(),
-    } satisfies Partial<ContainerState>);
     this.log.info('container started', { container: container.name, pid, argv: state.spec.argv });
   }
 
@@ -266,8 +283,10 @@ export class PodSupervisor {
   async abort(): Promise<void> {
     this.stopping = true;
     await killPodProcesses(this.state).catch((err) => this.log.error('abort: kill failed', { error: String(err) }));
-    await Promise.all([...this.running.values()].map((r) => r.finished));
-    if (this.pauseExited) await this.pauseExited;
+    // Bounded: the CLI is waiting for our report, whatever state the kernel left us in.
+    const settled = Promise.all([...this.running.values()].map((r) => r.finished)).then(() => this.pauseExited);
+    const timedOut = await Promise.race([settled.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 10_000).unref())]);
+    if (timedOut) this.log.error('abort: processes did not exit in 10 s; removing what can be removed');
     try {
       releasePodResources(this.state);
     } finally {

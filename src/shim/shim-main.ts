@@ -49,8 +49,9 @@ export async function runShim(startLog: string): Promise<void> {
   const channel = new net.Socket({ fd: CHANNEL_FD, readable: true, writable: true });
   const runDir = await receiveWork(channel);
   if (!runDir) {
-    // `podns run` failed before it had a pod for us (bad manifest, name clash): nothing to do.
+    // `podns run` failed (bad manifest, name clash) or died before it had a pod for us: nothing to do.
     channel.destroy();
+    fs.rmSync(startLog, { force: true });
     return;
   }
   const log = createLogger((line) => process.stderr.write(line), 'debug');

@@ -77,6 +77,7 @@ interface Addon {
   watchExit(pid: number, callback: (status: ExitStatus) => void): void;
   pipe(): [number, number];
   setChildSubreaper(): void;
+  killAndReap(pid: number): void;
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount(target: string, flags: number): void;
 }
@@ -146,6 +147,11 @@ export function watchExit(pid: number, callback: (status: ExitStatus) => void): 
     if (isRaw(err)) throw new SysError('native.watchExit', 'pidfd_open', err.errno, err.code, `watch pid ${pid}`);
     throw err;
   }
+}
+
+/** SIGKILL and a blocking waitpid, for a child that cannot be watched (it must not stay a zombie). */
+export function killAndReap(pid: number): void {
+  load().killAndReap(pid);
 }
 
 export function makePipe(): [number, number] {
