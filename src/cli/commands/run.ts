@@ -15,6 +15,8 @@ import { startDetached, type DetachedHelper } from '../../sys/detached.js';
 import { teardownPod } from '../../runtime/pod-teardown.js';
 import { removePod } from './rm.js';
 
+const SHIM_REPORT_TIMEOUT_MS = 60_000;
+
 export interface RunOptions {
   replace?: boolean;
 }
@@ -97,7 +99,22 @@ async function runPod(roots: Roots, plan: PodSpecFile, options: RunOptions, star
   writeJsonAtomic(paths.specFile, { ...plan, paths });
 
   started.shim.send(paths.runDir);
-  const text = await started.shim.report;
+  // Bounded: a shim stuck in the kernel must not hang `podns run`; it is killed and the pod torn down below.
+  let timer: NodeJS.Timeout | undefined;
+  const text = await Promise.race([
+    started.shim.report,
+    new Promise<string>((resolve) => {
+      timer = setTimeout(() => {
+        try {
+          process.kill(started.shim.pid, 'SIGKILL');
+        } catch {
+          // exited meanwhile
+        }
+        resolve(JSON.stringify({ ok: false, error: `the shim did not report within ${SHIM_REPORT_TIMEOUT_MS / 1000} s` }));
+      }, SHIM_REPORT_TIMEOUT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
   let report: { ok: boolean; error?: string; step?: string; stack?: string } | undefined;
   try {
     report = JSON.parse(text.trim().split('\n')[0] ?? '');
