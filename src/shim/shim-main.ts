@@ -121,10 +121,10 @@ async function handle(line: string, supervisor: PodSupervisor): Promise<{ respon
       case 'stop': {
         const grace = request.timeout;
         if (request.container) {
-          await supervisor.stopContainer(request.container, grace ?? defaultGrace(supervisor));
+          await supervisor.stopContainer(request.container, grace ?? supervisor.gracePeriod);
           return { response: { ok: true, state: supervisor.state } };
         }
-        await supervisor.stopPod(grace ?? defaultGrace(supervisor));
+        await supervisor.stopPod(grace ?? supervisor.gracePeriod);
         return { response: { ok: true, state: supervisor.state }, after: 'exit' };
       }
       case 'remove':
@@ -136,8 +136,4 @@ async function handle(line: string, supervisor: PodSupervisor): Promise<{ respon
   } catch (err) {
     return { response: { ok: false, error: err instanceof Error ? err.message : String(err) } };
   }
-}
-
-function defaultGrace(supervisor: PodSupervisor): number {
-  return supervisor.gracePeriod;
 }
