@@ -31,6 +31,42 @@ export interface PodSpec {
   terminationGracePeriodSeconds: number;
   /** Defaults to Always. Accepted; restarts come with the kubelet issue. */
   restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  /** spec.securityContext; {} when absent. */
+  securityContext: PodSecurityContext;
+}
+
+/** Pod-level securityContext. runAs*, seccompProfile are defaults that a container's own override. */
+export interface PodSecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  /** Added to every container process's groups. Defaults to []. */
+  supplementalGroups: number[];
+  /** Owns emptyDir volumes (setgid) and joins every container's groups. */
+  fsGroup?: number;
+  /** Namespaced sysctls only (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*). Defaults to []. */
+  sysctls: { name: string; value: string }[];
+  seccompProfile?: SeccompProfile;
+}
+
+/** Container-level securityContext, as written (precedence over the pod's is the runtime's job). */
+export interface SecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  /** Capability names as Kubernetes writes them: NET_ADMIN, or ALL; a CAP_ prefix is accepted too. */
+  capabilities?: { add: string[]; drop: string[] };
+  privileged?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  procMount?: 'Default' | 'Unmasked';
+  seccompProfile?: SeccompProfile;
+}
+
+export interface SeccompProfile {
+  type: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  /** Required for Localhost: a path relative to podns's seccomp profile directory. */
+  localhostProfile?: string;
 }
 
 export interface ContainerSpec {
@@ -45,6 +81,7 @@ export interface ContainerSpec {
   ports: ContainerPort[];
   volumeMounts: VolumeMount[];
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  securityContext?: SecurityContext;
 }
 
 export interface EnvVar {

@@ -91,6 +91,8 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
     shareProcessNamespace: (s.shareProcessNamespace as boolean | undefined) ?? false,
     terminationGracePeriodSeconds: (s.terminationGracePeriodSeconds as number | undefined) ?? 30,
     restartPolicy: r.oneOf('spec.restartPolicy', (s.restartPolicy as string | undefined) || 'Always', RESTART_POLICIES),
+    // Filled by the securityContext validation (still rejected as a field until it is honoured).
+    securityContext: { supplementalGroups: [], sysctls: [] },
   };
   if (spec.terminationGracePeriodSeconds < 0) r.fail('spec.terminationGracePeriodSeconds', 'must be greater than or equal to 0');
   for (const key of ['hostname', 'subdomain'] as const) {
