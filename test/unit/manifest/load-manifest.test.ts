@@ -36,6 +36,7 @@ const SEED_POD: PodManifest = {
     shareProcessNamespace: true,
     terminationGracePeriodSeconds: 30,
     restartPolicy: 'Always',
+    securityContext: { supplementalGroups: [], sysctls: [] },
     containers: [
       {
         name: 'nginx',
@@ -147,7 +148,7 @@ spec:
       labels: { app: 'web', 'example.com/tier': 'front' }, annotations: { note: 'any text: at all' },
     });
     const { containers, volumes, ...rest } = pods[0]!.spec;
-    expect(rest).toEqual({ hostname: 'web', subdomain: 'sub', terminationGracePeriodSeconds: 5, restartPolicy: 'OnFailure', shareProcessNamespace: false });
+    expect(rest).toEqual({ hostname: 'web', subdomain: 'sub', terminationGracePeriodSeconds: 5, restartPolicy: 'OnFailure', shareProcessNamespace: false, securityContext: { supplementalGroups: [], sysctls: [] } });
     expect(containers).toEqual([{
       name: 'web', image: 'nginx:1.27', args: ['-g', 'daemon off;'], workingDir: '/srv', imagePullPolicy: 'IfNotPresent',
       env: [{ name: 'A', value: '1' }, { name: 'B', value: '' }],
