@@ -95,8 +95,19 @@ function checkValue(node: Node, type: ValueType, path: string, line: number, ctx
       if (!target || !isSeq(target)) throw typeError(ctx, path, line, 'a list of strings', target);
       return target.items.map((item, i) => {
         const itemLine = ctx.source.lineOf(item as Node);
+        ctx.lines.set(`${path}[${i}]`, itemLine);
         const v = scalarValue(ctx.source.resolve(item as Node));
         if (typeof v !== 'string') throw typeError(ctx, `${path}[${i}]`, itemLine, 'a string', ctx.source.resolve(item as Node));
+        return v;
+      });
+    }
+    case 'intList': {
+      if (!target || !isSeq(target)) throw typeError(ctx, path, line, 'a list of integers', target);
+      return target.items.map((item, i) => {
+        const itemLine = ctx.source.lineOf(item as Node);
+        ctx.lines.set(`${path}[${i}]`, itemLine);
+        const v = scalarValue(ctx.source.resolve(item as Node));
+        if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw typeError(ctx, `${path}[${i}]`, itemLine, 'an integer', ctx.source.resolve(item as Node));
         return v;
       });
     }

@@ -10,8 +10,8 @@
  * A name missing from its object's table is an unknown field (an error, with a "did you mean").
  *
  * Field names follow the Kubernetes API reference for core/v1 (Pod, ObjectMeta, PodSpec, Container,
- * EnvVar, ContainerPort, VolumeMount, Volume and its sources) as of Kubernetes 1.34. Objects podns
- * rejects as a whole (SecurityContext, Probe, ResourceRequirements, ...) are not descended into.
+ * EnvVar, ContainerPort, VolumeMount, Volume and its sources, PodSecurityContext, SecurityContext) as of
+ * Kubernetes 1.34. Objects podns rejects as a whole (Probe, ResourceRequirements, ...) are not descended into.
  *
  * This file has no imports, so scripts/gen-pod-fields.ts can load it with plain Node.
  */
@@ -25,6 +25,8 @@ export type ValueType =
   /** A Kubernetes quantity: a string like `128Mi`, or a plain number. */
   | { kind: 'quantity' }
   | { kind: 'stringList' }
+  /** A list of integers (group IDs). */
+  | { kind: 'intList' }
   | { kind: 'stringMap' }
   | { kind: 'object'; schema: ObjectSchema }
   | { kind: 'list'; item: ObjectSchema };
@@ -60,6 +62,71 @@ function rejected(accept?: readonly Json[], why?: string): FieldRule {
 const API_SERVER = 'set by the API server';
 const SCHEDULER = 'there is no scheduler; the pod runs on this host';
 const NETWORKING = 'not supported yet (pod networking)';
+const UID = '0-2147483647, as in Kubernetes';
+const SELINUX = 'SELinux labels are not supported by podns; containers run with the host\'s default label';
+const APPARMOR = 'podns has no AppArmor support: only type Unconfined is accepted';
+const WINDOWS = 'Windows options do not apply to Linux containers';
+
+export const SECCOMP_PROFILE: ObjectSchema = {
+  name: 'SeccompProfile',
+  fields: {
+    type: honoured(STRING, 'RuntimeDefault (podns\'s built-in filter), Unconfined (no filter) or Localhost', true),
+    localhostProfile: honoured(STRING, 'required for Localhost, and only then: a path relative to podns\'s seccomp profile directory, no ".."'),
+  },
+};
+
+export const SYSCTL: ObjectSchema = {
+  name: 'Sysctl',
+  fields: {
+    name: honoured(STRING, 'a sysctl name (dots or slashes, e.g. net.ipv4.ip_forward), unique in the pod', true),
+    value: honoured(STRING, 'written to /proc/sys as given', true),
+  },
+};
+
+export const POD_SECURITY_CONTEXT: ObjectSchema = {
+  name: 'PodSecurityContext',
+  fields: {
+    runAsUser: honoured(INT, `${UID}; the uid of every container process whose container does not set its own`),
+    runAsGroup: honoured(INT, `${UID}; the primary gid of every container process whose container does not set its own`),
+    runAsNonRoot: honoured(BOOL, 'the default for containers: refuse to start a container whose user is (or may be) root, with kubelet\'s messages'),
+    supplementalGroups: honoured({ kind: 'intList' }, `each ${UID}; added to the groups of every container process`),
+    supplementalGroupsPolicy: rejected(['Merge'], 'only Merge (the default: groups from the image\'s /etc/group are kept) is supported by podns'),
+    fsGroup: honoured(INT, `${UID}; added to every container process's groups; emptyDir volumes are owned by it, setgid`),
+    fsGroupChangePolicy: ignored('podns applies fsGroup to each new emptyDir, which is always empty; hostPath volumes are never changed', ['OnRootMismatch', 'Always']),
+    sysctls: honoured({ kind: 'list', item: SYSCTL }, 'namespaced sysctls only (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.*), set in the pod\'s IPC and network namespaces before any container starts; all of them, not only kubelet\'s "safe" set'),
+    seccompProfile: honoured({ kind: 'object', schema: SECCOMP_PROFILE }, 'the default for containers (RuntimeDefault when neither sets one)'),
+    seLinuxOptions: rejected([{}], SELINUX),
+    seLinuxChangePolicy: ignored('podns does not relabel volumes (no SELinux support)', ['MountOption', 'Recursive']),
+    appArmorProfile: rejected([{ type: 'Unconfined' }], APPARMOR),
+    windowsOptions: ignored(WINDOWS),
+  },
+};
+
+export const CAPABILITIES: ObjectSchema = {
+  name: 'Capabilities',
+  fields: {
+    add: honoured({ kind: 'stringList' }, 'capability names (NET_ADMIN, CAP_NET_ADMIN or ALL, any case), added to the runtime\'s default set'),
+    drop: honoured({ kind: 'stringList' }, 'capability names (or ALL), removed after the adds, as containerd does'),
+  },
+};
+
+export const SECURITY_CONTEXT: ObjectSchema = {
+  name: 'SecurityContext',
+  fields: {
+    runAsUser: honoured(INT, `${UID}; overrides the pod's runAsUser and the image's User`),
+    runAsGroup: honoured(INT, `${UID}; overrides the pod's runAsGroup (gid 0 when runAsUser is set and no runAsGroup is)`),
+    runAsNonRoot: honoured(BOOL, 'refuse to start the container when its user is (or may be) root, as kubelet does'),
+    capabilities: honoured({ kind: 'object', schema: CAPABILITIES }, 'add and drop on top of containerd\'s 14 default capabilities; non-root users get them in the bounding set only'),
+    privileged: honoured(BOOL, 'every capability, no seccomp, no masked or read-only /proc and /sys paths'),
+    readOnlyRootFilesystem: honoured(BOOL, 'the root filesystem is mounted read-only'),
+    allowPrivilegeEscalation: honoured(BOOL, 'false sets no_new_privs; may not be false with privileged or with capabilities.add SYS_ADMIN'),
+    procMount: honoured(STRING, 'Default (masked and read-only /proc paths); Unmasked needs hostUsers: false, which podns does not support yet'),
+    seccompProfile: honoured({ kind: 'object', schema: SECCOMP_PROFILE }, 'overrides the pod\'s; RuntimeDefault when neither sets one'),
+    seLinuxOptions: rejected([{}], SELINUX),
+    appArmorProfile: rejected([{ type: 'Unconfined' }], APPARMOR),
+    windowsOptions: ignored(WINDOWS),
+  },
+};
 
 export const OBJECT_META: ObjectSchema = {
   name: 'ObjectMeta',
@@ -139,7 +206,7 @@ export const CONTAINER: ObjectSchema = {
     lifecycle: rejected([{}]),
     terminationMessagePath: ignored('termination messages are not collected yet'),
     terminationMessagePolicy: ignored('termination messages are not collected yet'),
-    securityContext: rejected([{}]),
+    securityContext: honoured({ kind: 'object', schema: SECURITY_CONTEXT }, 'see SecurityContext'),
     stdin: rejected([false]),
     stdinOnce: rejected([false]),
     tty: rejected([false]),
@@ -237,7 +304,7 @@ export const POD_SPEC: ObjectSchema = {
     runtimeClassName: rejected(),
     schedulerName: ignored(SCHEDULER),
     schedulingGates: ignored(SCHEDULER),
-    securityContext: rejected([{}]),
+    securityContext: honoured({ kind: 'object', schema: POD_SECURITY_CONTEXT }, 'see PodSecurityContext'),
     serviceAccount: ignored('there is no API server; no service account token is mounted'),
     serviceAccountName: ignored('there is no API server; no service account token is mounted'),
     setHostnameAsFQDN: rejected([false]),
@@ -258,4 +325,7 @@ export const POD: ObjectSchema = {
 };
 
 /** Every object table, in the order docs/pod-fields.md lists them. */
-export const ALL_SCHEMAS: readonly ObjectSchema[] = [POD, OBJECT_META, POD_SPEC, CONTAINER, ENV_VAR, CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH];
+export const ALL_SCHEMAS: readonly ObjectSchema[] = [
+  POD, OBJECT_META, POD_SPEC, POD_SECURITY_CONTEXT, SYSCTL, CONTAINER, SECURITY_CONTEXT, CAPABILITIES, SECCOMP_PROFILE,
+  ENV_VAR, CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH,
+];

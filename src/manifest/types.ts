@@ -54,7 +54,7 @@ export interface SecurityContext {
   runAsUser?: number;
   runAsGroup?: number;
   runAsNonRoot?: boolean;
-  /** Capability names as Kubernetes writes them: NET_ADMIN, or ALL; a CAP_ prefix is accepted too. */
+  /** Capability names, bare and upper-case (NET_ADMIN, or ALL): the manifest may also write cap_net_admin or CAP_NET_ADMIN. */
   capabilities?: { add: string[]; drop: string[] };
   privileged?: boolean;
   readOnlyRootFilesystem?: boolean;

@@ -4,45 +4,17 @@
  */
 
 import { posix } from 'node:path';
-import { ManifestError } from '../errors.js';
 import type { Plain } from './check-fields.js';
 import { checkDns1123Label, checkDns1123Subdomain, checkEnvVarName, checkLabelValue, checkPortName, checkQualifiedName } from './names.js';
 import { parseQuantity } from './quantity.js';
+import { Reporter } from './reporter.js';
+import { buildPodSecurityContext, buildSecurityContext } from './security-context.js';
 import type { ContainerPort, ContainerSpec, EnvVar, HostPathType, PodManifest, PodMetadata, PodSpec, VolumeMount, VolumeSpec } from './types.js';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
 const HOST_PATH_TYPES = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'] as const;
-
-/** Lines of field paths; a path without its own line reports its nearest ancestor's. */
-class Reporter {
-  constructor(
-    readonly file: string,
-    readonly lines: Map<string, number>,
-    readonly docLine: number,
-  ) {}
-  lineOf(path: string): number {
-    for (let p = path; p; p = p.replace(/(\.[^.[]*|\[[^\]]*\])$/, '')) {
-      const line = this.lines.get(p);
-      if (line !== undefined) return line;
-      if (!/[.[]/.test(p)) break;
-    }
-    return this.docLine;
-  }
-  fail(path: string, detail: string): never {
-    throw new ManifestError(this.file, this.lineOf(path), path, detail);
-  }
-  check(path: string, problem: string | undefined, value: string): void {
-    if (problem) this.fail(path, `invalid value ${JSON.stringify(value)}: ${problem}`);
-  }
-  oneOf<T extends string>(path: string, value: string, allowed: readonly T[]): T {
-    if (!(allowed as readonly string[]).includes(value)) {
-      this.fail(path, `unsupported value ${JSON.stringify(value)}: must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
-    }
-    return value as T;
-  }
-}
 
 /**
  * Validates and defaults one Pod document, already checked by checkObject against the POD table (and its
@@ -77,13 +49,13 @@ function buildMetadata(r: Reporter, m: Plain): PodMetadata {
 
 function buildSpec(r: Reporter, s: Plain): PodSpec {
   const volumes = ((s.volumes as Plain[] | undefined) ?? []).map((v, i) => buildVolume(r, v, `spec.volumes[${i}]`));
-  firstDuplicate(r, 'volume name', volumes.map((v) => v.name), (i) => `spec.volumes[${i}].name`);
+  r.noDuplicates('volume name', volumes.map((v) => v.name), (i) => `spec.volumes[${i}].name`);
   const volumeNames = new Set(volumes.map((v) => v.name));
 
   const rawContainers = s.containers as Plain[];
   if (rawContainers.length === 0) r.fail('spec.containers', 'required value: at least one container');
   const containers = rawContainers.map((c, i) => buildContainer(r, c, `spec.containers[${i}]`, volumeNames));
-  firstDuplicate(r, 'container name', containers.map((c) => c.name), (i) => `spec.containers[${i}].name`);
+  r.noDuplicates('container name', containers.map((c) => c.name), (i) => `spec.containers[${i}].name`);
 
   const spec: PodSpec = {
     containers,
@@ -91,8 +63,7 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
     shareProcessNamespace: (s.shareProcessNamespace as boolean | undefined) ?? false,
     terminationGracePeriodSeconds: (s.terminationGracePeriodSeconds as number | undefined) ?? 30,
     restartPolicy: r.oneOf('spec.restartPolicy', (s.restartPolicy as string | undefined) || 'Always', RESTART_POLICIES),
-    // Filled by the securityContext validation (still rejected as a field until it is honoured).
-    securityContext: { supplementalGroups: [], sysctls: [] },
+    securityContext: buildPodSecurityContext(r, s.securityContext as Plain | undefined, 'spec.securityContext'),
   };
   if (spec.terminationGracePeriodSeconds < 0) r.fail('spec.terminationGracePeriodSeconds', 'must be greater than or equal to 0');
   for (const key of ['hostname', 'subdomain'] as const) {
@@ -131,8 +102,8 @@ function buildVolume(r: Reporter, v: Plain, path: string): VolumeSpec {
   }
   const h = v.hostPath as Plain;
   const hostPathPath = h.path as string;
-  checkAbsolute(r, `${path}.hostPath.path`, hostPathPath);
-  checkNoBacksteps(r, `${path}.hostPath.path`, hostPathPath);
+  r.absolutePath(`${path}.hostPath.path`, hostPathPath);
+  r.noBacksteps(`${path}.hostPath.path`, hostPathPath);
   const type: HostPathType = r.oneOf(`${path}.hostPath.type`, (h.type as string | undefined) ?? '', HOST_PATH_TYPES);
   return { name, hostPath: { path: hostPathPath, type } };
 }
@@ -161,22 +132,22 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
     }
     return port;
   });
-  firstDuplicate(r, 'port name', ports.map((p) => p.name), (i) => `${path}.ports[${i}].name`);
+  r.noDuplicates('port name', ports.map((p) => p.name), (i) => `${path}.ports[${i}].name`);
 
   const volumeMounts: VolumeMount[] = ((c.volumeMounts as Plain[] | undefined) ?? []).map((m, i) => {
     const at = `${path}.volumeMounts[${i}]`;
     const mount: VolumeMount = { name: m.name as string, mountPath: m.mountPath as string, readOnly: (m.readOnly as boolean | undefined) ?? false };
     if (!volumeNames.has(mount.name)) r.fail(`${at}.name`, `not found: no volume named ${JSON.stringify(mount.name)} in spec.volumes`);
-    checkAbsolute(r, `${at}.mountPath`, mount.mountPath);
+    r.absolutePath(`${at}.mountPath`, mount.mountPath);
     if (m.subPath !== undefined && m.subPath !== '') {
       const subPath = m.subPath as string;
-      if (subPath.startsWith('/')) r.fail(`${at}.subPath`, `invalid value ${JSON.stringify(subPath)}: must be a relative path`);
-      checkNoBacksteps(r, `${at}.subPath`, subPath);
+      r.relativePath(`${at}.subPath`, subPath);
+      r.noBacksteps(`${at}.subPath`, subPath);
       mount.subPath = subPath;
     }
     return mount;
   });
-  firstDuplicate(r, 'mountPath', volumeMounts.map((m) => normalizeMountPath(m.mountPath)), (i) => `${path}.volumeMounts[${i}].mountPath`);
+  r.noDuplicates('mountPath', volumeMounts.map((m) => normalizeMountPath(m.mountPath)), (i) => `${path}.volumeMounts[${i}].mountPath`);
 
   const container: ContainerSpec = { name, image, env, ports, volumeMounts };
   // kubelet and containerd treat an empty command or args list as unset.
@@ -185,10 +156,14 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
     if (list && list.length > 0) container[key] = list;
   }
   if (c.workingDir !== undefined && c.workingDir !== '') {
-    checkAbsolute(r, `${path}.workingDir`, c.workingDir as string);
+    r.absolutePath(`${path}.workingDir`, c.workingDir as string);
     container.workingDir = c.workingDir as string;
   }
   if (c.imagePullPolicy) container.imagePullPolicy = r.oneOf(`${path}.imagePullPolicy`, c.imagePullPolicy as string, PULL_POLICIES);
+  if (c.securityContext !== undefined) {
+    const securityContext = buildSecurityContext(r, c.securityContext as Plain, `${path}.securityContext`);
+    if (securityContext) container.securityContext = securityContext;
+  }
   return container;
 }
 
@@ -196,23 +171,4 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
 function normalizeMountPath(p: string): string {
   const n = posix.normalize(p);
   return n.length > 1 ? n.replace(/\/+$/, '') : n;
-}
-
-function checkAbsolute(r: Reporter, path: string, value: string): void {
-  if (!value.startsWith('/')) r.fail(path, `invalid value ${JSON.stringify(value)}: must be an absolute path`);
-}
-
-function checkNoBacksteps(r: Reporter, path: string, value: string): void {
-  if (value.split('/').includes('..')) r.fail(path, `invalid value ${JSON.stringify(value)}: must not contain '..'`);
-}
-
-/** Fails on the second occurrence of a value (undefined values are skipped). */
-function firstDuplicate(r: Reporter, what: string, values: (string | undefined)[], pathOf: (i: number) => string): void {
-  const seen = new Map<string, number>();
-  values.forEach((v, i) => {
-    if (v === undefined) return;
-    const first = seen.get(v);
-    if (first !== undefined) r.fail(pathOf(i), `duplicate ${what} ${JSON.stringify(v)} (first at line ${r.lineOf(pathOf(first))})`);
-    seen.set(v, i);
-  });
 }

@@ -218,7 +218,7 @@ describe('parseManifests: field classes', () => {
   });
 
   it('rejects known fields podns does not implement', () => {
-    expect(errorOf(withContainer('    securityContext:\n      privileged: true\n'))).toBe('pod.yaml:9: spec.containers[0].securityContext: not supported by podns yet');
+    expect(errorOf(withContainer('    securityContext:\n      seLinuxOptions: {level: "s0:c1"}\n'))).toBe("pod.yaml:10: spec.containers[0].securityContext.seLinuxOptions: SELinux labels are not supported by podns; containers run with the host's default label");
     expect(errorOf(withContainer('    livenessProbe: {exec: {command: [true]}}\n'))).toBe('pod.yaml:9: spec.containers[0].livenessProbe: not supported by podns yet');
     expect(errorOf(withContainer('    env:\n    - name: A\n      valueFrom: {fieldRef: {fieldPath: metadata.name}}\n'))).toBe('pod.yaml:11: spec.containers[0].env[0].valueFrom: not supported by podns yet');
     expect(errorOf(withContainer('    ports:\n    - containerPort: 80\n      hostPort: 8080\n'))).toBe('pod.yaml:11: spec.containers[0].ports[0].hostPort: not supported yet (pod networking)');

@@ -1,0 +1,63 @@
+/**
+ * Where the value pass reports problems: a field path becomes a `file:line: path: message` ManifestError,
+ * with the line of the path, or of its nearest ancestor that has one.
+ */
+
+import { ManifestError } from '../errors.js';
+
+export class Reporter {
+  constructor(
+    readonly file: string,
+    /** Field path → line, as recorded by check-fields.ts. */
+    readonly lines: Map<string, number>,
+    readonly docLine: number,
+  ) {}
+
+  lineOf(path: string): number {
+    for (let p = path; p; p = p.replace(/(\.[^.[]*|\[[^\]]*\])$/, '')) {
+      const line = this.lines.get(p);
+      if (line !== undefined) return line;
+      if (!/[.[]/.test(p)) break;
+    }
+    return this.docLine;
+  }
+
+  /** Fails at `path`; `linePath` names a more precise line when the problem is about the whole of `path`. */
+  fail(path: string, detail: string, linePath = path): never {
+    throw new ManifestError(this.file, this.lineOf(linePath), path, detail);
+  }
+
+  check(path: string, problem: string | undefined, value: string): void {
+    if (problem) this.fail(path, `invalid value ${JSON.stringify(value)}: ${problem}`);
+  }
+
+  oneOf<T extends string>(path: string, value: string, allowed: readonly T[]): T {
+    if (!(allowed as readonly string[]).includes(value)) {
+      this.fail(path, `unsupported value ${JSON.stringify(value)}: must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+    }
+    return value as T;
+  }
+
+  absolutePath(path: string, value: string): void {
+    if (!value.startsWith('/')) this.fail(path, `invalid value ${JSON.stringify(value)}: must be an absolute path`);
+  }
+
+  relativePath(path: string, value: string): void {
+    if (value.startsWith('/')) this.fail(path, `invalid value ${JSON.stringify(value)}: must be a relative path`);
+  }
+
+  noBacksteps(path: string, value: string): void {
+    if (value.split('/').includes('..')) this.fail(path, `invalid value ${JSON.stringify(value)}: must not contain '..'`);
+  }
+
+  /** Fails on the second occurrence of a value (undefined values are skipped). */
+  noDuplicates(what: string, values: (string | undefined)[], pathOf: (i: number) => string): void {
+    const seen = new Map<string, number>();
+    values.forEach((v, i) => {
+      if (v === undefined) return;
+      const first = seen.get(v);
+      if (first !== undefined) this.fail(pathOf(i), `duplicate ${what} ${JSON.stringify(v)} (first at line ${this.lineOf(pathOf(first))})`);
+      seen.set(v, i);
+    });
+  }
+}
