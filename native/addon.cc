@@ -19,6 +19,7 @@
 #include <vector>
 
 extern "C" {
+#include "seccomp-build.h"
 #include "spawn.h"
 }
 
@@ -303,6 +304,114 @@ Napi::Value Umount(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// buildSeccompFilter({ defaultAction, defaultErrno?, architectures?, syscalls: [{ names, action, errno?,
+//                      args?: [{ index, op, value, valueTwo? }] }] }) → Buffer of struct sock_filter.
+// Names as in Docker's JSON profiles (SCMP_ACT_*, SCMP_CMP_*); values are numbers or bigints (64-bit).
+// libseccomp mallocs, so this runs here in the parent; spawn.c only copies the bytes into prctl.
+Napi::Value BuildSeccompFilter(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  const std::string fn = "buildSeccompFilter: ";
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, fn + "profile object expected");
+  Napi::Object o = info[0].As<Napi::Object>();
+  Strings strings;
+
+  auto action = [&](const Napi::Object &from, const char *key, const char *errnoKey, const std::string &where) {
+    Napi::Value v = from.Get(key);
+    if (!v.IsString()) throw Napi::TypeError::New(env, fn + where + key + " must be a string");
+    std::string name = v.As<Napi::String>().Utf8Value();
+    int kind = podns_seccomp_action_from_name(name.c_str());
+    if (kind < 0) throw Napi::Error::New(env, fn + where + "unknown action \"" + name + "\"");
+    struct podns_seccomp_action a = {kind, 0};
+    if (kind == PODNS_SCMP_ACT_ERRNO) {
+      // The OCI spec's default for an ERRNO action without errnoRet is EPERM.
+      int64_t e = GetInt(from, errnoKey, EPERM);
+      if (e < 0 || e > 0xffff) throw Napi::RangeError::New(env, fn + where + errnoKey + " out of range");
+      a.errno_ret = (int)e;
+    }
+    return a;
+  };
+  auto u64 = [&](Napi::Value v, const std::string &what) -> uint64_t {
+    if (v.IsBigInt()) {
+      bool lossless = true;
+      uint64_t x = v.As<Napi::BigInt>().Uint64Value(&lossless);
+      if (!lossless) throw Napi::RangeError::New(env, fn + what + " does not fit in 64 bits");
+      return x;
+    }
+    if (v.IsNumber()) {
+      double d = v.As<Napi::Number>().DoubleValue();
+      if (d < 0 || d > 9007199254740991.0 || d != (double)(uint64_t)d)
+        throw Napi::RangeError::New(env, fn + what + " must be a non-negative integer (a bigint above 2^53)");
+      return (uint64_t)d;
+    }
+    if (v.IsUndefined() || v.IsNull()) return 0;
+    throw Napi::TypeError::New(env, fn + what + " must be a number or a bigint");
+  };
+
+  struct podns_seccomp_profile profile;
+  memset(&profile, 0, sizeof profile);
+  profile.default_action = action(o, "defaultAction", "defaultErrno", "");
+
+  std::vector<const char *> arches;
+  if (Has(o, "architectures")) {
+    std::vector<char *> names = StringArray(env, strings, o.Get("architectures"), "buildSeccompFilter: architectures");
+    arches.assign(names.begin(), names.end() - 1);
+    profile.arches = arches.data();
+    profile.n_arches = arches.size();
+  }
+
+  // Flattened: one C rule per syscall name; args vectors reserved up front so pointers stay put.
+  std::vector<struct podns_seccomp_rule> rules;
+  std::vector<std::vector<struct podns_seccomp_arg>> args;
+  Napi::Value sv = o.Get("syscalls");
+  if (!sv.IsArray()) throw Napi::TypeError::New(env, fn + "syscalls must be an array");
+  Napi::Array syscalls = sv.As<Napi::Array>();
+  args.reserve(syscalls.Length());
+  for (uint32_t i = 0; i < syscalls.Length(); i++) {
+    std::string where = "syscalls[" + std::to_string(i) + "].";
+    if (!syscalls.Get(i).IsObject()) throw Napi::TypeError::New(env, fn + "syscalls[" + std::to_string(i) + "] must be an object");
+    Napi::Object s = syscalls.Get(i).As<Napi::Object>();
+    struct podns_seccomp_action a = action(s, "action", "errno", where);
+    args.emplace_back();
+    std::vector<struct podns_seccomp_arg> &list = args.back();
+    if (Has(s, "args")) {
+      if (!s.Get("args").IsArray()) throw Napi::TypeError::New(env, fn + where + "args must be an array");
+      Napi::Array arr = s.Get("args").As<Napi::Array>();
+      if (arr.Length() > 6) throw Napi::RangeError::New(env, fn + where + "args: at most 6 comparisons");
+      for (uint32_t j = 0; j < arr.Length(); j++) {
+        std::string at = where + "args[" + std::to_string(j) + "]";
+        if (!arr.Get(j).IsObject()) throw Napi::TypeError::New(env, fn + at + " must be an object");
+        Napi::Object c = arr.Get(j).As<Napi::Object>();
+        int64_t index = GetInt(c, "index", -1);
+        if (index < 0 || index > 5) throw Napi::RangeError::New(env, fn + at + ".index must be 0-5");
+        std::string op = GetString(c, "op");
+        int opv = podns_seccomp_op_from_name(op.c_str());
+        if (opv < 0) throw Napi::Error::New(env, fn + at + ": unknown op \"" + op + "\"");
+        list.push_back({(unsigned)index, opv, u64(c.Get("value"), at + ".value"), u64(c.Get("valueTwo"), at + ".valueTwo")});
+      }
+    }
+    Napi::Value names = s.Get("names");
+    std::vector<char *> n = StringArray(env, strings, names, (fn + where + "names").c_str());
+    for (size_t k = 0; k + 1 < n.size(); k++) rules.push_back({n[k], a, list.empty() ? nullptr : list.data(), list.size()});
+  }
+  profile.rules = rules.data();
+  profile.n_rules = rules.size();
+
+  void *bpf = nullptr;
+  size_t len = 0;
+  struct podns_seccomp_error error;
+  if (podns_seccomp_build(&profile, &bpf, &len, &error) < 0) {
+    Napi::Error e = Napi::Error::New(env, error.message);
+    if (error.err) {
+      e.Set("errno", Napi::Number::New(env, error.err));
+      e.Set("code", Napi::String::New(env, ErrnoName(error.err)));
+    }
+    throw e;
+  }
+  Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::Copy(env, static_cast<uint8_t *>(bpf), len);
+  free(bpf);
+  return buf;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("watchExit", Napi::Function::New(env, WatchExit));
@@ -311,6 +420,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("killAndReap", Napi::Function::New(env, KillAndReap));
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount", Napi::Function::New(env, Umount));
+  exports.Set("buildSeccompFilter", Napi::Function::New(env, BuildSeccompFilter));
   return exports;
 }
 

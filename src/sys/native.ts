@@ -80,6 +80,7 @@ interface Addon {
   killAndReap(pid: number): void;
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount(target: string, flags: number): void;
+  buildSeccompFilter(profile: SeccompFilterSpec): Buffer;
 }
 
 interface RawAddonError extends Error {
@@ -180,4 +181,27 @@ export function umount(target: string, flags = 0): void {
     if (isRaw(err)) throw new SysError('native.umount', 'umount2', err.errno, err.code, `unmount "${target}"`, target);
     throw err;
   }
+}
+
+/**
+ * What buildSeccompFilter compiles, in Docker's vocabulary (SCMP_ACT_*, SCMP_CMP_*), flat: no includes or
+ * excludes left (src/security resolves those). Unknown syscall names are skipped, as runc does.
+ */
+export interface SeccompFilterSpec {
+  defaultAction: string;
+  defaultErrno?: number;
+  /** libseccomp names; default x86_64, x86, x32 (Docker's archMap for amd64). */
+  architectures?: string[];
+  syscalls: {
+    names: string[];
+    action: string;
+    errno?: number;
+    args?: { index: number; op: string; value: number | bigint; valueTwo?: number | bigint }[];
+  }[];
+}
+
+/** Compiles a seccomp policy with libseccomp, in this process, into a BPF program (struct sock_filter[]) for
+ *  SecuritySpec.seccompFilter. Throws an Error naming the rule or the field that is wrong. */
+export function buildSeccompFilter(profile: SeccompFilterSpec): Buffer {
+  return load().buildSeccompFilter(profile);
 }
