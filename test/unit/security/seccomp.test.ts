@@ -154,6 +154,11 @@ describe('buildSeccompFilter (addon, libseccomp)', () => {
     expect(bpf.length / 8).toBeGreaterThan(100);
     expect(bpf.readUInt16LE(0)).toBe(BPF_LD_W_ABS);
     expect(bpf.readUInt32LE(4)).toBe(OFFSETOF_ARCH);
+    // Compared against each ABI's audit arch: x86_64 (x32 shares it, with __X32_SYSCALL_BIT) and i386.
+    const ks = Array.from({ length: bpf.length / 8 }, (_, i) => bpf.readUInt32LE(i * 8 + 4));
+    expect(ks).toContain(0xc000003e); // AUDIT_ARCH_X86_64
+    expect(ks).toContain(0x40000003); // AUDIT_ARCH_I386
+    expect(ks).toContain(0x40000000); // __X32_SYSCALL_BIT
   });
 
   it('accepts 64-bit values as bigints and skips unknown syscall names', () => {
