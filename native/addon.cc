@@ -125,7 +125,8 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
         Napi::Object m = arr.Get(i).As<Napi::Object>();
         struct podns_mount pm;
         memset(&pm, 0, sizeof pm);
-        pm.kind = GetString(m, "kind") == "symlink" ? PODNS_SYMLINK : PODNS_MOUNT;
+        std::string kind = GetString(m, "kind");
+        pm.kind = kind == "symlink" ? PODNS_SYMLINK : kind == "mask" ? PODNS_MASK : kind == "readonly" ? PODNS_READONLY : PODNS_MOUNT;
         pm.in_rootfs = m.Get("inRootfs").ToBoolean().Value();
         pm.source = Has(m, "source") ? strings.Keep(GetString(m, "source")) : nullptr;
         pm.target = strings.Keep(GetString(m, "target"));
@@ -162,6 +163,42 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     if (Has(o, "stdio")) {
       Napi::Array s = o.Get("stdio").As<Napi::Array>();
       for (uint32_t i = 0; i < 3 && i < s.Length(); i++) spec.stdio[i] = s.Get(i).As<Napi::Number>().Int32Value();
+    }
+
+    if (Has(o, "security")) {
+      Napi::Object sec = o.Get("security").As<Napi::Object>();
+      auto mask = [&](const char *key) -> uint64_t {
+        Napi::Value v = sec.Get(key);
+        if (!v.IsBigInt()) throw Napi::TypeError::New(env, std::string("spawn: security.") + key + " must be a bigint");
+        bool lossless = true;
+        return v.As<Napi::BigInt>().Uint64Value(&lossless);
+      };
+      spec.security.apply = 1;
+      spec.security.bounding = mask("bounding");
+      spec.security.effective = mask("effective");
+      spec.security.permitted = mask("permitted");
+      spec.security.inheritable = mask("inheritable");
+      spec.security.no_new_privs = sec.Get("noNewPrivs").ToBoolean().Value();
+      spec.security.readonly_root = sec.Get("readonlyRoot").ToBoolean().Value();
+      Napi::Value filter = sec.Get("seccompFilter");
+      if (filter.IsBuffer()) {
+        Napi::Buffer<uint8_t> buf = filter.As<Napi::Buffer<uint8_t>>();
+        // struct sock_filter is 8 bytes: u16 code, u8 jt, u8 jf, u32 k.
+        if (buf.Length() == 0 || buf.Length() % 8 != 0 || buf.Length() / 8 > 65535)
+          throw Napi::TypeError::New(env, "spawn: security.seccompFilter must hold whole BPF instructions");
+        spec.security.seccomp_filter = buf.Data();
+        spec.security.seccomp_len = buf.Length() / 8;
+      }
+    }
+    std::vector<struct podns_sysctl> sysctls;
+    if (Has(o, "sysctls")) {
+      Napi::Array arr = o.Get("sysctls").As<Napi::Array>();
+      for (uint32_t i = 0; i < arr.Length(); i++) {
+        Napi::Object item = arr.Get(i).As<Napi::Object>();
+        sysctls.push_back({strings.Keep(GetString(item, "path")), strings.Keep(GetString(item, "value"))});
+      }
+      spec.sysctls = sysctls.data();
+      spec.n_sysctls = sysctls.size();
     }
 
     std::vector<char *> argv = StringArray(env, strings, o.Get("argv"), "argv");

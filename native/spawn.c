@@ -27,6 +27,10 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -61,6 +65,16 @@ const char *podns_step_name(int step) {
     case PODNS_STEP_RESOLVE: return "resolve";
     case PODNS_STEP_SYMLINK: return "symlink";
     case PODNS_STEP_LOOPBACK_UP: return "loopback-up";
+    case PODNS_STEP_SYSCTL: return "sysctl";
+    case PODNS_STEP_MASK: return "mask";
+    case PODNS_STEP_READONLY_PATH: return "readonly-path";
+    case PODNS_STEP_READONLY_ROOT: return "readonly-root";
+    case PODNS_STEP_CAPBSET_DROP: return "capbset-drop";
+    case PODNS_STEP_KEEPCAPS: return "keepcaps";
+    case PODNS_STEP_CAPSET: return "capset";
+    case PODNS_STEP_AMBIENT: return "ambient-clear";
+    case PODNS_STEP_NO_NEW_PRIVS: return "no-new-privs";
+    case PODNS_STEP_SECCOMP: return "seccomp";
     default: return "unknown";
   }
 }
@@ -194,6 +208,34 @@ static int mkdir_all(const char *path) {
   return 0;
 }
 
+/* Masked and read-only paths (runc's maskPath / readonlyPath), resolved inside the root; missing: skipped. */
+static void apply_mask_or_readonly(int root_fd, const struct podns_mount *m, int index, int report_fd) {
+  int fd = resolve_target(root_fd, m->target, PODNS_TARGET_EXISTS);
+  if (fd < 0) {
+    if (errno == ENOENT) return;
+    fail(report_fd, PODNS_STEP_RESOLVE, index);
+  }
+  char fd_path[32];
+  format_fd_path(fd_path, fd);
+  struct stat st;
+  if (fstat(fd, &st) < 0) fail(report_fd, PODNS_STEP_RESOLVE, index);
+  if (m->kind == PODNS_MASK) {
+    int rc = S_ISDIR(st.st_mode) ? mount("tmpfs", fd_path, "tmpfs", MS_RDONLY, "size=0,mode=555")
+                                 : mount("/dev/null", fd_path, NULL, MS_BIND, NULL);
+    if (rc < 0) fail(report_fd, PODNS_STEP_MASK, index);
+  } else {
+    if (mount(fd_path, fd_path, NULL, MS_BIND | MS_REC, NULL) < 0) fail(report_fd, PODNS_STEP_READONLY_PATH, index);
+    /* Reopen: the old fd names what lies below the new bind. */
+    close(fd);
+    fd = resolve_target(root_fd, m->target, PODNS_TARGET_EXISTS);
+    if (fd < 0) fail(report_fd, PODNS_STEP_RESOLVE, index);
+    format_fd_path(fd_path, fd);
+    if (mount(NULL, fd_path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+      fail(report_fd, PODNS_STEP_READONLY_PATH, index);
+  }
+  close(fd);
+}
+
 static void do_mounts(const struct podns_spawn *spec, int report_fd) {
   int root_fd = -1;
   for (size_t i = 0; i < spec->n_mounts; i++) {
@@ -206,6 +248,10 @@ static void do_mounts(const struct podns_spawn *spec, int report_fd) {
       /* Opened lazily: the rootfs is usually itself the target of an earlier (overlay) mount. */
       if (root_fd < 0 && (root_fd = open(spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
         fail(report_fd, PODNS_STEP_RESOLVE, (int)i);
+      if (m->kind == PODNS_MASK || m->kind == PODNS_READONLY) {
+        apply_mask_or_readonly(root_fd, m, (int)i, report_fd);
+        continue;
+      }
       if (m->kind == PODNS_SYMLINK) {
         /* Parent resolved inside the root; the link itself is created, never followed. */
         const char *slash = strrchr(m->target, '/');
@@ -271,6 +317,42 @@ static int bring_loopback_up(void) {
   close(sock);
   errno = saved;
   return rc;
+}
+
+static void write_sysctls(const struct podns_spawn *spec, int report_fd) {
+  for (size_t i = 0; i < spec->n_sysctls; i++) {
+    /* /proc/sys/net/... and the IPC ones act on the namespaces of the process that opens them: ours. */
+    int fd = open(spec->sysctls[i].path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fail(report_fd, PODNS_STEP_SYSCTL, (int)i);
+    size_t len = strlen(spec->sysctls[i].value);
+    if (write(fd, spec->sysctls[i].value, len) != (ssize_t)len) fail(report_fd, PODNS_STEP_SYSCTL, (int)i);
+    close(fd);
+  }
+}
+
+static void install_seccomp(const struct podns_security *sec, int report_fd) {
+  struct sock_fprog prog = {(unsigned short)sec->seccomp_len, (struct sock_filter *)sec->seccomp_filter};
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) fail(report_fd, PODNS_STEP_SECCOMP, -1);
+}
+
+static void drop_bounding_set(const struct podns_security *sec, int report_fd) {
+  for (int cap = 0; cap < 64; cap++) {
+    if (sec->bounding & (1ULL << cap)) continue;
+    /* EINVAL: the kernel knows no such capability; nothing to drop. */
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) fail(report_fd, PODNS_STEP_CAPBSET_DROP, cap);
+  }
+}
+
+static void set_capabilities(const struct podns_security *sec, int report_fd) {
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  for (int i = 0; i < 2; i++) {
+    data[i].effective = (uint32_t)(sec->effective >> (32 * i));
+    data[i].permitted = (uint32_t)(sec->permitted >> (32 * i));
+    data[i].inheritable = (uint32_t)(sec->inheritable >> (32 * i));
+  }
+  if (syscall(SYS_capset, &header, data) < 0) fail(report_fd, PODNS_STEP_CAPSET, -1);
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) fail(report_fd, PODNS_STEP_AMBIENT, -1);
 }
 
 static void reset_signals(void) {
@@ -356,6 +438,7 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
   if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
     fail(report_fd, PODNS_STEP_SETHOSTNAME, -1);
   if (spec->loopback_up && bring_loopback_up() < 0) fail(report_fd, PODNS_STEP_LOOPBACK_UP, -1);
+  write_sysctls(spec, report_fd);
 
   do_mounts(spec, report_fd);
 
@@ -366,17 +449,33 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
     if (syscall(SYS_pivot_root, ".", ".") < 0) fail(report_fd, PODNS_STEP_PIVOT_ROOT, -1);
     if (umount2(".", MNT_DETACH) < 0) fail(report_fd, PODNS_STEP_UMOUNT_OLD_ROOT, -1);
     if (chdir("/") < 0) fail(report_fd, PODNS_STEP_CHDIR, -1);
+    if (spec->security.readonly_root &&
+        mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+      fail(report_fd, PODNS_STEP_READONLY_ROOT, -1);
   }
 
   if (spec->new_session && setsid() < 0) fail(report_fd, PODNS_STEP_SETSID, -1);
   setup_stdio(spec, report_fd);
 
+  const struct podns_security *sec = &spec->security;
+  int has_seccomp = sec->seccomp_filter != NULL && sec->seccomp_len > 0;
+  if (sec->apply) {
+    drop_bounding_set(sec, report_fd);
+    /* Without no_new_privs a filter needs CAP_SYS_ADMIN, which goes with the capset below. */
+    if (has_seccomp && !sec->no_new_privs) install_seccomp(sec, report_fd);
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(report_fd, PODNS_STEP_KEEPCAPS, -1);
+  }
   if (spec->set_user) {
     /* Raw syscalls: glibc's setgroups/setgid/setuid signal every thread (there is one here, but the
      * thread list copied by fork is not to be trusted). */
     if (syscall(SYS_setgroups, spec->n_groups, spec->groups) < 0) fail(report_fd, PODNS_STEP_SETGROUPS, -1);
     if (syscall(SYS_setresgid, spec->gid, spec->gid, spec->gid) < 0) fail(report_fd, PODNS_STEP_SETGID, -1);
     if (syscall(SYS_setresuid, spec->uid, spec->uid, spec->uid) < 0) fail(report_fd, PODNS_STEP_SETUID, -1);
+  }
+  if (sec->apply) {
+    set_capabilities(sec, report_fd);
+    if (sec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(report_fd, PODNS_STEP_NO_NEW_PRIVS, -1);
+    if (has_seccomp && sec->no_new_privs) install_seccomp(sec, report_fd);
   }
   if (spec->cwd && chdir(spec->cwd) < 0) fail(report_fd, PODNS_STEP_CHDIR, -1);
 

@@ -21,6 +21,7 @@
 #define PODNS_SPAWN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 enum podns_ns {
@@ -58,10 +59,22 @@ enum podns_step {
   PODNS_STEP_RESOLVE,
   PODNS_STEP_SYMLINK,
   PODNS_STEP_LOOPBACK_UP,
+  PODNS_STEP_SYSCTL,
+  PODNS_STEP_MASK,
+  PODNS_STEP_READONLY_PATH,
+  PODNS_STEP_READONLY_ROOT,
+  PODNS_STEP_CAPBSET_DROP,
+  PODNS_STEP_KEEPCAPS,
+  PODNS_STEP_CAPSET,
+  PODNS_STEP_AMBIENT,
+  PODNS_STEP_NO_NEW_PRIVS,
+  PODNS_STEP_SECCOMP,
 };
 
 enum podns_mount_target { PODNS_TARGET_EXISTS = 0, PODNS_TARGET_DIR = 1, PODNS_TARGET_FILE = 2 };
-enum podns_mount_kind { PODNS_MOUNT = 0, PODNS_SYMLINK = 1 };
+/* MASK: hide the target (a read-only empty tmpfs on a directory, /dev/null on a file); READONLY: bind the
+ * target on itself read-only. Both skip a target that does not exist, as runc does. */
+enum podns_mount_kind { PODNS_MOUNT = 0, PODNS_SYMLINK = 1, PODNS_MASK = 2, PODNS_READONLY = 3 };
 
 /*
  * One step of building the container's root. Targets inside the rootfs are resolved with
@@ -80,6 +93,28 @@ struct podns_mount {
   /* Bind mounts ignore MS_RDONLY and friends on the first call; when set, a second
    * mount(MS_REMOUNT|MS_BIND|remount_flags) applies them. */
   unsigned long remount_flags;
+};
+
+/*
+ * Confinement of the final process, applied after pivot_root in runc's order: bounding set, seccomp (while
+ * CAP_SYS_ADMIN is still held, when no_new_privs is off), user, capability sets, no_new_privs, seccomp (when
+ * no_new_privs is on: as late as possible, so the filter sees only the program's own syscalls).
+ */
+struct podns_security {
+  int apply;           /* 0: inherit the caller's capabilities (the pause, which drops nothing it needs) */
+  uint64_t bounding;   /* bit n = capability n */
+  uint64_t effective;
+  uint64_t permitted;
+  uint64_t inheritable;
+  int no_new_privs;
+  const void *seccomp_filter; /* struct sock_filter[], NULL: none */
+  size_t seccomp_len;         /* number of instructions */
+  int readonly_root;          /* remount / read-only after pivot_root */
+};
+
+struct podns_sysctl {
+  const char *path; /* /proc/sys/... */
+  const char *value;
 };
 
 struct podns_spawn {
@@ -103,6 +138,9 @@ struct podns_spawn {
   const char *search_path;
   char *const *argv;
   char *const *envp;
+  struct podns_security security;
+  const struct podns_sysctl *sysctls; /* written after the namespaces exist, before the mounts */
+  size_t n_sysctls;
 };
 
 struct podns_failure {

@@ -11,7 +11,8 @@ import type { ContainerSpec, PodSpec } from '../manifest/types.js';
 import type { PodPaths } from '../state/paths.js';
 import type { ProcessSpec } from '../state/pod-state.js';
 import { CLONE, MS, type MountStep, type SpawnRequest } from '../sys/native.js';
-import { resolveUser } from './image-user.js';
+import { resolveUser, type ResolvedUser } from './image-user.js';
+import { maskingMounts, ownCapabilities, planConfinement, securityFor, type Confinement } from '../security/confinement.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -51,15 +52,57 @@ export function envValue(env: string[], name: string): string | undefined {
   return env.findLast((e) => e.startsWith(prefix))?.slice(prefix.length);
 }
 
-export function planProcess(container: ContainerSpec, image: ImageRecord, hostname: string, what: string): ProcessSpec {
+/** Who a container runs as and under which policy, for messages: kubelet's `name_namespace(uid)` form. */
+export interface ContainerIdentity {
+  pod: string;
+  container: string;
+}
+
+/**
+ * The container's user with Kubernetes' precedence: securityContext.runAsUser/runAsGroup of the container,
+ * then of the pod, then the image's User; supplementalGroups and fsGroup join its groups. runAsNonRoot is
+ * checked as kubelet does, with kubelet's messages.
+ */
+export function planUser(pod: PodSpec, container: ContainerSpec, image: ImageRecord, id: ContainerIdentity): ResolvedUser {
+  const sc = container.securityContext ?? {};
+  const psc = pod.securityContext;
+  const what = `container "${id.container}"`;
+  const runAsUser = sc.runAsUser ?? psc.runAsUser;
+  const runAsGroup = sc.runAsGroup ?? psc.runAsGroup;
+  const user =
+    runAsUser !== undefined
+      ? resolveUser(`${runAsUser}${runAsGroup !== undefined ? `:${runAsGroup}` : ''}`, image.layers, what)
+      : resolveUser(image.config.User, image.layers, what);
+  if (runAsUser === undefined && runAsGroup !== undefined) {
+    user.gid = runAsGroup;
+    user.groups = [runAsGroup, ...user.groups.slice(1)];
+  }
+  const extra = [...psc.supplementalGroups, ...(psc.fsGroup !== undefined ? [psc.fsGroup] : [])];
+  user.groups = [...new Set([...user.groups, ...extra])];
+
+  if (sc.runAsNonRoot ?? psc.runAsNonRoot) {
+    const where = `(pod: "${id.pod}", container: ${id.container})`;
+    const imageUser = (image.config.User ?? '').split(':')[0] ?? '';
+    if (runAsUser === 0) throw new PodnsError('container.runAsNonRoot', `container's runAsUser breaks non-root policy ${where}`);
+    if (runAsUser === undefined && imageUser !== '' && !/^\d+$/.test(imageUser)) {
+      throw new PodnsError('container.runAsNonRoot', `container has runAsNonRoot and image has non-numeric user (${imageUser}), cannot verify user is non-root ${where}`);
+    }
+    if (user.uid === 0) throw new PodnsError('container.runAsNonRoot', `container has runAsNonRoot and image will run as root ${where}`);
+  }
+  return user;
+}
+
+export function planProcess(pod: PodSpec, container: ContainerSpec, image: ImageRecord, hostname: string, id: ContainerIdentity): ProcessSpec {
+  const what = `container "${id.container}"`;
   const argv = containerArgv(container, image);
   if (argv.length === 0) throw new PodnsError('container.plan', `${what}: no command specified (the image has no Entrypoint or Cmd)`);
-  const user = resolveUser(image.config.User, image.layers, what);
+  const user = planUser(pod, container, image, id);
   return {
     argv,
     env: containerEnv(container, image, hostname),
     cwd: container.workingDir ?? (image.config.WorkingDir || '/'),
     user: { uid: user.uid, gid: user.gid, groups: user.groups },
+    confinement: planConfinement(pod, container, ownCapabilities()),
   };
 }
 
@@ -73,11 +116,14 @@ const DEV_LINKS: [string, string][] = [
 ];
 
 /** The default mounts runc and containerd give a Pod container (see docs: runtime-defaults). */
-function baseMounts(paths: PodPaths): MountStep[] {
+function baseMounts(paths: PodPaths, conf: Confinement, hostDevices: string[]): MountStep[] {
   const inRoot = (m: MountStep): MountStep => ({ inRootfs: true, create: 'dir', ...m });
   return [
     inRoot({ source: 'proc', target: '/proc', fstype: 'proc', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
-    inRoot({ source: 'tmpfs', target: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k' }),
+    // nodev on everything a container can write (the device nodes below are bind mounts with flags of their
+    // own): a node made with mknod cannot be opened. Until the cgroup device policy (issue 6) this is the
+    // guard; privileged containers get neither.
+    inRoot({ source: 'tmpfs', target: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME | nodev(conf), data: 'mode=755,size=65536k' }),
     inRoot({
       source: 'devpts',
       target: '/dev/pts',
@@ -88,9 +134,14 @@ function baseMounts(paths: PodPaths): MountStep[] {
     // One /dev/shm per pod, as containerd does: the pod shares its IPC namespace, so POSIX shm is pod-wide.
     inRoot({ source: paths.shmDir, target: '/dev/shm', flags: MS.BIND, remountFlags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
     inRoot({ source: 'mqueue', target: '/dev/mqueue', fstype: 'mqueue', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
-    inRoot({ source: 'sysfs', target: '/sys', fstype: 'sysfs', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY }),
+    // /sys is read-only but for privileged containers, as with runc.
+    inRoot({ source: 'sysfs', target: '/sys', fstype: 'sysfs', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV | (conf.privileged ? 0 : MS.RDONLY) }),
+    ...maskingMounts(conf),
     // Device nodes are bind mounts of the host's (as rootless runc does): no mknod needed, same devices.
-    ...DEVICES.map((d) => inRoot({ source: `/dev/${d}`, target: `/dev/${d}`, flags: MS.BIND, create: 'file' })),
+    // Privileged containers get every device of the host, as runc gives them.
+    ...(conf.privileged ? hostDevices : DEVICES).map((d) =>
+      inRoot({ source: `/dev/${d}`, target: `/dev/${d}`, flags: MS.BIND, create: 'file' }),
+    ),
     ...DEV_LINKS.map(([link, to]): MountStep => ({ kind: 'symlink', inRootfs: true, source: to, target: link })),
     ...['hostname', 'hosts', 'resolv.conf'].map((f) =>
       inRoot({ source: path.join(paths.etcDir, f), target: `/etc/${f}`, flags: MS.BIND, create: 'file' }),
@@ -98,7 +149,11 @@ function baseMounts(paths: PodPaths): MountStep[] {
   ];
 }
 
-function volumeMounts(container: ContainerSpec, pod: PodSpec, paths: PodPaths): MountStep[] {
+function nodev(conf: Confinement): number {
+  return conf.privileged ? 0 : MS.NODEV;
+}
+
+function volumeMounts(container: ContainerSpec, pod: PodSpec, paths: PodPaths, conf: Confinement): MountStep[] {
   // Parents before children (/var/log before /var/log/nginx), as runc sorts mounts by destination depth.
   const sorted = [...container.volumeMounts].sort(
     (a, b) => a.mountPath.split('/').length - b.mountPath.split('/').length,
@@ -113,12 +168,16 @@ function volumeMounts(container: ContainerSpec, pod: PodSpec, paths: PodPaths): 
       target: vm.mountPath,
       flags: MS.BIND | MS.REC,
       create: 'dir',
-      remountFlags: vm.readOnly ? MS.RDONLY : 0,
+      remountFlags: (vm.readOnly ? MS.RDONLY : 0) | nodev(conf),
     };
   });
 }
 
 export interface ContainerPlanInput {
+  /** Built by the caller from process.confinement (the addon's libseccomp runs before the fork). */
+  seccompFilter?: Buffer;
+  /** For privileged containers: the host's device nodes (names below /dev). */
+  hostDevices?: string[];
   pod: PodSpec;
   container: ContainerSpec;
   image: ImageRecord;
@@ -131,6 +190,7 @@ export interface ContainerPlanInput {
 /** Volume sources that are files must be mounted on files: the planner asks the caller which are. */
 export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string) => boolean = () => false): SpawnRequest {
   const { pod, container, image, process: proc, paths, pausePid, stdio } = input;
+  const conf = proc.confinement;
   const dirs = containerDirs(paths, container.name);
   // overlayfs lists lowerdir top first; image layers are stored lowest first.
   const lower = [...image.layers].reverse().join(':');
@@ -138,10 +198,10 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
     source: 'overlay',
     target: dirs.rootfs,
     fstype: 'overlay',
-    flags: 0,
+    flags: nodev(conf),
     data: `lowerdir=${lower},upperdir=${dirs.upper},workdir=${dirs.work}`,
   };
-  const volumes = volumeMounts(container, pod, paths).map((m) => (m.source && isFile(m.source) ? { ...m, create: 'file' as const } : m));
+  const volumes = volumeMounts(container, pod, paths, conf).map((m) => (m.source && isFile(m.source) ? { ...m, create: 'file' as const } : m));
   const ns = (kind: string) => `/proc/${pausePid}/ns/${kind}`;
   return {
     joinNamespaces: {
@@ -152,7 +212,7 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
     },
     cloneFlags: CLONE.NEWNS | (pod.shareProcessNamespace ? 0 : CLONE.NEWPID),
     newSession: true,
-    mounts: [overlay, ...baseMounts(paths), ...volumes],
+    mounts: [overlay, ...baseMounts(paths, conf, input.hostDevices ?? []), ...volumes],
     rootfs: dirs.rootfs,
     cwd: proc.cwd,
     user: proc.user,
@@ -161,11 +221,19 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
     searchPath: proc.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH,
     argv: proc.argv,
     env: proc.env,
+    security: securityFor(conf, proc.user.uid, input.seccompFilter),
   };
 }
 
 /** exec: every namespace of the running container, its environment, user and working directory. */
-export function planExecSpawn(containerPid: number, proc: ProcessSpec, argv: string[], stdio: [number, number, number], extraEnv: string[] = []): SpawnRequest {
+export function planExecSpawn(
+  containerPid: number,
+  proc: ProcessSpec,
+  argv: string[],
+  stdio: [number, number, number],
+  extraEnv: string[] = [],
+  seccompFilter?: Buffer,
+): SpawnRequest {
   const ns = (kind: string) => `/proc/${containerPid}/ns/${kind}`;
   const env = [...proc.env, ...extraEnv];
   return {
@@ -178,5 +246,7 @@ export function planExecSpawn(containerPid: number, proc: ProcessSpec, argv: str
     searchPath: envValue(env, 'PATH') ?? DEFAULT_PATH,
     argv,
     env,
+    // The same confinement as the container's own process (runc exec takes the container's process spec).
+    security: securityFor(proc.confinement, proc.user.uid, seccompFilter),
   };
 }

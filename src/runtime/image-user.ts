@@ -1,7 +1,7 @@
 /**
  * Resolves a user spec (`nginx`, `101`, `101:101`, `www-data:adm`) to numeric ids the way runc does:
  * names are looked up in the image's /etc/passwd and /etc/group; a numeric uid need not exist; the
- * primary gid comes from passwd when no group is given; supplementary groups are the ones listing the user.
+ * primary gid comes from passwd when no group is given; the groups are the primary one and those listing the user.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -69,5 +69,7 @@ export function resolveUser(spec: string | undefined, layers: string[], what: st
   const groups = name
     ? groupFile.filter((f) => (f[3] ?? '').split(',').includes(name!)).map((f) => Number(f[2]))
     : [];
-  return { uid, gid: gid ?? 0, groups: [...new Set(groups.filter((g) => g !== gid))], home };
+  // The primary group leads the list, as containerd passes it (so `id` shows it among the groups).
+  const primary = gid ?? 0;
+  return { uid, gid: primary, groups: [...new Set([primary, ...groups])], home };
 }

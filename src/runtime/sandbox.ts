@@ -17,7 +17,7 @@ export function pauseBinary(): string {
 }
 
 /** Starts pause as PID 1 of new pid/net/ipc/uts/mnt namespaces, in an empty tmpfs root. */
-export function startPause(paths: PodPaths, hostname: string): number {
+export function startPause(paths: PodPaths, hostname: string, sysctls: { path: string; value: string }[] = []): number {
   fs.mkdirSync(paths.pauseRoot, { recursive: true });
   return spawnProcess(
     {
@@ -25,6 +25,8 @@ export function startPause(paths: PodPaths, hostname: string): number {
       newSession: true,
       hostname,
       loopbackUp: true,
+      // The pod's namespaced sysctls, written by the pause itself inside the new net and IPC namespaces.
+      sysctls,
       mounts: [{ source: 'tmpfs', target: paths.pauseRoot, fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV, data: 'size=64k,mode=755' }],
       rootfs: paths.pauseRoot,
       cwd: '/',
@@ -73,6 +75,12 @@ export function mountPodFilesystems(spec: PodSpec, paths: PodPaths, state: PodSt
       if (volume.emptyDir.medium === 'Memory') tmpfs(dir, 'mode=1777');
       else fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
       fs.chmodSync(dir, 0o777); // emptyDir is world-writable in Kubernetes (0777)
+      const { fsGroup } = spec.securityContext;
+      if (fsGroup !== undefined) {
+        // kubelet's SetVolumeOwnership: group fsGroup, setgid so new files inherit it.
+        fs.chownSync(dir, 0, fsGroup);
+        fs.chmodSync(dir, 0o2777);
+      }
     } else {
       prepareHostPath(volume.name, volume.hostPath.path, volume.hostPath.type);
     }

@@ -15,8 +15,10 @@ import type { ContainerSpec } from '../manifest/types.js';
 import type { PodPaths } from '../state/paths.js';
 import { writePodState, type ContainerState, type PodSpecFile, type PodState } from '../state/pod-state.js';
 import { killAndReap, makePipe, spawnProcess, watchExit, type ExitStatus } from '../sys/native.js';
-import { containerDirs, planContainerSpawn, planProcess } from '../runtime/container-plan.js';
+import { containerDirs, planContainerSpawn } from '../runtime/container-plan.js';
 import { podHostname, writePodFiles } from '../runtime/pod-files.js';
+import { hostDeviceNames } from '../runtime/host-devices.js';
+import { seccompFilterOf, sysctlWrites } from '../security/confinement.js';
 import { isAlive, pidsInMountNamespace, processRef } from '../runtime/proc.js';
 import { ensureSubPath, mountPodFilesystems, pinNetworkNamespace, startPause } from '../runtime/sandbox.js';
 import { killPodProcesses, releasePodResources, removePodFiles } from '../runtime/pod-teardown.js';
@@ -104,14 +106,10 @@ export class PodSupervisor {
           restartCount: 0,
           logPath: `${paths.logDir}/${c.name}/0.log`,
           upperDir: containerDirs(paths, c.name).upper,
-          spec: planProcess(c, image, this.hostnameOf(), `container "${c.name}"`),
+          spec: spec.processes[c.name]!,
         };
       }),
     };
-  }
-
-  private hostnameOf(): string {
-    return podHostname(this.spec.pod.metadata.name, this.spec.pod.spec.hostname);
   }
 
   /** terminationGracePeriodSeconds of the pod. */
@@ -131,7 +129,7 @@ export class PodSupervisor {
     writePodFiles(this.paths.etcDir, this.state.hostname);
     mountPodFilesystems(pod.spec, this.paths, this.state, () => this.save());
 
-    const pausePid = startPause(this.paths, this.state.hostname);
+    const pausePid = startPause(this.paths, this.state.hostname, sysctlWrites(pod.spec));
     this.pauseExited = watchChild(pausePid);
     this.state.pause = processRef(pausePid) ?? { pid: pausePid, startTime: 0 };
     this.pauseExited.then((status) => this.onPauseExit(status));
@@ -165,7 +163,17 @@ export class PodSupervisor {
     let pid: number;
     try {
       const request = planContainerSpawn(
-        { pod: this.spec.pod.spec, container, image, process: state.spec, paths: this.paths, pausePid, stdio: [devNull, outWrite, errWrite] },
+        {
+          pod: this.spec.pod.spec,
+          container,
+          image,
+          process: state.spec,
+          paths: this.paths,
+          pausePid,
+          stdio: [devNull, outWrite, errWrite],
+          hostDevices: state.spec.confinement.privileged ? hostDeviceNames() : undefined,
+          seccompFilter: seccompFilterOf(state.spec.confinement, this.paths.libRoot),
+        },
         isNotDirectory,
       );
       pid = spawnProcess(request, `container "${container.name}"`);

@@ -65,7 +65,16 @@ export async function runShim(startLog: string): Promise<void> {
   process.title = `podns shim ${file.paths.id}`;
   // The pod's processes are our children (CLONE_PARENT); orphans of theirs come to us, not to init.
   becomeChildSubreaper();
-  const supervisor = new PodSupervisor(file.paths, file, log);
+  let supervisor: PodSupervisor;
+  try {
+    supervisor = new PodSupervisor(file.paths, file, log);
+  } catch (err) {
+    log.error('bad pod spec', errorMessage(err));
+    fs.rmSync(runDir, { recursive: true, force: true });
+    report(channel, { ok: false, ...errorMessage(err) });
+    process.exitCode = 1;
+    return;
+  }
   try {
     await supervisor.start();
   } catch (err) {

@@ -36,6 +36,8 @@ export interface PodPaths {
   containersDir: string;
   logDir: string;
   netnsPin: string;
+  /** podns's data root: Localhost seccomp profiles live in its seccomp/ folder. */
+  libRoot: string;
 }
 
 export function podId(namespace: string, name: string): string {
@@ -61,6 +63,7 @@ export function podPaths(roots: Roots, id: string, logDirName: string): PodPaths
     logDir: path.join(roots.log, 'pods', logDirName),
     // `ip netns` looks in /run/netns whatever podns's root is; the id keeps two namespaces' pods apart.
     netnsPin: path.join('/run/netns', id),
+    libRoot: roots.lib,
   };
 }
 

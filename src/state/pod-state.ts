@@ -5,6 +5,7 @@
  */
 import type { ImageRecord } from '../image/types.js';
 import type { PodManifest } from '../manifest/types.js';
+import type { Confinement } from '../security/confinement.js';
 import { readJsonIfExists, writeJsonAtomic } from './atomic-file.js';
 
 /** A process identified beyond its pid: the start time (clock ticks since boot) guards against pid reuse. */
@@ -18,6 +19,8 @@ export interface ProcessSpec {
   env: string[];
   cwd: string;
   user: { uid: number; gid: number; groups: number[] };
+  /** Applied to the container's process and to every exec in it. */
+  confinement: Confinement;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
@@ -67,6 +70,8 @@ export interface PodSpecFile {
   pod: PodManifest;
   uid: string;
   images: Record<string, ImageRecord>;
+  /** Each container's process, planned by `podns run` (so a bad user or runAsNonRoot fails before anything exists). */
+  processes: Record<string, ProcessSpec>;
 }
 
 export function readPodState(file: string): PodState | undefined {

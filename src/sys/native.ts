@@ -35,7 +35,9 @@ export type NamespaceKind = 'ipc' | 'uts' | 'net' | 'pid' | 'cgroup' | 'mnt';
 export const JOIN_ORDER: NamespaceKind[] = ['ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt'];
 
 export interface MountStep {
-  kind?: 'mount' | 'symlink';
+  /** mask: hide the target (empty read-only tmpfs on a dir, /dev/null on a file); readonly: bind it on itself
+   *  read-only. Both skip a missing target. */
+  kind?: 'mount' | 'symlink' | 'mask' | 'readonly';
   /** Target relative to the rootfs, resolved with symlinks confined to it. */
   inRootfs?: boolean;
   source?: string;
@@ -45,6 +47,18 @@ export interface MountStep {
   data?: string;
   create?: 'dir' | 'file';
   remountFlags?: number;
+}
+
+/** Capability sets are 64-bit masks (bit n = capability n). */
+export interface SecuritySpec {
+  bounding: bigint;
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+  noNewPrivs: boolean;
+  /** A classic BPF program (struct sock_filter[], 8 bytes each); absent: no filter. */
+  seccompFilter?: Buffer;
+  readonlyRoot: boolean;
 }
 
 export interface SpawnRequest {
@@ -64,6 +78,10 @@ export interface SpawnRequest {
   searchPath?: string;
   argv: string[];
   env: string[];
+  /** Confinement of the final process; absent: it keeps the caller's capabilities. */
+  security?: SecuritySpec;
+  /** Written through /proc/sys by the final process, in its new namespaces, before the mounts. */
+  sysctls?: { path: string; value: string }[];
 }
 
 export interface ExitStatus {
@@ -107,7 +125,7 @@ function isRaw(err: unknown): err is RawAddonError {
 function describeSpawnFailure(request: SpawnRequest, err: RawAddonError, what: string): SysError {
   const { step, index } = err;
   let detail: string;
-  if ((step === 'mount' || step === 'remount' || step === 'mkdir' || step === 'resolve' || step === 'symlink') && index >= 0) {
+  if (['mount', 'remount', 'mkdir', 'resolve', 'symlink', 'mask', 'readonly-path'].includes(step) && index >= 0) {
     const m = request.mounts?.[index];
     const target = m?.target ?? '?';
     const type = m?.fstype ?? (m?.kind === 'symlink' ? 'symlink' : 'bind');
@@ -117,6 +135,9 @@ function describeSpawnFailure(request: SpawnRequest, err: RawAddonError, what: s
         : step === 'symlink'
           ? `${what}: symlink "${target}" -> "${m?.source}"`
           : `${what}: ${step} ${type}${m?.source && type === 'bind' ? ` "${m.source}"` : ''} on "${target}"`;
+  } else if (step === 'sysctl' && index >= 0) {
+    const sysctl = request.sysctls?.[index];
+    detail = `${what}: write sysctl ${sysctl?.path} = ${JSON.stringify(sysctl?.value)}`;
   } else if (step === 'setns' && index >= 0) {
     const kind = JOIN_ORDER[index]!;
     detail = `${what}: setns ${request.joinNamespaces?.[kind] ?? kind}`;

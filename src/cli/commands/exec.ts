@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { UserError } from '../../errors.js';
 import { planExecSpawn } from '../../runtime/container-plan.js';
+import { seccompFilterOf } from '../../security/confinement.js';
 import { isAlive } from '../../runtime/proc.js';
 import type { Roots } from '../../state/paths.js';
 import { spawnProcess, watchExit } from '../../sys/native.js';
@@ -42,7 +43,7 @@ export async function execInPod(roots: Roots, namespace: string, name: string, a
   let pid: number;
   try {
     pid = spawnProcess(
-      planExecSpawn(container.process.pid, container.spec, argv, [stdin, -1, -1], extraEnv),
+      planExecSpawn(container.process.pid, container.spec, argv, [stdin, -1, -1], extraEnv, seccompFilterOf(container.spec.confinement, roots.lib)),
       `exec in pod "${name}" container "${containerName}"`,
     );
   } finally {

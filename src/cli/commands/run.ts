@@ -9,7 +9,9 @@ import { loadManifests } from '../../manifest/load-manifest.js';
 import type { PodManifest } from '../../manifest/types.js';
 import { writeJsonAtomic } from '../../state/atomic-file.js';
 import { imagesDir, podId, podPaths, podsRunDir, type Roots } from '../../state/paths.js';
-import { readPodState, type PodSpecFile } from '../../state/pod-state.js';
+import { readPodState, type PodSpecFile, type ProcessSpec } from '../../state/pod-state.js';
+import { planProcess } from '../../runtime/container-plan.js';
+import { podHostname } from '../../runtime/pod-files.js';
 import { ExecaRunner } from '../../sys/command.js';
 import { startDetached, type DetachedHelper } from '../../sys/detached.js';
 import { teardownPod } from '../../runtime/pod-teardown.js';
@@ -52,6 +54,15 @@ function startShim(roots: Roots): { shim: DetachedHelper; log: string } {
   return { shim: startDetached([process.execPath, process.argv[1]!, 'shim', log], log), log };
 }
 
+/** Every container's process, planned before anything is created: a bad user or runAsNonRoot fails here. */
+function planProcesses(pod: PodManifest, uid: string, images: Record<string, ImageRecord>): Record<string, ProcessSpec> {
+  const hostname = podHostname(pod.metadata.name, pod.spec.hostname);
+  const podLabel = `${pod.metadata.name}_${pod.metadata.namespace}(${uid})`;
+  return Object.fromEntries(
+    pod.spec.containers.map((c) => [c.name, planProcess(pod.spec, c, images[c.name]!, hostname, { pod: podLabel, container: c.name })]),
+  );
+}
+
 export async function runPods(roots: Roots, file: string, options: RunOptions, warn: (line: string) => void): Promise<string[]> {
   let early: { shim: DetachedHelper; log: string } | undefined = startShim(roots);
   try {
@@ -59,7 +70,11 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
     warnings.forEach(warn);
     const store = new ImageStore(imagesDir(roots), new ExecaRunner());
     const plans: PodSpecFile[] = [];
-    for (const pod of pods) plans.push({ pod, uid: pod.metadata.uid ?? randomUUID(), images: await resolveImages(pod, store, warn) });
+    for (const pod of pods) {
+      const uid = pod.metadata.uid ?? randomUUID();
+      const images = await resolveImages(pod, store, warn);
+      plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images) });
+    }
 
     const started: string[] = [];
     for (const plan of plans) {

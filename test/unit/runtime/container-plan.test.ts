@@ -5,12 +5,22 @@ import { describe, expect, it } from 'vitest';
 import type { ImageRecord } from '../../../src/image/types.js';
 import type { ContainerSpec, PodSpec } from '../../../src/manifest/types.js';
 import { containerArgv, containerEnv, planContainerSpawn, planExecSpawn, planProcess } from '../../../src/runtime/container-plan.js';
+import { planConfinement } from '../../../src/security/confinement.js';
 import { podPaths } from '../../../src/state/paths.js';
 import { CLONE, MS } from '../../../src/sys/native.js';
 
 function image(config: ImageRecord['config'], layers: string[] = ['/l/0', '/l/1']): ImageRecord {
   return { name: 'docker.io/library/x:latest', id: 'sha256:x', layers, config, created: '', size: 0 };
 }
+const POD: PodSpec = {
+  containers: [],
+  volumes: [],
+  shareProcessNamespace: false,
+  terminationGracePeriodSeconds: 30,
+  restartPolicy: 'Always',
+  securityContext: { supplementalGroups: [], sysctls: [] },
+};
+const ID = { pod: 'p_default(u)', container: 'c' };
 function container(over: Partial<ContainerSpec> = {}): ContainerSpec {
   return { name: 'c', image: 'x', env: [], ports: [], volumeMounts: [], ...over };
 }
@@ -26,7 +36,7 @@ describe('containerArgv follows Kubernetes command/args rules', () => {
     expect(containerArgv(container(over as Partial<ContainerSpec>), img)).toEqual(expected);
   });
   it('an image without Entrypoint and Cmd and no command is an error', () => {
-    expect(() => planProcess(container(), image({}, []), 'h', 'container "c"')).toThrow('container "c": no command specified');
+    expect(() => planProcess(POD, container(), image({}, []), 'h', ID)).toThrow('container "c": no command specified');
   });
 });
 
@@ -46,18 +56,18 @@ describe('planProcess resolves the image user from its passwd/group files', () =
   fs.writeFileSync(path.join(layer, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnginx:x:101:102:nginx:/nonexistent:/bin/false\n');
   fs.writeFileSync(path.join(layer, 'etc/group'), 'root:x:0:\nnginx:x:102:\nadm:x:4:nginx\n');
   const cases: [string | undefined, { uid: number; gid: number; groups: number[] }][] = [
-    [undefined, { uid: 0, gid: 0, groups: [] }],
-    ['nginx', { uid: 101, gid: 102, groups: [4] }],
-    ['101', { uid: 101, gid: 102, groups: [4] }],
-    ['1234', { uid: 1234, gid: 0, groups: [] }],
-    ['nginx:adm', { uid: 101, gid: 4, groups: [] }],
-    ['1000:2000', { uid: 1000, gid: 2000, groups: [] }],
+    [undefined, { uid: 0, gid: 0, groups: [0] }],
+    ['nginx', { uid: 101, gid: 102, groups: [102, 4] }],
+    ['101', { uid: 101, gid: 102, groups: [102, 4] }],
+    ['1234', { uid: 1234, gid: 0, groups: [0] }],
+    ['nginx:adm', { uid: 101, gid: 4, groups: [4] }],
+    ['1000:2000', { uid: 1000, gid: 2000, groups: [2000] }],
   ];
   it.each(cases)('User %s', (user, expected) => {
-    expect(planProcess(container({ command: ['x'] }), image({ User: user }, [layer]), 'h', 'c').user).toEqual(expected);
+    expect(planProcess(POD, container({ command: ['x'] }), image({ User: user }, [layer]), 'h', ID).user).toEqual(expected);
   });
   it('an unknown user name is an error naming the container', () => {
-    expect(() => planProcess(container({ command: ['x'] }), image({ User: 'ghost' }, [layer]), 'h', 'container "c"')).toThrow(
+    expect(() => planProcess(POD, container({ command: ['x'] }), image({ User: 'ghost' }, [layer]), 'h', ID)).toThrow(
       'container "c": unable to find user ghost',
     );
   });
@@ -66,14 +76,11 @@ describe('planProcess resolves the image user from its passwd/group files', () =
 describe('planContainerSpawn', () => {
   const paths = podPaths({ run: '/r', lib: '/l', log: '/g' }, 'p', 'default_p_u');
   const pod: PodSpec = {
-    containers: [],
+    ...POD,
     volumes: [
       { name: 'logs', emptyDir: { medium: '' } },
       { name: 'host', hostPath: { path: '/srv/data', type: '' } },
     ],
-    shareProcessNamespace: false,
-    terminationGracePeriodSeconds: 30,
-    restartPolicy: 'Always',
   };
   const c = container({
     volumeMounts: [
@@ -82,7 +89,7 @@ describe('planContainerSpawn', () => {
       { name: 'logs', mountPath: '/var/log', readOnly: false },
     ],
   });
-  const proc = { argv: ['sh'], env: ['PATH=/bin:/usr/bin'], cwd: '/', user: { uid: 0, gid: 0, groups: [] } };
+  const proc = { argv: ['sh'], env: ['PATH=/bin:/usr/bin'], cwd: '/', user: { uid: 0, gid: 0, groups: [] }, confinement: planConfinement(POD, container()) };
   const req = planContainerSpawn({ pod, container: c, image: image({}, ['/layers/a', '/layers/b']), process: proc, paths, pausePid: 42, stdio: [0, 1, 2] });
 
   it("joins the pause's net/ipc/uts, and gets its own mount and PID namespaces when the PID namespace is not shared", () => {
@@ -99,7 +106,7 @@ describe('planContainerSpawn', () => {
       source: 'overlay',
       target: '/l/pods/p/containers/c/rootfs',
       fstype: 'overlay',
-      flags: 0,
+      flags: MS.NODEV,
       data: 'lowerdir=/layers/b:/layers/a,upperdir=/l/pods/p/containers/c/upper,workdir=/l/pods/p/containers/c/work',
     });
     expect(req.rootfs).toBe('/l/pods/p/containers/c/rootfs');
@@ -117,8 +124,8 @@ describe('planContainerSpawn', () => {
   it('mounts volumes parents first, subPath appended, readOnly as a read-only remount', () => {
     const volumes = req.mounts!.filter((m) => ['/var/log', '/var/log/app/sub', '/data'].includes(m.target));
     expect(volumes.map((m) => m.target)).toEqual(['/data', '/var/log', '/var/log/app/sub']);
-    expect(volumes[0]).toMatchObject({ source: '/srv/data/x', remountFlags: MS.RDONLY });
-    expect(volumes[1]).toMatchObject({ source: '/l/pods/p/volumes/logs', flags: MS.BIND | MS.REC, remountFlags: 0 });
+    expect(volumes[0]).toMatchObject({ source: '/srv/data/x', remountFlags: MS.RDONLY | MS.NODEV });
+    expect(volumes[1]).toMatchObject({ source: '/l/pods/p/volumes/logs', flags: MS.BIND | MS.REC, remountFlags: MS.NODEV });
   });
   it('searches the command in the container PATH', () => {
     expect(req.searchPath).toBe('/bin:/usr/bin');
@@ -127,7 +134,7 @@ describe('planContainerSpawn', () => {
 
 describe('planExecSpawn', () => {
   it('joins every namespace of the container process, mount last, with its env, user and cwd', () => {
-    const proc = { argv: ['x'], env: ['PATH=/sbin'], cwd: '/w', user: { uid: 5, gid: 6, groups: [7] } };
+    const proc = { argv: ['x'], env: ['PATH=/sbin'], cwd: '/w', user: { uid: 5, gid: 6, groups: [7] }, confinement: planConfinement(POD, container()) };
     const req = planExecSpawn(99, proc, ['ps'], [0, 1, 2], ['TERM=xterm']);
     expect(Object.keys(req.joinNamespaces!)).toEqual(['ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt']);
     expect(req.joinNamespaces!.mnt).toBe('/proc/99/ns/mnt');
