@@ -8,7 +8,6 @@ import type { ContainerSpec, PodSpec, SeccompProfile } from '../manifest/types.j
 import type { MountStep, SecuritySpec } from '../sys/native.js';
 import fs from 'node:fs';
 import { CAPABILITIES, capabilitiesInMask, capabilityMask, resolveCapabilities } from './capabilities.js';
-import { seccompFilterFor } from './seccomp-profile.js';
 
 /** kubelet's defaults (pkg/securitycontext/util.go), kept in sync with moby there. */
 export const MASKED_PATHS = [
@@ -77,11 +76,6 @@ export function securityFor(conf: Confinement, uid: number, seccompFilter: Buffe
     seccompFilter,
     readonlyRoot: conf.readonlyRoot,
   };
-}
-
-/** The container's seccomp program (built by libseccomp in this process, before any fork); none when unconfined. */
-export function seccompFilterOf(conf: Confinement, libRoot: string): Buffer | undefined {
-  return conf.seccomp ? seccompFilterFor(conf.seccomp, new Set(conf.capabilities), libRoot) : undefined;
 }
 
 /** Masked and read-only paths, to follow the /proc and /sys mounts. */

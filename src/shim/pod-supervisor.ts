@@ -18,7 +18,8 @@ import { killAndReap, makePipe, spawnProcess, watchExit, type ExitStatus } from 
 import { containerDirs, planContainerSpawn } from '../runtime/container-plan.js';
 import { podHostname, writePodFiles } from '../runtime/pod-files.js';
 import { hostDeviceNames } from '../runtime/host-devices.js';
-import { seccompFilterOf, sysctlWrites } from '../security/confinement.js';
+import { sysctlWrites } from '../security/confinement.js';
+import { seccompFilterOf } from '../security/seccomp-filter.js';
 import { isAlive, pidsInMountNamespace, processRef } from '../runtime/proc.js';
 import { ensureSubPath, mountPodFilesystems, pinNetworkNamespace, startPause } from '../runtime/sandbox.js';
 import { killPodProcesses, releasePodResources, removePodFiles } from '../runtime/pod-teardown.js';
@@ -138,12 +139,16 @@ export class PodSupervisor {
     pinNetworkNamespace(pausePid, this.paths.netnsPin);
     this.log.info('sandbox ready', { pause: pausePid, netns: this.paths.netnsPin });
 
-    for (const container of pod.spec.containers) this.startContainer(container, this.spec.images[container.name]!, pausePid);
+    const filters = new Map<string, Buffer | undefined>();
+    for (const c of this.state.containers) filters.set(c.name, await this.seccompFilterFor(c));
+    for (const container of pod.spec.containers) {
+      this.startContainer(container, this.spec.images[container.name]!, pausePid, filters.get(container.name));
+    }
     this.state.phase = 'Running';
     this.save();
   }
 
-  private startContainer(container: ContainerSpec, image: ImageRecord, pausePid: number): void {
+  private startContainer(container: ContainerSpec, image: ImageRecord, pausePid: number, seccompFilter: Buffer | undefined): void {
     const state = this.containerState(container.name);
     const dirs = containerDirs(this.paths, container.name);
     for (const dir of [dirs.upper, dirs.work, dirs.rootfs]) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -172,7 +177,7 @@ export class PodSupervisor {
           pausePid,
           stdio: [devNull, outWrite, errWrite],
           hostDevices: state.spec.confinement.privileged ? hostDeviceNames() : undefined,
-          seccompFilter: seccompFilterOf(state.spec.confinement, this.paths.libRoot),
+          seccompFilter,
         },
         isNotDirectory,
       );
@@ -200,6 +205,16 @@ export class PodSupervisor {
       .finally(() => mntNs && fs.closeSync(mntNs.fd));
     this.running.set(container.name, { exited, finished, logs });
     this.log.info('container started', { container: container.name, pid, argv: state.spec.argv });
+  }
+
+  /** Built here, and kept beside the pod's state so that `podns exec` applies the very same program. */
+  private async seccompFilterFor(state: ContainerState): Promise<Buffer | undefined> {
+    const filter = await seccompFilterOf(state.spec.confinement, this.paths.libRoot);
+    if (filter) {
+      state.seccompFilterFile = path.join(this.paths.runDir, `seccomp-${state.name}.bpf`);
+      fs.writeFileSync(state.seccompFilterFile, filter, { mode: 0o600 });
+    }
+    return filter;
   }
 
   private containerState(name: string): ContainerState {

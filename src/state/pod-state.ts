@@ -42,6 +42,8 @@ export interface ContainerState {
   restartCount: number;
   logPath: string;
   upperDir: string;
+  /** The seccomp program the container runs under (BPF), reused as it is by exec. */
+  seccompFilterFile?: string;
   spec: ProcessSpec;
 }
 

@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import { UserError } from '../../errors.js';
 import { planExecSpawn } from '../../runtime/container-plan.js';
-import { seccompFilterOf } from '../../security/confinement.js';
 import { isAlive } from '../../runtime/proc.js';
 import type { Roots } from '../../state/paths.js';
 import { spawnProcess, watchExit } from '../../sys/native.js';
@@ -43,7 +42,14 @@ export async function execInPod(roots: Roots, namespace: string, name: string, a
   let pid: number;
   try {
     pid = spawnProcess(
-      planExecSpawn(container.process.pid, container.spec, argv, [stdin, -1, -1], extraEnv, seccompFilterOf(container.spec.confinement, roots.lib)),
+      planExecSpawn(
+        container.process.pid,
+        container.spec,
+        argv,
+        [stdin, -1, -1],
+        extraEnv,
+        container.seccompFilterFile ? fs.readFileSync(container.seccompFilterFile) : undefined,
+      ),
       `exec in pod "${name}" container "${containerName}"`,
     );
   } finally {
