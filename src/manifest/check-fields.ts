@@ -34,9 +34,12 @@ export function checkObject(node: Node, schema: ObjectSchema, path: string, line
     const name = keyText(keyNode, ctx, path, keyLine);
     const fieldPath = path ? `${path}.${name}` : name;
     const rule: FieldRule | undefined = Object.hasOwn(schema.fields, name) ? schema.fields[name] : undefined;
+    if (!rule && name === '<<') {
+      throw new ManifestError(ctx.file, keyLine, path, 'YAML merge keys (<<) are not supported: write the fields out, or use an alias for the whole value');
+    }
     if (!rule) {
       const guess = suggestName(name, Object.keys(schema.fields));
-      throw new ManifestError(ctx.file, keyLine, path, `unknown field "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}`);
+      throw new ManifestError(ctx.file, keyLine, path, `unknown field ${JSON.stringify(name)}${guess ? ` (did you mean "${guess}"?)` : ''}`);
     }
     const valueNode = pair.value as Node | null;
     ctx.lines.set(fieldPath, keyLine);
@@ -54,7 +57,7 @@ export function checkObject(node: Node, schema: ObjectSchema, path: string, line
 
 function checkField(node: Node, rule: FieldRule, path: string, line: number, ctx: CheckContext): unknown {
   if (rule.use === 'honoured') return checkValue(node, rule.type, path, line, ctx);
-  const value = toPlain(node, ctx);
+  const value = toPlain(node, ctx, path, line);
   if (rule.use === 'rejected') {
     if (rule.accept?.some((ok) => sameJson(ok, value))) return undefined;
     throw new ManifestError(ctx.file, line, path, rule.why ?? NOT_YET);
@@ -120,10 +123,10 @@ function checkValue(node: Node, type: ValueType, path: string, line: number, ctx
         const key = keyText(keyNode, ctx, path, keyLine);
         const valueNode = pair.value as Node | null;
         const v = valueNode ? scalarValue(ctx.source.resolve(valueNode)) : null;
-        ctx.lines.set(`${path}[${key}]`, keyLine);
-        if (v === null) out[key] = '';
-        else if (typeof v === 'string') out[key] = v;
-        else throw typeError(ctx, `${path}[${key}]`, keyLine, 'a string', ctx.source.resolve(valueNode!));
+        ctx.lines.set(keyPath(path, key), keyLine);
+        if (v === null) setOwn(out, key, '');
+        else if (typeof v === 'string') setOwn(out, key, v);
+        else throw typeError(ctx, keyPath(path, key), keyLine, 'a string', ctx.source.resolve(valueNode!));
       }
       return out;
     }
@@ -139,6 +142,14 @@ function checkValue(node: Node, type: ValueType, path: string, line: number, ctx
       });
     }
   }
+}
+
+/**
+ * The field path of a map entry, `metadata.labels[app]`; a key that is not plain printable ASCII is quoted,
+ * so a message stays one line.
+ */
+export function keyPath(path: string, key: string): string {
+  return `${path}[${/^[\x20-\x7e]*$/.test(key) ? key : JSON.stringify(key)}]`;
 }
 
 function keyText(key: Node | null, ctx: CheckContext, path: string, line: number): string {
@@ -164,7 +175,9 @@ function describe(node: Node | undefined): string {
   const v = scalarValue(node);
   if (v === null) return 'null';
   if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
-  return `${typeof v} ${String(v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
+  // A tag such as !!binary makes a value no JSON type has.
+  return `a ${JSON.stringify((node as { tag?: string }).tag ?? 'tagged')} value`;
 }
 
 function typeError(ctx: CheckContext, path: string, line: number, expected: string, got: Node | undefined): ManifestError {
@@ -174,17 +187,28 @@ function typeError(ctx: CheckContext, path: string, line: number, expected: stri
   return new ManifestError(ctx.file, line, path, `must be ${expected}, got ${describe(got)}${hint}`);
 }
 
-function toPlain(node: Node | null | undefined, ctx: CheckContext): Json {
+/** Aliases may make a node contain itself, and ignored fields may hold anything: both are bounded. */
+const MAX_DEPTH = 100;
+
+function toPlain(node: Node | null | undefined, ctx: CheckContext, path: string, line: number, open: Node[] = []): Json {
   const target = node ? ctx.source.resolve(node) : undefined;
   if (!target) return null;
-  if (isMap(target)) {
-    const out: Record<string, Json> = {};
-    for (const pair of target.items) out[String(toPlain(pair.key as Node, ctx))] = toPlain(pair.value as Node, ctx);
-    return out;
+  if (!isMap(target) && !isSeq(target)) {
+    const v = scalarValue(target);
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null;
   }
-  if (isSeq(target)) return target.items.map((item) => toPlain(item as Node, ctx));
-  const v = scalarValue(target);
-  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null;
+  if (open.includes(target)) throw new ManifestError(ctx.file, ctx.source.lineOf(node!), path, 'yaml: an alias refers to a collection that contains it');
+  if (open.length >= MAX_DEPTH) throw new ManifestError(ctx.file, line, path, `nested more than ${MAX_DEPTH} levels deep`);
+  const inner = [...open, target];
+  if (isSeq(target)) return target.items.map((item) => toPlain(item as Node, ctx, path, line, inner));
+  const out: Record<string, Json> = {};
+  for (const pair of target.items) setOwn(out, String(toPlain(pair.key as Node, ctx, path, line, inner)), toPlain(pair.value as Node, ctx, path, line, inner));
+  return out;
+}
+
+/** `out[key] = value`, also for a key named `__proto__` (which plain assignment would swallow). */
+function setOwn<T>(out: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function isEmpty(value: Json): boolean {

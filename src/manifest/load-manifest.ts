@@ -65,7 +65,9 @@ function checkHeader(root: YAMLMap, ctx: CheckContext): void {
   const kind = headerField(root, 'kind', ctx);
   if (kind && kind.value !== 'Pod') {
     if (typeof kind.value !== 'string') throw new ManifestError(ctx.file, kind.line, 'kind', `must be a string, got ${typeof kind.value} ${String(kind.value)}`);
-    throw new ManifestError(ctx.file, kind.line, '', `kind ${kind.value} is not supported (only Pod)`);
+    // Quoted only when odd (a newline, say), so the message stays one line and reads well for `kind: Deployment`.
+    const name = /^[\x21-\x7e]+$/.test(kind.value) ? kind.value : JSON.stringify(kind.value);
+    throw new ManifestError(ctx.file, kind.line, '', `kind ${name} is not supported (only Pod)`);
   }
   const apiVersion = headerField(root, 'apiVersion', ctx);
   if (apiVersion && apiVersion.value !== 'v1') {

@@ -33,10 +33,10 @@ const QUANTITY = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi
 export function parseQuantity(s: string): number {
   const m = QUANTITY.exec(s);
   if (!m) {
-    throw new Error(`invalid quantity "${s}" (expected a number with an optional suffix such as 128Mi, 1G, 500m or 1e3)`);
+    throw new Error(`invalid quantity ${JSON.stringify(s)} (expected a number with an optional suffix such as 128Mi, 1G, 500m or 1e3)`);
   }
   const [, sign, digits, exponent, suffix] = m;
   const magnitude = exponent !== undefined ? Number(digits) * 10 ** Number(exponent) : Number(digits) * MULTIPLIER[suffix ?? '']!;
-  if (!Number.isFinite(magnitude)) throw new Error(`quantity "${s}" is too large`);
+  if (!Number.isFinite(magnitude)) throw new Error(`quantity ${JSON.stringify(s)} is too large`);
   return sign === '-' ? -magnitude : magnitude;
 }

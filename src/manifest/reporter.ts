@@ -14,10 +14,13 @@ export class Reporter {
   ) {}
 
   lineOf(path: string): number {
-    for (let p = path; p; p = p.replace(/(\.[^.[]*|\[[^\]]*\])$/, '')) {
+    for (let p = path; p; ) {
       const line = this.lines.get(p);
       if (line !== undefined) return line;
-      if (!/[.[]/.test(p)) break;
+      const parent = p.replace(/(\.[^.[]*|\[[^\]]*\])$/, '');
+      // A map key holding '.' or '[' may not split cleanly; stop rather than loop.
+      if (parent === p) break;
+      p = parent;
     }
     return this.docLine;
   }

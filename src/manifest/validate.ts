@@ -4,7 +4,7 @@
  */
 
 import { posix } from 'node:path';
-import type { Plain } from './check-fields.js';
+import { keyPath, type Plain } from './check-fields.js';
 import { checkDns1123Label, checkDns1123Subdomain, checkEnvVarName, checkLabelValue, checkPortName, checkQualifiedName } from './names.js';
 import { parseQuantity } from './quantity.js';
 import { Reporter } from './reporter.js';
@@ -32,13 +32,13 @@ function buildMetadata(r: Reporter, m: Plain): PodMetadata {
   r.check('metadata.namespace', checkDns1123Label(namespace), namespace);
   const labels = (m.labels as Record<string, string> | undefined) ?? {};
   for (const [k, v] of Object.entries(labels)) {
-    r.check(`metadata.labels[${k}]`, checkQualifiedName(k), k);
-    r.check(`metadata.labels[${k}]`, checkLabelValue(v), v);
+    r.check(keyPath('metadata.labels', k), checkQualifiedName(k), k);
+    r.check(keyPath('metadata.labels', k), checkLabelValue(v), v);
   }
   const annotations = (m.annotations as Record<string, string> | undefined) ?? {};
   let total = 0;
   for (const [k, v] of Object.entries(annotations)) {
-    r.check(`metadata.annotations[${k}]`, checkQualifiedName(k), k);
+    r.check(keyPath('metadata.annotations', k), checkQualifiedName(k), k);
     total += k.length + v.length;
   }
   if (total > 256 * 1024) r.fail('metadata.annotations', 'may not have more than 262144 bytes in total');

@@ -202,7 +202,7 @@ describe('parseManifests: documents', () => {
   });
 
   it('reports YAML syntax errors with their line', () => {
-    expect(errorOf('apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n   bad: indent\n')).toBe('pod.yaml:4: yaml: Nested mappings are not allowed in compact mappings');
+    expect(errorOf('apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n   bad: indent\n')).toBe('pod.yaml:4: yaml: Nested mappings are not allowed in compact mappings (is the next line indented too far?)');
     expect(errorOf('apiVersion: v1\nkind: Pod\nkind: Pod\n')).toBe('pod.yaml:3: yaml: Map keys must be unique');
   });
 });
