@@ -70,8 +70,8 @@ const WINDOWS = 'Windows options do not apply to Linux containers';
 export const SECCOMP_PROFILE: ObjectSchema = {
   name: 'SeccompProfile',
   fields: {
-    type: honoured(STRING, 'RuntimeDefault (podns\'s built-in filter), Unconfined (no filter) or Localhost', true),
-    localhostProfile: honoured(STRING, 'required for Localhost, and only then: a path relative to podns\'s seccomp profile directory, no ".."'),
+    type: honoured(STRING, 'RuntimeDefault (moby\'s default profile), Unconfined (no filter) or Localhost (a Docker-format JSON profile)', true),
+    localhostProfile: honoured(STRING, 'required for Localhost, and only then: a path relative to `<lib>/seccomp/` (podns\'s data root), no ".."'),
   },
 };
 
@@ -117,8 +117,8 @@ export const SECURITY_CONTEXT: ObjectSchema = {
     runAsGroup: honoured(INT, `${UID}; overrides the pod's runAsGroup (gid 0 when runAsUser is set and no runAsGroup is)`),
     runAsNonRoot: honoured(BOOL, 'refuse to start the container when its user is (or may be) root, as kubelet does'),
     capabilities: honoured({ kind: 'object', schema: CAPABILITIES }, 'add and drop on top of containerd\'s 14 default capabilities; non-root users get them in the bounding set only'),
-    privileged: honoured(BOOL, 'every capability, no seccomp, no masked or read-only /proc and /sys paths'),
-    readOnlyRootFilesystem: honoured(BOOL, 'the root filesystem is mounted read-only'),
+    privileged: honoured(BOOL, 'every capability podns itself holds, no seccomp, no masked or read-only /proc and /sys paths'),
+    readOnlyRootFilesystem: honoured(BOOL, '/ is remounted read-only (volumes keep their own mode)'),
     allowPrivilegeEscalation: honoured(BOOL, 'false sets no_new_privs; may not be false with privileged or with capabilities.add SYS_ADMIN'),
     procMount: honoured(STRING, 'Default (masked and read-only /proc paths); Unmasked needs hostUsers: false, which podns does not support yet'),
     seccompProfile: honoured({ kind: 'object', schema: SECCOMP_PROFILE }, 'overrides the pod\'s; RuntimeDefault when neither sets one'),
