@@ -87,6 +87,7 @@ ${extra}  volumes:
       ['unshare a user namespace', ['unshare-user'], 'EPERM'],
       ['load a kernel module', ['init-module', '/empty.ko'], 'EPERM'],
       ['add a key to a kernel keyring', ['add-key'], 'EPERM'],
+      ['call reboot(2)', ['reboot-cad-off'], 'EPERM'],
       ['write /sys', ['write', '/sys/kernel/mm/ksm/run'], 'EROFS'],
       ['write /proc/sys', ['write', '/proc/sys/kernel/domainname'], 'EROFS'],
     ])('cannot %s', async (_what, args, errno) => {
@@ -152,6 +153,10 @@ ${extra}  volumes:
       ['add a key to a kernel keyring', ['add-key']],
     ])('can %s', async (_what, args) => {
       expect(await run(pod, '/probe', ...args)).toBe('ok');
+    });
+
+    it('gets past the capability check of reboot(2): in its own PID namespace the kernel then says EINVAL', async () => {
+      expect(await run(pod, '/probe', 'reboot-cad-off')).toBe('EINVAL');
     });
 
     it('gets past the capability check to load a module (the empty file is then refused as no module)', async () => {
