@@ -92,6 +92,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   struct podns_spawn spec;
   memset(&spec, 0, sizeof spec);
   spec.exec_fd = -1;
+  spec.cgroup_procs_fd = -1;
   for (int &fd : spec.ns_fds) fd = -1;
 
   std::vector<int> to_close;
@@ -110,6 +111,13 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
         to_close.push_back(fd);
         spec.ns_fds[i] = fd;
       }
+    }
+    if (Has(o, "cgroupProcsFile")) {
+      std::string path = GetString(o, "cgroupProcsFile");
+      int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) throw SysError(env, std::string("open ") + path, errno);
+      to_close.push_back(fd);
+      spec.cgroup_procs_fd = fd;
     }
     spec.clone_flags = (int)GetInt(o, "cloneFlags", 0);
     spec.new_session = o.Get("newSession").ToBoolean().Value();

@@ -75,6 +75,7 @@ const char *podns_step_name(int step) {
     case PODNS_STEP_AMBIENT: return "ambient-clear";
     case PODNS_STEP_NO_NEW_PRIVS: return "no-new-privs";
     case PODNS_STEP_SECCOMP: return "seccomp";
+    case PODNS_STEP_CGROUP_JOIN: return "cgroup-join";
     default: return "unknown";
   }
 }
@@ -430,6 +431,9 @@ static void exec_program(const struct podns_spawn *spec, int report_fd) {
 /* The final process: everything from its own namespaces to execve. Never returns. */
 static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
   reset_signals();
+
+  /* Into the container's cgroup before anything else, so every page and process it makes is accounted. */
+  if (spec->cgroup_procs_fd >= 0 && write(spec->cgroup_procs_fd, "0", 1) != 1) fail(report_fd, PODNS_STEP_CGROUP_JOIN, -1);
 
   if (spec->clone_flags & CLONE_NEWNS) {
     /* Nothing we mount may propagate back to the host (or to other pods). */

@@ -69,6 +69,7 @@ enum podns_step {
   PODNS_STEP_AMBIENT,
   PODNS_STEP_NO_NEW_PRIVS,
   PODNS_STEP_SECCOMP,
+  PODNS_STEP_CGROUP_JOIN,
 };
 
 enum podns_mount_target { PODNS_TARGET_EXISTS = 0, PODNS_TARGET_DIR = 1, PODNS_TARGET_FILE = 2 };
@@ -141,6 +142,7 @@ struct podns_spawn {
   struct podns_security security;
   const struct podns_sysctl *sysctls; /* written after the namespaces exist, before the mounts */
   size_t n_sysctls;
+  int cgroup_procs_fd; /* >= 0: the final process writes "0" here first, joining that cgroup before it execs */
 };
 
 struct podns_failure {

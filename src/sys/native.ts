@@ -80,6 +80,8 @@ export interface SpawnRequest {
   env: string[];
   /** Confinement of the final process; absent: it keeps the caller's capabilities. */
   security?: SecuritySpec;
+  /** The cgroup.procs file of the cgroup the final process joins (writing "0") before anything else. */
+  cgroupProcsFile?: string;
   /** Written through /proc/sys by the final process, in its new namespaces, before the mounts. */
   sysctls?: { path: string; value: string }[];
 }
@@ -143,6 +145,8 @@ function describeSpawnFailure(request: SpawnRequest, err: RawAddonError, what: s
     detail = `${what}: setns ${request.joinNamespaces?.[kind] ?? kind}`;
   } else if (step === 'exec') {
     detail = `${what}: exec "${request.execFile ?? request.path ?? request.argv[0]}"`;
+  } else if (step === 'cgroup-join') {
+    detail = `${what}: join cgroup ${request.cgroupProcsFile}`;
   } else if (step === 'chdir') {
     detail = `${what}: chdir "${request.cwd}"`;
   } else {
