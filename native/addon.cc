@@ -92,7 +92,6 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   struct podns_spawn spec;
   memset(&spec, 0, sizeof spec);
   spec.exec_fd = -1;
-  spec.cgroup_procs_fd = -1;
   for (int &fd : spec.ns_fds) fd = -1;
 
   std::vector<int> to_close;
@@ -112,12 +111,19 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
         spec.ns_fds[i] = fd;
       }
     }
-    if (Has(o, "cgroupProcsFile")) {
-      std::string path = GetString(o, "cgroupProcsFile");
+    // cgroupProcsFile: one cgroup.procs (cgroup v2); cgroupProcsFiles: one per hierarchy (cgroup v1).
+    std::vector<std::string> procs_files;
+    if (Has(o, "cgroupProcsFile")) procs_files.push_back(GetString(o, "cgroupProcsFile"));
+    if (Has(o, "cgroupProcsFiles")) {
+      Napi::Array files = o.Get("cgroupProcsFiles").As<Napi::Array>();
+      for (uint32_t i = 0; i < files.Length(); i++) procs_files.push_back(files.Get(i).As<Napi::String>().Utf8Value());
+    }
+    if (procs_files.size() > PODNS_MAX_CGROUP_FDS) throw Napi::RangeError::New(env, "spawn: too many cgroupProcsFiles");
+    for (const std::string &path : procs_files) {
       int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-      if (fd < 0) throw SysError(env, std::string("open ") + path, errno);
+      if (fd < 0) throw SysError(env, std::string("open ") + path, errno, (int)spec.n_cgroup_procs_fds);
       to_close.push_back(fd);
-      spec.cgroup_procs_fd = fd;
+      spec.cgroup_procs_fds[spec.n_cgroup_procs_fds++] = fd;
     }
     spec.clone_flags = (int)GetInt(o, "cloneFlags", 0);
     spec.new_session = o.Get("newSession").ToBoolean().Value();

@@ -433,7 +433,9 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
   reset_signals();
 
   /* Into the container's cgroup before anything else, so every page and process it makes is accounted. */
-  if (spec->cgroup_procs_fd >= 0 && write(spec->cgroup_procs_fd, "0", 1) != 1) fail(report_fd, PODNS_STEP_CGROUP_JOIN, -1);
+  for (size_t i = 0; i < spec->n_cgroup_procs_fds; i++) {
+    if (write(spec->cgroup_procs_fds[i], "0", 1) != 1) fail(report_fd, PODNS_STEP_CGROUP_JOIN, (int)i);
+  }
 
   if (spec->clone_flags & CLONE_NEWNS) {
     /* Nothing we mount may propagate back to the host (or to other pods). */

@@ -118,6 +118,8 @@ struct podns_sysctl {
   const char *value;
 };
 
+#define PODNS_MAX_CGROUP_FDS 16
+
 struct podns_spawn {
   int ns_fds[PODNS_NS_COUNT]; /* namespaces to join (-1: keep); staged shape when any is set */
   int clone_flags;            /* CLONE_NEW* for the final process */
@@ -142,7 +144,10 @@ struct podns_spawn {
   struct podns_security security;
   const struct podns_sysctl *sysctls; /* written after the namespaces exist, before the mounts */
   size_t n_sysctls;
-  int cgroup_procs_fd; /* >= 0: the final process writes "0" here first, joining that cgroup before it execs */
+  /* The final process writes "0" to each of these first (cgroup.procs files: one per hierarchy on cgroup v1),
+   * joining those cgroups before it does anything else. */
+  int cgroup_procs_fds[PODNS_MAX_CGROUP_FDS];
+  size_t n_cgroup_procs_fds;
 };
 
 struct podns_failure {

@@ -82,6 +82,8 @@ export interface SpawnRequest {
   security?: SecuritySpec;
   /** The cgroup.procs file of the cgroup the final process joins (writing "0") before anything else. */
   cgroupProcsFile?: string;
+  /** Several cgroup.procs files, joined in order (cgroup v1: one per hierarchy); at most 16. */
+  cgroupProcsFiles?: string[];
   /** Written through /proc/sys by the final process, in its new namespaces, before the mounts. */
   sysctls?: { path: string; value: string }[];
 }
@@ -146,7 +148,8 @@ function describeSpawnFailure(request: SpawnRequest, err: RawAddonError, what: s
   } else if (step === 'exec') {
     detail = `${what}: exec "${request.execFile ?? request.path ?? request.argv[0]}"`;
   } else if (step === 'cgroup-join') {
-    detail = `${what}: join cgroup ${request.cgroupProcsFile}`;
+    const files = [...(request.cgroupProcsFile ? [request.cgroupProcsFile] : []), ...(request.cgroupProcsFiles ?? [])];
+    detail = `${what}: join cgroup ${index >= 0 ? files[index] : files.join(', ')}`;
   } else if (step === 'chdir') {
     detail = `${what}: chdir "${request.cwd}"`;
   } else {
