@@ -127,7 +127,38 @@ async function main(): Promise<void> {
       process.stdout.write(imagesTable(await openStore(roots()).list()));
     });
 
+  program
+    .command('pull')
+    .description('pull an image from a registry (mirrors, insecure registries: <etc>/registries.json)')
+    .argument('<image>', 'reference, e.g. nginx, registry.k8s.io/pause:3.9, repo@sha256:...')
+    .option('--authfile <file>', 'docker-style auth.json with registry credentials (default: <etc>/auth.json)')
+    .option('-q, --quiet', 'print only the image name')
+    .action(async (ref: string, opts: { authfile?: string; quiet?: boolean }) => {
+      const { pullCommand } = await import('./commands/pull.js');
+      const { record } = await pullCommand(roots(), ref, opts);
+      if (opts.quiet) process.stdout.write(`${record.name}\n`);
+    });
+
+  program
+    .command('rmi')
+    .description('remove images (alias of image rm)')
+    .argument('<names...>')
+    .action(async (names: string[]) => {
+      const { removeImage } = await import('./commands/images.js');
+      for (const name of names) {
+        await removeImage(roots(), name);
+        process.stdout.write(`Deleted: ${name}\n`);
+      }
+    });
+
   const image = program.command('image').description('manage local images');
+  image
+    .command('prune')
+    .description('remove layers and blobs no image uses, and leftovers of interrupted pulls')
+    .action(async () => {
+      const { pruneImages } = await import('./commands/images.js');
+      process.stdout.write(await pruneImages(roots()));
+    });
   image
     .command('import')
     .description('import a plain rootfs tarball as a one-layer image')

@@ -2,13 +2,18 @@
  * The local image store: content-addressed unpacked layers plus one small JSON record per image name.
  *
  *   ROOT/layers/<hex>/          an unpacked layer (overlayfs lowerdir), hex = sha256 of the blob as stored
+ *   ROOT/blobs/sha256/<hex>     pulled blobs (manifests, configs, compressed layers), each verified before
+ *                               it is renamed into place; `.tmp-<hex>-<pid>-*` while downloading
  *   ROOT/images/<sha256(name)>.json   the ImageRecord, written to a temp file and renamed into place
- *   ROOT/tmp/                   scratch space for archives being read
+ *   ROOT/tmp/                   scratch space for archives being read; `pin-*.json` of pulls in progress
+ *   ROOT/lock                   the store lock (see lock.ts)
  *
- * Layers are shared between images and unpacked once; a layer is deleted when the last record naming it
- * goes. The store assumes one podns process changes it at a time (no lock yet).
+ * Layers are shared between images and unpacked once; a layer or blob is deleted when the last record
+ * naming it goes (rm) or by prune. Every change to the set of records and every deletion happens under the
+ * store lock. A pull first pins the layers and blobs it will use (a pin file written under the lock), so a
+ * concurrent rm or prune keeps them although no record names them yet.
  */
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandRunner } from '../sys/command.js';
 import { UserError, fromNodeError } from '../errors.js';
@@ -16,17 +21,28 @@ import { readImageArchive, verifyLayer } from './archive.js';
 import { hashFile, hashString } from './digest.js';
 import { pickImageConfig } from './image-config.js';
 import { unpackLayer } from './layer.js';
+import { lockOwner, ownerAlive, withLock } from './lock.js';
 import { normalizeImageReference } from './reference.js';
 import type { ImageConfig, ImageRecord } from './types.js';
 
 export { normalizeImageReference } from './reference.js';
 
 const ID_RE = /^(?:sha256:)?([a-f0-9]{4,64})$/;
+const HEX_RE = /^[a-f0-9]{64}$/;
+
+/** What `image prune` removed. */
+export interface PruneResult {
+  layers: number;
+  blobs: number;
+  temp: number;
+}
 
 export class ImageStore {
   private readonly layersDir: string;
   private readonly imagesDir: string;
   private readonly tmpDir: string;
+  readonly blobsDir: string;
+  private readonly lockFile: string;
 
   constructor(
     readonly root: string,
@@ -35,6 +51,58 @@ export class ImageStore {
     this.layersDir = path.join(root, 'layers');
     this.imagesDir = path.join(root, 'images');
     this.tmpDir = path.join(root, 'tmp');
+    this.blobsDir = path.join(root, 'blobs', 'sha256');
+    this.lockFile = path.join(root, 'lock');
+  }
+
+  /** Runs `fn` holding the store lock (record changes, deletions, pins). */
+  withStoreLock<T>(fn: () => Promise<T>): Promise<T> {
+    return withLock(this.lockFile, `the image store "${this.root}"`, fn);
+  }
+
+  /** Path of a blob by its `sha256:<hex>` digest. */
+  blobPath(digest: string): string {
+    return path.join(this.blobsDir, digest.slice('sha256:'.length));
+  }
+
+  layerPath(hex: string): string {
+    return path.join(this.layersDir, hex);
+  }
+
+  /** Creates the store's directories; pulls call it before anything else. */
+  async prepare(): Promise<void> {
+    await this.ensureDirs();
+  }
+
+  /**
+   * Pins `hexes` (layer and blob hex digests) for a pull in progress: written under the store lock, so an rm
+   * or prune either ran before (and the pull finds what it deleted missing) or sees the pin and keeps them.
+   * Returns the unpin function.
+   */
+  async pin(hexes: string[]): Promise<() => Promise<void>> {
+    await this.ensureDirs();
+    const file = path.join(this.tmpDir, `pin-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
+    await this.withStoreLock(async () => {
+      await writeFile(file, JSON.stringify({ owner: lockOwner() ?? `${process.pid} 0`, hexes }));
+    });
+    return async () => {
+      await rm(file, { force: true });
+    };
+  }
+
+  /** Unpacks a layer blob into `layers/<hex>/` unless it is there already. */
+  unpack(blob: string, hex: string): Promise<string> {
+    return unpackLayer(this.runner, blob, this.layersDir, hex);
+  }
+
+  /** Bytes of unpacked layers, as `podns images` shows them. */
+  measureLayers(layers: string[]): Promise<number> {
+    return this.measure(layers);
+  }
+
+  /** Saves a record (a pull's last step); layers only a replaced record used are deleted. */
+  commit(record: ImageRecord): Promise<void> {
+    return this.saveRecord(record);
   }
 
   /** `podns image import rootfs.tar NAME`: a plain rootfs tarball becomes a one-layer image; config optional. */
@@ -146,12 +214,104 @@ export class ImageStore {
         throw new UserError('EAMBIGUOUS', `image ${record.id} has several names (${sameId.map((r) => r.name).join(', ')}); remove it by name`);
       }
     }
+    await this.withStoreLock(async () => {
+      try {
+        await rm(this.recordPath(record.name), { force: true });
+      } catch (err) {
+        throw fromNodeError('image.remove', err, `remove the record of ${record.name}`);
+      }
+      await this.deleteUnreferencedLayers(record.layers);
+      await this.deleteUnreferencedBlobs(record.blobs ?? []);
+    });
+  }
+
+  /**
+   * `podns image prune`: layers and blobs no image record (nor a pull in progress) references, and the
+   * temp files of interrupted pulls and loads. Images themselves are kept: what a pod uses stays.
+   */
+  async prune(): Promise<PruneResult> {
+    const result: PruneResult = { layers: 0, blobs: 0, temp: 0 };
+    await this.ensureDirs();
+    await this.withStoreLock(async () => {
+      const records = await this.list();
+      const pins = await this.livePins();
+      const busy = pins.size > 0 || (await this.hasLivePins());
+      const layers = new Set(records.flatMap((r) => r.layers.map((l) => path.basename(l))));
+      const blobs = new Set(records.flatMap((r) => (r.blobs ?? []).map((b) => b.slice('sha256:'.length))));
+      for (const name of await readdir(this.layersDir)) {
+        const keep = HEX_RE.test(name) ? layers.has(name) || pins.has(name) : busy;
+        if (keep) continue;
+        await rm(path.join(this.layersDir, name), { recursive: true, force: true });
+        if (HEX_RE.test(name)) result.layers++;
+        else result.temp++;
+      }
+      for (const name of await readdir(this.blobsDir)) {
+        if (HEX_RE.test(name)) {
+          if (blobs.has(name) || pins.has(name)) continue;
+          result.blobs++;
+        } else {
+          // `.tmp-<hex>-<pid>-*` downloads and `<hex>.lock` files: only those of processes that are gone.
+          const pid = /^\.tmp-[a-f0-9]{64}-(\d+)-/.exec(name)?.[1] ?? (name.endsWith('.lock') ? (await readFile(path.join(this.blobsDir, name), 'utf8').catch(() => '')) : '');
+          if (pid !== '' && processRuns(pid)) continue;
+          result.temp++;
+        }
+        await rm(path.join(this.blobsDir, name), { recursive: true, force: true });
+      }
+      for (const name of await readdir(this.tmpDir)) {
+        if (name.startsWith('pin-')) {
+          const pin = await this.readPin(path.join(this.tmpDir, name));
+          if (pin && ownerAlive(pin.owner)) continue;
+        } else if (busy || name.startsWith(`load-`)) {
+          // a load in progress is not pinned; its scratch dir goes only when no pull runs and it is an hour old
+          const age = Date.now() - (await stat(path.join(this.tmpDir, name)).then((s) => s.mtimeMs, () => 0));
+          if (busy || age < 3600_000) continue;
+        }
+        await rm(path.join(this.tmpDir, name), { recursive: true, force: true });
+        result.temp++;
+      }
+    });
+    return result;
+  }
+
+  private async readPin(file: string): Promise<{ owner: string; hexes: string[] } | undefined> {
     try {
-      await rm(this.recordPath(record.name), { force: true });
-    } catch (err) {
-      throw fromNodeError('image.remove', err, `remove the record of ${record.name}`);
+      return JSON.parse(await readFile(file, 'utf8')) as { owner: string; hexes: string[] };
+    } catch {
+      return undefined;
     }
-    await this.deleteUnreferencedLayers(record.layers);
+  }
+
+  /** Hex digests pinned by pulls whose process still runs. */
+  private async livePins(): Promise<Set<string>> {
+    const hexes = new Set<string>();
+    const names = await readdir(this.tmpDir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.startsWith('pin-'))) {
+      const pin = await this.readPin(path.join(this.tmpDir, name));
+      if (pin && ownerAlive(pin.owner)) for (const hex of pin.hexes) hexes.add(hex);
+    }
+    return hexes;
+  }
+
+  private async hasLivePins(): Promise<boolean> {
+    const names = await readdir(this.tmpDir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.startsWith('pin-'))) {
+      const pin = await this.readPin(path.join(this.tmpDir, name));
+      if (pin && ownerAlive(pin.owner)) return true;
+    }
+    return false;
+  }
+
+  private async deleteUnreferencedBlobs(candidates: string[]): Promise<void> {
+    if (candidates.length === 0) return;
+    const referenced = new Set((await this.list()).flatMap((r) => r.blobs ?? []));
+    const pinned = await this.livePins();
+    for (const digest of new Set(candidates)) {
+      const hex = digest.slice('sha256:'.length);
+      if (referenced.has(digest) || pinned.has(hex) || !HEX_RE.test(hex)) continue;
+      await rm(path.join(this.blobsDir, hex), { force: true }).catch((err: unknown) => {
+        throw fromNodeError('image.deleteBlob', err, `remove blob ${digest}`);
+      });
+    }
   }
 
   private async findById(hexPrefix: string): Promise<ImageRecord | undefined> {
@@ -164,24 +324,30 @@ export class ImageStore {
   /** Writes the record atomically; layers only the replaced record used are then deleted. */
   private async saveRecord(record: ImageRecord): Promise<void> {
     const file = this.recordPath(record.name);
-    const previous = await this.readRecord(file);
-    const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    try {
-      await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
-      await rename(tmp, file);
-    } catch (err) {
-      await rm(tmp, { force: true }).catch(() => undefined);
-      throw fromNodeError('image.saveRecord', err, `write "${file}"`);
-    }
-    if (previous) await this.deleteUnreferencedLayers(previous.layers.filter((l) => !record.layers.includes(l)));
+    await this.withStoreLock(async () => {
+      const previous = await this.readRecord(file);
+      const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+      try {
+        await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+        await rename(tmp, file);
+      } catch (err) {
+        await rm(tmp, { force: true }).catch(() => undefined);
+        throw fromNodeError('image.saveRecord', err, `write "${file}"`);
+      }
+      if (previous) {
+        await this.deleteUnreferencedLayers(previous.layers.filter((l) => !record.layers.includes(l)));
+        await this.deleteUnreferencedBlobs((previous.blobs ?? []).filter((b) => !(record.blobs ?? []).includes(b)));
+      }
+    });
   }
 
   private async deleteUnreferencedLayers(candidates: string[]): Promise<void> {
     if (candidates.length === 0) return;
     const referenced = new Set((await this.list()).flatMap((r) => r.layers));
+    const pinned = await this.livePins();
     for (const layer of new Set(candidates)) {
       // Only ever delete directories of this store's layers dir, whatever a record says.
-      if (referenced.has(layer) || path.dirname(layer) !== this.layersDir) continue;
+      if (referenced.has(layer) || pinned.has(path.basename(layer)) || path.dirname(layer) !== this.layersDir) continue;
       try {
         await rm(layer, { recursive: true, force: true });
       } catch (err) {
@@ -205,7 +371,7 @@ export class ImageStore {
     return path.join(this.imagesDir, `${hashString(normalizedName)}.json`);
   }
 
-  private async hasLayer(hex: string): Promise<boolean> {
+  async hasLayer(hex: string): Promise<boolean> {
     return readdir(path.join(this.layersDir, hex)).then(
       () => true,
       () => false,
@@ -225,11 +391,24 @@ export class ImageStore {
   private async ensureDirs(): Promise<void> {
     try {
       await mkdir(this.layersDir, { recursive: true });
+      await mkdir(this.blobsDir, { recursive: true });
       await mkdir(this.imagesDir, { recursive: true });
       await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
     } catch (err) {
       throw fromNodeError('image.ensureDirs', err, `create the image store in "${this.root}"`);
     }
+  }
+}
+
+/** True if the pid named in a temp file's name or a lock file (`pid starttime`) still runs. */
+function processRuns(owner: string): boolean {
+  const text = owner.trim();
+  if (text.includes(' ')) return ownerAlive(text);
+  try {
+    process.kill(Number(text), 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -26,4 +26,10 @@ export interface ImageRecord {
   created: string;
   /** Bytes of the unpacked layers. */
   size: number;
+  /** `sha256:<hex>` of the manifest the image was pulled by (what `podns images` shows as DIGEST). */
+  digest?: string;
+  /** Where it was pulled from (`127.0.0.1:5000` for a mirror), for `podns images`/inspect. */
+  source?: string;
+  /** Digests of the blobs kept for it in `blobs/sha256/` (manifest, config, layers); prune keeps these. */
+  blobs?: string[];
 }

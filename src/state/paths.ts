@@ -9,15 +9,17 @@ export interface Roots {
   run: string;
   lib: string;
   log: string;
+  /** Configuration (registries.json, auth.json): `/etc/podns`, or DIR/etc under --root. */
+  etc: string;
 }
 
 export function resolveRoots(root?: string): Roots {
   const base = root ?? process.env.PODNS_ROOT;
   if (base) {
     const abs = path.resolve(base);
-    return { run: path.join(abs, 'run'), lib: path.join(abs, 'lib'), log: path.join(abs, 'log') };
+    return { run: path.join(abs, 'run'), lib: path.join(abs, 'lib'), log: path.join(abs, 'log'), etc: path.join(abs, 'etc') };
   }
-  return { run: '/run/podns', lib: '/var/lib/podns', log: '/var/log/podns' };
+  return { run: '/run/podns', lib: '/var/lib/podns', log: '/var/log/podns', etc: '/etc/podns' };
 }
 
 /** Everything of one pod, named. */

@@ -1,4 +1,4 @@
-/** `podns images` and `podns image import|load|rm`. */
+/** `podns images` and `podns image import|load|rm|prune` (`rmi` is `image rm`). */
 import { ImageStore } from '../../image/image-store.js';
 import type { ImageRecord } from '../../image/types.js';
 import { imagesDir, type Roots } from '../../state/paths.js';
@@ -38,13 +38,22 @@ function humanSize(bytes: number): string {
   return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)}${units[i]}`;
 }
 
+/** `image prune`: layers and blobs no image references, and what interrupted pulls left. */
+export async function pruneImages(roots: Roots): Promise<string> {
+  const result = await openStore(roots).prune();
+  return `Deleted ${result.layers} layer(s), ${result.blobs} blob(s), ${result.temp} temp file(s)\n`;
+}
+
 export function imagesTable(images: ImageRecord[]): string {
-  const rows = [['IMAGE', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE']];
+  const rows = [['IMAGE', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE']];
   for (const image of images) {
-    const at = image.name.lastIndexOf(':');
-    const slash = image.name.lastIndexOf('/');
-    const [repo, tag] = at > slash ? [image.name.slice(0, at), image.name.slice(at + 1)] : [image.name, '<none>'];
-    rows.push([repo, tag, image.id.replace(/^sha256:/, '').slice(0, 12), formatAge(image.created), humanSize(image.size)]);
+    // A digest-pulled image is named repo@sha256:...; its TAG is <none>.
+    const base = image.name.split('@')[0]!;
+    const at = base.lastIndexOf(':');
+    const slash = base.lastIndexOf('/');
+    const [repo, tag] = at > slash ? [base.slice(0, at), base.slice(at + 1)] : [base, '<none>'];
+    const digest = image.digest ? image.digest.slice(0, 'sha256:'.length + 12) : '<none>';
+    rows.push([repo, tag, digest, image.id.replace(/^sha256:/, '').slice(0, 12), formatAge(image.created), humanSize(image.size)]);
   }
   return formatColumns(rows);
 }

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PodnsError, UserError } from '../../errors.js';
 import { ImageStore } from '../../image/image-store.js';
+import { pullImage } from '../../image/pull.js';
+import { formatImageReference, parseImageReference } from '../../image/reference.js';
 import type { ImageRecord } from '../../image/types.js';
 import { loadManifests } from '../../manifest/load-manifest.js';
 import type { PodManifest } from '../../manifest/types.js';
@@ -23,21 +25,47 @@ export interface RunOptions {
   replace?: boolean;
 }
 
-async function resolveImages(pod: PodManifest, store: ImageStore, warn: (line: string) => void): Promise<Record<string, ImageRecord>> {
+/**
+ * Each container's image by its imagePullPolicy, as kubelet applies it: unset means Always for `:latest` (or
+ * no tag) and IfNotPresent otherwise; Never wants the image present (ErrImageNeverPull). One departure: an
+ * image loaded or imported locally (no registry digest in its record) satisfies Always as it is, so a pull
+ * never replaces a locally built image with a registry's; an explicit Always says so on stderr.
+ * Each reference is pulled at most once per run.
+ */
+async function resolveImages(
+  pod: PodManifest,
+  store: ImageStore,
+  warn: (line: string) => void,
+  roots: Roots,
+  pulled: Map<string, Promise<ImageRecord>>,
+): Promise<Record<string, ImageRecord>> {
   const images: Record<string, ImageRecord> = {};
   for (const c of pod.spec.containers) {
-    if (c.imagePullPolicy === 'Always') {
-      // Not silently: podns has no registry client yet, so "Always" can only mean the local copy.
-      warn(`pod "${pod.metadata.name}": container "${c.name}": imagePullPolicy Always: podns cannot pull yet, using the local image`);
+    const where = `pod "${pod.metadata.name}": container "${c.name}"`;
+    const ref = parseImageReference(c.image);
+    const policy = c.imagePullPolicy ?? (ref.tag === 'latest' && ref.digest === undefined ? 'Always' : 'IfNotPresent');
+    const local = await store.get(c.image);
+    if (policy === 'Never') {
+      if (!local) throw new UserError('ErrImageNeverPull', `${where}: ErrImageNeverPull: Container image "${c.image}" is not present with pull policy of Never`);
+      images[c.name] = local;
+      continue;
     }
-    const image = await store.get(c.image);
-    if (!image) {
-      throw new UserError(
-        'ENOIMAGE',
-        `pod "${pod.metadata.name}": container "${c.name}": image "${c.image}" is not in the local store (podns image load/import it first)`,
-      );
+    if (local && (policy === 'IfNotPresent' || local.digest === undefined)) {
+      if (c.imagePullPolicy === 'Always') warn(`${where}: imagePullPolicy Always: "${local.name}" was loaded locally, not pulled; using it as it is`);
+      images[c.name] = local;
+      continue;
     }
-    images[c.name] = image;
+    const key = formatImageReference(ref);
+    let pulling = pulled.get(key);
+    if (!pulling) {
+      pulling = pullImage(store, c.image, { etcDir: roots.etc }).then((r) => r.record);
+      pulled.set(key, pulling);
+    }
+    try {
+      images[c.name] = await pulling;
+    } catch (err) {
+      throw new PodnsError('image.pull', `${where}: ErrImagePull: ${(err as Error).message}`, { cause: err });
+    }
   }
   return images;
 }
@@ -70,9 +98,10 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
     warnings.forEach(warn);
     const store = new ImageStore(imagesDir(roots), new ExecaRunner());
     const plans: PodSpecFile[] = [];
+    const pulled = new Map<string, Promise<ImageRecord>>();
     for (const pod of pods) {
       const uid = pod.metadata.uid ?? randomUUID();
-      const images = await resolveImages(pod, store, warn);
+      const images = await resolveImages(pod, store, warn, roots, pulled);
       plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images) });
     }
 
