@@ -61,7 +61,6 @@ function rejected(accept?: readonly Json[], why?: string): FieldRule {
 
 const API_SERVER = 'set by the API server';
 const SCHEDULER = 'there is no scheduler; the pod runs on this host';
-const NETWORKING = 'not supported yet (pod networking)';
 const UID = '0-2147483647, as in Kubernetes';
 const SELINUX = 'SELinux labels are not supported by podns; containers run with the host\'s default label';
 const APPARMOR = 'podns has no AppArmor support: only type Unconfined is accepted';
@@ -164,8 +163,8 @@ export const CONTAINER_PORT: ObjectSchema = {
     containerPort: honoured(INT, '1-65535; informational, as in Kubernetes', true),
     protocol: honoured(STRING, 'TCP (default), UDP or SCTP'),
     name: honoured(STRING, 'IANA service name, unique in the container'),
-    hostPort: rejected(undefined, NETWORKING),
-    hostIP: rejected(undefined, NETWORKING),
+    hostPort: honoured(INT, '1-65535: published on every local address (or hostIP) by nftables DNAT; unique per protocol on the host'),
+    hostIP: honoured(STRING, 'an IPv4 address of the host to publish hostPort on; needs hostPort'),
   },
 };
 
@@ -266,6 +265,31 @@ export const VOLUME: ObjectSchema = {
   },
 };
 
+export const POD_DNS_CONFIG_OPTION: ObjectSchema = {
+  name: 'PodDNSConfigOption',
+  fields: {
+    name: honoured(STRING, 'a resolv.conf option, e.g. ndots', true),
+    value: honoured(STRING, 'written as name:value'),
+  },
+};
+
+export const POD_DNS_CONFIG: ObjectSchema = {
+  name: 'PodDNSConfig',
+  fields: {
+    nameservers: honoured({ kind: 'stringList' }, 'IP addresses, at most 3'),
+    searches: honoured({ kind: 'stringList' }, 'search domains, at most 32'),
+    options: honoured({ kind: 'list', item: POD_DNS_CONFIG_OPTION }, 'resolv.conf options; a later one replaces an earlier one of the same name'),
+  },
+};
+
+export const HOST_ALIAS: ObjectSchema = {
+  name: 'HostAlias',
+  fields: {
+    ip: honoured(STRING, 'an IP address', true),
+    hostnames: honoured({ kind: 'stringList' }, 'DNS-1123 subdomains'),
+  },
+};
+
 export const POD_SPEC: ObjectSchema = {
   name: 'PodSpec',
   fields: {
@@ -279,14 +303,14 @@ export const POD_SPEC: ObjectSchema = {
     activeDeadlineSeconds: rejected(),
     affinity: ignored(SCHEDULER),
     automountServiceAccountToken: ignored('there is no API server; no service account token is mounted'),
-    dnsConfig: rejected([{}]),
-    dnsPolicy: ignored('there is no cluster DNS; ClusterFirst behaves like Default, as kubelet does without clusterDNS', ['ClusterFirst', 'Default']),
+    dnsConfig: honoured({ kind: 'object', schema: POD_DNS_CONFIG }, 'merged into /etc/resolv.conf as kubelet does (nameservers, searches, options)'),
+    dnsPolicy: honoured(STRING, 'ClusterFirst (default; without cluster DNS it is Default, as in kubelet), ClusterFirstWithHostNet, Default (the host\'s resolv.conf) or None (dnsConfig only)'),
     enableServiceLinks: ignored('there are no Services, so no service environment variables'),
     ephemeralContainers: rejected([[]]),
-    hostAliases: rejected([[]]),
-    hostIPC: rejected([false]),
-    hostNetwork: rejected([false], NETWORKING),
-    hostPID: rejected([false]),
+    hostAliases: honoured({ kind: 'list', item: HOST_ALIAS }, 'appended to /etc/hosts under "# Entries added by HostAliases."'),
+    hostIPC: honoured(BOOL, "default false; true: the host's IPC namespace"),
+    hostNetwork: honoured(BOOL, "default false; true: the host's network and UTS namespaces, no pod IP, the node's /etc/hosts"),
+    hostPID: honoured(BOOL, "default false; true: the host's PID namespace for the pause and every container"),
     hostUsers: rejected([true]),
     hostnameOverride: rejected(),
     imagePullSecrets: ignored('registry credentials from Secrets are not supported; pulls are anonymous'),
@@ -327,5 +351,5 @@ export const POD: ObjectSchema = {
 /** Every object table, in the order docs/pod-fields.md lists them. */
 export const ALL_SCHEMAS: readonly ObjectSchema[] = [
   POD, OBJECT_META, POD_SPEC, POD_SECURITY_CONTEXT, SYSCTL, CONTAINER, SECURITY_CONTEXT, CAPABILITIES, SECCOMP_PROFILE,
-  ENV_VAR, CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH,
+  ENV_VAR, CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH, POD_DNS_CONFIG, POD_DNS_CONFIG_OPTION, HOST_ALIAS,
 ];

@@ -33,6 +33,21 @@ export interface PodSpec {
   restartPolicy: 'Always' | 'OnFailure' | 'Never';
   /** spec.securityContext; {} when absent. */
   securityContext: PodSecurityContext;
+  /** The host's namespaces instead of the pod's own (default false). */
+  hostNetwork: boolean;
+  hostIPC: boolean;
+  hostPID: boolean;
+  /** Default ClusterFirst (with hostNetwork too, as kubelet falls back to Default then). */
+  dnsPolicy: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
+  dnsConfig?: PodDNSConfig;
+  /** Extra /etc/hosts entries. Defaults to []. */
+  hostAliases: { ip: string; hostnames: string[] }[];
+}
+
+export interface PodDNSConfig {
+  nameservers: string[];
+  searches: string[];
+  options: { name: string; value?: string }[];
 }
 
 /** Pod-level securityContext. runAs*, seccompProfile are defaults that a container's own override. */
@@ -93,6 +108,9 @@ export interface ContainerPort {
   containerPort: number;
   protocol: 'TCP' | 'UDP' | 'SCTP';
   name?: string;
+  /** Published on the host (nftables DNAT); hostIP limits it to one local address. */
+  hostPort?: number;
+  hostIP?: string;
 }
 
 export interface VolumeMount {

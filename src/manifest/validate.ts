@@ -9,6 +9,7 @@ import { checkDns1123Label, checkDns1123Subdomain, checkEnvVarName, checkLabelVa
 import { parseQuantity } from './quantity.js';
 import { Reporter } from './reporter.js';
 import { buildPodSecurityContext, buildSecurityContext } from './security-context.js';
+import { buildPodNetwork, isIPv4 } from './pod-network.js';
 import type { ContainerPort, ContainerSpec, EnvVar, HostPathType, PodManifest, PodMetadata, PodSpec, VolumeMount, VolumeSpec } from './types.js';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
@@ -64,7 +65,19 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
     terminationGracePeriodSeconds: (s.terminationGracePeriodSeconds as number | undefined) ?? 30,
     restartPolicy: r.oneOf('spec.restartPolicy', (s.restartPolicy as string | undefined) || 'Always', RESTART_POLICIES),
     securityContext: buildPodSecurityContext(r, s.securityContext as Plain | undefined, 'spec.securityContext'),
+    ...buildPodNetwork(r, s),
   };
+  if (spec.hostNetwork) {
+    // As the API server: with the host's network, a published port is the container port itself.
+    spec.containers.forEach((c, i) =>
+      c.ports.forEach((p, j) => {
+        if (p.hostPort !== undefined && p.hostPort !== p.containerPort) {
+          r.fail(`spec.containers[${i}].ports[${j}].hostPort`, `invalid value ${p.hostPort}: must match \`containerPort\` when \`hostNetwork\` is true`);
+        }
+      }),
+    );
+  }
+  noDuplicateHostPorts(r, spec);
   if (spec.terminationGracePeriodSeconds < 0) r.fail('spec.terminationGracePeriodSeconds', 'must be greater than or equal to 0');
   for (const key of ['hostname', 'subdomain'] as const) {
     const v = s[key] as string | undefined;
@@ -73,6 +86,21 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
     spec[key] = v;
   }
   return spec;
+}
+
+/** Two ports of the pod cannot take one host port and protocol (the API server checks this per pod). */
+function noDuplicateHostPorts(r: Reporter, spec: PodSpec): void {
+  const seen = new Map<string, string>();
+  spec.containers.forEach((c, i) =>
+    c.ports.forEach((p, j) => {
+      if (p.hostPort === undefined) return;
+      const key = `${p.hostIP ?? ''}/${p.protocol}/${p.hostPort}`;
+      const at = `spec.containers[${i}].ports[${j}].hostPort`;
+      const first = seen.get(key);
+      if (first) r.fail(at, `duplicate value "${p.hostPort}/${p.protocol}" (first at ${first})`);
+      seen.set(key, at);
+    }),
+  );
 }
 
 function buildVolume(r: Reporter, v: Plain, path: string): VolumeSpec {
@@ -129,6 +157,18 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
     if (p.name) {
       r.check(`${at}.name`, checkPortName(p.name as string), p.name as string);
       port.name = p.name as string;
+    }
+    if (p.hostPort !== undefined && p.hostPort !== 0) {
+      const hostPort = p.hostPort as number;
+      if (hostPort < 1 || hostPort > 65535) r.fail(`${at}.hostPort`, `invalid value ${hostPort}: must be between 1 and 65535, inclusive`);
+      if (port.protocol === 'SCTP') r.fail(`${at}.protocol`, 'SCTP hostPorts are not supported by podns');
+      port.hostPort = hostPort;
+    }
+    if (p.hostIP) {
+      const hostIP = p.hostIP as string;
+      if (!isIPv4(hostIP)) r.fail(`${at}.hostIP`, `invalid value ${JSON.stringify(hostIP)}: must be an IPv4 address (podns publishes IPv4 only)`);
+      if (port.hostPort === undefined) r.fail(`${at}.hostIP`, 'must not be set without hostPort');
+      port.hostIP = hostIP;
     }
     return port;
   });

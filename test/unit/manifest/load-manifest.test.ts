@@ -37,6 +37,11 @@ const SEED_POD: PodManifest = {
     terminationGracePeriodSeconds: 30,
     restartPolicy: 'Always',
     securityContext: { supplementalGroups: [], sysctls: [] },
+    hostNetwork: false,
+    hostIPC: false,
+    hostPID: false,
+    dnsPolicy: 'ClusterFirst',
+    hostAliases: [],
     containers: [
       {
         name: 'nginx',
@@ -148,7 +153,8 @@ spec:
       labels: { app: 'web', 'example.com/tier': 'front' }, annotations: { note: 'any text: at all' },
     });
     const { containers, volumes, ...rest } = pods[0]!.spec;
-    expect(rest).toEqual({ hostname: 'web', subdomain: 'sub', terminationGracePeriodSeconds: 5, restartPolicy: 'OnFailure', shareProcessNamespace: false, securityContext: { supplementalGroups: [], sysctls: [] } });
+    expect(rest).toEqual({ hostname: 'web', subdomain: 'sub', terminationGracePeriodSeconds: 5, restartPolicy: 'OnFailure', shareProcessNamespace: false, securityContext: { supplementalGroups: [], sysctls: [] },
+      hostNetwork: false, hostIPC: false, hostPID: false, dnsPolicy: 'ClusterFirst', hostAliases: [] });
     expect(containers).toEqual([{
       name: 'web', image: 'nginx:1.27', args: ['-g', 'daemon off;'], workingDir: '/srv', imagePullPolicy: 'IfNotPresent',
       env: [{ name: 'A', value: '1' }, { name: 'B', value: '' }],
@@ -221,12 +227,10 @@ describe('parseManifests: field classes', () => {
     expect(errorOf(withContainer('    securityContext:\n      seLinuxOptions: {level: "s0:c1"}\n'))).toBe("pod.yaml:10: spec.containers[0].securityContext.seLinuxOptions: SELinux labels are not supported by podns; containers run with the host's default label");
     expect(errorOf(withContainer('    livenessProbe: {exec: {command: [true]}}\n'))).toBe('pod.yaml:9: spec.containers[0].livenessProbe: not supported by podns yet');
     expect(errorOf(withContainer('    env:\n    - name: A\n      valueFrom: {fieldRef: {fieldPath: metadata.name}}\n'))).toBe('pod.yaml:11: spec.containers[0].env[0].valueFrom: not supported by podns yet');
-    expect(errorOf(withContainer('    ports:\n    - containerPort: 80\n      hostPort: 8080\n'))).toBe('pod.yaml:11: spec.containers[0].ports[0].hostPort: not supported yet (pod networking)');
     expect(errorOf(withContainer('  volumes:\n  - name: v\n    configMap: {name: cm}\n'))).toBe('pod.yaml:11: spec.volumes[0].configMap: not supported by podns yet');
-    expect(errorOf(withContainer('  hostNetwork: true\n'))).toBe('pod.yaml:9: spec.hostNetwork: not supported yet (pod networking)');
+    expect(errorOf(withContainer('  hostUsers: false\n'))).toBe('pod.yaml:9: spec.hostUsers: not supported by podns yet');
     expect(errorOf(withContainer('  initContainers: [{name: i, image: busybox}]\n'))).toBe('pod.yaml:9: spec.initContainers: not supported by podns yet');
     expect(errorOf(withContainer('    resources: {limits: {memory: 1Gi}}\n'))).toBe('pod.yaml:9: spec.containers[0].resources: not supported by podns yet');
-    expect(errorOf(withContainer('  dnsPolicy: None\n'))).toBe('pod.yaml:9: spec.dnsPolicy: "None" is not supported by podns yet');
     expect(errorOf('apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: web-\nspec: {containers: [{name: c, image: i}]}\n'))
       .toBe('pod.yaml:4: metadata.generateName: not supported by podns (set metadata.name)');
   });
@@ -234,6 +238,55 @@ describe('parseManifests: field classes', () => {
   it('accepts rejected fields silently when they hold the Kubernetes default', () => {
     const loaded = parseManifests('pod.yaml', withContainer('    resources: {}\n    securityContext: {}\n    tty: false\n  hostNetwork: false\n  hostUsers: true\n'));
     expect(loaded.warnings).toEqual([]);
+  });
+
+  it('reads the pod network fields: hostNetwork/IPC/PID, dnsPolicy, dnsConfig, hostAliases, hostPort', () => {
+    const { pods } = parseManifests('pod.yaml', `apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  hostIPC: true
+  hostPID: true
+  dnsPolicy: None
+  dnsConfig:
+    nameservers: [1.2.3.4]
+    searches: [ns1.svc.cluster-domain.example, my.dns.search.suffix]
+    options: [{name: ndots, value: "2"}, {name: edns0}]
+  hostAliases:
+  - {ip: 127.0.0.1, hostnames: [foo.local, bar.local]}
+  containers:
+  - name: c
+    image: busybox
+    ports: [{containerPort: 80, hostPort: 8080}, {containerPort: 53, protocol: UDP, hostPort: 5353, hostIP: 127.0.0.1}]
+`);
+    const spec = pods[0]!.spec;
+    expect(spec).toMatchObject({ hostNetwork: false, hostIPC: true, hostPID: true, dnsPolicy: 'None' });
+    expect(spec.dnsConfig).toEqual({
+      nameservers: ['1.2.3.4'],
+      searches: ['ns1.svc.cluster-domain.example', 'my.dns.search.suffix'],
+      options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }],
+    });
+    expect(spec.hostAliases).toEqual([{ ip: '127.0.0.1', hostnames: ['foo.local', 'bar.local'] }]);
+    expect(spec.containers[0]!.ports).toEqual([
+      { containerPort: 80, protocol: 'TCP', hostPort: 8080 },
+      { containerPort: 53, protocol: 'UDP', hostPort: 5353, hostIP: '127.0.0.1' },
+    ]);
+  });
+
+  it.each([
+    ['dnsPolicy None without nameservers', '  dnsPolicy: None\n', 'spec.dnsConfig: required value: must provide at least one DNS nameserver when `dnsPolicy` is None'],
+    ['a bad nameserver', '  dnsConfig: {nameservers: [dns.example]}\n', 'spec.dnsConfig.nameservers[0]: invalid value "dns.example": must be a valid IP address'],
+    ['a bad hostAlias ip', '  hostAliases: [{ip: x, hostnames: [a]}]\n', 'spec.hostAliases[0].ip: invalid value "x": must be a valid IP address'],
+    ['hostPort out of range', '    ports: [{containerPort: 80, hostPort: 70000}]\n', 'spec.containers[0].ports[0].hostPort: invalid value 70000: must be between 1 and 65535, inclusive'],
+    ['hostIP without hostPort', '    ports: [{containerPort: 80, hostIP: 127.0.0.1}]\n', 'spec.containers[0].ports[0].hostIP: must not be set without hostPort'],
+    ['hostNetwork with hostPort != containerPort', '  hostNetwork: true\n    ports: [{containerPort: 80, hostPort: 8080}]\n', 'spec.containers[0].ports[0].hostPort: invalid value 8080: must match `containerPort` when `hostNetwork` is true'],
+  ])('%s is an error', (_what, extra, message) => {
+    const yaml = extra.startsWith('  hostNetwork')
+      ? `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n  containers:\n  - name: c\n    image: busybox\n${extra.split('\n')[1]}\n`
+      : extra.startsWith('    ')
+        ? withContainer(extra)
+        : `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n${extra}  containers:\n  - {name: c, image: busybox}\n`;
+    expect(errorOf(yaml)).toMatch(new RegExp(`^pod\\.yaml:\\d+: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
   });
 
   it('warns about fields that are harmless to ignore on one node', () => {
@@ -255,7 +308,6 @@ status:
     expect(loaded.warnings).toEqual([
       'pod.yaml:5: metadata.creationTimestamp: ignored: set by the API server',
       'pod.yaml:7: spec.nodeSelector: ignored: there is no scheduler; the pod runs on this host',
-      'pod.yaml:8: spec.dnsPolicy: ignored: there is no cluster DNS; ClusterFirst behaves like Default, as kubelet does without clusterDNS',
       'pod.yaml:12: spec.containers[0].terminationMessagePath: ignored: termination messages are not collected yet',
       'pod.yaml:13: status: ignored: status is written by the runtime, never read from a manifest',
     ]);
