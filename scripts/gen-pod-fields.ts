@@ -52,13 +52,17 @@ export function renderPodFields(): string {
     '- **rejected**: `file:line: path: not supported by podns yet` — it would change what runs or how it is confined.',
     '',
     'Any other field name is an error: `unknown field "workdir" (did you mean "workingDir"?)`.',
-    'Objects that are rejected as a whole (Probe, ResourceRequirements, Lifecycle, ...) are not listed field by field.',
+    'Objects that are rejected as a whole (Probe, Lifecycle, ...) are not listed field by field.',
   ];
   for (const schema of ALL_SCHEMAS) {
     out.push('', `## ${schema.name}`, '', '| Field | podns | What podns does |', '|---|---|---|');
     for (const [name, rule] of Object.entries(schema.fields)) {
       const [use, what] = describeRule(rule);
       out.push(`| \`${name}\` | ${use} | ${what.replaceAll('|', '\\|')} |`);
+    }
+    if (schema.other) {
+      const [use, what] = describeRule(schema.other);
+      out.push(`| any other name | ${use} | ${what.replaceAll('|', '\\|')} |`);
     }
   }
   return `${out.join('\n')}\n`;

@@ -33,7 +33,7 @@ export function checkObject(node: Node, schema: ObjectSchema, path: string, line
     const keyLine = keyNode ? ctx.source.lineOf(keyNode) : line;
     const name = keyText(keyNode, ctx, path, keyLine);
     const fieldPath = path ? `${path}.${name}` : name;
-    const rule: FieldRule | undefined = Object.hasOwn(schema.fields, name) ? schema.fields[name] : undefined;
+    const rule: FieldRule | undefined = Object.hasOwn(schema.fields, name) ? schema.fields[name] : name === '<<' ? undefined : schema.other;
     if (!rule && name === '<<') {
       throw new ManifestError(ctx.file, keyLine, path, 'YAML merge keys (<<) are not supported: write the fields out, or use an alias for the whole value');
     }

@@ -11,7 +11,7 @@
  *
  * Field names follow the Kubernetes API reference for core/v1 (Pod, ObjectMeta, PodSpec, Container,
  * EnvVar, ContainerPort, VolumeMount, Volume and its sources, PodSecurityContext, SecurityContext) as of
- * Kubernetes 1.34. Objects podns rejects as a whole (Probe, ResourceRequirements, ...) are not descended into.
+ * Kubernetes 1.34. Objects podns rejects as a whole (Probe, Lifecycle, ...) are not descended into.
  *
  * This file has no imports, so scripts/gen-pod-fields.ts can load it with plain Node.
  */
@@ -40,6 +40,8 @@ export interface ObjectSchema {
   /** The Kubernetes type name, for docs. */
   name: string;
   fields: Record<string, FieldRule>;
+  /** The rule for any name not in `fields` (a map with open keys, like ResourceList); absent: unknown field. */
+  other?: FieldRule;
 }
 
 const STRING: ValueType = { kind: 'string' };
@@ -181,6 +183,27 @@ export const VOLUME_MOUNT: ObjectSchema = {
   },
 };
 
+const OTHER_RESOURCES = 'podns honours cpu and memory only (extended resources need a device plugin, hugepages and ephemeral-storage are not accounted)';
+
+export const RESOURCE_LIST: ObjectSchema = {
+  name: 'ResourceList',
+  fields: {
+    cpu: honoured({ kind: 'quantity' }, 'cores (`500m`, `2`); limits → CFS quota per 100 ms period, requests → cpu.shares (v1) / cpu.weight (v2), as kubelet asks'),
+    memory: honoured({ kind: 'quantity' }, 'bytes (`64Mi`, `1G`); limits → memory.limit_in_bytes (v1) / memory.max (v2), with swap off'),
+    'ephemeral-storage': rejected(undefined, OTHER_RESOURCES),
+  },
+  other: rejected(undefined, OTHER_RESOURCES),
+};
+
+export const RESOURCE_REQUIREMENTS: ObjectSchema = {
+  name: 'ResourceRequirements',
+  fields: {
+    limits: honoured({ kind: 'object', schema: RESOURCE_LIST }, 'cpu and memory; a request defaults to its limit, as the API server does'),
+    requests: honoured({ kind: 'object', schema: RESOURCE_LIST }, 'cpu and memory; each must be less than or equal to its limit'),
+    claims: rejected([[]], 'dynamic resource allocation needs an API server'),
+  },
+};
+
 export const CONTAINER: ObjectSchema = {
   name: 'Container',
   fields: {
@@ -194,7 +217,7 @@ export const CONTAINER: ObjectSchema = {
     volumeMounts: honoured({ kind: 'list', item: VOLUME_MOUNT }, 'name, mountPath, readOnly, subPath'),
     imagePullPolicy: honoured(STRING, 'Always, IfNotPresent or Never'),
     envFrom: rejected([[]]),
-    resources: rejected([{}]),
+    resources: honoured({ kind: 'object', schema: RESOURCE_REQUIREMENTS }, 'applied through the container\'s cgroup (see ResourceRequirements); the pod cgroup gets kubelet\'s sums'),
     resizePolicy: ignored('in-place resize needs an API server'),
     restartPolicy: rejected(),
     restartPolicyRules: rejected(),
@@ -350,6 +373,6 @@ export const POD: ObjectSchema = {
 
 /** Every object table, in the order docs/pod-fields.md lists them. */
 export const ALL_SCHEMAS: readonly ObjectSchema[] = [
-  POD, OBJECT_META, POD_SPEC, POD_SECURITY_CONTEXT, SYSCTL, CONTAINER, SECURITY_CONTEXT, CAPABILITIES, SECCOMP_PROFILE,
+  POD, OBJECT_META, POD_SPEC, POD_SECURITY_CONTEXT, SYSCTL, CONTAINER, RESOURCE_REQUIREMENTS, RESOURCE_LIST, SECURITY_CONTEXT, CAPABILITIES, SECCOMP_PROFILE,
   ENV_VAR, CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH, POD_DNS_CONFIG, POD_DNS_CONFIG_OPTION, HOST_ALIAS,
 ];

@@ -97,6 +97,15 @@ export interface ContainerSpec {
   volumeMounts: VolumeMount[];
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   securityContext?: SecurityContext;
+  /** cpu in cores, memory in bytes; a request defaults to its limit (API server defaulting). */
+  resources?: { limits: ResourceValues; requests: ResourceValues };
+}
+
+export interface ResourceValues {
+  /** Cores (0.5 for `500m`). */
+  cpu?: number;
+  /** Bytes. */
+  memory?: number;
 }
 
 export interface EnvVar {

@@ -10,7 +10,7 @@ import { parseQuantity } from './quantity.js';
 import { Reporter } from './reporter.js';
 import { buildPodSecurityContext, buildSecurityContext } from './security-context.js';
 import { buildPodNetwork, isIPv4 } from './pod-network.js';
-import type { ContainerPort, ContainerSpec, EnvVar, HostPathType, PodManifest, PodMetadata, PodSpec, VolumeMount, VolumeSpec } from './types.js';
+import type { ContainerPort, ContainerSpec, EnvVar, HostPathType, PodManifest, PodMetadata, PodSpec, ResourceValues, VolumeMount, VolumeSpec } from './types.js';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
@@ -200,11 +200,55 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
     container.workingDir = c.workingDir as string;
   }
   if (c.imagePullPolicy) container.imagePullPolicy = r.oneOf(`${path}.imagePullPolicy`, c.imagePullPolicy as string, PULL_POLICIES);
+  if (c.resources !== undefined) {
+    const resources = buildResources(r, c.resources as Plain, `${path}.resources`);
+    if (resources) container.resources = resources;
+  }
   if (c.securityContext !== undefined) {
     const securityContext = buildSecurityContext(r, c.securityContext as Plain, `${path}.securityContext`);
     if (securityContext) container.securityContext = securityContext;
   }
   return container;
+}
+
+/** One ResourceList (cpu, memory) as numbers: cores and bytes (memory rounded up to whole bytes, as Value() does). */
+function buildResourceValues(r: Reporter, raw: Plain | undefined, path: string): ResourceValues {
+  const out: ResourceValues = {};
+  for (const key of ['cpu', 'memory'] as const) {
+    const text = raw?.[key] as string | undefined;
+    if (text === undefined) continue;
+    let amount: number;
+    try {
+      amount = parseQuantity(text);
+    } catch (err) {
+      r.fail(`${path}.${key}`, (err as Error).message);
+    }
+    if (amount < 0) r.fail(`${path}.${key}`, `invalid value "${text}": must be greater than or equal to 0`);
+    out[key] = key === 'memory' ? Math.ceil(amount) : amount;
+  }
+  return out;
+}
+
+/**
+ * resources: the API server's defaulting (a request left unset takes its limit) and ValidateResourceRequirements
+ * (a request may not exceed its limit). Undefined when nothing is set.
+ */
+function buildResources(r: Reporter, raw: Plain, path: string): ContainerSpec['resources'] {
+  const limits = buildResourceValues(r, raw.limits as Plain | undefined, `${path}.limits`);
+  const requests = buildResourceValues(r, raw.requests as Plain | undefined, `${path}.requests`);
+  for (const key of ['cpu', 'memory'] as const) {
+    const limit = limits[key];
+    if (limit === undefined) continue;
+    const request = requests[key];
+    if (request === undefined) requests[key] = limit;
+    else if (request > limit) {
+      const text = (raw.requests as Plain)[key] as string;
+      const limitText = (raw.limits as Plain)[key] as string;
+      r.fail(`${path}.requests`, `invalid value "${text}": must be less than or equal to ${key} limit of ${limitText}`, `${path}.requests.${key}`);
+    }
+  }
+  if (Object.keys(limits).length === 0 && Object.keys(requests).length === 0) return undefined;
+  return { limits, requests };
 }
 
 /** `/data/`, `/data/.` and `//data` name the same mount point as `/data`. */

@@ -230,7 +230,7 @@ describe('parseManifests: field classes', () => {
     expect(errorOf(withContainer('  volumes:\n  - name: v\n    configMap: {name: cm}\n'))).toBe('pod.yaml:11: spec.volumes[0].configMap: not supported by podns yet');
     expect(errorOf(withContainer('  hostUsers: false\n'))).toBe('pod.yaml:9: spec.hostUsers: not supported by podns yet');
     expect(errorOf(withContainer('  initContainers: [{name: i, image: busybox}]\n'))).toBe('pod.yaml:9: spec.initContainers: not supported by podns yet');
-    expect(errorOf(withContainer('    resources: {limits: {memory: 1Gi}}\n'))).toBe('pod.yaml:9: spec.containers[0].resources: not supported by podns yet');
+    expect(errorOf(withContainer('    resources: {limits: {hugepages-2Mi: 1Gi}}\n'))).toMatch(/^pod\.yaml:9: spec\.containers\[0\]\.resources\.limits\.hugepages-2Mi: podns honours cpu and memory only/);
     expect(errorOf('apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: web-\nspec: {containers: [{name: c, image: i}]}\n'))
       .toBe('pod.yaml:4: metadata.generateName: not supported by podns (set metadata.name)');
   });
