@@ -41,7 +41,9 @@ async function main(): Promise<void> {
     .description('run the pods of a manifest (returns once every container runs)')
     .argument('<file>', 'Pod manifest (YAML or JSON, several documents allowed)')
     .option('--replace', 'remove a pod of the same name first')
-    .action(async (file: string, opts: { replace?: boolean }) => {
+    .option('--cgroup-parent <path>', 'cgroup parent: absolute, or relative to our own cgroup (env PODNS_CGROUP_PARENT; default /podns)')
+    .option('--pod-pids-limit <n>', 'pids.max of each pod cgroup, 0 for none (env PODNS_POD_PIDS_LIMIT; default 4096)', (v) => parseNonNegative(v, '--pod-pids-limit'))
+    .action(async (file: string, opts: { replace?: boolean; cgroupParent?: string; podPidsLimit?: number }) => {
       const { runPods } = await import('./commands/run.js');
       const names = await runPods(roots(), file, opts, warn);
       for (const name of names) process.stdout.write(`pod/${name} running\n`);
@@ -117,6 +119,18 @@ async function main(): Promise<void> {
     .action(async (pod: string) => {
       const { inspectPod } = await import('./commands/inspect.js');
       process.stdout.write(JSON.stringify(inspectPod(roots(), ns(), pod), null, 2) + '\n');
+    });
+
+  program
+    .command('stats')
+    .description("CPU, memory and pids of pods and their containers, from their cgroups (like podman stats)")
+    .argument('[pod]', 'only this pod')
+    .option('-w, --watch', 'refresh every interval until interrupted')
+    .option('--interval <ms>', 'sampling interval (default 1000)', (v) => parseNonNegative(v, '--interval'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (pod: string | undefined, opts: { watch?: boolean; interval?: number; output: string }) => {
+      const { showStats } = await import('./commands/stats.js');
+      await showStats(roots(), ns(), pod, { ...opts, intervalMs: opts.interval }, (t) => process.stdout.write(t));
     });
 
   program

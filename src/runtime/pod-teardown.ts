@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import type { PodPaths } from '../state/paths.js';
 import type { PodState } from '../state/pod-state.js';
 import { PodnsError } from '../errors.js';
+import { openCgroupDriver } from '../cgroup/open-driver.js';
 import { containerPids, isAlive } from './proc.js';
 import { unmountPodFilesystems, unpinNetworkNamespace } from './sandbox.js';
 
@@ -31,6 +32,8 @@ export function podProcessPids(state: PodState): number[] {
 /** SIGKILLs every process of the pod and waits (up to `timeoutMs`) until none is left. */
 export async function killPodProcesses(state: PodState, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  // The cgroups hold every process of the pod, forks and exec sessions included (v2 cgroup.kill, v1 freeze + kill).
+  if (state.cgroups) await openCgroupDriver(state.cgroups).killAll(timeoutMs);
   for (;;) {
     const pids = podProcessPids(state);
     if (pids.length === 0) return;
@@ -62,6 +65,11 @@ function assertNoMountsBelow(dir: string): void {
   if (mounted.length) throw new PodnsError('teardown.remove', `refusing to delete "${dir}": still mounted: ${mounted.join(', ')}`);
 }
 
+/** Removes the pod's cgroups (leaves, then the pod cgroup); idempotent. The parent stays, like kubepods. */
+export async function removePodCgroups(state: PodState): Promise<void> {
+  if (state.cgroups) await openCgroupDriver(state.cgroups).remove();
+}
+
 /** Deletes the pod's directories: runtime state, data (volumes, upper dirs) and logs. */
 export function removePodFiles(paths: PodPaths): void {
   for (const dir of [paths.libDir, paths.logDir, paths.runDir]) {
@@ -73,6 +81,7 @@ export function removePodFiles(paths: PodPaths): void {
 /** The whole of `rm -f` without a shim. */
 export async function teardownPod(state: PodState, paths: PodPaths): Promise<void> {
   await killPodProcesses(state);
+  await removePodCgroups(state);
   releasePodResources(state);
   removePodFiles(paths);
 }

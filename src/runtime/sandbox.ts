@@ -17,12 +17,14 @@ export function pauseBinary(): string {
 }
 
 /** Starts pause as PID 1 of new pid/net/ipc/uts/mnt namespaces, in an empty tmpfs root. */
-export function startPause(paths: PodPaths, hostname: string, sysctls: { path: string; value: string }[] = []): number {
+export function startPause(paths: PodPaths, hostname: string, sysctls: { path: string; value: string }[] = [], cgroupProcsFiles: string[] = []): number {
   fs.mkdirSync(paths.pauseRoot, { recursive: true });
   return spawnProcess(
     {
       cloneFlags: CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWIPC | CLONE.NEWUTS | CLONE.NEWNS,
       newSession: true,
+      // Into the pause's cgroup (one cgroup.procs per v1 hierarchy) before it execs.
+      cgroupProcsFiles,
       hostname,
       loopbackUp: true,
       // The pod's namespaced sysctls, written by the pause itself inside the new net and IPC namespaces.

@@ -22,7 +22,11 @@ import { sysctlWrites } from '../security/confinement.js';
 import { seccompFilterOf } from '../security/seccomp-filter.js';
 import { isAlive, pidsInMountNamespace, processRef } from '../runtime/proc.js';
 import { ensureSubPath, mountPodFilesystems, pinNetworkNamespace, startPause } from '../runtime/sandbox.js';
-import { killPodProcesses, releasePodResources, removePodFiles } from '../runtime/pod-teardown.js';
+import { killPodProcesses, releasePodResources, removePodCgroups, removePodFiles } from '../runtime/pod-teardown.js';
+import { containerLeaf, PAUSE_LEAF, planLayout } from '../cgroup/layout.js';
+import { openCgroupDriver } from '../cgroup/open-driver.js';
+import type { CgroupDriver } from '../cgroup/driver.js';
+import { containerLimits, podLimits, sandboxLimits } from '../cgroup/resources.js';
 
 interface Running {
   exited: Promise<ExitStatus>;
@@ -79,6 +83,7 @@ export class PodSupervisor {
   private readonly running = new Map<string, Running>();
   private pauseExited?: Promise<ExitStatus>;
   private stopping = false;
+  private cgroups?: CgroupDriver;
 
   constructor(
     private readonly paths: PodPaths,
@@ -127,10 +132,11 @@ export class PodSupervisor {
     const { pod } = this.spec;
     this.save();
     fs.mkdirSync(this.paths.libDir, { recursive: true, mode: 0o700 });
+    this.createCgroups();
     writePodFiles(this.paths.etcDir, this.state.hostname);
     mountPodFilesystems(pod.spec, this.paths, this.state, () => this.save());
 
-    const pausePid = startPause(this.paths, this.state.hostname, sysctlWrites(pod.spec));
+    const pausePid = startPause(this.paths, this.state.hostname, sysctlWrites(pod.spec), this.cgroups?.procsFiles(PAUSE_LEAF));
     this.pauseExited = watchChild(pausePid);
     this.state.pause = processRef(pausePid) ?? { pid: pausePid, startTime: 0 };
     this.pauseExited.then((status) => this.onPauseExit(status));
@@ -181,6 +187,7 @@ export class PodSupervisor {
         },
         isNotDirectory,
       );
+      if (this.cgroups) request.cgroupProcsFiles = this.cgroups.procsFiles(containerLeaf(container.name));
       pid = spawnProcess(request, `container "${container.name}"`);
     } catch (err) {
       for (const fd of [outRead, errRead]) fs.closeSync(fd);
@@ -205,6 +212,38 @@ export class PodSupervisor {
       .finally(() => mntNs && fs.closeSync(mntNs.fd));
     this.running.set(container.name, { exited, finished, logs });
     this.log.info('container started', { container: container.name, pid, argv: state.spec.argv });
+  }
+
+  /**
+   * The pod cgroup (kubelet's pod-level limits), a leaf for the pause and one per container, each with its
+   * limits, before any process exists; the layout is in state.json first, so teardown finds them whatever happens.
+   */
+  private createCgroups(): void {
+    const plan = this.spec.cgroup;
+    if (!plan) return;
+    const containers = this.spec.pod.spec.containers;
+    const layout = planLayout(plan.host, plan.parents, this.paths.id, containers.map((c) => c.name));
+    this.state.cgroups = layout;
+    this.save();
+    this.cgroups = openCgroupDriver(layout);
+    this.cgroups.create(undefined, podLimits(containers, plan.pidsLimit));
+    this.cgroups.create(PAUSE_LEAF, sandboxLimits());
+    for (const c of containers) {
+      this.cgroups.create(containerLeaf(c.name), containerLimits(c, this.containerState(c.name).spec.confinement.privileged));
+    }
+    this.log.info('cgroups created', { version: layout.version, pod: Object.values(layout.pod)[0] });
+  }
+
+  private oomKilled(name: string): boolean {
+    try {
+      return (this.cgroups?.oomKills(containerLeaf(name)) ?? 0) > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  private async removeCgroups(): Promise<void> {
+    await removePodCgroups(this.state).catch((err) => this.log.error('cgroup removal failed', { error: String(err) }));
   }
 
   /** Built here, and kept beside the pod's state so that `podns exec` applies the very same program. */
@@ -236,7 +275,8 @@ export class PodSupervisor {
       finishedAt: new Date().toISOString(),
       exitCode,
       signal: status.signal ?? undefined,
-      reason: exitCode === 0 ? 'Completed' : 'Error',
+      // As containerd reports it: an OOM kill in the container's cgroup makes the reason OOMKilled (exit 137).
+      reason: this.oomKilled(name) ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
     } satisfies Partial<ContainerState>);
     this.save();
     this.log.info('container exited', { container: name, exitCode, signal: status.signal });
@@ -291,6 +331,7 @@ export class PodSupervisor {
     if (this.state.pause && isAlive(this.state.pause)) this.kill(this.state.pause.pid, 'SIGKILL');
     await this.pauseExited;
     await killPodProcesses(this.state);
+    await this.removeCgroups();
     releasePodResources(this.state);
     if (this.state.phase !== 'Failed') this.state.phase = 'Stopped';
     this.save();
@@ -310,6 +351,7 @@ export class PodSupervisor {
     const settled = Promise.all([...this.running.values()].map((r) => r.finished)).then(() => this.pauseExited);
     const timedOut = await Promise.race([settled.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 10_000).unref())]);
     if (timedOut) this.log.error('abort: processes did not exit in 10 s; removing what can be removed');
+    await this.removeCgroups();
     try {
       releasePodResources(this.state);
     } finally {

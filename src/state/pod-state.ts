@@ -6,6 +6,7 @@
 import type { ImageRecord } from '../image/types.js';
 import type { PodManifest } from '../manifest/types.js';
 import type { Confinement } from '../security/confinement.js';
+import type { CgroupHost, CgroupLayout } from '../cgroup/layout.js';
 import { readJsonIfExists, writeJsonAtomic } from './atomic-file.js';
 
 /** A process identified beyond its pid: the start time (clock ticks since boot) guards against pid reuse. */
@@ -63,6 +64,8 @@ export interface PodState {
   netnsPin?: string;
   /** Host-side mounts podns made for the pod (shm, Memory emptyDirs), in creation order. */
   hostMounts: string[];
+  /** The pod's cgroups (version, mounts, pod path per hierarchy, leaves), recorded before any is created. */
+  cgroups?: CgroupLayout;
   shareProcessNamespace: boolean;
   containers: ContainerState[];
 }
@@ -74,6 +77,15 @@ export interface PodSpecFile {
   images: Record<string, ImageRecord>;
   /** Each container's process, planned by `podns run` (so a bad user or runAsNonRoot fails before anything exists). */
   processes: Record<string, ProcessSpec>;
+  /** Where the pod's cgroups go, resolved by `podns run`; absent: the pod gets no cgroups. */
+  cgroup?: PodCgroupPlan;
+}
+
+/** The cgroup host (v1 or v2, its mounts), the parent in each hierarchy and the pod's pids limit. */
+export interface PodCgroupPlan {
+  host: CgroupHost;
+  parents: Record<string, string>;
+  pidsLimit?: number;
 }
 
 export function readPodState(file: string): PodState | undefined {

@@ -1,10 +1,12 @@
 /**
  * `podns inspect POD`: the recorded state plus what /proc says now — the pause pid, every process of every
- * container with its pid inside the pod and its namespace inodes, and the paths of everything on disk.
+ * container with its pid inside the pod and its namespace inodes, the paths of everything on disk, and the
+ * pod's cgroups with their current usage.
  */
 import { commandLine, containerPids, innermostPid, isAlive, namespaceInodes } from '../../runtime/proc.js';
 import type { Roots } from '../../state/paths.js';
 import { findPod, requireState } from '../pod-lookup.js';
+import { cgroupFigures } from './stats.js';
 
 function describeProcess(pid: number) {
   return { pid, podPid: innermostPid(pid), cmdline: commandLine(pid), namespaces: namespaceInodes(pid) };
@@ -23,5 +25,7 @@ export function inspectPod(roots: Roots, namespace: string, name: string): objec
       processes: containerPids(c).map(describeProcess),
     })),
     paths: record.paths,
+    /** The cgroups' directories and usage now (CPU ns, memory bytes, pids, OOM kills). */
+    resources: cgroupFigures(state),
   };
 }

@@ -24,6 +24,8 @@ export function podStatus(state: PodState): string {
 
 function containerStatus(c: PodState['containers'][number]): string {
   if (c.status === 'running') return c.process && isAlive(c.process) ? 'Running' : 'Unknown';
+  // Killed by the OOM killer in its cgroup: `OOMKilled (137)`, as kubectl shows the reason.
+  if (c.status === 'exited' && c.reason === 'OOMKilled') return `OOMKilled (${c.exitCode})`;
   if (c.status === 'exited') return `Exited (${c.exitCode})${c.stoppedByUser ? ' stopped' : ''}`;
   return 'Created';
 }

@@ -17,12 +17,19 @@ import { podHostname } from '../../runtime/pod-files.js';
 import { ExecaRunner } from '../../sys/command.js';
 import { startDetached, type DetachedHelper } from '../../sys/detached.js';
 import { teardownPod } from '../../runtime/pod-teardown.js';
+import { detectCgroups, parseProcCgroup, resolveCgroupParent } from '../../cgroup/layout.js';
+import { DEFAULT_POD_PIDS_LIMIT } from '../../cgroup/resources.js';
+import type { PodCgroupPlan } from '../../state/pod-state.js';
 import { removePod } from './rm.js';
 
 const SHIM_REPORT_TIMEOUT_MS = 60_000;
 
 export interface RunOptions {
   replace?: boolean;
+  /** --cgroup-parent (env PODNS_CGROUP_PARENT): absolute, or relative to our own cgroup; default /podns. */
+  cgroupParent?: string;
+  /** --pod-pids-limit (env PODNS_POD_PIDS_LIMIT); 0 or less: none. */
+  podPidsLimit?: number;
 }
 
 /**
@@ -91,6 +98,21 @@ function planProcesses(pod: PodManifest, uid: string, images: Record<string, Ima
   );
 }
 
+/**
+ * Where the pods' cgroups go: the host's cgroup version and mounts (under PODNS_CGROUP_ROOT, default
+ * /sys/fs/cgroup), and the parent in each hierarchy, resolved here against this process's own cgroups.
+ */
+export function planCgroups(options: RunOptions): PodCgroupPlan {
+  const host = detectCgroups(process.env.PODNS_CGROUP_ROOT ?? '/sys/fs/cgroup');
+  const parent = options.cgroupParent ?? process.env.PODNS_CGROUP_PARENT ?? '/podns';
+  const self = parseProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8'));
+  const pids = options.podPidsLimit ?? (process.env.PODNS_POD_PIDS_LIMIT ? Number(process.env.PODNS_POD_PIDS_LIMIT) : DEFAULT_POD_PIDS_LIMIT);
+  if (!Number.isSafeInteger(pids)) throw new UserError('EINVAL', `pod pids limit must be an integer, got "${pids}"`);
+  const plan: PodCgroupPlan = { host, parents: resolveCgroupParent(parent, host, self) };
+  if (pids > 0) plan.pidsLimit = pids;
+  return plan;
+}
+
 export async function runPods(roots: Roots, file: string, options: RunOptions, warn: (line: string) => void): Promise<string[]> {
   let early: { shim: DetachedHelper; log: string } | undefined = startShim(roots);
   try {
@@ -105,6 +127,8 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
       plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images) });
     }
 
+    const cgroup = planCgroups(options);
+    for (const plan of plans) plan.cgroup = cgroup;
     const started: string[] = [];
     for (const plan of plans) {
       const shim = early ?? startShim(roots);
