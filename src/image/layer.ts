@@ -7,7 +7,7 @@
 import { chmod, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandRunner } from '../sys/command.js';
-import { fromNodeError } from '../errors.js';
+import { CommandError, PodnsError, describeErrno, fromNodeError } from '../errors.js';
 import { assertTarContained } from './tar-listing.js';
 import { applyWhiteouts, planWhiteouts } from './whiteout.js';
 
@@ -50,7 +50,7 @@ export async function unpackLayer(runner: CommandRunner, blob: string, layersDir
     // Cleanup must not hide the original failure.
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     await rm(`${tmp}.whiteouts.tar`, { force: true }).catch(() => undefined);
-    throw err;
+    throw explainTarFailure(err, hex, layersDir);
   }
 }
 
@@ -60,4 +60,20 @@ async function isDirectory(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+const TAR_ERRNO: Array<[RegExp, string]> = [
+  [/No space left on device/, 'ENOSPC'],
+  [/Disk quota exceeded/, 'EDQUOT'],
+  [/Read-only file system/, 'EROFS'],
+  [/Permission denied/, 'EACCES'],
+];
+
+/** GNU tar's last stderr line is "Exiting with failure status"; the cause is in an earlier one. */
+function explainTarFailure(err: unknown, hex: string, layersDir: string): unknown {
+  if (!(err instanceof CommandError)) return err;
+  for (const [re, code] of TAR_ERRNO) {
+    if (re.test(err.stderr)) return new PodnsError(STEP, `unpack layer sha256:${hex} into "${layersDir}": ${describeErrno(code)}`, { cause: err });
+  }
+  return err;
 }

@@ -53,7 +53,12 @@ export interface Podns {
   dispose(): Promise<void>;
 }
 
-export async function createPodns(options: { images?: boolean } = {}): Promise<Podns> {
+/**
+ * `images: false` starts with an empty store. `pull: URL` gets the two test images by `podns pull` through a
+ * mirror (docker.io → URL, upstream off: see registry-support.ts startRegistry/pushArchive) instead of loading
+ * the archives.
+ */
+export async function createPodns(options: { images?: boolean; pull?: string } = {}): Promise<Podns> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-kt-'));
   const run: Podns['run'] = (args, opts = {}) =>
     execa(podnsBin, ['--root', root, ...args], {
@@ -89,7 +94,14 @@ export async function createPodns(options: { images?: boolean } = {}): Promise<P
       if (leaks.length) throw new Error(`podns left behind:\n${leaks.join('\n')}`);
     },
   };
-  if (options.images !== false) {
+  if (options.pull !== undefined) {
+    fs.mkdirSync(path.join(root, 'etc'));
+    fs.writeFileSync(path.join(root, 'etc', 'registries.json'), JSON.stringify({ mirrors: { 'docker.io': [options.pull] }, noUpstream: ['docker.io'] }));
+  }
+  if (options.images !== false && options.pull !== undefined) {
+    await podns.ok(['pull', 'yauritux/busybox-curl']);
+    await podns.ok(['pull', 'nginx']);
+  } else if (options.images !== false) {
     await podns.ok(['image', 'load', path.join(imageCache, 'busybox.tar')]);
     await podns.ok(['image', 'load', path.join(imageCache, 'nginx.tar')]);
   }
