@@ -336,6 +336,16 @@ async function main(): Promise<number> {
   }
   const r = results(args, samples, mem, polls);
   process.stdout.write(args.json ? JSON.stringify(r, null, 2) + '\n' : render(r));
+  if (!args.json && !interrupted) {
+    // Issue 4: pull + unpack against skopeo + umoci, in the same run (see pull-bench.ts).
+    const { runPullBench } = await import('./pull-bench.js');
+    try {
+      process.stdout.write(`${await runPullBench(args.runs)}\n`);
+    } catch (err) {
+      process.stderr.write(`bench: pull bench: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
   return problems.length ? 1 : 0;
 }
 
