@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   program
     .command('ps')
     .description('list pods and their containers')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('-o, --output <format>', 'output format (wide adds the pod IP)').choices(['table', 'wide', 'json']).default('table'))
     .action(async (opts: { output: string }) => {
       if (opts.output === 'json') {
         const { listPods } = await import('./pod-lookup.js');
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
         return;
       }
       const { psTable } = await import('./commands/ps.js');
-      process.stdout.write(psTable(roots()));
+      process.stdout.write(psTable(roots(), Date.now(), opts.output === 'wide'));
     });
 
   program
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     .argument('[pod]', 'only this pod')
     .option('-w, --watch', 'refresh every interval until interrupted')
     .option('--interval <ms>', 'sampling interval (default 1000)', (v) => parseNonNegative(v, '--interval'))
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('-o, --output <format>', 'output format (wide adds the pod IP)').choices(['table', 'wide', 'json']).default('table'))
     .action(async (pod: string | undefined, opts: { watch?: boolean; interval?: number; output: string }) => {
       const { showStats } = await import('./commands/stats.js');
       await showStats(roots(), ns(), pod, { ...opts, intervalMs: opts.interval }, (t) => process.stdout.write(t));

@@ -203,14 +203,16 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
   };
   const volumes = volumeMounts(container, pod, paths, conf).map((m) => (m.source && isFile(m.source) ? { ...m, create: 'file' as const } : m));
   const ns = (kind: string) => `/proc/${pausePid}/ns/${kind}`;
+  // With hostPID the pause is in the host's PID namespace, and so is every container (as with kubelet).
+  const sharesPid = pod.shareProcessNamespace || pod.hostPID;
   return {
     joinNamespaces: {
       net: ns('net'),
       ipc: ns('ipc'),
       uts: ns('uts'),
-      ...(pod.shareProcessNamespace ? { pid: ns('pid') } : {}),
+      ...(sharesPid ? { pid: ns('pid') } : {}),
     },
-    cloneFlags: CLONE.NEWNS | (pod.shareProcessNamespace ? 0 : CLONE.NEWPID),
+    cloneFlags: CLONE.NEWNS | (sharesPid ? 0 : CLONE.NEWPID),
     newSession: true,
     mounts: [overlay, ...baseMounts(paths, conf, input.hostDevices ?? []), ...volumes],
     rootfs: dirs.rootfs,

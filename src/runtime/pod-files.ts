@@ -1,12 +1,20 @@
 /**
  * The files kubelet writes for a pod and bind-mounts into every container: /etc/hostname, /etc/hosts
- * (kubelet's managed layout) and /etc/resolv.conf (dnsPolicy ClusterFirst without cluster DNS falls back to
- * the node's file, as kubelet does).
+ * (kubelet's managed layout, with the pod IP and hostAliases) and /etc/resolv.conf (dnsPolicy and dnsConfig
+ * merged as kubelet does; without cluster DNS, ClusterFirst falls back to the node's file like Default).
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { PodDNSConfig, PodSpec } from '../manifest/types.js';
 
-export function hostsFileContent(hostname: string, podIPs: string[]): string {
+const MAX_NAMESERVERS = 3;
+
+function aliasLines(aliases: PodSpec['hostAliases']): string[] {
+  if (aliases.length === 0) return [];
+  return ['', '# Entries added by HostAliases.', ...aliases.flatMap((a) => a.hostnames.map((h) => `${a.ip}\t${h}`))];
+}
+
+export function hostsFileContent(hostname: string, podIPs: string[], aliases: PodSpec['hostAliases'] = []): string {
   const lines = [
     '# Kubernetes-managed hosts file.',
     '127.0.0.1\tlocalhost',
@@ -16,21 +24,94 @@ export function hostsFileContent(hostname: string, podIPs: string[]): string {
     'fe00::1\tip6-allnodes',
     'fe00::2\tip6-allrouters',
     ...podIPs.map((ip) => `${ip}\t${hostname}`),
+    ...aliasLines(aliases),
   ];
   return lines.join('\n') + '\n';
 }
 
-export function writePodFiles(etcDir: string, hostname: string, hostResolvConf = '/etc/resolv.conf'): void {
-  fs.mkdirSync(etcDir, { recursive: true });
-  fs.writeFileSync(path.join(etcDir, 'hostname'), `${hostname}\n`, { mode: 0o644 });
-  fs.writeFileSync(path.join(etcDir, 'hosts'), hostsFileContent(hostname, []), { mode: 0o644 });
-  let resolv = '';
-  try {
-    resolv = fs.readFileSync(hostResolvConf, 'utf8');
-  } catch {
-    // A node without resolv.conf: containers get an empty one, as kubelet would give them.
+/** hostNetwork pods: the node's own hosts file under kubelet's header, then the aliases. */
+export function hostNetworkHostsContent(nodeHosts: string, aliases: PodSpec['hostAliases'] = []): string {
+  const body = nodeHosts.endsWith('\n') || nodeHosts === '' ? nodeHosts : `${nodeHosts}\n`;
+  return ['# Kubernetes-managed hosts file (host network).', body.replace(/\n$/, ''), ...aliasLines(aliases)].join('\n') + '\n';
+}
+
+export interface ResolvConf {
+  nameservers: string[];
+  searches: string[];
+  options: { name: string; value?: string }[];
+}
+
+export function parseResolvConf(text: string): ResolvConf {
+  const conf: ResolvConf = { nameservers: [], searches: [], options: [] };
+  for (const raw of text.split('\n')) {
+    const [key, ...rest] = raw.replace(/[#;].*$/, '').trim().split(/\s+/);
+    if (key === 'nameserver' && rest[0]) conf.nameservers.push(rest[0]);
+    else if (key === 'search' || key === 'domain') conf.searches = rest.filter(Boolean);
+    else if (key === 'options') {
+      for (const o of rest.filter(Boolean)) {
+        const [name, value] = o.split(':', 2);
+        conf.options.push(value === undefined ? { name: name! } : { name: name!, value });
+      }
+    }
   }
-  fs.writeFileSync(path.join(etcDir, 'resolv.conf'), resolv, { mode: 0o644 });
+  return conf;
+}
+
+/** kubelet's appendDNSConfig: extra servers and searches appended without duplicates, options by name. */
+function mergeDNSConfig(base: ResolvConf, extra: PodDNSConfig | undefined): ResolvConf {
+  if (!extra) return base;
+  const unique = (xs: string[]) => [...new Set(xs)];
+  const options = new Map(base.options.map((o) => [o.name, o]));
+  for (const o of extra.options) options.set(o.name, o);
+  return {
+    nameservers: unique([...base.nameservers, ...extra.nameservers]),
+    searches: unique([...base.searches, ...extra.searches]),
+    options: [...options.values()],
+  };
+}
+
+export function podResolvConf(spec: Pick<PodSpec, 'dnsPolicy' | 'dnsConfig'>, hostResolvConf: string): ResolvConf {
+  // There is no cluster DNS: every policy but None starts from the node's file, as kubelet does then.
+  const base = spec.dnsPolicy === 'None' ? { nameservers: [], searches: [], options: [] } : parseResolvConf(hostResolvConf);
+  const merged = mergeDNSConfig(base, spec.dnsConfig);
+  return { ...merged, nameservers: merged.nameservers.slice(0, MAX_NAMESERVERS) };
+}
+
+/** containerd's rendering: search first, then one nameserver line each, then options. */
+export function formatResolvConf(conf: ResolvConf): string {
+  const lines: string[] = [];
+  if (conf.searches.length) lines.push(`search ${conf.searches.join(' ')}`);
+  for (const ns of conf.nameservers) lines.push(`nameserver ${ns}`);
+  if (conf.options.length) lines.push(`options ${conf.options.map((o) => (o.value === undefined ? o.name : `${o.name}:${o.value}`)).join(' ')}`);
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export interface PodFilesInput {
+  hostname: string;
+  podIPs: string[];
+  spec: Pick<PodSpec, 'dnsPolicy' | 'dnsConfig' | 'hostAliases' | 'hostNetwork'>;
+  hostResolvConf?: string;
+  hostHosts?: string;
+}
+
+export function writePodFiles(etcDir: string, input: PodFilesInput): void {
+  fs.mkdirSync(etcDir, { recursive: true });
+  const { spec } = input;
+  fs.writeFileSync(path.join(etcDir, 'hostname'), `${input.hostname}\n`, { mode: 0o644 });
+  const hosts = spec.hostNetwork
+    ? hostNetworkHostsContent(readOrEmpty(input.hostHosts ?? '/etc/hosts'), spec.hostAliases)
+    : hostsFileContent(input.hostname, input.podIPs, spec.hostAliases);
+  fs.writeFileSync(path.join(etcDir, 'hosts'), hosts, { mode: 0o644 });
+  const resolv = podResolvConf(spec, readOrEmpty(input.hostResolvConf ?? '/etc/resolv.conf'));
+  fs.writeFileSync(path.join(etcDir, 'resolv.conf'), formatResolvConf(resolv), { mode: 0o644 });
 }
 
 /** Kubernetes truncates the pod hostname to 63 characters (a DNS label). */

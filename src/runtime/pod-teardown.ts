@@ -8,6 +8,8 @@ import type { PodPaths } from '../state/paths.js';
 import type { PodState } from '../state/pod-state.js';
 import { PodnsError } from '../errors.js';
 import { openCgroupDriver } from '../cgroup/open-driver.js';
+import { tearDownPodNetwork } from '../network/bridge-network.js';
+import { ExecaRunner, type CommandRunner } from '../sys/command.js';
 import { containerPids, isAlive } from './proc.js';
 import { unmountPodFilesystems, unpinNetworkNamespace } from './sandbox.js';
 
@@ -45,8 +47,12 @@ export async function killPodProcesses(state: PodState, timeoutMs = 5000): Promi
   }
 }
 
-/** Unpins the network namespace and unmounts the pod's host mounts. */
-export function releasePodResources(state: PodState): void {
+/** Takes the pod off the network, unpins its network namespace and unmounts the pod's host mounts. */
+export async function releasePodResources(state: PodState, libRoot: string, runner: CommandRunner = new ExecaRunner()): Promise<void> {
+  if (state.network) {
+    await tearDownPodNetwork(state.network, runner, libRoot, state.id);
+    state.network = undefined;
+  }
   if (state.netnsPin) {
     unpinNetworkNamespace(state.netnsPin);
     state.netnsPin = undefined;
@@ -82,6 +88,6 @@ export function removePodFiles(paths: PodPaths): void {
 export async function teardownPod(state: PodState, paths: PodPaths): Promise<void> {
   await killPodProcesses(state);
   await removePodCgroups(state);
-  releasePodResources(state);
+  await releasePodResources(state, paths.libRoot);
   removePodFiles(paths);
 }

@@ -16,17 +16,29 @@ export function pauseBinary(): string {
   return process.env.PODNS_PAUSE ?? projectPath('build/Release/pause');
 }
 
-/** Starts pause as PID 1 of new pid/net/ipc/uts/mnt namespaces, in an empty tmpfs root. */
-export function startPause(paths: PodPaths, hostname: string, sysctls: { path: string; value: string }[] = [], cgroupProcsFiles: string[] = []): number {
+export interface HostNamespaces {
+  network: boolean;
+  ipc: boolean;
+  pid: boolean;
+}
+
+/**
+ * Starts pause as PID 1 of new pid/net/ipc/uts/mnt namespaces, in an empty tmpfs root. hostNetwork keeps the
+ * host's network and UTS namespaces (as containerd does), hostIPC the IPC one, hostPID the PID one.
+ */
+export function startPause(paths: PodPaths, hostname: string, sysctls: { path: string; value: string }[], host: HostNamespaces, cgroupProcsFiles: string[] = []): number {
   fs.mkdirSync(paths.pauseRoot, { recursive: true });
   return spawnProcess(
     {
-      cloneFlags: CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWIPC | CLONE.NEWUTS | CLONE.NEWNS,
+      cloneFlags:
+        CLONE.NEWNS |
+        (host.network ? 0 : CLONE.NEWNET | CLONE.NEWUTS) |
+        (host.ipc ? 0 : CLONE.NEWIPC) |
+        (host.pid ? 0 : CLONE.NEWPID),
       newSession: true,
       // Into the pause's cgroup (one cgroup.procs per v1 hierarchy) before it execs.
       cgroupProcsFiles,
-      hostname,
-      loopbackUp: true,
+      ...(host.network ? {} : { hostname, loopbackUp: true }),
       // The pod's namespaced sysctls, written by the pause itself inside the new net and IPC namespaces.
       sysctls,
       mounts: [{ source: 'tmpfs', target: paths.pauseRoot, fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV, data: 'size=64k,mode=755' }],

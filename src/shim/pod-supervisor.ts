@@ -15,6 +15,8 @@ import type { ContainerSpec } from '../manifest/types.js';
 import type { PodPaths } from '../state/paths.js';
 import { writePodState, type ContainerState, type PodSpecFile, type PodState } from '../state/pod-state.js';
 import { killAndReap, makePipe, spawnProcess, watchExit, type ExitStatus } from '../sys/native.js';
+import { ExecaRunner } from '../sys/command.js';
+import { hostPortsOf, setUpPodNetwork } from '../network/bridge-network.js';
 import { containerDirs, planContainerSpawn } from '../runtime/container-plan.js';
 import { podHostname, writePodFiles } from '../runtime/pod-files.js';
 import { hostDeviceNames } from '../runtime/host-devices.js';
@@ -97,7 +99,8 @@ export class PodSupervisor {
       namespace: pod.metadata.namespace,
       uid: spec.uid,
       createdAt: new Date().toISOString(),
-      hostname: podHostname(pod.metadata.name, pod.spec.hostname),
+      // hostNetwork pods share the node's UTS namespace, and so its hostname.
+      hostname: pod.spec.hostNetwork ? os.hostname() : podHostname(pod.metadata.name, pod.spec.hostname),
       phase: 'Pending',
       shim: processRef(process.pid),
       hostMounts: [],
@@ -130,20 +133,25 @@ export class PodSupervisor {
   /** RunPodSandbox, then CreateContainer + StartContainer for each container in order. */
   async start(): Promise<void> {
     const { pod } = this.spec;
+    const spec = pod.spec;
     this.save();
     fs.mkdirSync(this.paths.libDir, { recursive: true, mode: 0o700 });
     this.createCgroups();
-    writePodFiles(this.paths.etcDir, this.state.hostname);
-    mountPodFilesystems(pod.spec, this.paths, this.state, () => this.save());
+    mountPodFilesystems(spec, this.paths, this.state, () => this.save());
 
-    const pausePid = startPause(this.paths, this.state.hostname, sysctlWrites(pod.spec), this.cgroups?.procsFiles(PAUSE_LEAF));
+    const host = { network: spec.hostNetwork, ipc: spec.hostIPC, pid: spec.hostPID };
+    const pausePid = startPause(this.paths, this.state.hostname, sysctlWrites(spec), host, this.cgroups?.procsFiles(PAUSE_LEAF));
     this.pauseExited = watchChild(pausePid);
     this.state.pause = processRef(pausePid) ?? { pid: pausePid, startTime: 0 };
     this.pauseExited.then((status) => this.onPauseExit(status));
-    this.state.netnsPin = this.paths.netnsPin;
-    this.save();
-    pinNetworkNamespace(pausePid, this.paths.netnsPin);
-    this.log.info('sandbox ready', { pause: pausePid, netns: this.paths.netnsPin });
+    if (!spec.hostNetwork) {
+      this.state.netnsPin = this.paths.netnsPin;
+      this.save();
+      pinNetworkNamespace(pausePid, this.paths.netnsPin);
+      await this.connectNetwork();
+    }
+    writePodFiles(this.paths.etcDir, { hostname: this.state.hostname, podIPs: this.state.podIP ? [this.state.podIP] : [], spec });
+    this.log.info('sandbox ready', { pause: pausePid, netns: this.state.netnsPin, ip: this.state.podIP });
 
     const filters = new Map<string, Buffer | undefined>();
     for (const c of this.state.containers) filters.set(c.name, await this.seccompFilterFor(c));
@@ -212,6 +220,19 @@ export class PodSupervisor {
       .finally(() => mntNs && fs.closeSync(mntNs.fd));
     this.running.set(container.name, { exited, finished, logs });
     this.log.info('container started', { container: container.name, pid, argv: state.spec.argv });
+  }
+
+  /** The pod's network (bridge mode): veth, address, route, hostPorts; each piece recorded before it is made. */
+  private async connectNetwork(): Promise<void> {
+    const cfg = this.spec.network;
+    if (cfg.mode === 'none') return;
+    if (cfg.mode === 'cni') throw new PodnsError('network.cni', 'network mode "cni" is not implemented yet; use "bridge" or "none"');
+    const rec = await setUpPodNetwork(cfg, new ExecaRunner(), this.paths.libRoot, this.paths.id, this.paths.id, hostPortsOf(this.spec.pod.spec.containers), (r) => {
+      this.state.network = r;
+      this.save();
+    });
+    this.state.podIP = rec.ip;
+    this.save();
   }
 
   /**
@@ -332,7 +353,7 @@ export class PodSupervisor {
     await this.pauseExited;
     await killPodProcesses(this.state);
     await this.removeCgroups();
-    releasePodResources(this.state);
+    await releasePodResources(this.state, this.paths.libRoot);
     if (this.state.phase !== 'Failed') this.state.phase = 'Stopped';
     this.save();
   }
@@ -353,7 +374,7 @@ export class PodSupervisor {
     if (timedOut) this.log.error('abort: processes did not exit in 10 s; removing what can be removed');
     await this.removeCgroups();
     try {
-      releasePodResources(this.state);
+      await releasePodResources(this.state, this.paths.libRoot);
     } finally {
       removePodFiles(this.paths);
     }

@@ -7,6 +7,8 @@ import type { ImageRecord } from '../image/types.js';
 import type { PodManifest } from '../manifest/types.js';
 import type { Confinement } from '../security/confinement.js';
 import type { CgroupHost, CgroupLayout } from '../cgroup/layout.js';
+import type { PodNetworkRecord } from '../network/bridge-network.js';
+import type { NetworkConfig } from '../network/network-config.js';
 import { readJsonIfExists, writeJsonAtomic } from './atomic-file.js';
 
 /** A process identified beyond its pid: the start time (clock ticks since boot) guards against pid reuse. */
@@ -62,6 +64,9 @@ export interface PodState {
   pause?: ProcessRef;
   /** Recorded before the bind mount is made, removed after it is undone. */
   netnsPin?: string;
+  /** The pod's addresses and links (bridge mode), each recorded before it is made. */
+  network?: PodNetworkRecord;
+  podIP?: string;
   /** Host-side mounts podns made for the pod (shm, Memory emptyDirs), in creation order. */
   hostMounts: string[];
   /** The pod's cgroups (version, mounts, pod path per hierarchy, leaves), recorded before any is created. */
@@ -79,6 +84,7 @@ export interface PodSpecFile {
   processes: Record<string, ProcessSpec>;
   /** Where the pod's cgroups go, resolved by `podns run`; absent: the pod gets no cgroups. */
   cgroup?: PodCgroupPlan;
+  network: NetworkConfig;
 }
 
 /** The cgroup host (v1 or v2, its mounts), the parent in each hierarchy and the pod's pids limit. */

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { detectCgroups, parseProcCgroup, resolveCgroupParent } from '../../src/cgroup/layout.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const podnsBin = path.join(projectRoot, 'bin', 'podns');
@@ -37,6 +38,38 @@ export const kernelSkip = missing.length > 0;
 if (kernelSkip) console.warn(`kernel tests skipped: missing ${missing.join(', ')}`);
 
 const suffix = `${process.pid.toString(36)}${Date.now().toString(36).slice(-3)}`;
+/**
+ * Every pod's cgroups go below this test process's own cgroup in each hierarchy (memory is at /process_api/<id>
+ * here, the other v1 controllers at /): podns resolves a relative parent against its caller's cgroup.
+ */
+process.env.PODNS_CGROUP_PARENT ??= `podns-kt-${suffix}`;
+
+/** The cgroup parent's directory in each hierarchy (v1: one per controller). */
+export function testCgroupParents(): string[] {
+  const host = detectCgroups(process.env.PODNS_CGROUP_ROOT ?? '/sys/fs/cgroup');
+  const parents = resolveCgroupParent(process.env.PODNS_CGROUP_PARENT!, host, parseProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8')));
+  return Object.entries(parents).map(([h, p]) => path.join(host.mounts[h]!, p));
+}
+
+/** Pod cgroups left below the test's cgroup parent (reported), removed, then the parent itself. */
+export function removeTestCgroups(): string[] {
+  const leaks: string[] = [];
+  for (const dir of testCgroupParents()) {
+    if (!fs.existsSync(dir)) continue;
+    const walk = (d: string): void => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+      if (d !== dir) leaks.push(`cgroup ${d}`);
+      fs.rmdirSync(d, { recursive: false });
+    };
+    try {
+      walk(dir);
+    } catch (err) {
+      leaks.push(`cgroup ${dir}: ${(err as Error).message}`);
+    }
+  }
+  return leaks;
+}
+
 /** A pod name unique to this run. */
 export function podName(base: string): string {
   return `${base}-${suffix}`;
@@ -44,6 +77,10 @@ export function podName(base: string): string {
 
 export interface Podns {
   root: string;
+  /** With `network: 'private'`: the test's own network namespace (a name in /run/netns) podns runs in. */
+  netns: string;
+  /** Runs a command where podns runs (that network namespace, or here): curl to a pod, ip, nft ...; never rejects. */
+  inNetns(argv: string[], options?: { timeout?: number }): Promise<Result>;
   run(args: string[], options?: { input?: string; reject?: boolean; timeout?: number }): Promise<Result>;
   /** Runs and expects success; returns stdout. */
   ok(args: string[]): Promise<string>;
@@ -58,10 +95,22 @@ export interface Podns {
  * mirror (docker.io → URL, upstream off: see registry-support.ts startRegistry/pushArchive) instead of loading
  * the archives.
  */
-export async function createPodns(options: { images?: boolean; pull?: string } = {}): Promise<Podns> {
+export async function createPodns(options: { images?: boolean; pull?: string; network?: 'none' | 'private' } = {}): Promise<Podns> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-kt-'));
+  // Pods never touch the host's network: by default they get loopback only (network mode none); with
+  // `network: 'private'` every podns command runs in a network namespace of the test's own, where podns makes
+  // its bridge, veths, nft table and forwarding sysctls. (Registry tests serve from this process's loopback,
+  // so they keep mode none.)
+  const netns = `podns-kt-${path.basename(root).slice('podns-kt-'.length).toLowerCase()}`;
+  const privateNet = options.network === 'private';
+  if (privateNet) {
+    await execa('ip', ['netns', 'add', netns]);
+    await execa('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+  }
+  const env = privateNet ? {} : { PODNS_NETWORK_MODE: 'none' };
   const run: Podns['run'] = (args, opts = {}) =>
-    execa(podnsBin, ['--root', root, ...args], {
+    execa(privateNet ? 'nsenter' : podnsBin, [...(privateNet ? [`--net=/run/netns/${netns}`, podnsBin] : []), '--root', root, ...args], {
+      env,
       reject: opts.reject ?? false,
       input: opts.input,
       timeout: opts.timeout ?? 60_000,
@@ -69,6 +118,13 @@ export async function createPodns(options: { images?: boolean; pull?: string } =
     }) as Promise<Result>;
   const podns: Podns = {
     root,
+    netns,
+    inNetns: (argv, opts = {}) =>
+      execa(privateNet ? 'nsenter' : argv[0]!, privateNet ? [`--net=/run/netns/${netns}`, ...argv] : argv.slice(1), {
+        reject: false,
+        timeout: opts.timeout ?? 30_000,
+        stdin: 'ignore',
+      }) as Promise<Result>,
     run,
     async ok(args) {
       const r = await run(args);
@@ -87,10 +143,18 @@ export async function createPodns(options: { images?: boolean; pull?: string } =
     },
     async dispose() {
       // Anything a failed test left: remove by name, through podns itself, then check nothing is left.
-      const pods = fs.existsSync(path.join(root, 'run', 'pods')) ? fs.readdirSync(path.join(root, 'run', 'pods')) : [];
-      for (const pod of pods) await run(['rm', '-f', pod]);
-      const leaks = findLeaks(root);
-      fs.rmSync(root, { recursive: true, force: true });
+      // The network namespace and the root go whatever happens, so one failing file cannot litter the host.
+      let leaks: string[] = [];
+      try {
+        const pods = fs.existsSync(path.join(root, 'run', 'pods')) ? fs.readdirSync(path.join(root, 'run', 'pods')) : [];
+        for (const pod of pods.filter((p) => !p.startsWith('.'))) await run(['rm', '-f', pod]);
+        leaks = [...findLeaks(root), ...(privateNet ? await findNetworkLeaks(netns, root) : [])];
+      } finally {
+        // Pod cgroups left below the test's cgroup parent are leaks too; they are removed either way.
+        if (!kernelSkip) leaks.push(...removeTestCgroups());
+        if (privateNet) await execa('ip', ['netns', 'del', netns], { reject: false });
+        fs.rmSync(root, { recursive: true, force: true });
+      }
       if (leaks.length) throw new Error(`podns left behind:\n${leaks.join('\n')}`);
     },
   };
@@ -127,6 +191,26 @@ export function findLeaks(root: string, pods: string[] = []): string[] {
       continue;
     }
     if (cmdline.includes(root) || pods.some((p) => cmdline.includes(`podns shim ${p}`))) leaks.push(`process ${entry}: ${cmdline}`);
+  }
+  return leaks;
+}
+
+/** What pods could leave in the test's network namespace: pod veths, published ports, address leases. */
+export async function findNetworkLeaks(netns: string, root: string): Promise<string[]> {
+  const leaks: string[] = [];
+  const links = await execa('ip', ['-n', netns, '-o', 'link'], { reject: false });
+  for (const line of String(links.stdout).split('\n')) {
+    const name = line.split(': ')[1]?.split('@')[0];
+    if (name && /^pn[0-9a-f]{6,}$/.test(name)) leaks.push(`veth ${name}`);
+  }
+  const nft = await execa('nsenter', [`--net=/run/netns/${netns}`, 'nft', 'list', 'table', 'ip', 'podns'], { reject: false });
+  if (nft.exitCode === 0 && /elements = /.test(String(nft.stdout))) leaks.push('nft hostport elements');
+  const leasesRoot = path.join(root, 'lib', 'network');
+  if (fs.existsSync(leasesRoot)) {
+    for (const bridge of fs.readdirSync(leasesRoot)) {
+      const dir = path.join(leasesRoot, bridge, 'leases');
+      if (fs.existsSync(dir)) for (const ip of fs.readdirSync(dir)) leaks.push(`lease ${bridge}/${ip}`);
+    }
   }
   return leaks;
 }

@@ -30,18 +30,18 @@ function containerStatus(c: PodState['containers'][number]): string {
   return 'Created';
 }
 
-export function psTable(roots: Roots, now = Date.now()): string {
-  const rows: string[][] = [['POD', 'CONTAINER', 'STATUS', 'PID', 'IMAGE', 'AGE']];
+export function psTable(roots: Roots, now = Date.now(), wide = false): string {
+  const rows: string[][] = [['POD', 'CONTAINER', 'STATUS', 'PID', 'IMAGE', 'AGE', ...(wide ? ['IP'] : [])]];
   for (const { state, spec } of listPods(roots)) {
     if (!state) {
-      rows.push([spec.pod.metadata.name, '(pause)', 'Creating', '-', '-', '-']);
+      rows.push([spec.pod.metadata.name, '(pause)', 'Creating', '-', '-', '-', ...(wide ? ['-'] : [])]);
       continue;
     }
     const pod = state.namespace === 'default' ? state.name : `${state.namespace}/${state.name}`;
-    rows.push([pod, '(pause)', podStatus(state), state.pause && isAlive(state.pause) ? String(state.pause.pid) : '-', '-', formatAge(state.createdAt, now)]);
+    rows.push([pod, '(pause)', podStatus(state), state.pause && isAlive(state.pause) ? String(state.pause.pid) : '-', '-', formatAge(state.createdAt, now), ...(wide ? [state.podIP ?? '-'] : [])]);
     for (const c of state.containers) {
       const alive = c.status === 'running' && c.process && isAlive(c.process);
-      rows.push([pod, c.name, containerStatus(c), alive ? String(c.process!.pid) : '-', c.image, formatAge(c.startedAt, now)]);
+      rows.push([pod, c.name, containerStatus(c), alive ? String(c.process!.pid) : '-', c.image, formatAge(c.startedAt, now), ...(wide ? [state.podIP ?? '-'] : [])]);
     }
   }
   return formatColumns(rows);

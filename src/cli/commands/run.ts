@@ -14,6 +14,7 @@ import { imagesDir, podId, podPaths, podsRunDir, type Roots } from '../../state/
 import { readPodState, type PodSpecFile, type ProcessSpec } from '../../state/pod-state.js';
 import { planProcess } from '../../runtime/container-plan.js';
 import { podHostname } from '../../runtime/pod-files.js';
+import { loadNetworkConfig } from '../../network/network-config.js';
 import { ExecaRunner } from '../../sys/command.js';
 import { startDetached, type DetachedHelper } from '../../sys/detached.js';
 import { teardownPod } from '../../runtime/pod-teardown.js';
@@ -119,12 +120,13 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
     const { pods, warnings } = await loadManifests(file);
     warnings.forEach(warn);
     const store = new ImageStore(imagesDir(roots), new ExecaRunner());
+    const network = loadNetworkConfig(roots.etc);
     const plans: PodSpecFile[] = [];
     const pulled = new Map<string, Promise<ImageRecord>>();
     for (const pod of pods) {
       const uid = pod.metadata.uid ?? randomUUID();
       const images = await resolveImages(pod, store, warn, roots, pulled);
-      plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images) });
+      plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images), network });
     }
 
     const cgroup = planCgroups(options);
