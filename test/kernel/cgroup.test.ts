@@ -1,0 +1,171 @@
+/**
+ * Pods in cgroups (issue 6), on this host's cgroup v1 hierarchies: the files podns writes match the manifest,
+ * a memory hog is OOMKilled (137), a CPU hog is held to its quota, a fork bomb stops at the pod's pids limit,
+ * the device cgroup refuses devices off runc's list (EPERM), and teardown leaves no cgroup, also after the shim
+ * was SIGKILLed. Every cgroup is below this test process's own cgroup (harness.ts sets PODNS_CGROUP_PARENT to a
+ * relative path). Requires: root, cgroup v1 (cpu, cpuacct, memory, pids, devices, freezer), the native build,
+ * dist/, the test images. The v2 driver is covered by the unit tests and, in a VM, by scripts/vm-test.sh.
+ */
+import { execa } from 'execa';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectCgroups } from '../../src/cgroup/layout.js';
+import { createPodns, findLeaks, inspect, kernelSkip, podName, sleep, testCgroupParents, waitFor, type Podns } from './harness.js';
+import { BUSYBOX } from './support.js';
+
+const v1 = !kernelSkip && detectCgroups().version === 1;
+if (!kernelSkip && !v1) console.warn('cgroup kernel tests skipped: this host has cgroup v2 (run them in scripts/vm-test.sh)');
+
+interface Layout {
+  version: number;
+  mounts: Record<string, string>;
+  pod: Record<string, string>;
+}
+
+describe.skipIf(kernelSkip || !v1)('pod cgroups (v1)', () => {
+  let podns: Podns;
+  const pods: string[] = [];
+
+  beforeAll(async () => {
+    podns = await createPodns();
+  });
+  afterAll(async () => {
+    for (const pod of pods) await podns.run(['rm', '-f', pod]);
+    expect(findLeaks(podns.root, pods)).toEqual([]);
+    await podns.dispose();
+  });
+
+  async function startPod(base: string, container: string, runArgs: string[] = []): Promise<string> {
+    const name = podName(base);
+    pods.push(name);
+    const yaml = `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  restartPolicy: Never\n  terminationGracePeriodSeconds: 1\n  containers:\n${container}`;
+    await podns.ok(['run', ...runArgs, podns.writeManifest(name, yaml)]);
+    return name;
+  }
+
+  async function layoutOf(pod: string): Promise<Layout> {
+    return ((await inspect(podns, pod)) as unknown as { cgroups: Layout }).cgroups;
+  }
+  const dir = (l: Layout, h: string, leaf = '') => path.join(l.mounts[h]!, l.pod[h]!, leaf);
+  const read = (l: Layout, h: string, file: string, leaf = '') => fs.readFileSync(path.join(dir(l, h, leaf), file), 'utf8').trim();
+
+  it('writes the limits of the manifest into the pod, pause and container cgroups, below our own cgroup', async () => {
+    const pod = await startPod(
+      'cg-files',
+      `  - name: c\n    image: ${BUSYBOX}\n    command: [sleep, "3600"]\n    resources:\n      limits: {cpu: 500m, memory: 64Mi}\n      requests: {cpu: 250m}\n`,
+      ['--pod-pids-limit', '128'],
+    );
+    const l = await layoutOf(pod);
+    expect(l.version).toBe(1);
+    const parents = testCgroupParents();
+    for (const h of Object.keys(l.mounts)) expect(parents).toContain(path.dirname(dir(l, h)));
+    // kubelet: shares = 250m*1024/1000, quota = 500m*100000/1000; the pod gets the sums; the pause minimal shares.
+    expect(read(l, 'cpu', 'cpu.shares', 'ctr-c')).toBe('256');
+    expect(read(l, 'cpu', 'cpu.cfs_period_us', 'ctr-c')).toBe('100000');
+    expect(read(l, 'cpu', 'cpu.cfs_quota_us', 'ctr-c')).toBe('50000');
+    expect(read(l, 'cpu', 'cpu.shares', 'pause')).toBe('2');
+    expect(read(l, 'cpu', 'cpu.shares')).toBe('256');
+    expect(read(l, 'cpu', 'cpu.cfs_quota_us')).toBe('50000');
+    expect(read(l, 'memory', 'memory.limit_in_bytes', 'ctr-c')).toBe(String(64 * 2 ** 20));
+    expect(read(l, 'memory', 'memory.limit_in_bytes')).toBe(String(64 * 2 ** 20));
+    if (fs.existsSync(path.join(dir(l, 'memory', 'ctr-c'), 'memory.memsw.limit_in_bytes'))) {
+      expect(read(l, 'memory', 'memory.memsw.limit_in_bytes', 'ctr-c')).toBe(String(64 * 2 ** 20));
+    } else {
+      expect(read(l, 'memory', 'memory.swappiness', 'ctr-c')).toBe('0');
+    }
+    expect(read(l, 'pids', 'pids.max')).toBe('128');
+    expect(read(l, 'devices', 'devices.list', 'ctr-c').split('\n')).toEqual([
+      'c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm',
+    ]);
+    // The container's process is in its leaf in every hierarchy, the pause in its own.
+    const info = await inspect(podns, pod);
+    const pid = info.containers[0]!.process!.pid;
+    const own = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    for (const h of Object.keys(l.mounts)) expect(own).toMatch(new RegExp(`:${h}:${path.join(l.pod[h]!, 'ctr-c')}\n`));
+    expect(fs.readFileSync(`/proc/${info.pause.pid}/cgroup`, 'utf8')).toContain(`:memory:${path.join(l.pod.memory!, 'pause')}\n`);
+    const stats = JSON.parse(await podns.ok(['stats', pod, '-o', 'json', '--interval', '200'])) as { container?: string; memoryLimit?: number; pids: number }[];
+    expect(stats.find((r) => r.container === 'c')).toMatchObject({ memoryLimit: 64 * 2 ** 20, pids: 1 });
+    await podns.ok(['rm', '-f', pod]);
+    for (const h of Object.keys(l.mounts)) expect(fs.existsSync(dir(l, h))).toBe(false);
+  });
+
+  it('OOM-kills a memory hog at limits.memory 32Mi; ps and inspect say OOMKilled 137', async () => {
+    const pod = await startPod(
+      'cg-oom',
+      `  - name: hog\n    image: ${BUSYBOX}\n    command: [sh, -c, 'x=a; while true; do x=$x$x; done']\n    resources:\n      limits: {memory: 32Mi}\n`,
+    );
+    const c = await waitFor(async () => {
+      const state = (await inspect(podns, pod)).containers[0]!;
+      return state.status === 'exited' ? state : undefined;
+    }, 20_000, 'the hog to exit');
+    expect(c).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
+    expect(await podns.ok(['ps'])).toMatch(new RegExp(`${pod}\\s+hog\\s+OOMKilled \\(137\\)`));
+  });
+
+  it('holds a CPU hog to limits.cpu 200m: about 20% of a CPU by cpuacct.usage over 2 s', async () => {
+    const pod = await startPod(
+      'cg-cpu',
+      `  - name: hog\n    image: ${BUSYBOX}\n    command: [sh, -c, 'while true; do :; done']\n    resources:\n      limits: {cpu: 200m}\n`,
+    );
+    const l = await layoutOf(pod);
+    const usage = () => Number(read(l, 'cpuacct', 'cpuacct.usage', 'ctr-hog'));
+    await sleep(300);
+    const [u0, t0] = [usage(), process.hrtime.bigint()];
+    await sleep(2000);
+    const [u1, t1] = [usage(), process.hrtime.bigint()];
+    const share = (u1 - u0) / Number(t1 - t0);
+    expect(share).toBeGreaterThan(0.14);
+    expect(share).toBeLessThan(0.26);
+  });
+
+  it('stops a fork bomb at the pod pids limit', async () => {
+    const pod = await startPod(
+      'cg-pids',
+      `  - name: bomb\n    image: ${BUSYBOX}\n    command: [sh, -c, 'i=0; while [ $i -lt 200 ]; do sleep 600 & i=$((i+1)); done; sleep 600']\n`,
+      ['--pod-pids-limit', '40'],
+    );
+    const l = await layoutOf(pod);
+    // The shell is PID 1 of the container: when its fork fails it exits, and its children go with it.
+    await waitFor(async () => (await inspect(podns, pod)).containers[0]!.status === 'exited', 15_000, 'the bomb to fail');
+    const logs = await podns.run(['logs', pod]);
+    expect(`${logs.stdout}${logs.stderr}`).toContain("can't fork");
+    // The failed forks are counted (in the leaf the fork was tried from, or the pod cgroup, by kernel version).
+    const events = (leaf = '') => Number(read(l, 'pids', 'pids.events', leaf).split(/\s+/)[1]);
+    expect(events() + events('ctr-bomb')).toBeGreaterThan(0);
+    if (fs.existsSync(path.join(dir(l, 'pids'), 'pids.peak'))) expect(Number(read(l, 'pids', 'pids.peak'))).toBeLessThanOrEqual(40);
+    expect(Number(read(l, 'pids', 'pids.max'))).toBe(40);
+    // Teardown kills every one of them (freezer, then SIGKILL), and removes the cgroups.
+    await podns.ok(['rm', '-f', pod]);
+    for (const h of Object.keys(l.mounts)) expect(fs.existsSync(dir(l, h))).toBe(false);
+  });
+
+  it('the device cgroup refuses a device off the list with EPERM, and allows /dev/null', async () => {
+    // A container's writable mounts are nodev, which answers EACCES before the device cgroup is asked; so a
+    // helper process joins the container's devices cgroup on the host side and opens host devices there.
+    const pod = await startPod('cg-dev', `  - name: c\n    image: ${BUSYBOX}\n    command: [sleep, "3600"]\n`);
+    const l = await layoutOf(pod);
+    const procs = path.join(dir(l, 'devices', 'ctr-c'), 'cgroup.procs');
+    // /dev/kmsg's numbers (c 1:11), on a host file system that allows device nodes: off runc's list.
+    const node = path.join(podns.root, 'kmsg');
+    await execa('mknod', [node, 'c', '1', '11']);
+    const outside = await execa('sh', ['-c', `: < ${node} && echo opened`], { reject: false });
+    expect(String(outside.stdout)).toBe('opened');
+    const r = await execa('sh', ['-c', `echo $$ > ${procs} && : < /dev/null && echo null-ok; : < ${node}; true`], { reject: false });
+    expect(String(r.stdout)).toContain('null-ok');
+    expect(String(r.stderr)).toMatch(/Operation not permitted/);
+  });
+
+  it('rm -f after the shim was SIGKILLed kills the pod through its cgroups and removes them', async () => {
+    const pod = await startPod('cg-rmf', `  - name: c\n    image: ${BUSYBOX}\n    command: [sh, -c, 'sleep 600 & sleep 600 & wait']\n`);
+    const l = await layoutOf(pod);
+    const state = JSON.parse(fs.readFileSync(path.join(podns.root, 'run', 'pods', pod, 'state.json'), 'utf8')) as { shim: { pid: number } };
+    process.kill(state.shim.pid, 'SIGKILL');
+    await waitFor(() => !fs.existsSync(`/proc/${state.shim.pid}/stat`) || fs.readFileSync(`/proc/${state.shim.pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z'), 5000, 'the shim to die');
+    const pids = fs.readFileSync(path.join(dir(l, 'memory'), 'ctr-c', 'cgroup.procs'), 'utf8').trim().split('\n').map(Number);
+    expect(pids.length).toBe(3);
+    await podns.ok(['rm', '-f', pod]);
+    for (const h of Object.keys(l.mounts)) expect(fs.existsSync(dir(l, h))).toBe(false);
+    for (const pid of pids) expect(fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z')).toBe(false);
+  });
+});
