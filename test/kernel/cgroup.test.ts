@@ -50,7 +50,7 @@ describe.skipIf(kernelSkip || !v1)('pod cgroups (v1)', () => {
   const dir = (l: Layout, h: string, leaf = '') => path.join(l.mounts[h]!, l.pod[h]!, leaf);
   const read = (l: Layout, h: string, file: string, leaf = '') => fs.readFileSync(path.join(dir(l, h, leaf), file), 'utf8').trim();
 
-  it('writes the limits of the manifest into the pod, pause and container cgroups, below our own cgroup', async () => {
+  it('writes the limits of the manifest into the pod, pause and container cgroups, below our own cgroup; exec joins them', async () => {
     const pod = await startPod(
       'cg-files',
       `  - name: c\n    image: ${BUSYBOX}\n    command: [sleep, "3600"]\n    resources:\n      limits: {cpu: 500m, memory: 64Mi}\n      requests: {cpu: 250m}\n`,
@@ -84,6 +84,8 @@ describe.skipIf(kernelSkip || !v1)('pod cgroups (v1)', () => {
     const own = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
     for (const h of Object.keys(l.mounts)) expect(own).toMatch(new RegExp(`:${h}:${path.join(l.pod[h]!, 'ctr-c')}\n`));
     expect(fs.readFileSync(`/proc/${info.pause.pid}/cgroup`, 'utf8')).toContain(`:memory:${path.join(l.pod.memory!, 'pause')}\n`);
+    // An exec session joins the container's cgroups too (runc exec).
+    expect(await podns.ok(['exec', pod, '--', 'cat', '/proc/self/cgroup'])).toContain(`:memory:${path.join(l.pod.memory!, 'ctr-c')}\n`);
     const stats = JSON.parse(await podns.ok(['stats', pod, '-o', 'json', '--interval', '200'])) as { container?: string; memoryLimit?: number; pids: number }[];
     expect(stats.find((r) => r.container === 'c')).toMatchObject({ memoryLimit: 64 * 2 ** 20, pids: 1 });
     await podns.ok(['rm', '-f', pod]);

@@ -9,6 +9,8 @@ import { planExecSpawn } from '../../runtime/container-plan.js';
 import { isAlive } from '../../runtime/proc.js';
 import type { Roots } from '../../state/paths.js';
 import { spawnProcess, watchExit } from '../../sys/native.js';
+import { containerLeaf } from '../../cgroup/layout.js';
+import { openCgroupDriver } from '../../cgroup/open-driver.js';
 import { findPod, requireState } from '../pod-lookup.js';
 
 export interface ExecOptions {
@@ -41,17 +43,17 @@ export async function execInPod(roots: Roots, namespace: string, name: string, a
   const extraEnv = options.tty ? [`TERM=${process.env.TERM ?? 'xterm'}`] : [];
   let pid: number;
   try {
-    pid = spawnProcess(
-      planExecSpawn(
-        container.process.pid,
-        container.spec,
-        argv,
-        [stdin, -1, -1],
-        extraEnv,
-        container.seccompFilterFile ? fs.readFileSync(container.seccompFilterFile) : undefined,
-      ),
-      `exec in pod "${name}" container "${containerName}"`,
+    const request = planExecSpawn(
+      container.process.pid,
+      container.spec,
+      argv,
+      [stdin, -1, -1],
+      extraEnv,
+      container.seccompFilterFile ? fs.readFileSync(container.seccompFilterFile) : undefined,
     );
+    // Into the container's cgroups before it execs, as runc exec does: its limits and the pod's teardown cover it.
+    if (state.cgroups) request.cgroupProcsFiles = openCgroupDriver(state.cgroups).procsFiles(containerLeaf(containerName));
+    pid = spawnProcess(request, `exec in pod "${name}" container "${containerName}"`);
   } finally {
     if (stdin >= 0) fs.closeSync(stdin);
   }
