@@ -20,7 +20,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 # 1. Debian packages. Only what is missing, so a ready machine makes no apt call.
 need=()
-for pkg in build-essential libc6-dev libseccomp-dev python3 make g++ iproute2 util-linux tar gzip ca-certificates docker-registry skopeo umoci openssl; do
+for pkg in build-essential libc6-dev libseccomp-dev python3 make g++ iproute2 util-linux tar gzip ca-certificates docker-registry skopeo umoci openssl nftables containernetworking-plugins curl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
@@ -30,6 +30,11 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The tests start their own registries on 127.0.0.1; a system-wide one that the package just started (on
+  # systemd hosts) would only hold port 5000 open.
+  if [[ " ${need[*]} " == *" docker-registry "* ]] && command -v systemctl >/dev/null && systemctl is-active -q docker-registry 2>/dev/null; then
+    systemctl disable --now -q docker-registry
+  fi
 fi
 
 # 2. Node >= 22 with its headers (node-gyp builds against them, offline). The machine's own Node when it
