@@ -1,10 +1,10 @@
 /**
- * Pods in cgroups (issue 6), on this host's cgroup v1 hierarchies: the files podns writes match the manifest,
- * a memory hog is OOMKilled (137), a CPU hog is held to its quota, a fork bomb stops at the pod's pids limit,
- * the device cgroup refuses devices off runc's list (EPERM), and teardown leaves no cgroup, also after the shim
- * was SIGKILLed. Every cgroup is below this test process's own cgroup (harness.ts sets PODNS_CGROUP_PARENT to a
- * relative path). Requires: root, cgroup v1 (cpu, cpuacct, memory, pids, devices, freezer), the native build,
- * dist/, the test images. The v2 driver is covered by the unit tests and, in a VM, by scripts/vm-test.sh.
+ * Pods in cgroups (issue 6), with whichever driver the host needs (v1 here; v2 in the VM of scripts/vm-test.sh):
+ * the files podns writes match the manifest, a memory hog is OOMKilled (137), a CPU hog is held to its quota, a
+ * fork bomb stops at the pod's pids limit, the v1 device cgroup refuses devices off runc's list (EPERM), and
+ * teardown leaves no cgroup, also after the shim was SIGKILLed. Every cgroup is below this test process's own
+ * cgroup (harness.ts sets PODNS_CGROUP_PARENT to a relative path). Requires: root, cgroup v1 (cpu, cpuacct,
+ * memory, pids, devices, freezer) or v2 (cpu, memory, pids), the native build, dist/, the test images.
  */
 import { execa } from 'execa';
 import fs from 'node:fs';
@@ -14,8 +14,10 @@ import { detectCgroups } from '../../src/cgroup/layout.js';
 import { createPodns, findLeaks, inspect, kernelSkip, podName, sleep, testCgroupParents, waitFor, type Podns } from './harness.js';
 import { BUSYBOX } from './support.js';
 
-const v1 = !kernelSkip && detectCgroups().version === 1;
-if (!kernelSkip && !v1) console.warn('cgroup kernel tests skipped: this host has cgroup v2 (run them in scripts/vm-test.sh)');
+const version = kernelSkip ? 0 : detectCgroups(process.env.PODNS_CGROUP_ROOT ?? '/sys/fs/cgroup').version;
+const v1 = version === 1;
+/** Under TCG emulation (scripts/vm-test.sh) everything is 10-15x slower. */
+const slow = process.env.PODNS_VM === '1' ? 10 : 1;
 
 interface Layout {
   version: number;
@@ -23,7 +25,7 @@ interface Layout {
   pod: Record<string, string>;
 }
 
-describe.skipIf(kernelSkip || !v1)('pod cgroups (v1)', () => {
+describe.skipIf(kernelSkip)(`pod cgroups (v${version})`, () => {
   let podns: Podns;
   const pods: string[] = [];
 
@@ -47,7 +49,9 @@ describe.skipIf(kernelSkip || !v1)('pod cgroups (v1)', () => {
   async function layoutOf(pod: string): Promise<Layout> {
     return ((await inspect(podns, pod)) as unknown as { cgroups: Layout }).cgroups;
   }
-  const dir = (l: Layout, h: string, leaf = '') => path.join(l.mounts[h]!, l.pod[h]!, leaf);
+  /** On v2 every controller is in the one hierarchy. */
+  const H = (h: string) => (v1 ? h : 'unified');
+  const dir = (l: Layout, h: string, leaf = '') => path.join(l.mounts[H(h)]!, l.pod[H(h)]!, leaf);
   const read = (l: Layout, h: string, file: string, leaf = '') => fs.readFileSync(path.join(dir(l, h, leaf), file), 'utf8').trim();
 
   it('writes the limits of the manifest into the pod, pause and container cgroups, below our own cgroup; exec joins them', async () => {
@@ -57,39 +61,53 @@ describe.skipIf(kernelSkip || !v1)('pod cgroups (v1)', () => {
       ['--pod-pids-limit', '128'],
     );
     const l = await layoutOf(pod);
-    expect(l.version).toBe(1);
+    expect(l.version).toBe(version);
     const parents = testCgroupParents();
-    for (const h of Object.keys(l.mounts)) expect(parents).toContain(path.dirname(dir(l, h)));
-    // kubelet: shares = 250m*1024/1000, quota = 500m*100000/1000; the pod gets the sums; the pause minimal shares.
-    expect(read(l, 'cpu', 'cpu.shares', 'ctr-c')).toBe('256');
-    expect(read(l, 'cpu', 'cpu.cfs_period_us', 'ctr-c')).toBe('100000');
-    expect(read(l, 'cpu', 'cpu.cfs_quota_us', 'ctr-c')).toBe('50000');
-    expect(read(l, 'cpu', 'cpu.shares', 'pause')).toBe('2');
-    expect(read(l, 'cpu', 'cpu.shares')).toBe('256');
-    expect(read(l, 'cpu', 'cpu.cfs_quota_us')).toBe('50000');
-    expect(read(l, 'memory', 'memory.limit_in_bytes', 'ctr-c')).toBe(String(64 * 2 ** 20));
-    expect(read(l, 'memory', 'memory.limit_in_bytes')).toBe(String(64 * 2 ** 20));
-    if (fs.existsSync(path.join(dir(l, 'memory', 'ctr-c'), 'memory.memsw.limit_in_bytes'))) {
-      expect(read(l, 'memory', 'memory.memsw.limit_in_bytes', 'ctr-c')).toBe(String(64 * 2 ** 20));
+    for (const h of Object.keys(l.mounts)) expect(parents).toContain(path.dirname(path.join(l.mounts[h]!, l.pod[h]!)));
+    const mem = String(64 * 2 ** 20);
+    if (v1) {
+      // kubelet: shares = 250m*1024/1000, quota = 500m*100000/1000; the pod gets the sums; the pause minimal shares.
+      expect(read(l, 'cpu', 'cpu.shares', 'ctr-c')).toBe('256');
+      expect(read(l, 'cpu', 'cpu.cfs_period_us', 'ctr-c')).toBe('100000');
+      expect(read(l, 'cpu', 'cpu.cfs_quota_us', 'ctr-c')).toBe('50000');
+      expect(read(l, 'cpu', 'cpu.shares', 'pause')).toBe('2');
+      expect(read(l, 'cpu', 'cpu.shares')).toBe('256');
+      expect(read(l, 'cpu', 'cpu.cfs_quota_us')).toBe('50000');
+      expect(read(l, 'memory', 'memory.limit_in_bytes', 'ctr-c')).toBe(mem);
+      expect(read(l, 'memory', 'memory.limit_in_bytes')).toBe(mem);
+      if (fs.existsSync(path.join(dir(l, 'memory', 'ctr-c'), 'memory.memsw.limit_in_bytes'))) {
+        expect(read(l, 'memory', 'memory.memsw.limit_in_bytes', 'ctr-c')).toBe(mem);
+      } else {
+        expect(read(l, 'memory', 'memory.swappiness', 'ctr-c')).toBe('0');
+      }
+      expect(read(l, 'devices', 'devices.list', 'ctr-c').split('\n')).toEqual([
+        'c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm',
+      ]);
     } else {
-      expect(read(l, 'memory', 'memory.swappiness', 'ctr-c')).toBe('0');
+      // 256 shares → cpu.weight 35 by the new conversion (the old one gave 10); 2 shares → 1.
+      expect(read(l, 'cpu', 'cpu.weight', 'ctr-c')).toBe('35');
+      expect(read(l, 'cpu', 'cpu.max', 'ctr-c')).toBe('50000 100000');
+      expect(read(l, 'cpu', 'cpu.weight', 'pause')).toBe('1');
+      expect(read(l, 'cpu', 'cpu.max')).toBe('50000 100000');
+      expect(read(l, 'memory', 'memory.max', 'ctr-c')).toBe(mem);
+      expect(read(l, 'memory', 'memory.max')).toBe(mem);
+      if (fs.existsSync(path.join(dir(l, 'memory', 'ctr-c'), 'memory.swap.max'))) expect(read(l, 'memory', 'memory.swap.max', 'ctr-c')).toBe('0');
     }
     expect(read(l, 'pids', 'pids.max')).toBe('128');
-    expect(read(l, 'devices', 'devices.list', 'ctr-c').split('\n')).toEqual([
-      'c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm',
-    ]);
     // The container's process is in its leaf in every hierarchy, the pause in its own.
     const info = await inspect(podns, pod);
     const pid = info.containers[0]!.process!.pid;
     const own = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-    for (const h of Object.keys(l.mounts)) expect(own).toMatch(new RegExp(`:${h}:${path.join(l.pod[h]!, 'ctr-c')}\n`));
-    expect(fs.readFileSync(`/proc/${info.pause.pid}/cgroup`, 'utf8')).toContain(`:memory:${path.join(l.pod.memory!, 'pause')}\n`);
+    const line = (leaf: string) => (v1 ? `:memory:${path.join(l.pod.memory!, leaf)}\n` : `0::${path.join(l.pod.unified!, leaf)}\n`);
+    if (v1) for (const h of Object.keys(l.mounts)) expect(own).toMatch(new RegExp(`:${h}:${path.join(l.pod[h]!, 'ctr-c')}\n`));
+    else expect(own).toContain(line('ctr-c'));
+    expect(fs.readFileSync(`/proc/${info.pause.pid}/cgroup`, 'utf8')).toContain(line('pause'));
     // An exec session joins the container's cgroups too (runc exec).
-    expect(await podns.ok(['exec', pod, '--', 'cat', '/proc/self/cgroup'])).toContain(`:memory:${path.join(l.pod.memory!, 'ctr-c')}\n`);
+    expect(await podns.ok(['exec', pod, '--', 'cat', '/proc/self/cgroup'])).toContain(line('ctr-c'));
     const stats = JSON.parse(await podns.ok(['stats', pod, '-o', 'json', '--interval', '200'])) as { container?: string; memoryLimit?: number; pids: number }[];
     expect(stats.find((r) => r.container === 'c')).toMatchObject({ memoryLimit: 64 * 2 ** 20, pids: 1 });
     await podns.ok(['rm', '-f', pod]);
-    for (const h of Object.keys(l.mounts)) expect(fs.existsSync(dir(l, h))).toBe(false);
+    for (const h of Object.keys(l.mounts)) expect(fs.existsSync(path.join(l.mounts[h]!, l.pod[h]!))).toBe(false);
   });
 
   it('OOM-kills a memory hog at limits.memory 32Mi; ps and inspect say OOMKilled 137', async () => {
@@ -100,18 +118,19 @@ describe.skipIf(kernelSkip || !v1)('pod cgroups (v1)', () => {
     const c = await waitFor(async () => {
       const state = (await inspect(podns, pod)).containers[0]!;
       return state.status === 'exited' ? state : undefined;
-    }, 20_000, 'the hog to exit');
+    }, 20_000 * slow, 'the hog to exit');
     expect(c).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
     expect(await podns.ok(['ps'])).toMatch(new RegExp(`${pod}\\s+hog\\s+OOMKilled \\(137\\)`));
   });
 
-  it('holds a CPU hog to limits.cpu 200m: about 20% of a CPU by cpuacct.usage over 2 s', async () => {
+  it('holds a CPU hog to limits.cpu 200m: about 20% of a CPU by cpuacct.usage (v1) / cpu.stat (v2) over 2 s', async () => {
     const pod = await startPod(
       'cg-cpu',
       `  - name: hog\n    image: ${BUSYBOX}\n    command: [sh, -c, 'while true; do :; done']\n    resources:\n      limits: {cpu: 200m}\n`,
     );
     const l = await layoutOf(pod);
-    const usage = () => Number(read(l, 'cpuacct', 'cpuacct.usage', 'ctr-hog'));
+    const usage = () =>
+      v1 ? Number(read(l, 'cpuacct', 'cpuacct.usage', 'ctr-hog')) : 1000 * Number(/usage_usec (\d+)/.exec(read(l, 'cpu', 'cpu.stat', 'ctr-hog'))![1]);
     await sleep(300);
     const [u0, t0] = [usage(), process.hrtime.bigint()];
     await sleep(2000);
@@ -129,20 +148,21 @@ describe.skipIf(kernelSkip || !v1)('pod cgroups (v1)', () => {
     );
     const l = await layoutOf(pod);
     // The shell is PID 1 of the container: when its fork fails it exits, and its children go with it.
-    await waitFor(async () => (await inspect(podns, pod)).containers[0]!.status === 'exited', 15_000, 'the bomb to fail');
+    await waitFor(async () => (await inspect(podns, pod)).containers[0]!.status === 'exited', 15_000 * slow, 'the bomb to fail');
     const logs = await podns.run(['logs', pod]);
     expect(`${logs.stdout}${logs.stderr}`).toContain("can't fork");
     // The failed forks are counted (in the leaf the fork was tried from, or the pod cgroup, by kernel version).
-    const events = (leaf = '') => Number(read(l, 'pids', 'pids.events', leaf).split(/\s+/)[1]);
+    const events = (leaf = '') => Number(/max (\d+)/.exec(read(l, 'pids', 'pids.events', leaf))![1]);
     expect(events() + events('ctr-bomb')).toBeGreaterThan(0);
     if (fs.existsSync(path.join(dir(l, 'pids'), 'pids.peak'))) expect(Number(read(l, 'pids', 'pids.peak'))).toBeLessThanOrEqual(40);
     expect(Number(read(l, 'pids', 'pids.max'))).toBe(40);
-    // Teardown kills every one of them (freezer, then SIGKILL), and removes the cgroups.
+    // Teardown kills every one of them (v1 freezer + SIGKILL, v2 cgroup.kill), and removes the cgroups.
     await podns.ok(['rm', '-f', pod]);
-    for (const h of Object.keys(l.mounts)) expect(fs.existsSync(dir(l, h))).toBe(false);
+    for (const h of Object.keys(l.mounts)) expect(fs.existsSync(path.join(l.mounts[h]!, l.pod[h]!))).toBe(false);
   });
 
-  it('the device cgroup refuses a device off the list with EPERM, and allows /dev/null', async () => {
+  // v2 needs a BPF device program, which podns does not attach yet (see src/cgroup/v2.ts).
+  it.skipIf(!v1)('the device cgroup refuses a device off the list with EPERM, and allows /dev/null', async () => {
     // A container's writable mounts are nodev, which answers EACCES before the device cgroup is asked; so a
     // helper process joins the container's devices cgroup on the host side and opens host devices there.
     const pod = await startPod('cg-dev', `  - name: c\n    image: ${BUSYBOX}\n    command: [sleep, "3600"]\n`);
@@ -163,11 +183,11 @@ describe.skipIf(kernelSkip || !v1)('pod cgroups (v1)', () => {
     const l = await layoutOf(pod);
     const state = JSON.parse(fs.readFileSync(path.join(podns.root, 'run', 'pods', pod, 'state.json'), 'utf8')) as { shim: { pid: number } };
     process.kill(state.shim.pid, 'SIGKILL');
-    await waitFor(() => !fs.existsSync(`/proc/${state.shim.pid}/stat`) || fs.readFileSync(`/proc/${state.shim.pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z'), 5000, 'the shim to die');
+    await waitFor(() => !fs.existsSync(`/proc/${state.shim.pid}/stat`) || fs.readFileSync(`/proc/${state.shim.pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z'), 5000 * slow, 'the shim to die');
     const pids = fs.readFileSync(path.join(dir(l, 'memory'), 'ctr-c', 'cgroup.procs'), 'utf8').trim().split('\n').map(Number);
     expect(pids.length).toBe(3);
     await podns.ok(['rm', '-f', pod]);
-    for (const h of Object.keys(l.mounts)) expect(fs.existsSync(dir(l, h))).toBe(false);
+    for (const h of Object.keys(l.mounts)) expect(fs.existsSync(path.join(l.mounts[h]!, l.pod[h]!))).toBe(false);
     for (const pid of pids) expect(fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z')).toBe(false);
   });
 });
