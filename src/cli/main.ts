@@ -113,6 +113,14 @@ async function main(): Promise<void> {
     });
 
   program
+    .command('gc')
+    .description('remove what podns made and nothing owns any more: dead pods, leases, veths, ports, the idle bridge')
+    .action(async () => {
+      const { runGarbageCollection } = await import('./commands/gc.js');
+      await runGarbageCollection(roots(), (line) => process.stdout.write(`${line}\n`));
+    });
+
+  program
     .command('inspect')
     .description('a pod as JSON: pause pid, every process with its namespace inodes, paths')
     .argument('<pod>')

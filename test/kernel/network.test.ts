@@ -186,3 +186,36 @@ describe.skipIf(kernelSkip)('IP address exhaustion', () => {
     await podns.ok(['rm', '-f', two]);
   });
 });
+
+describe.skipIf(kernelSkip)('podns gc', () => {
+  let podns: Podns;
+  beforeAll(async () => {
+    podns = await createPodns({ network: 'private' });
+  });
+  afterAll(async () => {
+    await podns.dispose();
+  });
+
+  it('removes a dead pod, a stray veth and a stray published port, then the idle bridge and table', async () => {
+    const dead = podName('gc-dead');
+    await podns.ok(['run', podns.writeManifest(dead, webPod(dead, '    ports: [{containerPort: 80, hostPort: 8090}]\n'))]);
+    const state = (await inspect(podns, dead)) as unknown as { shim: { pid: number }; pause: { pid: number }; containers: { process: { pid: number } }[] };
+    // This test's own pod: its shim, then every process of it, as a crash would leave them.
+    process.kill(state.shim.pid, 'SIGKILL');
+    for (const pid of [state.pause.pid, ...state.containers.map((c) => c.process.pid)]) process.kill(pid, 'SIGKILL');
+    await waitFor(() => [state.pause.pid, state.containers[0]!.process.pid].every((pid) => !fs.existsSync(`/proc/${pid}/ns`)), 5000, 'processes gone');
+    await podns.inNetns(['ip', 'link', 'add', 'pn0123456789ab', 'type', 'veth', 'peer', 'name', 'pnstraypeer']);
+    await podns.inNetns(['ip', 'link', 'set', 'pn0123456789ab', 'master', 'podns0']);
+    await podns.inNetns(['nft', 'add', 'element', 'ip', 'podns', 'hostports', '{ udp . 9999 : 10.89.99.99 . 53 }']);
+
+    const out = await podns.ok(['gc']);
+    expect(out).toContain(`removed pod ${dead}`);
+    expect(out).toContain('deleted veth pn0123456789ab (no pod)');
+    expect(out).toContain('unpublished port udp . 9999 (pointed at 10.89.99.99, which no pod has)');
+    expect(out).toContain('deleted nft table ip podns');
+    expect(out).toContain('deleted bridge podns0');
+    expect(String((await podns.inNetns(['ip', '-o', 'link'])).stdout)).not.toMatch(/podns0|pn[0-9a-f]{12}/);
+    expect(fs.existsSync(`/run/netns/${dead}`)).toBe(false);
+    expect((await podns.ok(['gc'])).trim()).toBe('nothing to remove');
+  });
+});

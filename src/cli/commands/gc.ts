@@ -1,0 +1,14 @@
+/** `podns gc`: see src/runtime/garbage.ts. */
+import { loadNetworkConfig } from '../../network/network-config.js';
+import { collectGarbage } from '../../runtime/garbage.js';
+import type { Roots } from '../../state/paths.js';
+import { ExecaRunner } from '../../sys/command.js';
+
+export async function runGarbageCollection(roots: Roots, report: (line: string) => void): Promise<void> {
+  let removed = 0;
+  await collectGarbage(roots, loadNetworkConfig(roots.etc), new ExecaRunner(), (line) => {
+    removed++;
+    report(line);
+  });
+  if (removed === 0) report('nothing to remove');
+}

@@ -1,0 +1,111 @@
+/**
+ * `podns gc`: finds what podns made and nothing owns any more, and removes it — pods whose shim and processes
+ * are all gone (torn down from their state, like `rm -f`), address leases of pods that no longer exist, pod
+ * veths on the bridge that belong to no pod, published ports that point at no leased address, shim start logs
+ * of runs that died, and the bridge with podns's nft table once no pod uses them. Network pins in /run/netns
+ * without a pod record are left alone: `ip netns add` makes the same kind of file, and it may not be ours.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { listLeases, releaseAddress } from '../network/ipam.js';
+import type { NetworkConfig } from '../network/network-config.js';
+import { NFT_TABLE, vethName } from '../network/bridge-plan.js';
+import { podsRunDir, type Roots } from '../state/paths.js';
+import { readPodState } from '../state/pod-state.js';
+import type { CommandRunner } from '../sys/command.js';
+import { podProcessPids, teardownPod } from './pod-teardown.js';
+import { isAlive } from './proc.js';
+import { readJsonIfExists } from '../state/atomic-file.js';
+import type { PodPaths } from '../state/paths.js';
+
+export async function collectGarbage(roots: Roots, cfg: NetworkConfig, runner: CommandRunner, report: (line: string) => void): Promise<void> {
+  const podsDir = podsRunDir(roots);
+  const ids = fs.existsSync(podsDir) ? fs.readdirSync(podsDir) : [];
+  const live = new Set<string>();
+  for (const id of ids) {
+    const file = path.join(podsDir, id);
+    if (id.startsWith('.shim-')) {
+      // A start log stays only while its shim waits for work; the pid is in the name.
+      const pid = Number(id.split('-')[1]);
+      if (!Number.isInteger(pid) || !fs.existsSync(`/proc/${pid}`)) {
+        fs.rmSync(file, { force: true });
+        report(`removed stale shim log ${file}`);
+      }
+      continue;
+    }
+    const spec = readJsonIfExists<{ paths: PodPaths }>(path.join(file, 'spec.json'));
+    const state = spec && readPodState(spec.paths.stateFile);
+    if (!spec || !state) {
+      live.add(id); // being created, or not ours to judge
+      continue;
+    }
+    const orphaned = state.phase !== 'Stopped' && !isAlive(state.shim) && podProcessPids(state).length === 0;
+    if (orphaned) {
+      await teardownPod(state, spec.paths);
+      report(`removed pod ${state.name} (its shim and processes were gone)`);
+    } else {
+      live.add(id);
+    }
+  }
+
+  const leases = listLeases(roots.lib, cfg.bridge);
+  for (const lease of leases) {
+    if (live.has(lease.podId)) continue;
+    releaseAddress(roots.lib, cfg.bridge, lease.ip, lease.podId);
+    report(`released address ${lease.ip} of pod ${lease.podId}`);
+  }
+  const leased = new Set(leases.filter((l) => live.has(l.podId)).map((l) => l.ip));
+
+  const bridgeExists = (await runner.run(['ip', 'link', 'show', 'dev', cfg.bridge]).catch(() => undefined)) !== undefined;
+  if (bridgeExists) {
+    const ours = new Set([...live].map(vethName));
+    const { stdout } = await runner.run(['ip', '-j', 'link', 'show', 'master', cfg.bridge]);
+    for (const link of JSON.parse(stdout || '[]') as { ifname: string }[]) {
+      if (!/^pn[0-9a-f]{12}$/.test(link.ifname) || ours.has(link.ifname)) continue;
+      await runner.run(['ip', 'link', 'del', link.ifname]).catch(() => undefined);
+      report(`deleted veth ${link.ifname} (no pod)`);
+    }
+  }
+
+  const table = await runner.run(['nft', '-j', 'list', 'table', 'ip', NFT_TABLE]).catch(() => undefined);
+  if (table) {
+    for (const m of hostPortElements(table.stdout)) {
+      if (leased.has(m.podIP)) continue;
+      await runner.run(['nft', 'delete', 'element', 'ip', NFT_TABLE, m.map, `{ ${m.key} }`]).catch(() => undefined);
+      report(`unpublished port ${m.key} (pointed at ${m.podIP}, which no pod has)`);
+    }
+  }
+
+  if (live.size === 0) {
+    if (table) {
+      await runner.run(['nft', 'delete', 'table', 'ip', NFT_TABLE]);
+      report(`deleted nft table ip ${NFT_TABLE}`);
+    }
+    if (bridgeExists) {
+      await runner.run(['ip', 'link', 'del', cfg.bridge]);
+      report(`deleted bridge ${cfg.bridge}`);
+    }
+  }
+}
+
+interface Element {
+  map: string;
+  key: string;
+  podIP: string;
+}
+
+/** The elements of podns's hostport maps from `nft -j` output, as keys `nft delete element` takes. */
+export function hostPortElements(json: string): Element[] {
+  const out: Element[] = [];
+  const doc = JSON.parse(json) as { nftables: { map?: { name: string; elem?: unknown[] } }[] };
+  for (const item of doc.nftables) {
+    const map = item.map;
+    if (!map?.elem || !map.name.startsWith('hostports')) continue;
+    for (const elem of map.elem as [{ concat: unknown[] }, { concat: unknown[] }][]) {
+      const key = elem[0].concat.map(String).join(' . ');
+      const podIP = String(elem[1].concat[0]);
+      out.push({ map: map.name, key, podIP });
+    }
+  }
+  return out;
+}
