@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPodns, findNetworkLeaks, inspect, kernelSkip, podName, waitFor, type Podns } from './harness.js';
+import { createPodns, findNetworkLeaks, inspect, kernelSkip, podName, projectRoot, waitFor, type Podns } from './harness.js';
 
 function webPod(name: string, extra = ''): string {
   return `apiVersion: v1
@@ -217,5 +217,24 @@ describe.skipIf(kernelSkip)('podns gc', () => {
     expect(String((await podns.inNetns(['ip', '-o', 'link'])).stdout)).not.toMatch(/podns0|pn[0-9a-f]{12}/);
     expect(fs.existsSync(`/run/netns/${dead}`)).toBe(false);
     expect((await podns.ok(['gc'])).trim()).toBe('nothing to remove');
+  });
+});
+
+describe.skipIf(kernelSkip)('examples/two-pods-hostport.yaml', () => {
+  let podns: Podns;
+  beforeAll(async () => {
+    podns = await createPodns({ network: 'private' });
+  });
+  afterAll(async () => {
+    await podns.dispose();
+  });
+
+  it('runs as its comments say: hostPort from 127.0.0.1, pod to pod by IP, and rm leaves nothing', async () => {
+    expect(await podns.ok(['run', path.join(projectRoot, 'examples', 'two-pods-hostport.yaml')])).toBe('pod/web running\npod/client running');
+    const webIP = await podIP(podns, 'web');
+    expect(String((await podns.inNetns(['curl', '-s', '--max-time', '5', 'http://127.0.0.1:8080/'])).stdout)).toContain('Welcome to nginx');
+    expect(await podns.ok(['exec', 'client', '--', 'wget', '-qO-', `http://${webIP}/`])).toContain('Welcome to nginx');
+    await podns.ok(['rm', '-f', 'web', 'client']);
+    expect(await findNetworkLeaks(podns.netns, podns.root)).toEqual([]);
   });
 });
