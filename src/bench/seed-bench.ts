@@ -80,7 +80,9 @@ class Bench {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-bench-'));
     fs.mkdirSync(path.join(this.root, 'manifests'));
     // The launcher runs PODNS_NODE when set: podns and the `node -e 0` anchor use the very same binary.
-    this.env = { ...process.env, PODNS_NODE: process.execPath };
+    // Pods get loopback only here: the seed figures are the issue-2 anchors, and no bridge is made on the
+    // host's network. The network's own cost is measured by network-bench.ts, in a namespace of its own.
+    this.env = { ...process.env, PODNS_NODE: process.execPath, PODNS_NETWORK_MODE: 'none' };
   }
 
   /** A measured step: refused once interrupted (the clean-up calls timed() directly). */
@@ -343,6 +345,14 @@ async function main(): Promise<number> {
       process.stdout.write(`${await runPullBench(args.runs)}\n`);
     } catch (err) {
       process.stderr.write(`bench: pull bench: ${(err as Error).message}\n`);
+      return 1;
+    }
+    // Issue 5: what pod networking adds to a pod start, in a network namespace of its own.
+    const { runNetworkBench } = await import('./network-bench.js');
+    try {
+      process.stdout.write(await runNetworkBench(args.runs));
+    } catch (err) {
+      process.stderr.write(`bench: network bench: ${(err as Error).message}\n`);
       return 1;
     }
   }

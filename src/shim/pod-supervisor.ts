@@ -15,7 +15,7 @@ import type { ContainerSpec } from '../manifest/types.js';
 import type { PodPaths } from '../state/paths.js';
 import { writePodState, type ContainerState, type PodSpecFile, type PodState } from '../state/pod-state.js';
 import { killAndReap, makePipe, spawnProcess, watchExit, type ExitStatus } from '../sys/native.js';
-import { ExecaRunner } from '../sys/command.js';
+import { SpawnRunner } from '../sys/command.js';
 import { hostPortsOf, setUpPodNetwork } from '../network/bridge-network.js';
 import { containerDirs, planContainerSpawn } from '../runtime/container-plan.js';
 import { podHostname, writePodFiles } from '../runtime/pod-files.js';
@@ -227,7 +227,7 @@ export class PodSupervisor {
     const cfg = this.spec.network;
     if (cfg.mode === 'none') return;
     if (cfg.mode === 'cni') throw new PodnsError('network.cni', 'network mode "cni" is not implemented yet; use "bridge" or "none"');
-    const rec = await setUpPodNetwork(cfg, new ExecaRunner(), this.paths.libRoot, this.paths.id, this.paths.id, hostPortsOf(this.spec.pod.spec.containers), (r) => {
+    const rec = await setUpPodNetwork(cfg, new SpawnRunner(), this.paths.libRoot, this.paths.id, this.paths.id, hostPortsOf(this.spec.pod.spec.containers), (r) => {
       this.state.network = r;
       this.save();
     });

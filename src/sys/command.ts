@@ -45,6 +45,31 @@ export class ExecaRunner implements CommandRunner {
   }
 }
 
+/**
+ * A runner on node:child_process, for the hot paths of a pod start (`ip`, `nft` in the shim): execa is the
+ * general runner, but loading it costs tens of milliseconds, more than the commands themselves.
+ */
+export class SpawnRunner implements CommandRunner {
+  async run(argv: string[], options: RunOptions = {}): Promise<CommandResult> {
+    const { spawn } = await import('node:child_process');
+    const [file, ...args] = argv;
+    return new Promise((resolve, reject) => {
+      const child = spawn(file!, args, { cwd: options.cwd, env: options.env ? { ...process.env, ...options.env } : process.env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', (err) => reject(new CommandError(options.step ?? `run.${file}`, argv, undefined, String(err.message), { cause: err })));
+      child.on('close', (code) => {
+        if (code === 0) resolve({ stdout, stderr, exitCode: 0 });
+        else reject(new CommandError(options.step ?? `run.${file}`, argv, code ?? undefined, stderr));
+      });
+      child.stdin.on('error', () => {});
+      child.stdin.end(options.input ?? '');
+    });
+  }
+}
+
 /** A fake for unit tests: records each argv, answers from a handler. */
 export class RecordingRunner implements CommandRunner {
   readonly calls: string[][] = [];

@@ -2,11 +2,11 @@
 import { loadNetworkConfig } from '../../network/network-config.js';
 import { collectGarbage } from '../../runtime/garbage.js';
 import type { Roots } from '../../state/paths.js';
-import { ExecaRunner } from '../../sys/command.js';
+import { SpawnRunner } from '../../sys/command.js';
 
 export async function runGarbageCollection(roots: Roots, report: (line: string) => void): Promise<void> {
   let removed = 0;
-  await collectGarbage(roots, loadNetworkConfig(roots.etc), new ExecaRunner(), (line) => {
+  await collectGarbage(roots, loadNetworkConfig(roots.etc), new SpawnRunner(), (line) => {
     removed++;
     report(line);
   });
