@@ -21,7 +21,7 @@ import {
   type HostPortMapping,
 } from './bridge-plan.js';
 
-export interface PodNetworkRecord {
+export interface BridgeNetworkRecord {
   mode: 'bridge';
   bridge: string;
   subnet: string;
@@ -89,9 +89,9 @@ export async function setUpPodNetwork(
   podId: string,
   netnsName: string,
   hostPorts: HostPortMapping[],
-  record: (r: PodNetworkRecord) => void,
-): Promise<PodNetworkRecord> {
-  const rec: PodNetworkRecord = { mode: 'bridge', bridge: cfg.bridge, subnet: cfg.subnet, gateway: cfg.gateway, hostPorts: [] };
+  record: (r: BridgeNetworkRecord) => void,
+): Promise<BridgeNetworkRecord> {
+  const rec: BridgeNetworkRecord = { mode: 'bridge', bridge: cfg.bridge, subnet: cfg.subnet, gateway: cfg.gateway, hostPorts: [] };
   const mtu = await ensureBridge(cfg, runner);
   rec.ip = allocateAddress(libRoot, cfg.bridge, cfg.subnet, podId);
   rec.veth = vethName(podId);
@@ -118,7 +118,7 @@ export async function setUpPodNetwork(
 }
 
 /** Removes what the record says exists; missing pieces are fine (idempotent). */
-export async function tearDownPodNetwork(rec: PodNetworkRecord, runner: CommandRunner, libRoot: string, podId: string): Promise<void> {
+export async function tearDownPodNetwork(rec: BridgeNetworkRecord, runner: CommandRunner, libRoot: string, podId: string): Promise<void> {
   const errors: unknown[] = [];
   if (rec.hostPorts.length) {
     // Element by element, so one already gone does not keep the others.

@@ -9,6 +9,7 @@ import type { PodState } from '../state/pod-state.js';
 import { PodnsError } from '../errors.js';
 import { openCgroupDriver } from '../cgroup/open-driver.js';
 import { tearDownPodNetwork } from '../network/bridge-network.js';
+import { tearDownCni } from '../network/cni.js';
 import { SpawnRunner, type CommandRunner } from '../sys/command.js';
 import { containerPids, isAlive } from './proc.js';
 import { unmountPodFilesystems, unpinNetworkNamespace } from './sandbox.js';
@@ -50,7 +51,8 @@ export async function killPodProcesses(state: PodState, timeoutMs = 5000): Promi
 /** Takes the pod off the network, unpins its network namespace and unmounts the pod's host mounts. */
 export async function releasePodResources(state: PodState, libRoot: string, runner: CommandRunner = new SpawnRunner()): Promise<void> {
   if (state.network) {
-    await tearDownPodNetwork(state.network, runner, libRoot, state.id);
+    if (state.network.mode === 'cni') await tearDownCni(state.network, runner);
+    else await tearDownPodNetwork(state.network, runner, libRoot, state.id);
     state.network = undefined;
   }
   if (state.netnsPin) {

@@ -17,6 +17,8 @@ import { writePodState, type ContainerState, type PodSpecFile, type PodState } f
 import { killAndReap, makePipe, spawnProcess, watchExit, type ExitStatus } from '../sys/native.js';
 import { SpawnRunner } from '../sys/command.js';
 import { hostPortsOf, setUpPodNetwork } from '../network/bridge-network.js';
+import { setUpCni } from '../network/cni.js';
+import type { PodNetworkRecord } from '../state/pod-state.js';
 import { containerDirs, planContainerSpawn } from '../runtime/container-plan.js';
 import { podHostname, writePodFiles } from '../runtime/pod-files.js';
 import { hostDeviceNames } from '../runtime/host-devices.js';
@@ -226,11 +228,19 @@ export class PodSupervisor {
   private async connectNetwork(): Promise<void> {
     const cfg = this.spec.network;
     if (cfg.mode === 'none') return;
-    if (cfg.mode === 'cni') throw new PodnsError('network.cni', 'network mode "cni" is not implemented yet; use "bridge" or "none"');
-    const rec = await setUpPodNetwork(cfg, new SpawnRunner(), this.paths.libRoot, this.paths.id, this.paths.id, hostPortsOf(this.spec.pod.spec.containers), (r) => {
+    const record = (r: PodNetworkRecord) => {
       this.state.network = r;
       this.save();
-    });
+    };
+    const hostPorts = hostPortsOf(this.spec.pod.spec.containers);
+    if (cfg.mode === 'cni') {
+      // The standard plugins, per the CNI spec, against the pinned netns; the same pod IP behaviour.
+      const rec = await setUpCni(cfg, new SpawnRunner(), this.paths.libRoot, this.paths.id, this.paths.netnsPin, hostPorts, record);
+      this.state.podIP = rec.ip;
+      this.save();
+      return;
+    }
+    const rec = await setUpPodNetwork(cfg, new SpawnRunner(), this.paths.libRoot, this.paths.id, this.paths.id, hostPorts, record);
     this.state.podIP = rec.ip;
     this.save();
   }

@@ -7,7 +7,10 @@ import type { ImageRecord } from '../image/types.js';
 import type { PodManifest } from '../manifest/types.js';
 import type { Confinement } from '../security/confinement.js';
 import type { CgroupHost, CgroupLayout } from '../cgroup/layout.js';
-import type { PodNetworkRecord } from '../network/bridge-network.js';
+import type { BridgeNetworkRecord } from '../network/bridge-network.js';
+import type { CniNetworkRecord } from '../network/cni.js';
+
+export type PodNetworkRecord = BridgeNetworkRecord | CniNetworkRecord;
 import type { NetworkConfig } from '../network/network-config.js';
 import { readJsonIfExists, writeJsonAtomic } from './atomic-file.js';
 
@@ -64,7 +67,7 @@ export interface PodState {
   pause?: ProcessRef;
   /** Recorded before the bind mount is made, removed after it is undone. */
   netnsPin?: string;
-  /** The pod's addresses and links (bridge mode), each recorded before it is made. */
+  /** The pod's addresses and links (bridge or CNI mode), each recorded before it is made. */
   network?: PodNetworkRecord;
   podIP?: string;
   /** Host-side mounts podns made for the pod (shm, Memory emptyDirs), in creation order. */
