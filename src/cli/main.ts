@@ -122,11 +122,22 @@ async function main(): Promise<void> {
 
   program
     .command('inspect')
-    .description('a pod as JSON: pause pid, every process with its namespace inodes, paths')
+    .description('a pod as JSON: pause pid, every process with its namespace inodes, paths; --namespaces: the namespace map')
     .argument('<pod>')
-    .action(async (pod: string) => {
+    .option('--namespaces', 'the namespace map: one row per process, one column per namespace type')
+    .addOption(new Option('-o, --output <format>', 'with --namespaces: table, json or dot (Graphviz)').choices(['table', 'json', 'dot']).default('table'))
+    .action(async (pod: string, opts: { namespaces?: boolean; output: string }) => {
       const { inspectPod } = await import('./commands/inspect.js');
-      process.stdout.write(JSON.stringify(inspectPod(roots(), ns(), pod), null, 2) + '\n');
+      if (!opts.namespaces) {
+        process.stdout.write(JSON.stringify(inspectPod(roots(), ns(), pod), null, 2) + '\n');
+        return;
+      }
+      const { namespaceMapOf } = await import('./commands/inspect.js');
+      const { namespaceDot, namespaceTable } = await import('./commands/namespace-map.js');
+      const rows = namespaceMapOf(roots(), ns(), pod);
+      if (opts.output === 'dot') process.stdout.write(namespaceDot(pod, rows));
+      else if (opts.output === 'json') process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      else process.stdout.write(namespaceTable(rows));
     });
 
   program

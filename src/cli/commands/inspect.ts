@@ -7,6 +7,7 @@ import { commandLine, containerPids, innermostPid, isAlive, namespaceInodes } fr
 import type { Roots } from '../../state/paths.js';
 import { findPod, requireState } from '../pod-lookup.js';
 import { cgroupFigures } from './stats.js';
+import { namespaceMap, type NamespaceRow } from './namespace-map.js';
 
 function describeProcess(pid: number) {
   return { pid, podPid: innermostPid(pid), cmdline: commandLine(pid), namespaces: namespaceInodes(pid) };
@@ -27,5 +28,11 @@ export function inspectPod(roots: Roots, namespace: string, name: string): objec
     paths: record.paths,
     /** The cgroups' directories and usage now (CPU ns, memory bytes, pids, OOM kills). */
     resources: cgroupFigures(state),
+    /** Every process with each namespace marked pod-shared, host or its own (`inspect --namespaces`). */
+    namespaceMap: namespaceMap(state),
   };
+}
+
+export function namespaceMapOf(roots: Roots, namespace: string, name: string): NamespaceRow[] {
+  return namespaceMap(requireState(findPod(roots, namespace, name)));
 }
