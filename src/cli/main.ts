@@ -113,6 +113,16 @@ async function main(): Promise<void> {
     });
 
   program
+    .command('events')
+    .description("the pods' events (Pulled, Created, Started, Killing, OOMKilled, ...), oldest first")
+    .argument('[pod]')
+    .option('-w, --watch', 'keep printing new events')
+    .action(async (pod: string | undefined, opts: { watch?: boolean }) => {
+      const { showEvents } = await import('./commands/events.js');
+      await showEvents(roots(), ns(), pod, !!opts.watch, (text) => process.stdout.write(text));
+    });
+
+  program
     .command('gc')
     .description('remove what podns made and nothing owns any more: dead pods, leases, veths, ports, the idle bridge')
     .action(async () => {

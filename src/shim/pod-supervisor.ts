@@ -14,6 +14,7 @@ import { CriLogWriter } from '../logs/cri-log-writer.js';
 import type { ContainerSpec } from '../manifest/types.js';
 import type { PodPaths } from '../state/paths.js';
 import { writePodState, type ContainerState, type PodSpecFile, type PodState } from '../state/pod-state.js';
+import { appendEvent } from '../state/events.js';
 import { killAndReap, makePipe, spawnProcess, watchExit, type ExitStatus } from '../sys/native.js';
 import { SpawnRunner } from '../sys/command.js';
 import { hostPortsOf, setUpPodNetwork } from '../network/bridge-network.js';
@@ -132,6 +133,11 @@ export class PodSupervisor {
     writePodState(this.paths.stateFile, this.state);
   }
 
+  /** An event in kubelet's words, for `podns events`. */
+  private event(type: 'Normal' | 'Warning', reason: string, container: string | undefined, message: string): void {
+    appendEvent(this.paths.eventsFile, { type, reason, object: `pod/${this.state.name}${container ? `/${container}` : ''}`, message });
+  }
+
   /** RunPodSandbox, then CreateContainer + StartContainer for each container in order. */
   async start(): Promise<void> {
     const { pod } = this.spec;
@@ -153,6 +159,7 @@ export class PodSupervisor {
       await this.connectNetwork();
     }
     writePodFiles(this.paths.etcDir, { hostname: this.state.hostname, podIPs: this.state.podIP ? [this.state.podIP] : [], spec });
+    this.event('Normal', 'SandboxReady', undefined, `Pod sandbox ready: pause pid ${pausePid}${this.state.podIP ? `, IP ${this.state.podIP}` : ''}`);
     this.log.info('sandbox ready', { pause: pausePid, netns: this.state.netnsPin, ip: this.state.podIP });
 
     const filters = new Map<string, Buffer | undefined>();
@@ -175,6 +182,7 @@ export class PodSupervisor {
       ensureSubPath(root, vm.subPath, `container "${container.name}": volume "${vm.name}"`);
     }
 
+    this.event('Normal', 'Pulled', container.name, `Container image "${image.name}" already present on machine`);
     // Everything that can fail comes before the spawn or is guarded, so that a started process is always
     // watched: an unreaped child of ours in the pod's PID namespace would keep the pause from ever exiting.
     const logs = new CriLogWriter(state.logPath);
@@ -207,6 +215,8 @@ export class PodSupervisor {
       for (const fd of [outWrite, errWrite, devNull]) fs.closeSync(fd);
     }
     const exited = watchChild(pid);
+    this.event('Normal', 'Created', container.name, `Created container ${container.name}`);
+    this.event('Normal', 'Started', container.name, `Started container ${container.name}`);
     // Recorded at once: from here on a failed start (abort) or `rm -f` finds and kills it.
     Object.assign(state, {
       status: 'running',
@@ -310,6 +320,8 @@ export class PodSupervisor {
       reason: this.oomKilled(name) ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
     } satisfies Partial<ContainerState>);
     this.save();
+    if (state.reason === 'OOMKilled') this.event('Warning', 'OOMKilled', name, `Container ${name} was killed by the OOM killer (exit code ${exitCode})`);
+    else if (!state.stoppedByUser && exitCode !== 0) this.event('Warning', 'BackOff', name, `Container ${name} exited with code ${exitCode}; podns does not restart containers yet`);
     this.log.info('container exited', { container: name, exitCode, signal: status.signal });
   }
 
@@ -338,6 +350,7 @@ export class PodSupervisor {
     const running = this.running.get(name);
     state.stoppedByUser = true;
     if (state.status === 'running' && running && state.process && isAlive(state.process)) {
+      this.event('Normal', 'Killing', name, `Stopping container ${name}`);
       const image = this.spec.images[name];
       this.kill(state.process.pid, graceSeconds > 0 ? stopSignalNumber(image?.config.StopSignal) : 'SIGKILL');
       const timedOut = await Promise.race([

@@ -30,6 +30,7 @@ export interface PodPaths {
   specFile: string;
   socket: string;
   shimLog: string;
+  eventsFile: string;
   pauseRoot: string;
   libDir: string;
   etcDir: string;
@@ -56,6 +57,7 @@ export function podPaths(roots: Roots, id: string, logDirName: string): PodPaths
     specFile: path.join(runDir, 'spec.json'),
     socket: path.join(runDir, 'shim.sock'),
     shimLog: path.join(runDir, 'shim.log'),
+    eventsFile: path.join(runDir, 'events.jsonl'),
     pauseRoot: path.join(runDir, 'pause-root'),
     libDir,
     etcDir: path.join(libDir, 'etc'),

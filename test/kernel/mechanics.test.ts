@@ -62,3 +62,41 @@ describe.skipIf(kernelSkip)('namespace map', () => {
     expect(dot.trim().endsWith('}')).toBe(true);
   });
 });
+
+describe.skipIf(kernelSkip)('events', () => {
+  let podns: Podns;
+  const pod = podName('events');
+  beforeAll(async () => {
+    podns = await createPodns();
+  });
+  afterAll(async () => {
+    await podns.run(['rm', '-f', pod]);
+    await podns.dispose();
+  });
+
+  it("appear in order, in kubelet's vocabulary, for run and stop", async () => {
+    const watch = podns.run(['events', '-w'], { timeout: 4000 });
+    await podns.ok(['run', podns.writeManifest(pod, seedManifest(pod))]);
+    await podns.ok(['stop', pod, '-c', 'busybox', '-t', '0']);
+    const out = await podns.ok(['events', pod]);
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toMatch(/^TIME\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/);
+    const reasons = lines.slice(1).map((l) => l.split(/\s+/).slice(1, 4).join(' '));
+    expect(reasons).toEqual([
+      `Normal SandboxReady pod/${pod}`,
+      `Normal Pulled pod/${pod}/nginx`,
+      `Normal Created pod/${pod}/nginx`,
+      `Normal Started pod/${pod}/nginx`,
+      `Normal Pulled pod/${pod}/busybox`,
+      `Normal Created pod/${pod}/busybox`,
+      `Normal Started pod/${pod}/busybox`,
+      `Normal Killing pod/${pod}/busybox`,
+    ]);
+    expect(out).toContain('Container image "docker.io/library/nginx:latest" already present on machine');
+    const times = lines.slice(1).map((l) => Date.parse(l.split(/\s+/)[0]!));
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    // The watcher saw them as they came.
+    const watched = String((await watch).stdout);
+    expect(watched).toContain(`Started  pod/${pod}/busybox`);
+  });
+});
