@@ -43,7 +43,10 @@ async function main(): Promise<void> {
     .option('--replace', 'remove a pod of the same name first')
     .option('--cgroup-parent <path>', 'cgroup parent: absolute, or relative to our own cgroup (env PODNS_CGROUP_PARENT; default /podns)')
     .option('--pod-pids-limit <n>', 'pids.max of each pod cgroup, 0 for none (env PODNS_POD_PIDS_LIMIT; default 4096)', (v) => parseNonNegative(v, '--pod-pids-limit'))
-    .action(async (file: string, opts: { replace?: boolean; cgroupParent?: string; podPidsLimit?: number }) => {
+    .addOption(
+      new Option('--infra <mode>', 'pause (default): a pause process holds the namespaces; none: the first container does (annotation podns.io/infra)').choices(['pause', 'none']),
+    )
+    .action(async (file: string, opts: { replace?: boolean; cgroupParent?: string; podPidsLimit?: number; infra?: string }) => {
       const { runPods } = await import('./commands/run.js');
       const names = await runPods(roots(), file, opts, warn);
       for (const name of names) process.stdout.write(`pod/${name} running\n`);

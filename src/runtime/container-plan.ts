@@ -183,8 +183,14 @@ export interface ContainerPlanInput {
   image: ImageRecord;
   process: ProcessSpec;
   paths: PodPaths;
+  /** The process holding the pod's namespaces: the pause, or with --infra=none the first container. */
   pausePid: number;
   stdio: [number, number, number];
+  /**
+   * --infra=none: this container is the first and makes the pod's namespaces itself (as `docker run` does for
+   * the container others join with --net=container:); pausePid is then unused.
+   */
+  createsPodNamespaces?: { hostname: string; sysctls: { path: string; value: string }[]; host: { network: boolean; ipc: boolean; pid: boolean } };
 }
 
 /** Volume sources that are files must be mounted on files: the planner asks the caller which are. */
@@ -205,14 +211,28 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
   const ns = (kind: string) => `/proc/${pausePid}/ns/${kind}`;
   // With hostPID the pause is in the host's PID namespace, and so is every container (as with kubelet).
   const sharesPid = pod.shareProcessNamespace || pod.hostPID;
+  const creates = input.createsPodNamespaces;
+  const namespaces = creates
+    ? {
+        cloneFlags:
+          CLONE.NEWNS |
+          (creates.host.network ? 0 : CLONE.NEWNET | CLONE.NEWUTS) |
+          (creates.host.ipc ? 0 : CLONE.NEWIPC) |
+          (creates.host.pid ? 0 : CLONE.NEWPID),
+        sysctls: creates.sysctls,
+        ...(creates.host.network ? {} : { hostname: creates.hostname, loopbackUp: true }),
+      }
+    : {
+        joinNamespaces: {
+          net: ns('net'),
+          ipc: ns('ipc'),
+          uts: ns('uts'),
+          ...(sharesPid ? { pid: ns('pid') } : {}),
+        },
+        cloneFlags: CLONE.NEWNS | (sharesPid ? 0 : CLONE.NEWPID),
+      };
   return {
-    joinNamespaces: {
-      net: ns('net'),
-      ipc: ns('ipc'),
-      uts: ns('uts'),
-      ...(sharesPid ? { pid: ns('pid') } : {}),
-    },
-    cloneFlags: CLONE.NEWNS | (sharesPid ? 0 : CLONE.NEWPID),
+    ...namespaces,
     newSession: true,
     mounts: [overlay, ...baseMounts(paths, conf, input.hostDevices ?? []), ...volumes],
     rootfs: dirs.rootfs,

@@ -20,7 +20,7 @@ import { SpawnRunner } from '../sys/command.js';
 import { hostPortsOf, setUpPodNetwork } from '../network/bridge-network.js';
 import { setUpCni } from '../network/cni.js';
 import type { PodNetworkRecord } from '../state/pod-state.js';
-import { containerDirs, planContainerSpawn } from '../runtime/container-plan.js';
+import { containerDirs, planContainerSpawn, type ContainerPlanInput } from '../runtime/container-plan.js';
 import { podHostname, writePodFiles } from '../runtime/pod-files.js';
 import { hostDeviceNames } from '../runtime/host-devices.js';
 import { sysctlWrites } from '../security/confinement.js';
@@ -108,6 +108,7 @@ export class PodSupervisor {
       shim: processRef(process.pid),
       hostMounts: [],
       shareProcessNamespace: pod.spec.shareProcessNamespace,
+      infra: spec.infra,
       containers: pod.spec.containers.map((c) => {
         const image = spec.images[c.name]!;
         return {
@@ -148,30 +149,53 @@ export class PodSupervisor {
     mountPodFilesystems(spec, this.paths, this.state, () => this.save());
 
     const host = { network: spec.hostNetwork, ipc: spec.hostIPC, pid: spec.hostPID };
-    const pausePid = startPause(this.paths, this.state.hostname, sysctlWrites(spec), host, this.cgroups?.procsFiles(PAUSE_LEAF));
-    this.pauseExited = watchChild(pausePid);
-    this.state.pause = processRef(pausePid) ?? { pid: pausePid, startTime: 0 };
-    this.pauseExited.then((status) => this.onPauseExit(status));
+    const filters = new Map<string, Buffer | undefined>();
+    for (const c of this.state.containers) filters.set(c.name, await this.seccompFilterFor(c));
+    const podFiles = () =>
+      writePodFiles(this.paths.etcDir, { hostname: this.state.hostname, podIPs: this.state.podIP ? [this.state.podIP] : [], spec });
+    const [first, ...rest] = pod.spec.containers;
+
+    // The holder of the pod's namespaces: the pause, or with --infra=none the first container itself.
+    let holder: number;
+    if (this.spec.infra === 'none') {
+      podFiles(); // its /etc files are bind-mounted now, and rewritten in place once the pod has its IP
+      holder = this.startContainer(first!, this.spec.images[first!.name]!, 0, filters.get(first!.name), {
+        hostname: this.state.hostname,
+        sysctls: sysctlWrites(spec),
+        host,
+      });
+    } else {
+      holder = startPause(this.paths, this.state.hostname, sysctlWrites(spec), host, this.cgroups?.procsFiles(PAUSE_LEAF));
+      this.pauseExited = watchChild(holder);
+      this.state.pause = processRef(holder) ?? { pid: holder, startTime: 0 };
+      this.pauseExited.then((status) => this.onPauseExit(status));
+    }
     if (!spec.hostNetwork) {
       this.state.netnsPin = this.paths.netnsPin;
       this.save();
-      pinNetworkNamespace(pausePid, this.paths.netnsPin);
+      pinNetworkNamespace(holder, this.paths.netnsPin);
       await this.connectNetwork();
     }
-    writePodFiles(this.paths.etcDir, { hostname: this.state.hostname, podIPs: this.state.podIP ? [this.state.podIP] : [], spec });
-    this.event('Normal', 'SandboxReady', undefined, `Pod sandbox ready: pause pid ${pausePid}${this.state.podIP ? `, IP ${this.state.podIP}` : ''}`);
-    this.log.info('sandbox ready', { pause: pausePid, netns: this.state.netnsPin, ip: this.state.podIP });
+    podFiles();
+    const by = this.spec.infra === 'none' ? `container ${first!.name} (no pause)` : `pause pid ${holder}`;
+    this.event('Normal', 'SandboxReady', undefined, `Pod sandbox ready: namespaces held by ${by}${this.state.podIP ? `, IP ${this.state.podIP}` : ''}`);
+    this.log.info('sandbox ready', { holder, infra: this.spec.infra, netns: this.state.netnsPin, ip: this.state.podIP });
 
-    const filters = new Map<string, Buffer | undefined>();
-    for (const c of this.state.containers) filters.set(c.name, await this.seccompFilterFor(c));
-    for (const container of pod.spec.containers) {
-      this.startContainer(container, this.spec.images[container.name]!, pausePid, filters.get(container.name));
+    for (const container of this.spec.infra === 'none' ? rest : pod.spec.containers) {
+      this.startContainer(container, this.spec.images[container.name]!, holder, filters.get(container.name));
     }
     this.state.phase = 'Running';
     this.save();
   }
 
-  private startContainer(container: ContainerSpec, image: ImageRecord, pausePid: number, seccompFilter: Buffer | undefined): void {
+  /** CreateContainer + StartContainer; returns the container's pid. */
+  private startContainer(
+    container: ContainerSpec,
+    image: ImageRecord,
+    pausePid: number,
+    seccompFilter: Buffer | undefined,
+    createsPodNamespaces?: ContainerPlanInput['createsPodNamespaces'],
+  ): number {
     const state = this.containerState(container.name);
     const dirs = containerDirs(this.paths, container.name);
     for (const dir of [dirs.upper, dirs.work, dirs.rootfs]) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -202,6 +226,7 @@ export class PodSupervisor {
           stdio: [devNull, outWrite, errWrite],
           hostDevices: state.spec.confinement.privileged ? hostDeviceNames() : undefined,
           seccompFilter,
+          createsPodNamespaces,
         },
         isNotDirectory,
       );
@@ -232,6 +257,7 @@ export class PodSupervisor {
       .finally(() => mntNs && fs.closeSync(mntNs.fd));
     this.running.set(container.name, { exited, finished, logs });
     this.log.info('container started', { container: container.name, pid, argv: state.spec.argv });
+    return pid;
   }
 
   /** The pod's network (bridge mode): veth, address, route, hostPorts; each piece recorded before it is made. */

@@ -75,6 +75,8 @@ export interface PodState {
   /** The pod's cgroups (version, mounts, pod path per hierarchy, leaves), recorded before any is created. */
   cgroups?: CgroupLayout;
   shareProcessNamespace: boolean;
+  /** Who holds the pod's namespaces: the pause (the default), or with --infra=none the first container. */
+  infra: Infra;
   containers: ContainerState[];
 }
 
@@ -88,7 +90,10 @@ export interface PodSpecFile {
   /** Where the pod's cgroups go, resolved by `podns run`; absent: the pod gets no cgroups. */
   cgroup?: PodCgroupPlan;
   network: NetworkConfig;
+  infra: Infra;
 }
+
+export type Infra = 'pause' | 'none';
 
 /** The cgroup host (v1 or v2, its mounts), the parent in each hierarchy and the pod's pids limit. */
 export interface PodCgroupPlan {

@@ -100,3 +100,57 @@ describe.skipIf(kernelSkip)('events', () => {
     expect(watched).toContain(`Started  pod/${pod}/busybox`);
   });
 });
+
+describe.skipIf(kernelSkip)('--infra=none: the failure the pause process exists to prevent', () => {
+  let podns: Podns;
+  const pods: string[] = [];
+  beforeAll(async () => {
+    podns = await createPodns();
+  });
+  afterAll(async () => {
+    for (const pod of pods) await podns.run(['rm', '-f', pod]);
+    await podns.dispose();
+  });
+
+  interface State {
+    infra: string;
+    pause?: { pid: number };
+    containers: { name: string; status: string; exitCode?: number; signal?: number; process: { pid: number } }[];
+  }
+
+  it('without a pause the first container is PID 1 and holds the namespaces; stopping it takes the others down', async () => {
+    const pod = podName('infra-none');
+    pods.push(pod);
+    await podns.ok(['run', '--infra=none', podns.writeManifest(pod, seedManifest(pod))]);
+    const state = JSON.parse(await podns.ok(['inspect', pod])) as State;
+    expect(state.infra).toBe('none');
+    expect(state.pause).toBeUndefined();
+    const [nginx, busybox] = state.containers;
+    const ps = await podns.ok(['exec', pod, '-c', 'busybox', '--', 'ps']);
+    expect(ps).toMatch(/^\s+1 root\s+nginx: master process/m);
+    for (const kind of ['net', 'ipc', 'uts', 'pid']) {
+      expect(fs.statSync(`/proc/${busybox!.process.pid}/ns/${kind}`).ino, kind).toBe(fs.statSync(`/proc/${nginx!.process.pid}/ns/${kind}`).ino);
+    }
+    expect(fs.statSync(`/run/netns/${pod}`).ino).toBe(fs.statSync(`/proc/${nginx!.process.pid}/ns/net`).ino);
+    expect(await podns.ok(['ps'])).toMatch(new RegExp(`${pod}\\s+\\(no pause\\)\\s+Running`));
+
+    await podns.ok(['stop', pod, '-c', 'nginx', '-t', '0']);
+    // PID 1 of the pod's PID namespace is gone: the kernel kills every other process in it.
+    const after = await waitFor(async () => {
+      const s = JSON.parse(await podns.ok(['inspect', pod])) as State;
+      return s.containers[1]!.status === 'exited' ? s : undefined;
+    }, 5000, 'busybox to die with nginx');
+    expect(after.containers[1]).toMatchObject({ status: 'exited', exitCode: 137, signal: 9 });
+  });
+
+  it('with the pause (the default), stopping the same container leaves the others running', async () => {
+    const pod = podName('infra-pause');
+    pods.push(pod);
+    await podns.ok(['run', podns.writeManifest(pod, seedManifest(pod))]);
+    await podns.ok(['stop', pod, '-c', 'nginx', '-t', '0']);
+    await new Promise((r) => setTimeout(r, 500));
+    const s = JSON.parse(await podns.ok(['inspect', pod])) as State;
+    expect(s.containers[1]!.status).toBe('running');
+    expect(await podns.ok(['exec', pod, '-c', 'busybox', '--', 'ps'])).toMatch(/^\s+1 root\s+\/pause$/m);
+  });
+});

@@ -31,7 +31,9 @@ function parentOf(pid: number): number | undefined {
 export function namespaceMap(state: PodState, procRoot = '/proc'): NamespaceRow[] {
   // "The host" is where podns itself runs: its own namespaces (PID 1 of a VM or container may be elsewhere).
   const host = namespaceInodes(process.pid, procRoot);
-  const pause = state.pause && isAlive(state.pause, procRoot) ? namespaceInodes(state.pause.pid, procRoot) : {};
+  // The pod's namespaces are the pause's; with --infra=none, the first container's.
+  const holder = state.infra === 'none' ? state.containers[0]?.process : state.pause;
+  const pause = holder && isAlive(holder, procRoot) ? namespaceInodes(holder.pid, procRoot) : {};
   const row = (role: string, pid: number): NamespaceRow => {
     const inodes = namespaceInodes(pid, procRoot);
     const namespaces: NamespaceRow['namespaces'] = {};
@@ -39,7 +41,7 @@ export function namespaceMap(state: PodState, procRoot = '/proc'): NamespaceRow[
       const inode = inodes[kind];
       if (inode === undefined) continue;
       // The pod's own namespaces first: with hostNetwork the pause holds the host's, and they are the pod's too.
-      const sharing: Sharing = state.pause && inode === pause[kind] && inode !== host[kind] ? 'pod' : inode === host[kind] ? 'host' : 'own';
+      const sharing: Sharing = inode === pause[kind] && inode !== host[kind] ? 'pod' : inode === host[kind] ? 'host' : 'own';
       namespaces[kind] = { inode, sharing };
     }
     return { role, pid, podPid: innermostPid(pid, procRoot), command: commandLine(pid, procRoot).join(' '), namespaces };

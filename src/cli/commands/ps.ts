@@ -18,7 +18,7 @@ export function formatAge(since: string | undefined, now = Date.now()): string {
 /** The pod's status as a person needs it: the recorded phase, corrected by what is alive now. */
 export function podStatus(state: PodState): string {
   if (state.phase === 'Running' && (!state.shim || !isAlive(state.shim))) return 'ShimDead';
-  if (state.phase === 'Running' && (!state.pause || !isAlive(state.pause))) return 'SandboxDead';
+  if (state.phase === 'Running' && state.infra !== 'none' && (!state.pause || !isAlive(state.pause))) return 'SandboxDead';
   return state.phase;
 }
 
@@ -38,7 +38,7 @@ export function psTable(roots: Roots, now = Date.now(), wide = false): string {
       continue;
     }
     const pod = state.namespace === 'default' ? state.name : `${state.namespace}/${state.name}`;
-    rows.push([pod, '(pause)', podStatus(state), state.pause && isAlive(state.pause) ? String(state.pause.pid) : '-', '-', formatAge(state.createdAt, now), ...(wide ? [state.podIP ?? '-'] : [])]);
+    rows.push([pod, state.infra === 'none' ? '(no pause)' : '(pause)', podStatus(state), state.pause && isAlive(state.pause) ? String(state.pause.pid) : '-', '-', formatAge(state.createdAt, now), ...(wide ? [state.podIP ?? '-'] : [])]);
     for (const c of state.containers) {
       const alive = c.status === 'running' && c.process && isAlive(c.process);
       rows.push([pod, c.name, containerStatus(c), alive ? String(c.process!.pid) : '-', c.image, formatAge(c.startedAt, now), ...(wide ? [state.podIP ?? '-'] : [])]);

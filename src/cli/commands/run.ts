@@ -11,7 +11,7 @@ import { loadManifests } from '../../manifest/load-manifest.js';
 import type { PodManifest } from '../../manifest/types.js';
 import { writeJsonAtomic } from '../../state/atomic-file.js';
 import { imagesDir, podId, podPaths, podsRunDir, type Roots } from '../../state/paths.js';
-import { readPodState, type PodSpecFile, type ProcessSpec } from '../../state/pod-state.js';
+import { readPodState, type Infra, type PodSpecFile, type ProcessSpec } from '../../state/pod-state.js';
 import { planProcess } from '../../runtime/container-plan.js';
 import { podHostname } from '../../runtime/pod-files.js';
 import { loadNetworkConfig } from '../../network/network-config.js';
@@ -31,6 +31,19 @@ export interface RunOptions {
   cgroupParent?: string;
   /** --pod-pids-limit (env PODNS_POD_PIDS_LIMIT); 0 or less: none. */
   podPidsLimit?: number;
+  /** --infra=none: no pause; the first container holds the pod's namespaces (also the annotation below). */
+  infra?: string;
+}
+
+/** The annotation that asks for --infra=none on one pod. */
+export const INFRA_ANNOTATION = 'podns.io/infra';
+
+function infraOf(pod: PodManifest, options: RunOptions): Infra {
+  const value = options.infra ?? pod.metadata.annotations[INFRA_ANNOTATION] ?? 'pause';
+  if (value !== 'pause' && value !== 'none') {
+    throw new UserError('EUSAGE', `pod "${pod.metadata.name}": infra must be "pause" or "none", not "${value}"`);
+  }
+  return value;
 }
 
 /**
@@ -126,7 +139,7 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
     for (const pod of pods) {
       const uid = pod.metadata.uid ?? randomUUID();
       const images = await resolveImages(pod, store, warn, roots, pulled);
-      plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images), network });
+      plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images), network, infra: infraOf(pod, options) });
     }
 
     const cgroup = planCgroups(options);
