@@ -19,6 +19,7 @@
 #include <vector>
 
 extern "C" {
+#include "cgroup-bpf.h"
 #include "seccomp-build.h"
 #include "spawn.h"
 }
@@ -230,12 +231,28 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
       if (Has(o, "searchPath")) spec.search_path = strings.Keep(GetString(o, "searchPath"));
     }
 
+    spec.trace = o.Get("trace").ToBoolean().Value();
+    std::vector<struct podns_trace_step> trace_steps(spec.trace ? 4096 : 0);
+    struct podns_trace trace = {trace_steps.data(), trace_steps.size(), 0};
+
     struct podns_failure failure;
-    pid_t pid = podns_spawn(&spec, &failure);
+    pid_t pid = podns_spawn(&spec, &failure, spec.trace ? &trace : nullptr);
     close_all();
     to_close.clear();
     if (pid < 0) throw SysError(env, podns_step_name(failure.step), failure.err, failure.index);
-    return Napi::Number::New(env, pid);
+    if (!spec.trace) return Napi::Number::New(env, pid);
+    // Traced: { pid, steps: [{ step, index }] }, every step that succeeded, in order.
+    Napi::Object out = Napi::Object::New(env);
+    Napi::Array steps = Napi::Array::New(env, trace.len);
+    for (size_t i = 0; i < trace.len; i++) {
+      Napi::Object st = Napi::Object::New(env);
+      st.Set("step", Napi::String::New(env, podns_step_name(trace_steps[i].step)));
+      st.Set("index", Napi::Number::New(env, trace_steps[i].index));
+      steps.Set((uint32_t)i, st);
+    }
+    out.Set("pid", Napi::Number::New(env, pid));
+    out.Set("steps", steps);
+    return out;
   } catch (...) {
     close_all();
     throw;
@@ -463,6 +480,23 @@ Napi::Value BuildSeccompFilter(const Napi::CallbackInfo &info) {
   return buf;
 }
 
+// attachDeviceFilter(cgroupDir, program: Buffer of struct bpf_insn) — cgroup v2 device policy (cgroup-bpf.c).
+Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString() || !info[1].IsBuffer()) throw Napi::TypeError::New(env, "attachDeviceFilter: (dir, Buffer) expected");
+  std::string dir = info[0].As<Napi::String>().Utf8Value();
+  Napi::Buffer<uint8_t> prog = info[1].As<Napi::Buffer<uint8_t>>();
+  if (prog.Length() == 0 || prog.Length() % 8 != 0) throw Napi::RangeError::New(env, "attachDeviceFilter: the program must be whole 8-byte instructions");
+  std::vector<char> log(16384);
+  int rc = podns_attach_device_filter(dir.c_str(), prog.Data(), prog.Length() / 8, log.data(), log.size());
+  if (rc < 0) {
+    Napi::Error e = SysError(env, "bpf", -rc);
+    e.Set("verifierLog", Napi::String::New(env, log.data()));
+    throw e;
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("watchExit", Napi::Function::New(env, WatchExit));
@@ -472,6 +506,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount", Napi::Function::New(env, Umount));
   exports.Set("buildSeccompFilter", Napi::Function::New(env, BuildSeccompFilter));
+  exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   return exports;
 }
 

@@ -96,6 +96,14 @@ static void send_report(int fd, int32_t kind, int step, int err, int index, pid_
   while (n < 0 && errno == EINTR);
 }
 
+/* The child's copy of the report fd when tracing (child memory only: the parent never sets it). */
+static int trace_fd = -1;
+
+/* A step succeeded: with tracing on, say so, in order, on the report pipe. */
+static void done(int step, int index) {
+  if (trace_fd >= 0) send_report(trace_fd, 'S', step, 0, index, 0);
+}
+
 static _Noreturn void fail(int report_fd, int step, int index) {
   send_report(report_fd, 'E', step, errno, index, 0);
   _exit(127);
@@ -224,6 +232,7 @@ static void apply_mask_or_readonly(int root_fd, const struct podns_mount *m, int
     int rc = S_ISDIR(st.st_mode) ? mount("tmpfs", fd_path, "tmpfs", MS_RDONLY, "size=0,mode=555")
                                  : mount("/dev/null", fd_path, NULL, MS_BIND, NULL);
     if (rc < 0) fail(report_fd, PODNS_STEP_MASK, index);
+    done(PODNS_STEP_MASK, index);
   } else {
     if (mount(fd_path, fd_path, NULL, MS_BIND | MS_REC, NULL) < 0) fail(report_fd, PODNS_STEP_READONLY_PATH, index);
     /* Reopen: the old fd names what lies below the new bind. */
@@ -233,6 +242,7 @@ static void apply_mask_or_readonly(int root_fd, const struct podns_mount *m, int
     format_fd_path(fd_path, fd);
     if (mount(NULL, fd_path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
       fail(report_fd, PODNS_STEP_READONLY_PATH, index);
+    done(PODNS_STEP_READONLY_PATH, index);
   }
   close(fd);
 }
@@ -269,6 +279,7 @@ static void do_mounts(const struct podns_spawn *spec, int report_fd) {
         /* O_PATH fds work as dirfd for symlinkat. */
         if (symlinkat(m->source, parent, slash ? slash + 1 : m->target) < 0 && errno != EEXIST)
           fail(report_fd, PODNS_STEP_SYMLINK, (int)i);
+        done(PODNS_STEP_SYMLINK, (int)i);
         close(parent);
         continue;
       }
@@ -281,6 +292,7 @@ static void do_mounts(const struct podns_spawn *spec, int report_fd) {
     }
 
     if (mount(m->source, target, m->fstype, m->flags, m->data) < 0) fail(report_fd, PODNS_STEP_MOUNT, (int)i);
+    done(PODNS_STEP_MOUNT, (int)i);
     if (m->remount_flags) {
       /* The fd still names the directory under the new mount; open the target again to reach the mount. */
       if (target_fd >= 0) {
@@ -291,6 +303,7 @@ static void do_mounts(const struct podns_spawn *spec, int report_fd) {
       }
       if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | m->remount_flags, NULL) < 0)
         fail(report_fd, PODNS_STEP_REMOUNT, (int)i);
+      done(PODNS_STEP_REMOUNT, (int)i);
     }
     if (target_fd >= 0) close(target_fd);
     if (m->fstype && strcmp(m->fstype, "overlay") == 0 && root_fd >= 0) {
@@ -327,6 +340,7 @@ static void write_sysctls(const struct podns_spawn *spec, int report_fd) {
     if (fd < 0) fail(report_fd, PODNS_STEP_SYSCTL, (int)i);
     size_t len = strlen(spec->sysctls[i].value);
     if (write(fd, spec->sysctls[i].value, len) != (ssize_t)len) fail(report_fd, PODNS_STEP_SYSCTL, (int)i);
+    done(PODNS_STEP_SYSCTL, (int)i);
     close(fd);
   }
 }
@@ -334,6 +348,7 @@ static void write_sysctls(const struct podns_spawn *spec, int report_fd) {
 static void install_seccomp(const struct podns_security *sec, int report_fd) {
   struct sock_fprog prog = {(unsigned short)sec->seccomp_len, (struct sock_filter *)sec->seccomp_filter};
   if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) fail(report_fd, PODNS_STEP_SECCOMP, -1);
+  done(PODNS_STEP_SECCOMP, -1);
 }
 
 static void drop_bounding_set(const struct podns_security *sec, int report_fd) {
@@ -342,6 +357,7 @@ static void drop_bounding_set(const struct podns_security *sec, int report_fd) {
     /* EINVAL: the kernel knows no such capability; nothing to drop. */
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) fail(report_fd, PODNS_STEP_CAPBSET_DROP, cap);
   }
+  done(PODNS_STEP_CAPBSET_DROP, -1);
 }
 
 static void set_capabilities(const struct podns_security *sec, int report_fd) {
@@ -353,7 +369,9 @@ static void set_capabilities(const struct podns_security *sec, int report_fd) {
     data[i].inheritable = (uint32_t)(sec->inheritable >> (32 * i));
   }
   if (syscall(SYS_capset, &header, data) < 0) fail(report_fd, PODNS_STEP_CAPSET, -1);
+  done(PODNS_STEP_CAPSET, -1);
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) fail(report_fd, PODNS_STEP_AMBIENT, -1);
+  done(PODNS_STEP_AMBIENT, -1);
 }
 
 static void reset_signals(void) {
@@ -430,20 +448,27 @@ static void exec_program(const struct podns_spawn *spec, int report_fd) {
 
 /* The final process: everything from its own namespaces to execve. Never returns. */
 static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
+  if (spec->trace) trace_fd = report_fd;
+  /* Its own creation is the final process's first step: so it comes after the setns steps, in order. */
+  done(PODNS_STEP_CLONE, -1);
   reset_signals();
 
   /* Into the container's cgroup before anything else, so every page and process it makes is accounted. */
   for (size_t i = 0; i < spec->n_cgroup_procs_fds; i++) {
     if (write(spec->cgroup_procs_fds[i], "0", 1) != 1) fail(report_fd, PODNS_STEP_CGROUP_JOIN, (int)i);
+    done(PODNS_STEP_CGROUP_JOIN, (int)i);
   }
 
   if (spec->clone_flags & CLONE_NEWNS) {
     /* Nothing we mount may propagate back to the host (or to other pods). */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail(report_fd, PODNS_STEP_MOUNT_PRIVATE, -1);
+    done(PODNS_STEP_MOUNT_PRIVATE, -1);
   }
   if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
     fail(report_fd, PODNS_STEP_SETHOSTNAME, -1);
+  if (spec->hostname) done(PODNS_STEP_SETHOSTNAME, -1);
   if (spec->loopback_up && bring_loopback_up() < 0) fail(report_fd, PODNS_STEP_LOOPBACK_UP, -1);
+  if (spec->loopback_up) done(PODNS_STEP_LOOPBACK_UP, -1);
   write_sysctls(spec, report_fd);
 
   do_mounts(spec, report_fd);
@@ -454,13 +479,16 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
     if (chdir(spec->rootfs) < 0) fail(report_fd, PODNS_STEP_PIVOT_ROOT, -1);
     if (syscall(SYS_pivot_root, ".", ".") < 0) fail(report_fd, PODNS_STEP_PIVOT_ROOT, -1);
     if (umount2(".", MNT_DETACH) < 0) fail(report_fd, PODNS_STEP_UMOUNT_OLD_ROOT, -1);
+    done(PODNS_STEP_PIVOT_ROOT, -1);
     if (chdir("/") < 0) fail(report_fd, PODNS_STEP_CHDIR, -1);
     if (spec->security.readonly_root &&
         mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
       fail(report_fd, PODNS_STEP_READONLY_ROOT, -1);
+    if (spec->security.readonly_root) done(PODNS_STEP_READONLY_ROOT, -1);
   }
 
   if (spec->new_session && setsid() < 0) fail(report_fd, PODNS_STEP_SETSID, -1);
+  if (spec->new_session) done(PODNS_STEP_SETSID, -1);
   setup_stdio(spec, report_fd);
 
   const struct podns_security *sec = &spec->security;
@@ -477,13 +505,18 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
     if (syscall(SYS_setgroups, spec->n_groups, spec->groups) < 0) fail(report_fd, PODNS_STEP_SETGROUPS, -1);
     if (syscall(SYS_setresgid, spec->gid, spec->gid, spec->gid) < 0) fail(report_fd, PODNS_STEP_SETGID, -1);
     if (syscall(SYS_setresuid, spec->uid, spec->uid, spec->uid) < 0) fail(report_fd, PODNS_STEP_SETUID, -1);
+    done(PODNS_STEP_SETUID, -1);
   }
   if (sec->apply) {
     set_capabilities(sec, report_fd);
     if (sec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(report_fd, PODNS_STEP_NO_NEW_PRIVS, -1);
+    if (sec->no_new_privs) done(PODNS_STEP_NO_NEW_PRIVS, -1);
     if (has_seccomp && sec->no_new_privs) install_seccomp(sec, report_fd);
   }
   if (spec->cwd && chdir(spec->cwd) < 0) fail(report_fd, PODNS_STEP_CHDIR, -1);
+  if (spec->cwd) done(PODNS_STEP_CHDIR, -1);
+  /* The last word before execve: a successful one closes the pipe, a failed one reports after this. */
+  done(PODNS_STEP_EXEC, -1);
 
   exec_program(spec, report_fd);
   _exit(127);
@@ -513,7 +546,14 @@ static void reap(pid_t pid) {
   }
 }
 
-pid_t podns_spawn(const struct podns_spawn *spec, struct podns_failure *failure) {
+static void trace_add(struct podns_trace *trace, int step, int index) {
+  if (!trace || trace->len >= trace->cap) return;
+  trace->steps[trace->len].step = step;
+  trace->steps[trace->len].index = index;
+  trace->len++;
+}
+
+pid_t podns_spawn(const struct podns_spawn *spec, struct podns_failure *failure, struct podns_trace *trace) {
   failure->step = PODNS_STEP_NONE;
   failure->err = 0;
   failure->index = -1;
@@ -542,6 +582,7 @@ pid_t podns_spawn(const struct podns_spawn *spec, struct podns_failure *failure)
 
     for (int i = 0; i < PODNS_NS_COUNT; i++) {
       if (spec->ns_fds[i] >= 0 && setns(spec->ns_fds[i], ns_clone_flag[i]) < 0) fail(pipefd[1], PODNS_STEP_SETNS, i);
+      if (spec->ns_fds[i] >= 0 && spec->trace) send_report(pipefd[1], 'S', PODNS_STEP_SETNS, 0, i, 0);
     }
     /* CLONE_PARENT: the final process becomes the caller's child, so the caller reaps it via its pidfd. */
     pid_t final = raw_clone(CLONE_PARENT | SIGCHLD | (unsigned long)spec->clone_flags);
@@ -557,7 +598,9 @@ pid_t podns_spawn(const struct podns_spawn *spec, struct podns_failure *failure)
   int rc;
   int failed = 0;
   while ((rc = read_report(pipefd[0], &r)) > 0) {
-    if (r.kind == 'P') {
+    if (r.kind == 'S') {
+      trace_add(trace, r.step, r.index);
+    } else if (r.kind == 'P') {
       final = r.pid;
     } else if (r.kind == 'E') {
       failure->step = r.step;

@@ -148,6 +148,19 @@ struct podns_spawn {
    * joining those cgroups before it does anything else. */
   int cgroup_procs_fds[PODNS_MAX_CGROUP_FDS];
   size_t n_cgroup_procs_fds;
+  int trace; /* report each successful step on the report pipe (see struct podns_trace) */
+};
+
+/* With podns_spawn.trace set, every step that succeeded, in the order it happened (for `podns --explain`). */
+struct podns_trace_step {
+  int step;  /* enum podns_step */
+  int index; /* which mount, namespace, sysctl or capability; -1 when none */
+};
+
+struct podns_trace {
+  struct podns_trace_step *steps;
+  size_t cap;
+  size_t len;
 };
 
 struct podns_failure {
@@ -157,7 +170,7 @@ struct podns_failure {
 };
 
 /* Starts the process; returns its pid (in the caller's PID namespace) or -1 with *failure filled. */
-pid_t podns_spawn(const struct podns_spawn *spec, struct podns_failure *failure);
+pid_t podns_spawn(const struct podns_spawn *spec, struct podns_failure *failure, struct podns_trace *trace);
 
 const char *podns_step_name(int step);
 

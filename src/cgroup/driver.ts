@@ -35,6 +35,9 @@ export interface DriverOptions {
   /** Removes one cgroup directory; rmdir by default (a temp dir standing in for cgroupfs needs rm -r). */
   removeDir?: (dir: string) => void;
   sleep?: (ms: number) => Promise<void>;
+  /** cgroup v2: attaches a BPF device program to a cgroup directory (the addon's attachDeviceFilter). Without
+   *  it a v2 driver cannot apply a device policy and refuses to create a cgroup that asks for one. */
+  attachDeviceFilter?: (dir: string, program: Buffer) => void;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -95,6 +98,9 @@ export abstract class CgroupDriver {
     return cgroupDir(this.layout, hierarchy, leaf);
   }
 
+  /** Told of every directory made and file written, with the command a person would type (`--explain`). */
+  onStep?: (what: string, command: string) => void;
+
   /** Creates the pod cgroup (leaf undefined) or one leaf in every hierarchy, then writes its limits. */
   create(leaf: string | undefined, limits: CgroupLimits): void {
     for (const h of this.hierarchies) {
@@ -105,6 +111,7 @@ export abstract class CgroupDriver {
       } catch (err) {
         throw fromNodeError('cgroup.create', err, `create cgroup "${dir}"`);
       }
+      this.onStep?.(`create cgroup ${dir}`, `mkdir -p ${dir}`);
     }
     for (const w of this.planWrites(limits)) this.write(this.dir(w.hierarchy, leaf), w.file, w.value);
   }
@@ -116,6 +123,7 @@ export abstract class CgroupDriver {
     } catch (err) {
       throw fromNodeError('cgroup.write', err, `write ${JSON.stringify(value)} to "${target}"`);
     }
+    this.onStep?.(`cgroup write ${file}`, `echo ${JSON.stringify(value)} > ${target}`);
   }
 
   /** The cgroup.procs files a process writes "0" to, to join a leaf (SpawnRequest.cgroupProcsFiles). */

@@ -46,10 +46,24 @@ async function main(): Promise<void> {
     .addOption(
       new Option('--infra <mode>', 'pause (default): a pause process holds the namespaces; none: the first container does (annotation podns.io/infra)').choices(['pause', 'none']),
     )
-    .action(async (file: string, opts: { replace?: boolean; cgroupParent?: string; podPidsLimit?: number; infra?: string }) => {
+    .option('--explain', 'then print every kernel step it took, in order, with the command that does it by hand')
+    .action(async (file: string, opts: { replace?: boolean; cgroupParent?: string; podPidsLimit?: number; infra?: string; explain?: boolean }) => {
       const { runPods } = await import('./commands/run.js');
       const names = await runPods(roots(), file, opts, warn);
       for (const name of names) process.stdout.write(`pod/${name} running\n`);
+      if (opts.explain) {
+        const { explainPod } = await import('./commands/explain.js');
+        for (const name of names) process.stdout.write(explainPod(roots(), ns(), name));
+      }
+    });
+
+  program
+    .command('explain')
+    .description('every kernel step podns took for a pod, in order, with the command that does it by hand')
+    .argument('<pod>')
+    .action(async (pod: string) => {
+      const { explainPod } = await import('./commands/explain.js');
+      process.stdout.write(explainPod(roots(), ns(), pod));
     });
 
   program

@@ -8,7 +8,9 @@ import path from 'node:path';
 import type { PodSpec } from '../manifest/types.js';
 import type { PodPaths } from '../state/paths.js';
 import type { PodState } from '../state/pod-state.js';
-import { CLONE, MNT_DETACH, MS, mount, spawnProcess, umount } from '../sys/native.js';
+import { CLONE, MNT_DETACH, MS, mount, spawnProcess, umount, type SpawnRequest } from '../sys/native.js';
+import { describeSpawn } from '../explain/describe-spawn.js';
+import type { Step } from '../explain/step-log.js';
 import { projectPath } from '../sys/project-path.js';
 import { fromNodeError, PodnsError } from '../errors.js';
 
@@ -26,30 +28,35 @@ export interface HostNamespaces {
  * Starts pause as PID 1 of new pid/net/ipc/uts/mnt namespaces, in an empty tmpfs root. hostNetwork keeps the
  * host's network and UTS namespaces (as containerd does), hostIPC the IPC one, hostPID the PID one.
  */
-export function startPause(paths: PodPaths, hostname: string, sysctls: { path: string; value: string }[], host: HostNamespaces, cgroupProcsFiles: string[] = []): number {
+export function startPause(
+  paths: PodPaths,
+  hostname: string,
+  sysctls: { path: string; value: string }[],
+  host: HostNamespaces,
+  cgroupProcsFiles: string[] = [],
+  explain?: (steps: Step[]) => void,
+): number {
   fs.mkdirSync(paths.pauseRoot, { recursive: true });
-  return spawnProcess(
-    {
-      cloneFlags:
-        CLONE.NEWNS |
-        (host.network ? 0 : CLONE.NEWNET | CLONE.NEWUTS) |
-        (host.ipc ? 0 : CLONE.NEWIPC) |
-        (host.pid ? 0 : CLONE.NEWPID),
-      newSession: true,
-      // Into the pause's cgroup (one cgroup.procs per v1 hierarchy) before it execs.
-      cgroupProcsFiles,
-      ...(host.network ? {} : { hostname, loopbackUp: true }),
-      // The pod's namespaced sysctls, written by the pause itself inside the new net and IPC namespaces.
-      sysctls,
-      mounts: [{ source: 'tmpfs', target: paths.pauseRoot, fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV, data: 'size=64k,mode=755' }],
-      rootfs: paths.pauseRoot,
-      cwd: '/',
-      execFile: pauseBinary(),
-      argv: ['/pause'],
-      env: [],
-    },
-    'pause',
-  );
+  const request: SpawnRequest = {
+    cloneFlags:
+      CLONE.NEWNS |
+      (host.network ? 0 : CLONE.NEWNET | CLONE.NEWUTS) |
+      (host.ipc ? 0 : CLONE.NEWIPC) |
+      (host.pid ? 0 : CLONE.NEWPID),
+    newSession: true,
+    // Into the pause's cgroup (one cgroup.procs per v1 hierarchy) before it execs.
+    cgroupProcsFiles,
+    ...(host.network ? {} : { hostname, loopbackUp: true }),
+    // The pod's namespaced sysctls, written by the pause itself inside the new net and IPC namespaces.
+    sysctls,
+    mounts: [{ source: 'tmpfs', target: paths.pauseRoot, fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV, data: 'size=64k,mode=755' }],
+    rootfs: paths.pauseRoot,
+    cwd: '/',
+    execFile: pauseBinary(),
+    argv: ['/pause'],
+    env: [],
+  };
+  return spawnProcess(request, 'pause', explain && ((steps, pid) => explain(describeSpawn(request, steps, 'pause', pid))));
 }
 
 /** Bind-mounts the pause's network namespace at the pin path; the caller records the pin first. */

@@ -16,7 +16,10 @@ import type { PodPaths } from '../state/paths.js';
 import { writePodState, type ContainerState, type PodSpecFile, type PodState } from '../state/pod-state.js';
 import { appendEvent } from '../state/events.js';
 import { killAndReap, makePipe, spawnProcess, watchExit, type ExitStatus } from '../sys/native.js';
-import { SpawnRunner } from '../sys/command.js';
+import { SpawnRunner, TracingRunner } from '../sys/command.js';
+import { StepLog } from '../explain/step-log.js';
+import { describeCommand } from '../explain/describe-command.js';
+import { describeSpawn } from '../explain/describe-spawn.js';
 import { hostPortsOf, setUpPodNetwork } from '../network/bridge-network.js';
 import { setUpCni } from '../network/cni.js';
 import type { PodNetworkRecord } from '../state/pod-state.js';
@@ -30,6 +33,7 @@ import { ensureSubPath, mountPodFilesystems, pinNetworkNamespace, startPause } f
 import { killPodProcesses, releasePodResources, removePodCgroups, removePodFiles } from '../runtime/pod-teardown.js';
 import { containerLeaf, PAUSE_LEAF, planLayout } from '../cgroup/layout.js';
 import { openCgroupDriver } from '../cgroup/open-driver.js';
+import { attachDeviceFilter } from '../sys/native.js';
 import type { CgroupDriver } from '../cgroup/driver.js';
 import { containerLimits, podLimits, sandboxLimits } from '../cgroup/resources.js';
 
@@ -86,6 +90,7 @@ export function stopSignalNumber(name: string | undefined): number {
 export class PodSupervisor {
   readonly state: PodState;
   private readonly running = new Map<string, Running>();
+  private readonly steps: StepLog;
   private pauseExited?: Promise<ExitStatus>;
   private stopping = false;
   private cgroups?: CgroupDriver;
@@ -96,6 +101,7 @@ export class PodSupervisor {
     private readonly log: Logger,
   ) {
     const { pod } = spec;
+    this.steps = new StepLog(paths.stepsFile);
     this.state = {
       id: paths.id,
       name: pod.metadata.name,
@@ -147,6 +153,9 @@ export class PodSupervisor {
     fs.mkdirSync(this.paths.libDir, { recursive: true, mode: 0o700 });
     this.createCgroups();
     mountPodFilesystems(spec, this.paths, this.state, () => this.save());
+    for (const target of this.state.hostMounts) {
+      this.steps.add({ actor: 'sandbox', what: `mount tmpfs on ${target}`, command: `mount -t tmpfs -o nosuid,nodev,noexec tmpfs ${target}` });
+    }
 
     const host = { network: spec.hostNetwork, ipc: spec.hostIPC, pid: spec.hostPID };
     const filters = new Map<string, Buffer | undefined>();
@@ -165,7 +174,7 @@ export class PodSupervisor {
         host,
       });
     } else {
-      holder = startPause(this.paths, this.state.hostname, sysctlWrites(spec), host, this.cgroups?.procsFiles(PAUSE_LEAF));
+      holder = startPause(this.paths, this.state.hostname, sysctlWrites(spec), host, this.cgroups?.procsFiles(PAUSE_LEAF), (steps) => this.steps.addAll(steps));
       this.pauseExited = watchChild(holder);
       this.state.pause = processRef(holder) ?? { pid: holder, startTime: 0 };
       this.pauseExited.then((status) => this.onPauseExit(status));
@@ -174,6 +183,11 @@ export class PodSupervisor {
       this.state.netnsPin = this.paths.netnsPin;
       this.save();
       pinNetworkNamespace(holder, this.paths.netnsPin);
+      this.steps.add({
+        actor: 'sandbox',
+        what: `pin the network namespace at ${this.paths.netnsPin}`,
+        command: `touch ${this.paths.netnsPin} && mount --bind /proc/${holder}/ns/net ${this.paths.netnsPin}`,
+      });
       await this.connectNetwork();
     }
     podFiles();
@@ -231,7 +245,9 @@ export class PodSupervisor {
         isNotDirectory,
       );
       if (this.cgroups) request.cgroupProcsFiles = this.cgroups.procsFiles(containerLeaf(container.name));
-      pid = spawnProcess(request, `container "${container.name}"`);
+      pid = spawnProcess(request, `container "${container.name}"`, (steps, p) =>
+        this.steps.addAll(describeSpawn(request, steps, `container/${container.name}`, p)),
+      );
     } catch (err) {
       for (const fd of [outRead, errRead]) fs.closeSync(fd);
       void logs.close();
@@ -260,6 +276,11 @@ export class PodSupervisor {
     return pid;
   }
 
+  /** ip, nft and CNI plugins, each call logged as a step as it is made. */
+  private networkRunner(): TracingRunner {
+    return new TracingRunner(new SpawnRunner(), (argv, input) => this.steps.addAll(describeCommand(argv, input, 'network')));
+  }
+
   /** The pod's network (bridge mode): veth, address, route, hostPorts; each piece recorded before it is made. */
   private async connectNetwork(): Promise<void> {
     const cfg = this.spec.network;
@@ -271,12 +292,12 @@ export class PodSupervisor {
     const hostPorts = hostPortsOf(this.spec.pod.spec.containers);
     if (cfg.mode === 'cni') {
       // The standard plugins, per the CNI spec, against the pinned netns; the same pod IP behaviour.
-      const rec = await setUpCni(cfg, new SpawnRunner(), this.paths.libRoot, this.paths.id, this.paths.netnsPin, hostPorts, record);
+      const rec = await setUpCni(cfg, this.networkRunner(), this.paths.libRoot, this.paths.id, this.paths.netnsPin, hostPorts, record);
       this.state.podIP = rec.ip;
       this.save();
       return;
     }
-    const rec = await setUpPodNetwork(cfg, new SpawnRunner(), this.paths.libRoot, this.paths.id, this.paths.id, hostPorts, record);
+    const rec = await setUpPodNetwork(cfg, this.networkRunner(), this.paths.libRoot, this.paths.id, this.paths.id, hostPorts, record);
     this.state.podIP = rec.ip;
     this.save();
   }
@@ -292,7 +313,8 @@ export class PodSupervisor {
     const layout = planLayout(plan.host, plan.parents, this.paths.id, containers.map((c) => c.name));
     this.state.cgroups = layout;
     this.save();
-    this.cgroups = openCgroupDriver(layout);
+    this.cgroups = openCgroupDriver(layout, { attachDeviceFilter });
+    this.cgroups.onStep = (what, command) => this.steps.add({ actor: 'cgroup', what, command });
     this.cgroups.create(undefined, podLimits(containers, plan.pidsLimit));
     this.cgroups.create(PAUSE_LEAF, sandboxLimits());
     for (const c of containers) {

@@ -31,6 +31,8 @@ export interface PodPaths {
   socket: string;
   shimLog: string;
   eventsFile: string;
+  /** The step log of `--explain`. */
+  stepsFile: string;
   pauseRoot: string;
   libDir: string;
   etcDir: string;
@@ -58,6 +60,7 @@ export function podPaths(roots: Roots, id: string, logDirName: string): PodPaths
     socket: path.join(runDir, 'shim.sock'),
     shimLog: path.join(runDir, 'shim.log'),
     eventsFile: path.join(runDir, 'events.jsonl'),
+    stepsFile: path.join(runDir, 'steps.jsonl'),
     pauseRoot: path.join(runDir, 'pause-root'),
     libDir,
     etcDir: path.join(libDir, 'etc'),

@@ -81,3 +81,15 @@ export class RecordingRunner implements CommandRunner {
     return { stdout: answer.stdout ?? '', stderr: answer.stderr ?? '', exitCode: answer.exitCode ?? 0 };
   }
 }
+
+/** Passes every command through, telling `onCall` first (the step log of `--explain`). */
+export class TracingRunner implements CommandRunner {
+  constructor(
+    private readonly inner: CommandRunner,
+    private readonly onCall: (argv: string[], input: string | undefined) => void,
+  ) {}
+  run(argv: string[], options: RunOptions = {}): Promise<CommandResult> {
+    this.onCall(argv, typeof options.input === 'string' ? options.input : undefined);
+    return this.inner.run(argv, options);
+  }
+}

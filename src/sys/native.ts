@@ -80,6 +80,8 @@ export interface SpawnRequest {
   env: string[];
   /** Confinement of the final process; absent: it keeps the caller's capabilities. */
   security?: SecuritySpec;
+  /** Ask the addon for the trace of every step (spawnProcess's onSteps sets it). */
+  trace?: boolean;
   /** The cgroup.procs file of the cgroup the final process joins (writing "0") before anything else. */
   cgroupProcsFile?: string;
   /** Several cgroup.procs files, joined in order (cgroup v1: one per hierarchy); at most 16. */
@@ -103,6 +105,7 @@ interface Addon {
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
   umount(target: string, flags: number): void;
   buildSeccompFilter(profile: SeccompFilterSpec): Buffer;
+  attachDeviceFilter(cgroupDir: string, program: Buffer): void;
 }
 
 interface RawAddonError extends Error {
@@ -158,10 +161,16 @@ function describeSpawnFailure(request: SpawnRequest, err: RawAddonError, what: s
   return new SysError(`native.${step}`, step, err.errno, err.code, detail);
 }
 
-/** Starts a process as described; returns its pid in our PID namespace. */
-export function spawnProcess(request: SpawnRequest, what: string): number {
+/**
+ * Starts a process as described; returns its pid in our PID namespace. With `onSteps`, the addon also reports
+ * every step that succeeded, in the order it happened (for `--explain`).
+ */
+export function spawnProcess(request: SpawnRequest, what: string, onSteps?: (steps: { step: string; index: number }[], pid: number) => void): number {
   try {
-    return load().spawn(request);
+    if (!onSteps) return load().spawn(request) as number;
+    const { pid, steps } = load().spawn({ ...request, trace: true }) as unknown as { pid: number; steps: { step: string; index: number }[] };
+    onSteps(steps, pid);
+    return pid;
   } catch (err) {
     if (isRaw(err)) throw describeSpawnFailure(request, err, what);
     throw err;
@@ -232,4 +241,20 @@ export interface SeccompFilterSpec {
  *  SecuritySpec.seccompFilter. Throws an Error naming the rule or the field that is wrong. */
 export function buildSeccompFilter(profile: SeccompFilterSpec): Buffer {
   return load().buildSeccompFilter(profile);
+}
+
+/**
+ * Loads a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[], 8 bytes each) and attaches it to a cgroup v2
+ * directory (BPF_F_ALLOW_MULTI): the cgroup v2 device policy. The verifier's log is in the error's message.
+ */
+export function attachDeviceFilter(cgroupDir: string, program: Buffer): void {
+  try {
+    load().attachDeviceFilter(cgroupDir, program);
+  } catch (err) {
+    if (isRaw(err)) {
+      const log = String((err as { verifierLog?: string }).verifierLog ?? '').trim().split('\n').pop();
+      throw new SysError('native.attachDeviceFilter', 'bpf', err.errno, err.code, `attach device filter to "${cgroupDir}"${log ? ` (verifier: ${log})` : ''}`, cgroupDir);
+    }
+    throw err;
+  }
 }

@@ -154,3 +154,54 @@ describe.skipIf(kernelSkip)('--infra=none: the failure the pause process exists 
     expect(await podns.ok(['exec', pod, '-c', 'busybox', '--', 'ps'])).toMatch(/^\s+1 root\s+\/pause$/m);
   });
 });
+
+describe.skipIf(kernelSkip)('run --explain and explain POD', () => {
+  let podns: Podns;
+  const pod = podName('explain');
+  beforeAll(async () => {
+    podns = await createPodns({ network: 'private' });
+  });
+  afterAll(async () => {
+    await podns.run(['rm', '-f', pod]);
+    await podns.dispose();
+  });
+
+  it('lists every kernel step in the order it happened, each with a well-formed command', async () => {
+    const out = await podns.ok(['run', '--explain', podns.writeManifest(pod, seedManifest(pod))]);
+    expect(out.startsWith(`pod/${pod} running\n`)).toBe(true);
+    const steps = [...out.matchAll(/^\s*(\d+)\s+\[([^\]]+)\] (.*)\n\s+\$ (.*)$/gm)].map((m) => ({ n: Number(m[1]), actor: m[2]!, what: m[3]!, command: m[4]! }));
+    expect(steps.length).toBeGreaterThan(50);
+    expect(steps.map((s) => s.n)).toEqual(steps.map((_, i) => i + 1));
+    const first = (pred: (s: (typeof steps)[number]) => boolean) => steps.findIndex(pred);
+    const state = JSON.parse(await podns.ok(['inspect', pod])) as { pause: { pid: number }; containers: { name: string; process: { pid: number } }[] };
+
+    // The pause is cloned into new namespaces (with its real pid), then pinned, then the network, then the containers.
+    const pauseClone = first((s) => s.actor === 'pause' && s.what.startsWith('clone('));
+    expect(steps[pauseClone]!.what).toBe(`clone(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNET|CLONE_NEWPID|SIGCHLD) = pid ${state.pause.pid}`);
+    expect(steps[pauseClone]!.command).toBe('unshare --mount --uts --ipc --net --pid --fork');
+    const pin = first((s) => s.what.startsWith('pin the network namespace'));
+    const veth = first((s) => s.actor === 'network' && s.what.includes('type veth'));
+    const nginxSetns = first((s) => s.actor === 'container/nginx' && s.what.startsWith('setns('));
+    expect(pauseClone).toBeLessThan(pin);
+    expect(pin).toBeLessThan(veth);
+    expect(veth).toBeLessThan(nginxSetns);
+    expect(steps[nginxSetns]!.command).toBe(`nsenter --ipc=/proc/${state.pause.pid}/ns/ipc`);
+
+    // Each container: setns into the pause's namespaces, clone, mounts, pivot_root, confinement, exec — in that order.
+    for (const c of state.containers) {
+      const mine = steps.filter((s) => s.actor === `container/${c.name}`);
+      const order = ['setns(', 'clone(', 'mount overlay', 'mount proc', 'pivot_root(', 'bounding set', 'capabilities:', 'execve('];
+      const at = order.map((prefix) => mine.findIndex((s) => s.what.startsWith(prefix)));
+      expect(at.every((i) => i >= 0), `${c.name}: ${at}`).toBe(true);
+      expect([...at].sort((a, b) => a - b)).toEqual(at);
+      expect(mine.find((s) => s.what.startsWith('clone('))!.what).toMatch(new RegExp(`= pid ${c.process.pid}$`));
+      expect(mine.find((s) => s.what.startsWith('mount overlay'))!.command).toMatch(/^mount -t overlay overlay \S+\/rootfs -o nodev,lowerdir=\S+,upperdir=\S+,workdir=\S+$/);
+    }
+    // Every command is something a person can type: a known program first.
+    for (const s of steps) {
+      expect(s.command, `${s.n} ${s.what}`).toMatch(/^(mkdir|echo|unshare|nsenter|mount|hostname|ip|nft|cd|setsid|capsh|setpriv|exec|ln|touch|prctl|\(a plain fork)/);
+    }
+    // explain POD prints the same log later.
+    expect(await podns.ok(['explain', pod])).toBe(out.slice(`pod/${pod} running\n`.length));
+  });
+});
