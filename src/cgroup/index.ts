@@ -10,3 +10,4 @@ export * from './driver.js';
 export { CgroupV1 } from './v1.js';
 export { CgroupV2 } from './v2.js';
 export { openCgroupDriver } from './open-driver.js';
+export { buildDeviceFilter } from './device-filter.js';

@@ -4,19 +4,37 @@
  * Controllers are enabled top-down in cgroup.subtree_control of every ancestor ("no internal processes":
  * the caller's own cgroup must not hold processes unless it is the root, which is why the VM tests run there).
  *
- * Devices: v2 has no devices.* files; runc and crun attach a BPF_PROG_TYPE_CGROUP_DEVICE program instead.
- * TODO: podns does not do that yet. On v2 the device policy rests on the nodev mounts alone (a mknod'd node
- * cannot be opened: EACCES) — the device cgroup's EPERM is v1-only for now.
+ * Devices: v2 has no devices.* files; as runc and crun do, a BPF_PROG_TYPE_CGROUP_DEVICE program generated from
+ * the same rules (device-filter.ts) is attached to the cgroup, through the injected attachDeviceFilter.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CgroupDriver, readKeyed, readNumber, readText, type CgroupStats, type CgroupWrite } from './driver.js';
+import { PodnsError } from '../errors.js';
+import { buildDeviceFilter } from './device-filter.js';
+import { CgroupDriver, readKeyed, readNumber, readText, type CgroupStats, type CgroupWrite, type DriverOptions } from './driver.js';
+import type { CgroupLayout } from './layout.js';
 import { UNIFIED } from './layout.js';
 import { sharesToWeight, type CgroupLimits } from './resources.js';
 
 const WANTED = ['cpu', 'memory', 'pids'];
 
 export class CgroupV2 extends CgroupDriver {
+  private readonly attachDeviceFilter?: (dir: string, program: Buffer) => void;
+
+  constructor(layout: CgroupLayout, options: DriverOptions = {}) {
+    super(layout, options);
+    this.attachDeviceFilter = options.attachDeviceFilter;
+  }
+
+  /** The files, then the device program when the limits ask for a device policy. */
+  override create(leaf: string | undefined, limits: CgroupLimits): void {
+    super.create(leaf, limits);
+    if (!limits.devices) return;
+    const dir = this.dir(UNIFIED, leaf);
+    if (!this.attachDeviceFilter) throw new PodnsError('cgroup.devices', `cgroup "${dir}": no way to attach a device program`);
+    this.attachDeviceFilter(dir, buildDeviceFilter(limits.devices));
+  }
+
   planWrites(limits: CgroupLimits): CgroupWrite[] {
     const out: CgroupWrite[] = [];
     const w = (file: string, value: string | number) => out.push({ hierarchy: UNIFIED, file, value: String(value) });

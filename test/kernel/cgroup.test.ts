@@ -1,7 +1,7 @@
 /**
  * Pods in cgroups (issue 6), with whichever driver the host needs (v1 here; v2 in the VM of scripts/vm-test.sh):
  * the files podns writes match the manifest, a memory hog is OOMKilled (137), a CPU hog is held to its quota, a
- * fork bomb stops at the pod's pids limit, the v1 device cgroup refuses devices off runc's list (EPERM), and
+ * fork bomb stops at the pod's pids limit, the device cgroup refuses devices off runc's list (EPERM), and
  * teardown leaves no cgroup, also after the shim was SIGKILLed. Every cgroup is below this test process's own
  * cgroup (harness.ts sets PODNS_CGROUP_PARENT to a relative path). Requires: root, cgroup v1 (cpu, cpuacct,
  * memory, pids, devices, freezer) or v2 (cpu, memory, pids), the native build, dist/, the test images.
@@ -162,8 +162,7 @@ describe.skipIf(kernelSkip)(`pod cgroups (v${version})`, () => {
     for (const h of Object.keys(l.mounts)) expect(fs.existsSync(path.join(l.mounts[h]!, l.pod[h]!))).toBe(false);
   });
 
-  // v2 needs a BPF device program, which podns does not attach yet (see src/cgroup/v2.ts).
-  it.skipIf(!v1)('the device cgroup refuses a device off the list with EPERM, and allows /dev/null', async () => {
+  it('the device cgroup (v1 devices.*, v2 a BPF program) refuses a device off the list with EPERM, allows /dev/null', async () => {
     // A container's writable mounts are nodev, which answers EACCES before the device cgroup is asked; so a
     // helper process joins the container's devices cgroup on the host side and opens host devices there.
     const pod = await startPod('cg-dev', `  - name: c\n    image: ${BUSYBOX}\n    command: [sleep, "3600"]\n`);

@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CgroupV1 } from '../../../src/cgroup/v1.js';
 import { CgroupV2 } from '../../../src/cgroup/v2.js';
 import { detectCgroups, parseProcCgroup, planLayout, resolveCgroupParent, V1_CONTROLLERS } from '../../../src/cgroup/layout.js';
-import { containerLimits, podLimits, sandboxLimits } from '../../../src/cgroup/resources.js';
+import { containerLimits, DEFAULT_DEVICE_RULES, podLimits, sandboxLimits } from '../../../src/cgroup/resources.js';
+import { buildDeviceFilter } from '../../../src/cgroup/device-filter.js';
 import type { ContainerSpec } from '../../../src/manifest/types.js';
 
 let root: string;
@@ -183,7 +184,8 @@ describe('cgroup v2 driver', () => {
   });
 
   it('enables cpu, memory and pids top-down before making children; one cgroup.procs per leaf', async () => {
-    const driver = new CgroupV2(v2Layout(), { removeDir: rmTree });
+    const attached: [string, Buffer][] = [];
+    const driver = new CgroupV2(v2Layout(), { removeDir: rmTree, attachDeviceFilter: (dir, program) => attached.push([dir, program]) });
     driver.create(undefined, podLimits([hog], 100));
     driver.create('ctr-hog', containerLimits(hog, false));
     expect(read('cgroup.subtree_control')).toBe('+cpu +memory +pids');
@@ -192,12 +194,20 @@ describe('cgroup v2 driver', () => {
     expect(read('podns/p/pids.max')).toBe('100');
     expect(read('podns/p/ctr-hog/cpu.max')).toBe('20000 100000');
     expect(read('podns/p/ctr-hog/memory.swap.max')).toBe('0');
-    expect(fs.existsSync(path.join(root, 'podns/p/ctr-hog/devices.deny'))).toBe(false); // no devices files on v2 (BPF: TODO)
+    // No devices files on v2: the container's leaf gets a BPF device program instead (the pod cgroup none).
+    expect(fs.existsSync(path.join(root, 'podns/p/ctr-hog/devices.deny'))).toBe(false);
+    expect(attached.map(([dir]) => dir)).toEqual([path.join(root, 'podns/p/ctr-hog')]);
+    expect(attached[0]![1]).toEqual(buildDeviceFilter(DEFAULT_DEVICE_RULES));
     expect(driver.procsFiles('ctr-hog')).toEqual([path.join(root, 'podns/p/ctr-hog/cgroup.procs')]);
     fs.writeFileSync(path.join(root, 'podns/p/ctr-hog/memory.events'), 'low 0\nhigh 0\nmax 9\noom 1\noom_kill 1\n');
     expect(driver.oomKills('ctr-hog')).toBe(1);
     await driver.remove();
     expect(fs.existsSync(path.join(root, 'podns/p'))).toBe(false);
+  });
+
+  it('refuses a device policy it cannot apply', () => {
+    const driver = new CgroupV2(v2Layout());
+    expect(() => driver.create('ctr-hog', containerLimits(hog, false))).toThrow(/no way to attach a device program/);
   });
 
   it('kills through cgroup.kill and waits for the cgroup to empty', async () => {
