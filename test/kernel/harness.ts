@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { detectCgroups, parseProcCgroup, resolveCgroupParent } from '../../src/cgroup/layout.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -69,6 +70,13 @@ export function removeTestCgroups(): string[] {
   }
   return leaks;
 }
+
+// Also for test files that run podns without createPodns (walkthrough.test.ts): the parent goes after each file.
+afterAll(() => {
+  if (kernelSkip) return;
+  const leaks = removeTestCgroups();
+  if (leaks.length) throw new Error(`podns left cgroups behind:\n${leaks.join('\n')}`);
+});
 
 /** A pod name unique to this run. */
 export function podName(base: string): string {
