@@ -26,6 +26,12 @@ export class CgroupV2 extends CgroupDriver {
     this.attachDeviceFilter = options.attachDeviceFilter;
   }
 
+  /** memory.swap.max exists only with swap accounting (CONFIG_MEMCG_SWAP); without it there is no swap to deny. */
+  protected override write(dir: string, file: string, value: string): void {
+    if (file === 'memory.swap.max' && fs.existsSync(path.join(dir, 'memory.current')) && !fs.existsSync(path.join(dir, file))) return;
+    super.write(dir, file, value);
+  }
+
   /** The files, then the device program when the limits ask for a device policy. */
   override create(leaf: string | undefined, limits: CgroupLimits): void {
     super.create(leaf, limits);
