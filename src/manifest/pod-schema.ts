@@ -11,7 +11,7 @@
  *
  * Field names follow the Kubernetes API reference for core/v1 (Pod, ObjectMeta, PodSpec, Container,
  * EnvVar, ContainerPort, VolumeMount, Volume and its sources, PodSecurityContext, SecurityContext) as of
- * Kubernetes 1.34. Objects podns rejects as a whole (Probe, Lifecycle, ...) are not descended into.
+ * Kubernetes 1.34. Objects podns rejects as a whole (Lifecycle, ...) are not descended into.
  *
  * This file has no imports, so scripts/gen-pod-fields.ts can load it with plain Node.
  */
@@ -204,6 +204,58 @@ export const RESOURCE_REQUIREMENTS: ObjectSchema = {
   },
 };
 
+const PROBE_PORT = 'int 1-65535, or the name of one of the container\'s ports (IntOrString; read as text, so a quoted number is a number too)';
+
+export const EXEC_ACTION: ObjectSchema = {
+  name: 'ExecAction',
+  fields: {
+    command: honoured({ kind: 'stringList' }, 'required; run without a shell in the container\'s namespaces, as `podns exec` does; exit 0 is success'),
+  },
+};
+
+export const HTTP_HEADER: ObjectSchema = {
+  name: 'HTTPHeader',
+  fields: {
+    name: honoured(STRING, 'an HTTP header name (letters, digits, \'-\')', true),
+    value: honoured(STRING, 'sent as given', true),
+  },
+};
+
+export const HTTP_GET_ACTION: ObjectSchema = {
+  name: 'HTTPGetAction',
+  fields: {
+    path: honoured(STRING, 'default "/"'),
+    port: honoured({ kind: 'quantity' }, PROBE_PORT, true),
+    host: honoured(STRING, 'default: the pod IP, or 127.0.0.1 inside the pod\'s network namespace when it has no IP'),
+    scheme: honoured(STRING, 'HTTP (default); HTTPS is not supported by podns yet'),
+    httpHeaders: honoured({ kind: 'list', item: HTTP_HEADER }, 'added to kubelet\'s User-Agent: kube-probe/1.34 and Accept: */*, which they may replace'),
+  },
+};
+
+export const TCP_SOCKET_ACTION: ObjectSchema = {
+  name: 'TCPSocketAction',
+  fields: {
+    port: honoured({ kind: 'quantity' }, PROBE_PORT, true),
+    host: honoured(STRING, 'default: the pod IP, or 127.0.0.1 inside the pod\'s network namespace when it has no IP'),
+  },
+};
+
+export const PROBE: ObjectSchema = {
+  name: 'Probe',
+  fields: {
+    exec: honoured({ kind: 'object', schema: EXEC_ACTION }, 'one handler of exec, httpGet, tcpSocket'),
+    httpGet: honoured({ kind: 'object', schema: HTTP_GET_ACTION }, 'status 200-399 is success; redirects are followed on the same host only, as kubelet does'),
+    tcpSocket: honoured({ kind: 'object', schema: TCP_SOCKET_ACTION }, 'success when a TCP connection opens'),
+    grpc: rejected(undefined, 'not supported by podns yet'),
+    initialDelaySeconds: honoured(INT, 'default 0: seconds after the container starts before the first probe'),
+    timeoutSeconds: honoured(INT, 'default 1; a probe that takes longer is a failure'),
+    periodSeconds: honoured(INT, 'default 10'),
+    successThreshold: honoured(INT, 'default 1; consecutive successes to count as success; must be 1 for liveness and startup probes'),
+    failureThreshold: honoured(INT, 'default 3; consecutive failures to count as failure (liveness and startup: the container is killed and restarted by restartPolicy)'),
+    terminationGracePeriodSeconds: honoured(INT, 'liveness and startup only, > 0: the grace period when this probe kills the container (the pod\'s otherwise)'),
+  },
+};
+
 export const CONTAINER: ObjectSchema = {
   name: 'Container',
   fields: {
@@ -222,9 +274,9 @@ export const CONTAINER: ObjectSchema = {
     restartPolicy: rejected(),
     restartPolicyRules: rejected(),
     volumeDevices: rejected([[]]),
-    livenessProbe: rejected(),
-    readinessProbe: rejected(),
-    startupProbe: rejected(),
+    livenessProbe: honoured({ kind: 'object', schema: PROBE }, 'the container is killed and restarted (by restartPolicy) after failureThreshold consecutive failures'),
+    readinessProbe: honoured({ kind: 'object', schema: PROBE }, 'the container\'s ready flag (podns inspect, ps)'),
+    startupProbe: honoured({ kind: 'object', schema: PROBE }, 'holds back liveness and readiness probes until it succeeds; failureThreshold failures count as a liveness failure'),
     lifecycle: rejected([{}]),
     terminationMessagePath: ignored('termination messages are not collected yet'),
     terminationMessagePolicy: ignored('termination messages are not collected yet'),
@@ -374,5 +426,6 @@ export const POD: ObjectSchema = {
 /** Every object table, in the order docs/pod-fields.md lists them. */
 export const ALL_SCHEMAS: readonly ObjectSchema[] = [
   POD, OBJECT_META, POD_SPEC, POD_SECURITY_CONTEXT, SYSCTL, CONTAINER, RESOURCE_REQUIREMENTS, RESOURCE_LIST, SECURITY_CONTEXT, CAPABILITIES, SECCOMP_PROFILE,
+  PROBE, EXEC_ACTION, HTTP_GET_ACTION, HTTP_HEADER, TCP_SOCKET_ACTION,
   ENV_VAR, CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH, POD_DNS_CONFIG, POD_DNS_CONFIG_OPTION, HOST_ALIAS,
 ];

@@ -99,6 +99,44 @@ export interface ContainerSpec {
   securityContext?: SecurityContext;
   /** cpu in cores, memory in bytes; a request defaults to its limit (API server defaulting). */
   resources?: { limits: ResourceValues; requests: ResourceValues };
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+}
+
+/**
+ * A container probe, defaulted as the API server does (SetDefaults_Probe). Exactly one handler is set; a named
+ * port is resolved to the container's port number by the manifest pass.
+ */
+export type Probe = ProbeTiming & (
+  | { exec: { command: string[] } }
+  | { httpGet: HttpGetAction }
+  | { tcpSocket: { port: number; host?: string } }
+);
+
+export interface ProbeTiming {
+  initialDelaySeconds: number;
+  /** Default 1. */
+  timeoutSeconds: number;
+  /** Default 10. */
+  periodSeconds: number;
+  /** Default 1; always 1 for liveness and startup probes. */
+  successThreshold: number;
+  /** Default 3. */
+  failureThreshold: number;
+  /** Liveness and startup only: the grace period when this probe's failure kills the container. */
+  terminationGracePeriodSeconds?: number;
+}
+
+export interface HttpGetAction {
+  /** Default "/". */
+  path: string;
+  port: number;
+  /** The pod IP when absent. */
+  host?: string;
+  /** HTTPS is refused for now. */
+  scheme: 'HTTP';
+  httpHeaders: { name: string; value: string }[];
 }
 
 export interface ResourceValues {

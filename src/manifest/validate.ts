@@ -10,6 +10,7 @@ import { parseQuantity } from './quantity.js';
 import { Reporter } from './reporter.js';
 import { buildPodSecurityContext, buildSecurityContext } from './security-context.js';
 import { buildPodNetwork, isIPv4 } from './pod-network.js';
+import { buildProbes } from './probes.js';
 import type { ContainerPort, ContainerSpec, EnvVar, HostPathType, PodManifest, PodMetadata, PodSpec, ResourceValues, VolumeMount, VolumeSpec } from './types.js';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
@@ -208,6 +209,7 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
     const securityContext = buildSecurityContext(r, c.securityContext as Plain, `${path}.securityContext`);
     if (securityContext) container.securityContext = securityContext;
   }
+  Object.assign(container, buildProbes(r, c, path, ports));
   return container;
 }
 
