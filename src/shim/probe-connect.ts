@@ -1,0 +1,170 @@
+/**
+ * The network half of httpGet and tcpSocket probes, as kubelet does them (pkg/probe/http, pkg/probe/tcp): one
+ * GET with kubelet's headers, 200-399 is success, redirects followed on the same host only; a TCP connect. The
+ * shim calls checkHttp/checkTcp in-process when the pod has an IP. A pod without one (network mode none) is only
+ * reachable from inside its network namespace, which Node cannot enter (setns in a threaded process), so the shim
+ * runs this file as a script there:
+ *
+ *   nsenter --net=/run/netns/<pod> <node> <dist>/shim/probe-connect.js http HOST PORT PATH TIMEOUT_MS ['Name: value' ...]
+ *   nsenter --net=/run/netns/<pod> <node> <dist>/shim/probe-connect.js tcp HOST PORT TIMEOUT_MS
+ *
+ * The script prints one JSON line, `{"ok":true|false,"message":"..."}`, and exits 0 whenever it reached a
+ * verdict (2 on bad arguments). Only node: built-ins are imported, so it starts as fast as Node can.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export interface CheckOutcome {
+  ok: boolean;
+  message: string;
+}
+
+export interface HttpCheck {
+  host: string;
+  port: number;
+  path: string;
+  headers: { name: string; value: string }[];
+  timeoutMs: number;
+}
+
+export interface TcpCheck {
+  host: string;
+  port: number;
+  timeoutMs: number;
+}
+
+/** kubelet sends kube-probe/<its major.minor>; podns follows the 1.34 API. */
+const USER_AGENT = 'kube-probe/1.34';
+/** kubelet's maxRespBodyLength: the body is read up to 10 KiB. */
+const MAX_BODY = 10 * 1024;
+/** Go's http.Client stops after 10 redirects. */
+const MAX_REDIRECTS = 10;
+
+function hostPort(host: string, port: number): string {
+  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** One GET probe: 200-399 is success, a redirect to another host ends the probe as a success, as kubelet does. */
+export async function checkHttp(check: HttpCheck): Promise<CheckOutcome> {
+  const deadline = Date.now() + check.timeoutMs;
+  let url = new URL(`http://${hostPort(check.host, check.port)}${check.path.startsWith('/') ? '' : '/'}${check.path}`);
+  const original = url.hostname;
+  for (let redirects = 0; ; redirects++) {
+    const response = await getOnce(url, check.headers, deadline - Date.now());
+    if ('error' in response) return { ok: false, message: `Get "${url.href}": ${response.error}` };
+    const { status, location, body } = response;
+    if (status >= 300 && status < 400 && location !== undefined) {
+      const next = new URL(location, url);
+      // kubelet's redirect check: another host ends the probe there, as a success with a warning.
+      if (next.hostname !== original) return { ok: true, message: `Probe terminated redirects, Response body: ${body}` };
+      if (next.protocol !== 'http:') return { ok: false, message: `Get "${next.href}": podns probes do not follow redirects to ${next.protocol.replace(':', '')}` };
+      if (redirects + 1 >= MAX_REDIRECTS) return { ok: false, message: `Get "${next.href}": stopped after ${MAX_REDIRECTS} redirects` };
+      url = next;
+      continue;
+    }
+    if (status >= 200 && status < 400) return { ok: true, message: body };
+    return { ok: false, message: `HTTP probe failed with statuscode: ${status}` };
+  }
+}
+
+type Response = { status: number; location?: string; body: string } | { error: string };
+
+function getOnce(url: URL, extra: HttpCheck['headers'], timeoutMs: number): Promise<Response> {
+  // kubelet: the probe's headers first; User-Agent and Accept only when they set none; Host from a Host header.
+  const headers: Record<string, string> = {};
+  for (const h of extra) headers[h.name] = headers[h.name] === undefined ? h.value : `${headers[h.name]}, ${h.value}`;
+  const has = (name: string) => Object.keys(headers).some((k) => k.toLowerCase() === name);
+  if (!has('user-agent')) headers['User-Agent'] = USER_AGENT;
+  if (!has('accept')) headers.Accept = '*/*';
+  return new Promise((resolve) => {
+    if (timeoutMs <= 0) return resolve({ error: 'timed out' });
+    let settled = false;
+    const finish = (r: Response) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve(r);
+    };
+    // agent: false is a fresh connection with Connection: close, as kubelet's DisableKeepAlives.
+    const req = http.get(url, { headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = () => finish({ status: res.statusCode ?? 0, location: res.headers.location, body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_BODY) });
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size >= MAX_BODY) done();
+      });
+      res.on('end', done);
+      res.on('error', (err) => finish({ error: err.message }));
+    });
+    req.on('error', (err) => finish({ error: describeSocketError(err) }));
+    const timer = setTimeout(() => finish({ error: `timed out after ${timeoutMs} ms (Client.Timeout exceeded)` }), timeoutMs);
+  });
+}
+
+/** One TCP connect: success as soon as the connection opens; it is closed at once. */
+export function checkTcp(check: TcpCheck): Promise<CheckOutcome> {
+  const target = hostPort(check.host, check.port);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: check.host, port: check.port });
+    const finish = (outcome: CheckOutcome) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    socket.once('connect', () => finish({ ok: true, message: '' }));
+    socket.once('error', (err) => finish({ ok: false, message: `dial tcp ${target}: connect: ${describeSocketError(err)}` }));
+    const timer = setTimeout(() => finish({ ok: false, message: `dial tcp ${target}: i/o timeout` }), check.timeoutMs);
+  });
+}
+
+/** `connection refused (ECONNREFUSED)`: Go's words with the errno beside them. */
+function describeSocketError(err: Error & { code?: string }): string {
+  const words: Record<string, string> = { ECONNREFUSED: 'connection refused', EHOSTUNREACH: 'no route to host', ENETUNREACH: 'network is unreachable', ECONNRESET: 'connection reset by peer' };
+  return err.code && words[err.code] ? `${words[err.code]} (${err.code})` : err.message;
+}
+
+/** The script's argv (after the script path) for a check; the inverse of parseArgs. */
+export function connectorArgs(kind: 'http', check: HttpCheck): string[];
+export function connectorArgs(kind: 'tcp', check: TcpCheck): string[];
+export function connectorArgs(kind: 'http' | 'tcp', check: HttpCheck | TcpCheck): string[] {
+  if (kind === 'tcp') return ['tcp', check.host, String(check.port), String(check.timeoutMs)];
+  const h = check as HttpCheck;
+  return ['http', h.host, String(h.port), h.path, String(h.timeoutMs), ...h.headers.map((x) => `${x.name}: ${x.value}`)];
+}
+
+function parseArgs(args: string[]): { kind: 'http'; check: HttpCheck } | { kind: 'tcp'; check: TcpCheck } | undefined {
+  const int = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : undefined);
+  const [kind, host, portText] = args;
+  const port = int(portText);
+  if (!host || port === undefined) return undefined;
+  if (kind === 'tcp' && args.length === 4) {
+    const timeoutMs = int(args[3]);
+    return timeoutMs === undefined ? undefined : { kind, check: { host, port, timeoutMs } };
+  }
+  if (kind === 'http' && args.length >= 5) {
+    const timeoutMs = int(args[4]);
+    const headers = args.slice(5).map((h) => ({ name: h.slice(0, h.indexOf(':')), value: h.slice(h.indexOf(':') + 1).trim() }));
+    if (timeoutMs === undefined || headers.some((h) => !h.name)) return undefined;
+    return { kind, check: { host, port, path: args[3]!, headers, timeoutMs } };
+  }
+  return undefined;
+}
+
+async function main(args: string[]): Promise<number> {
+  const parsed = parseArgs(args);
+  if (!parsed) {
+    process.stderr.write('usage: probe-connect.js http HOST PORT PATH TIMEOUT_MS [\'Name: value\' ...] | tcp HOST PORT TIMEOUT_MS\n');
+    return 2;
+  }
+  const outcome = parsed.kind === 'http' ? await checkHttp(parsed.check) : await checkTcp(parsed.check);
+  process.stdout.write(`${JSON.stringify(outcome)}\n`);
+  return 0;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+}
