@@ -1,6 +1,7 @@
 /**
  * Reads a manifest file of one or more YAML (or JSON) documents and returns its Pods, validated and
- * defaulted, before anything is created. Problems are ManifestErrors (`file:line: path: message`);
+ * defaulted, before anything is created, with the ConfigMaps and Secrets of the same file (as `podman kube
+ * play` takes them) that their env and volumes refer to. Problems are ManifestErrors (`file:line: path: message`);
  * fields podns accepts but does not act on come back as warnings in the same format.
  */
 
@@ -8,31 +9,51 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, type Node, type YAMLMap } from 'yaml';
 import { ManifestError, describeErrno } from '../errors.js';
 import { checkObject, type CheckContext } from './check-fields.js';
-import { POD } from './pod-schema.js';
-import type { PodManifest } from './types.js';
+import { buildConfigObject } from './config-objects.js';
+import { resolveConfigRefs, type ConfigObjects } from './config-refs.js';
+import { CONFIG_MAP, POD, SECRET } from './pod-schema.js';
+import { Reporter } from './reporter.js';
+import type { ConfigObject, PodManifest } from './types.js';
 import { buildPod } from './validate.js';
 import { parseYamlDocuments } from './yaml-source.js';
 
 export interface LoadedManifests {
   pods: PodManifest[];
+  /** ConfigMap documents by `namespace/name`. */
+  configMaps: Map<string, ConfigObject>;
+  /** Secret documents by `namespace/name`, data decoded. */
+  secrets: Map<string, ConfigObject>;
   /** One line each: `file:line: path: ignored: why`. */
   warnings: string[];
 }
 
 /**
  * Parses multi-document YAML (or JSON) text. Empty documents are skipped; every other document must be
- * a v1 Pod. Throws a ManifestError for the first problem found, in document order.
+ * a v1 Pod, ConfigMap or Secret. Throws a ManifestError for the first problem found, in document order;
+ * references from Pods to ConfigMaps and Secrets are checked after every document is read.
  */
 export function parseManifests(file: string, text: string): LoadedManifests {
   const pods: PodManifest[] = [];
+  const reporters: Reporter[] = [];
   const warnings: string[] = [];
+  const objects: ConfigObjects = { configMaps: new Map(), secrets: new Map() };
   const seen = new Map<string, number>();
   for (const source of parseYamlDocuments(file, text)) {
     if (!source.root) continue;
     const ctx: CheckContext = { file, source, lines: new Map(), warnings };
     const root = source.resolve(source.root);
     if (!root || !isMap(root)) throw new ManifestError(file, source.line, '', 'a document must be a mapping (an object with apiVersion, kind, metadata and spec)');
-    checkHeader(root, ctx);
+    const kind = checkHeader(root, ctx);
+    if (kind === 'ConfigMap' || kind === 'Secret') {
+      const raw = checkObject(root, kind === 'ConfigMap' ? CONFIG_MAP : SECRET, '', source.line, ctx);
+      const obj = buildConfigObject(new Reporter(file, ctx.lines, source.line), kind, raw);
+      const byName = kind === 'ConfigMap' ? objects.configMaps : objects.secrets;
+      const key = `${obj.namespace}/${obj.name}`;
+      const first = byName.get(key);
+      if (first) throw new ManifestError(file, obj.line, 'metadata.name', `duplicate ${kind === 'ConfigMap' ? 'configmap' : 'secret'} ${JSON.stringify(key)} (first at line ${first.line})`);
+      byName.set(key, obj);
+      continue;
+    }
     const pod = buildPod(file, checkObject(root, POD, '', source.line, ctx), ctx.lines, source.line);
     const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
     const line = ctx.lines.get('metadata.name');
@@ -40,9 +61,14 @@ export function parseManifests(file: string, text: string): LoadedManifests {
     if (first !== undefined) throw new ManifestError(file, line, 'metadata.name', `duplicate pod ${JSON.stringify(key)} (first at line ${first})`);
     seen.set(key, line ?? source.line);
     pods.push(pod);
+    reporters.push(new Reporter(file, ctx.lines, source.line));
   }
-  if (pods.length === 0) throw new ManifestError(file, undefined, '', 'no Pod found (the file has no documents)');
-  return { pods, warnings };
+  if (pods.length === 0) {
+    const only = objects.configMaps.size + objects.secrets.size > 0 ? 'only ConfigMaps and Secrets' : 'no documents';
+    throw new ManifestError(file, undefined, '', `no Pod found (the file has ${only})`);
+  }
+  pods.forEach((pod, i) => resolveConfigRefs(pod, reporters[i]!, objects, (line) => warnings.push(line)));
+  return { pods, ...objects, warnings };
 }
 
 /** Reads `file` and parses it with parseManifests. */
@@ -61,19 +87,22 @@ export async function loadManifests(file: string): Promise<LoadedManifests> {
  * The kind decides which field table applies, so kind and then apiVersion are checked before any other
  * field. A missing one is left for checkObject to report as a required value.
  */
-function checkHeader(root: YAMLMap, ctx: CheckContext): void {
+function checkHeader(root: YAMLMap, ctx: CheckContext): 'Pod' | 'ConfigMap' | 'Secret' | undefined {
   const kind = headerField(root, 'kind', ctx);
-  if (kind && kind.value !== 'Pod') {
+  if (kind && !KINDS.includes(kind.value as string)) {
     if (typeof kind.value !== 'string') throw new ManifestError(ctx.file, kind.line, 'kind', `must be a string, got ${typeof kind.value} ${String(kind.value)}`);
     // Quoted only when odd (a newline, say), so the message stays one line and reads well for `kind: Deployment`.
     const name = /^[\x21-\x7e]+$/.test(kind.value) ? kind.value : JSON.stringify(kind.value);
-    throw new ManifestError(ctx.file, kind.line, '', `kind ${name} is not supported (only Pod)`);
+    throw new ManifestError(ctx.file, kind.line, '', `kind ${name} is not supported (only Pod, ConfigMap and Secret)`);
   }
   const apiVersion = headerField(root, 'apiVersion', ctx);
   if (apiVersion && apiVersion.value !== 'v1') {
-    throw new ManifestError(ctx.file, apiVersion.line, 'apiVersion', `must be "v1" for a Pod, got ${JSON.stringify(apiVersion.value)}`);
+    throw new ManifestError(ctx.file, apiVersion.line, 'apiVersion', `must be "v1" for a ${(kind?.value as string | undefined) ?? 'Pod'}, got ${JSON.stringify(apiVersion.value)}`);
   }
+  return kind?.value as 'Pod' | 'ConfigMap' | 'Secret' | undefined;
 }
+
+const KINDS: unknown[] = ['Pod', 'ConfigMap', 'Secret'];
 
 function headerField(root: YAMLMap, name: string, ctx: CheckContext): { value: unknown; line: number } | undefined {
   for (const pair of root.items) {

@@ -150,12 +150,66 @@ export const OBJECT_META: ObjectSchema = {
   },
 };
 
+export const OBJECT_FIELD_SELECTOR: ObjectSchema = {
+  name: 'ObjectFieldSelector',
+  fields: {
+    apiVersion: honoured(STRING, 'v1 (the default)'),
+    fieldPath: honoured(STRING, "metadata.name, metadata.namespace, metadata.uid, metadata.labels['k'], metadata.annotations['k'], spec.nodeName (the host's name), spec.serviceAccountName, status.hostIP(s) (the host's first IPv4 address), status.podIP(s) (known once the shim has the pod's network; \"\" with network mode none)", true),
+  },
+};
+
+export const RESOURCE_FIELD_SELECTOR: ObjectSchema = {
+  name: 'ResourceFieldSelector',
+  fields: {
+    containerName: honoured(STRING, 'a container of the pod; this container when absent'),
+    resource: honoured(STRING, 'limits.cpu, limits.memory, requests.cpu or requests.memory; an unset limit is the node\'s (CPU count, memory size), as kubelet computes it', true),
+    divisor: honoured({ kind: 'quantity' }, 'cpu: 1 (default) or 1m; memory: 1 (default), 1k, 1Ki ... 1E, 1Ei; the value is rounded up'),
+  },
+};
+
+export const KEY_SELECTOR: ObjectSchema = {
+  name: 'KeySelector',
+  fields: {
+    name: honoured(STRING, 'a ConfigMap (or Secret) document of the same file, in the pod\'s namespace', true),
+    key: honoured(STRING, 'a key of it', true),
+    optional: honoured(BOOL, 'default false: a missing object or key is an error; true: the variable is left unset'),
+  },
+};
+
+export const ENV_VAR_SOURCE: ObjectSchema = {
+  name: 'EnvVarSource',
+  fields: {
+    fieldRef: honoured({ kind: 'object', schema: OBJECT_FIELD_SELECTOR }, 'see ObjectFieldSelector'),
+    resourceFieldRef: honoured({ kind: 'object', schema: RESOURCE_FIELD_SELECTOR }, 'see ResourceFieldSelector'),
+    configMapKeyRef: honoured({ kind: 'object', schema: KEY_SELECTOR }, 'a key of a ConfigMap document of the same file'),
+    secretKeyRef: honoured({ kind: 'object', schema: KEY_SELECTOR }, 'a key of a Secret document of the same file'),
+    fileKeyRef: rejected(),
+  },
+};
+
 export const ENV_VAR: ObjectSchema = {
   name: 'EnvVar',
   fields: {
     name: honoured(STRING, 'any printable ASCII except "="', true),
-    value: honoured(STRING, 'default ""; $(VAR) references are expanded by the runtime'),
-    valueFrom: rejected(),
+    value: honoured(STRING, 'default ""; $(VAR) references to variables defined before it are expanded, $$ escapes, as kubelet does'),
+    valueFrom: honoured({ kind: 'object', schema: ENV_VAR_SOURCE }, 'exactly one source; not with value'),
+  },
+};
+
+export const ENV_FROM_REF: ObjectSchema = {
+  name: 'ConfigMapEnvSource',
+  fields: {
+    name: honoured(STRING, 'a ConfigMap (or Secret) document of the same file', true),
+    optional: honoured(BOOL, 'default false: a missing object is an error'),
+  },
+};
+
+export const ENV_FROM_SOURCE: ObjectSchema = {
+  name: 'EnvFromSource',
+  fields: {
+    prefix: honoured(STRING, 'prepended to each key; keys that are not valid variable names are skipped with a warning'),
+    configMapRef: honoured({ kind: 'object', schema: ENV_FROM_REF }, 'every key of the ConfigMap'),
+    secretRef: honoured({ kind: 'object', schema: ENV_FROM_REF }, 'every key of the Secret'),
   },
 };
 
@@ -264,11 +318,11 @@ export const CONTAINER: ObjectSchema = {
     command: honoured({ kind: 'stringList' }, 'replaces the image Entrypoint; [] means unset, as in kubelet'),
     args: honoured({ kind: 'stringList' }, 'replaces the image Cmd; [] means unset, as in kubelet'),
     workingDir: honoured(STRING, 'absolute path; the image WorkingDir when absent'),
-    env: honoured({ kind: 'list', item: ENV_VAR }, 'name and value only'),
+    env: honoured({ kind: 'list', item: ENV_VAR }, 'after the image\'s Env and envFrom; $(VAR) in command and args is expanded from it'),
     ports: honoured({ kind: 'list', item: CONTAINER_PORT }, 'containerPort, protocol, name'),
     volumeMounts: honoured({ kind: 'list', item: VOLUME_MOUNT }, 'name, mountPath, readOnly, subPath'),
     imagePullPolicy: honoured(STRING, 'Always, IfNotPresent or Never'),
-    envFrom: rejected([[]]),
+    envFrom: honoured({ kind: 'list', item: ENV_FROM_SOURCE }, 'ConfigMap and Secret documents of the same file; env overrides them'),
     resources: honoured({ kind: 'object', schema: RESOURCE_REQUIREMENTS }, 'applied through the container\'s cgroup (see ResourceRequirements); the pod cgroup gets kubelet\'s sums'),
     resizePolicy: ignored('in-place resize needs an API server'),
     restartPolicy: rejected(),
@@ -303,6 +357,35 @@ export const HOST_PATH: ObjectSchema = {
   },
 };
 
+export const KEY_TO_PATH: ObjectSchema = {
+  name: 'KeyToPath',
+  fields: {
+    key: honoured(STRING, 'a key of the ConfigMap or Secret', true),
+    path: honoured(STRING, 'relative, no "..", not starting with ".."', true),
+    mode: honoured(INT, '0-0777; defaultMode when absent'),
+  },
+};
+
+export const CONFIG_MAP_VOLUME: ObjectSchema = {
+  name: 'ConfigMapVolumeSource',
+  fields: {
+    name: honoured(STRING, 'a ConfigMap document of the same file, in the pod\'s namespace', true),
+    items: honoured({ kind: 'list', item: KEY_TO_PATH }, 'only these keys, at these paths; every key when absent'),
+    defaultMode: honoured(INT, '0-0777, default 0644'),
+    optional: honoured(BOOL, 'default false; true: a missing ConfigMap (or key) gives an empty volume'),
+  },
+};
+
+export const SECRET_VOLUME: ObjectSchema = {
+  name: 'SecretVolumeSource',
+  fields: {
+    secretName: honoured(STRING, 'a Secret document of the same file, in the pod\'s namespace', true),
+    items: honoured({ kind: 'list', item: KEY_TO_PATH }, 'only these keys, at these paths; every key when absent'),
+    defaultMode: honoured(INT, '0-0777, default 0644'),
+    optional: honoured(BOOL, 'default false; true: a missing Secret (or key) gives an empty volume'),
+  },
+};
+
 export const VOLUME: ObjectSchema = {
   name: 'Volume',
   fields: {
@@ -314,7 +397,7 @@ export const VOLUME: ObjectSchema = {
     azureFile: rejected(),
     cephfs: rejected(),
     cinder: rejected(),
-    configMap: rejected(),
+    configMap: honoured({ kind: 'object', schema: CONFIG_MAP_VOLUME }, 'files written by podns into the pod\'s directory before any container starts; mounted read-only'),
     csi: rejected(),
     downwardAPI: rejected(),
     ephemeral: rejected(),
@@ -334,7 +417,7 @@ export const VOLUME: ObjectSchema = {
     quobyte: rejected(),
     rbd: rejected(),
     scaleIO: rejected(),
-    secret: rejected(),
+    secret: honoured({ kind: 'object', schema: SECRET_VOLUME }, 'like configMap, on a tmpfs of its own (never on disk); mounted read-only'),
     storageos: rejected(),
     vsphereVolume: rejected(),
   },
@@ -369,7 +452,7 @@ export const POD_SPEC: ObjectSchema = {
   name: 'PodSpec',
   fields: {
     containers: honoured({ kind: 'list', item: CONTAINER }, 'at least one', true),
-    volumes: honoured({ kind: 'list', item: VOLUME }, 'emptyDir and hostPath only'),
+    volumes: honoured({ kind: 'list', item: VOLUME }, 'emptyDir, hostPath, configMap and secret'),
     shareProcessNamespace: honoured(BOOL, 'default false: one PID namespace per container'),
     hostname: honoured(STRING, 'DNS-1123 label; the pod name when absent'),
     subdomain: honoured(STRING, 'DNS-1123 label'),
@@ -405,7 +488,7 @@ export const POD_SPEC: ObjectSchema = {
     schedulingGates: ignored(SCHEDULER),
     securityContext: honoured({ kind: 'object', schema: POD_SECURITY_CONTEXT }, 'see PodSecurityContext'),
     serviceAccount: ignored('there is no API server; no service account token is mounted'),
-    serviceAccountName: ignored('there is no API server; no service account token is mounted'),
+    serviceAccountName: honoured(STRING, 'only readable through fieldRef ("default" when absent, as the admission plugin sets it); there is no API server, no token is mounted'),
     setHostnameAsFQDN: rejected([false]),
     tolerations: ignored(SCHEDULER),
     topologySpreadConstraints: ignored(SCHEDULER),
@@ -423,9 +506,37 @@ export const POD: ObjectSchema = {
   },
 };
 
+/** The other kinds a manifest file may hold, for the Pods in it (as `podman kube play` reads them). */
+export const CONFIG_MAP: ObjectSchema = {
+  name: 'ConfigMap',
+  fields: {
+    apiVersion: honoured(STRING, 'must be v1', true),
+    kind: honoured(STRING, 'ConfigMap', true),
+    metadata: honoured({ kind: 'object', schema: OBJECT_META }, 'name (DNS-1123 subdomain) and namespace identify it; the rest is kept', true),
+    data: honoured({ kind: 'stringMap' }, 'keys [-._a-zA-Z0-9]+, at most 253 characters, not "." or ".."; 1 MiB in all'),
+    binaryData: honoured({ kind: 'stringMap' }, 'base64 values; keys as data, and not also in data'),
+    immutable: honoured(BOOL, 'accepted (every object is immutable to podns)'),
+  },
+};
+
+export const SECRET: ObjectSchema = {
+  name: 'Secret',
+  fields: {
+    apiVersion: honoured(STRING, 'must be v1', true),
+    kind: honoured(STRING, 'Secret', true),
+    metadata: honoured({ kind: 'object', schema: OBJECT_META }, 'name (DNS-1123 subdomain) and namespace identify it; the rest is kept', true),
+    data: honoured({ kind: 'stringMap' }, 'base64 values; keys as in a ConfigMap; 1 MiB in all'),
+    stringData: honoured({ kind: 'stringMap' }, 'plain values, merged over data, as the API server does'),
+    type: honoured(STRING, 'Opaque (default) or a kubernetes.io/ type, whose required keys are checked as the API server does'),
+    immutable: honoured(BOOL, 'accepted (every object is immutable to podns)'),
+  },
+};
+
 /** Every object table, in the order docs/pod-fields.md lists them. */
 export const ALL_SCHEMAS: readonly ObjectSchema[] = [
   POD, OBJECT_META, POD_SPEC, POD_SECURITY_CONTEXT, SYSCTL, CONTAINER, RESOURCE_REQUIREMENTS, RESOURCE_LIST, SECURITY_CONTEXT, CAPABILITIES, SECCOMP_PROFILE,
   PROBE, EXEC_ACTION, HTTP_GET_ACTION, HTTP_HEADER, TCP_SOCKET_ACTION,
-  ENV_VAR, CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH, POD_DNS_CONFIG, POD_DNS_CONFIG_OPTION, HOST_ALIAS,
+  ENV_VAR, ENV_VAR_SOURCE, OBJECT_FIELD_SELECTOR, RESOURCE_FIELD_SELECTOR, KEY_SELECTOR, ENV_FROM_SOURCE, ENV_FROM_REF,
+  CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH, CONFIG_MAP_VOLUME, SECRET_VOLUME, KEY_TO_PATH,
+  POD_DNS_CONFIG, POD_DNS_CONFIG_OPTION, HOST_ALIAS, CONFIG_MAP, SECRET,
 ];

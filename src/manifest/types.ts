@@ -42,6 +42,8 @@ export interface PodSpec {
   dnsConfig?: PodDNSConfig;
   /** Extra /etc/hosts entries. Defaults to []. */
   hostAliases: { ip: string; hostnames: string[] }[];
+  /** Only readable through fieldRef (no token is mounted); "default" when absent, as the admission plugin sets it. */
+  serviceAccountName?: string;
 }
 
 export interface PodDNSConfig {
@@ -92,6 +94,8 @@ export interface ContainerSpec {
   /** Replaces the image's Cmd when set. */
   args?: string[];
   env: EnvVar[];
+  /** ConfigMaps and Secrets whose keys all become variables, before env (which overrides them). */
+  envFrom?: EnvFromSource[];
   workingDir?: string;
   ports: ContainerPort[];
   volumeMounts: VolumeMount[];
@@ -148,7 +152,31 @@ export interface ResourceValues {
 
 export interface EnvVar {
   name: string;
+  /** "" with valueFrom. */
   value: string;
+  valueFrom?: EnvVarSource;
+}
+
+export type EnvVarSource =
+  /** metadata.name|namespace|uid, metadata.labels['k'], metadata.annotations['k'], spec.nodeName, spec.serviceAccountName, status.hostIP(s), status.podIP(s). */
+  | { fieldRef: { fieldPath: string } }
+  /** limits.cpu|memory or requests.cpu|memory of containerName (default: this container), divided by divisor, rounded up. */
+  | { resourceFieldRef: { containerName?: string; resource: string; divisor: string } }
+  | { configMapKeyRef: KeyRef }
+  | { secretKeyRef: KeyRef };
+
+export interface KeyRef {
+  name: string;
+  key: string;
+  /** A missing object or key leaves the variable unset instead of failing. */
+  optional: boolean;
+}
+
+export interface EnvFromSource {
+  /** Prepended to every key. Defaults to "". */
+  prefix: string;
+  configMapRef?: { name: string; optional: boolean };
+  secretRef?: { name: string; optional: boolean };
 }
 
 export interface ContainerPort {
@@ -169,7 +197,42 @@ export interface VolumeMount {
 
 export type VolumeSpec =
   | { name: string; emptyDir: { medium: '' | 'Memory'; sizeLimit?: string } }
-  | { name: string; hostPath: { path: string; type: HostPathType } };
+  | { name: string; hostPath: { path: string; type: HostPathType } }
+  | { name: string; configMap: ConfigVolumeSource }
+  | { name: string; secret: ConfigVolumeSource };
+
+/** A configMap or secret volume; its files are resolved from the documents of the same file by the loader. */
+export interface ConfigVolumeSource {
+  /** The ConfigMap's name, or the Secret's secretName. */
+  name: string;
+  items?: { key: string; path: string; mode?: number }[];
+  /** Defaults to 0644, as the API server sets it. */
+  defaultMode: number;
+  optional: boolean;
+  /** What the volume holds: relative path, mode, content (base64). Empty for an optional volume whose object is missing. */
+  files: VolumeFile[];
+}
+
+export interface VolumeFile {
+  path: string;
+  mode: number;
+  /** base64 */
+  data: string;
+}
+
+/** A ConfigMap or Secret document of the manifest file, validated; Secret data decoded. */
+export interface ConfigObject {
+  kind: 'ConfigMap' | 'Secret';
+  name: string;
+  namespace: string;
+  /** key → content (data and binaryData merged for a ConfigMap; data and stringData for a Secret). */
+  data: Record<string, Buffer>;
+  /** Secret type (Opaque by default); undefined for a ConfigMap. */
+  type?: string;
+  immutable: boolean;
+  /** Line of metadata.name, for messages. */
+  line: number;
+}
 
 export type HostPathType =
   | ''

@@ -5,13 +5,15 @@
 
 import { posix } from 'node:path';
 import { keyPath, type Plain } from './check-fields.js';
-import { checkDns1123Label, checkDns1123Subdomain, checkEnvVarName, checkLabelValue, checkPortName, checkQualifiedName } from './names.js';
+import { buildConfigVolume } from './config-refs.js';
+import { buildEnv } from './env-source.js';
+import { checkDns1123Label, checkDns1123Subdomain, checkLabelValue, checkPortName, checkQualifiedName } from './names.js';
 import { parseQuantity } from './quantity.js';
 import { Reporter } from './reporter.js';
 import { buildPodSecurityContext, buildSecurityContext } from './security-context.js';
 import { buildPodNetwork, isIPv4 } from './pod-network.js';
 import { buildProbes } from './probes.js';
-import type { ContainerPort, ContainerSpec, EnvVar, HostPathType, PodManifest, PodMetadata, PodSpec, ResourceValues, VolumeMount, VolumeSpec } from './types.js';
+import type { ContainerPort, ContainerSpec, HostPathType, PodManifest, PodMetadata, PodSpec, ResourceValues, VolumeMount, VolumeSpec } from './types.js';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
@@ -80,6 +82,11 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
   }
   noDuplicateHostPorts(r, spec);
   if (spec.terminationGracePeriodSeconds < 0) r.fail('spec.terminationGracePeriodSeconds', 'must be greater than or equal to 0');
+  const serviceAccountName = s.serviceAccountName as string | undefined;
+  if (serviceAccountName) {
+    r.check('spec.serviceAccountName', checkDns1123Subdomain(serviceAccountName), serviceAccountName);
+    spec.serviceAccountName = serviceAccountName;
+  }
   for (const key of ['hostname', 'subdomain'] as const) {
     const v = s[key] as string | undefined;
     if (!v) continue;
@@ -107,10 +114,12 @@ function noDuplicateHostPorts(r: Reporter, spec: PodSpec): void {
 function buildVolume(r: Reporter, v: Plain, path: string): VolumeSpec {
   const name = v.name as string;
   r.check(`${path}.name`, checkDns1123Label(name), name);
-  const sources = ['emptyDir', 'hostPath'].filter((k) => v[k] !== undefined);
-  if (sources.length === 0) r.fail(path, 'must specify a volume type (podns supports emptyDir and hostPath)');
+  const sources = ['emptyDir', 'hostPath', 'configMap', 'secret'].filter((k) => v[k] !== undefined);
+  if (sources.length === 0) r.fail(path, 'must specify a volume type (podns supports emptyDir, hostPath, configMap and secret)');
   if (sources.length > 1) r.fail(`${path}.${sources[1]}`, 'may not specify more than 1 volume type');
 
+  if (v.configMap !== undefined) return { name, configMap: buildConfigVolume(r, v.configMap as Plain, `${path}.configMap`, 'configMap') };
+  if (v.secret !== undefined) return { name, secret: buildConfigVolume(r, v.secret as Plain, `${path}.secret`, 'secret') };
   if (v.emptyDir !== undefined) {
     const e = v.emptyDir as Plain;
     const medium = (e.medium as string | undefined) ?? '';
@@ -144,11 +153,7 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
   if (image === '') r.fail(`${path}.image`, 'required value');
   if (image.trim() !== image) r.fail(`${path}.image`, 'must not have leading or trailing whitespace');
 
-  const env: EnvVar[] = ((c.env as Plain[] | undefined) ?? []).map((e, i) => {
-    const envName = e.name as string;
-    r.check(`${path}.env[${i}].name`, checkEnvVarName(envName), envName);
-    return { name: envName, value: (e.value as string | undefined) ?? '' };
-  });
+  const { env, envFrom } = buildEnv(r, c, path);
 
   const ports: ContainerPort[] = ((c.ports as Plain[] | undefined) ?? []).map((p, i) => {
     const at = `${path}.ports[${i}]`;
@@ -191,6 +196,7 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
   r.noDuplicates('mountPath', volumeMounts.map((m) => normalizeMountPath(m.mountPath)), (i) => `${path}.volumeMounts[${i}].mountPath`);
 
   const container: ContainerSpec = { name, image, env, ports, volumeMounts };
+  if (envFrom.length > 0) container.envFrom = envFrom;
   // kubelet and containerd treat an empty command or args list as unset.
   for (const key of ['command', 'args'] as const) {
     const list = c[key] as string[] | undefined;

@@ -12,6 +12,7 @@ import type { PodPaths } from '../state/paths.js';
 import type { ProcessSpec } from '../state/pod-state.js';
 import { CLONE, MS, type MountStep, type SpawnRequest } from '../sys/native.js';
 import { resolveUser, type ResolvedUser } from './image-user.js';
+import { imageEnv, kubeletEnvEntries, materialiseEnv, needsPodIP, type EnvContext, type EnvPlan, type PlannedProcess } from './env.js';
 import { maskingMounts, ownCapabilities, planConfinement, securityFor, type Confinement } from '../security/confinement.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -92,18 +93,48 @@ export function planUser(pod: PodSpec, container: ContainerSpec, image: ImageRec
   return user;
 }
 
-export function planProcess(pod: PodSpec, container: ContainerSpec, image: ImageRecord, hostname: string, id: ContainerIdentity): ProcessSpec {
+/**
+ * The container's process. With `envCtx` (the pod's metadata, the node, the file's ConfigMaps and Secrets) env
+ * is kubelet's (envFrom, valueFrom, $(VAR) expansion in env, command and args); without it only env values.
+ * A plan needing status.podIP keeps its envPlan for the shim's resolveEnv.
+ */
+export function planProcess(
+  pod: PodSpec,
+  container: ContainerSpec,
+  image: ImageRecord,
+  hostname: string,
+  id: ContainerIdentity,
+  envCtx?: EnvContext,
+  warn?: (line: string) => void,
+): ProcessSpec {
   const what = `container "${id.container}"`;
-  const argv = containerArgv(container, image);
+  const plan: EnvPlan = {
+    entries: envCtx ? kubeletEnvEntries(pod, container, envCtx, warn) : container.env.map((e) => ({ name: e.name, value: e.value, expand: true as const })),
+    image: imageEnv(image.config.Env),
+    hostname,
+    argv: argvTemplate(container, image),
+  };
+  const { env, argv } = materialiseEnv(plan, '');
   if (argv.length === 0) throw new PodnsError('container.plan', `${what}: no command specified (the image has no Entrypoint or Cmd)`);
   const user = planUser(pod, container, image, id);
-  return {
+  const spec: PlannedProcess = {
     argv,
-    env: containerEnv(container, image, hostname),
+    env,
     cwd: container.workingDir ?? (image.config.WorkingDir || '/'),
     user: { uid: user.uid, gid: user.gid, groups: user.groups },
     confinement: planConfinement(pod, container, ownCapabilities()),
   };
+  if (needsPodIP(plan)) spec.envPlan = plan;
+  return spec;
+}
+
+/** containerArgv, marking the manifest's command and args for $(VAR) expansion (never the image's). */
+function argvTemplate(container: ContainerSpec, image: ImageRecord): EnvPlan['argv'] {
+  const mine = (list: string[]) => list.map((text) => ({ text, expand: true as const }));
+  const theirs = (list: string[] | undefined) => (list ?? []).map((text) => ({ text }));
+  const entrypoint = container.command ? mine(container.command) : theirs(image.config.Entrypoint);
+  const args = container.command !== undefined ? mine(container.args ?? []) : container.args ? mine(container.args) : theirs(image.config.Cmd);
+  return [...entrypoint, ...args];
 }
 
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
@@ -162,13 +193,15 @@ function volumeMounts(container: ContainerSpec, pod: PodSpec, paths: PodPaths, c
     const volume = pod.volumes.find((v) => v.name === vm.name)!;
     let source = 'hostPath' in volume ? volume.hostPath.path : path.join(paths.volumesDir, volume.name);
     if (vm.subPath) source = path.join(source, vm.subPath);
+    // configMap and secret volumes are always read-only in the container, as kubelet mounts them.
+    const readOnly = vm.readOnly || 'configMap' in volume || 'secret' in volume;
     return {
       inRootfs: true,
       source,
       target: vm.mountPath,
       flags: MS.BIND | MS.REC,
       create: 'dir',
-      remountFlags: (vm.readOnly ? MS.RDONLY : 0) | nodev(conf),
+      remountFlags: (readOnly ? MS.RDONLY : 0) | nodev(conf),
     };
   });
 }

@@ -1,7 +1,8 @@
 /**
  * The pod sandbox: the pause process that creates and holds the pod's namespaces, the pin of its network
  * namespace at /run/netns/<pod> (so `ip netns` sees it and it outlives the pause), and the pod-wide mounts
- * on the host side (the shared /dev/shm, Memory-backed emptyDirs). RunPodSandbox / StopPodSandbox in CRI terms.
+ * on the host side (the shared /dev/shm, Memory-backed emptyDirs, secret volumes), with the configMap and secret
+ * volumes' files. RunPodSandbox / StopPodSandbox in CRI terms.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { describeSpawn } from '../explain/describe-spawn.js';
 import type { Step } from '../explain/step-log.js';
 import { projectPath } from '../sys/project-path.js';
 import { fromNodeError, PodnsError } from '../errors.js';
+import { writeConfigVolume } from './config-volumes.js';
 
 export function pauseBinary(): string {
   return process.env.PODNS_PAUSE ?? projectPath('build/Release/pause');
@@ -102,8 +104,14 @@ export function mountPodFilesystems(spec: PodSpec, paths: PodPaths, state: PodSt
         fs.chownSync(dir, 0, fsGroup);
         fs.chmodSync(dir, 0o2777);
       }
-    } else {
+    } else if ('hostPath' in volume) {
       prepareHostPath(volume.name, volume.hostPath.path, volume.hostPath.type);
+    } else {
+      // Secrets live in memory only, as kubelet keeps them: a tmpfs of their own, recorded like the others.
+      const source = 'secret' in volume ? volume.secret : volume.configMap;
+      if ('secret' in volume) tmpfs(dir, 'mode=755');
+      else fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      writeConfigVolume(dir, source, spec.securityContext.fsGroup, `volume "${volume.name}"`);
     }
   }
 }

@@ -1,18 +1,20 @@
 /** `podns run FILE`: validate, resolve images, reserve the name, start the shim, wait for its word. */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PodnsError, UserError } from '../../errors.js';
 import { ImageStore } from '../../image/image-store.js';
 import { pullImage } from '../../image/pull.js';
 import { formatImageReference, parseImageReference } from '../../image/reference.js';
 import type { ImageRecord } from '../../image/types.js';
-import { loadManifests } from '../../manifest/load-manifest.js';
+import { loadManifests, type LoadedManifests } from '../../manifest/load-manifest.js';
 import type { PodManifest } from '../../manifest/types.js';
 import { writeJsonAtomic } from '../../state/atomic-file.js';
 import { imagesDir, podId, podPaths, podsRunDir, type Roots } from '../../state/paths.js';
 import { readPodState, type Infra, type PodSpecFile, type ProcessSpec } from '../../state/pod-state.js';
 import { planProcess } from '../../runtime/container-plan.js';
+import { nodeAddresses, type EnvContext } from '../../runtime/env.js';
 import { podHostname } from '../../runtime/pod-files.js';
 import { loadNetworkConfig } from '../../network/network-config.js';
 import { ExecaRunner } from '../../sys/command.js';
@@ -103,12 +105,37 @@ function startShim(roots: Roots): { shim: DetachedHelper; log: string } {
   return { shim: startDetached([process.execPath, process.argv[1]!, 'shim', log], log), log };
 }
 
-/** Every container's process, planned before anything is created: a bad user or runAsNonRoot fails here. */
-function planProcesses(pod: PodManifest, uid: string, images: Record<string, ImageRecord>): Record<string, ProcessSpec> {
+/**
+ * Every container's process, planned before anything is created: a bad user or runAsNonRoot fails here. Env
+ * sources are resolved from the file's ConfigMaps and Secrets and the node; status.podIP waits for the shim.
+ */
+function planProcesses(
+  pod: PodManifest,
+  uid: string,
+  images: Record<string, ImageRecord>,
+  objects: Pick<LoadedManifests, 'configMaps' | 'secrets'>,
+  warn: (line: string) => void,
+): Record<string, ProcessSpec> {
   const hostname = podHostname(pod.metadata.name, pod.spec.hostname);
   const podLabel = `${pod.metadata.name}_${pod.metadata.namespace}(${uid})`;
+  let routes = '';
+  try {
+    routes = fs.readFileSync('/proc/net/route', 'utf8');
+  } catch {
+    // no IPv4 routing table: no host IP
+  }
+  const envCtx: EnvContext = {
+    metadata: pod.metadata,
+    uid,
+    nodeName: os.hostname(),
+    hostIPs: nodeAddresses(routes, os.networkInterfaces()),
+    node: { cpu: os.cpus().length, memory: os.totalmem() },
+    configMaps: objects.configMaps,
+    secrets: objects.secrets,
+  };
+  const say = (line: string) => warn(`pod "${pod.metadata.name}": ${line}`);
   return Object.fromEntries(
-    pod.spec.containers.map((c) => [c.name, planProcess(pod.spec, c, images[c.name]!, hostname, { pod: podLabel, container: c.name })]),
+    pod.spec.containers.map((c) => [c.name, planProcess(pod.spec, c, images[c.name]!, hostname, { pod: podLabel, container: c.name }, envCtx, say)]),
   );
 }
 
@@ -130,7 +157,7 @@ export function planCgroups(options: RunOptions): PodCgroupPlan {
 export async function runPods(roots: Roots, file: string, options: RunOptions, warn: (line: string) => void): Promise<string[]> {
   let early: { shim: DetachedHelper; log: string } | undefined = startShim(roots);
   try {
-    const { pods, warnings } = await loadManifests(file);
+    const { pods, warnings, configMaps, secrets } = await loadManifests(file);
     warnings.forEach(warn);
     const store = new ImageStore(imagesDir(roots), new ExecaRunner());
     const network = loadNetworkConfig(roots.etc);
@@ -139,7 +166,7 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
     for (const pod of pods) {
       const uid = pod.metadata.uid ?? randomUUID();
       const images = await resolveImages(pod, store, warn, roots, pulled);
-      plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images), network, infra: infraOf(pod, options) });
+      plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images, { configMaps, secrets }, warn), network, infra: infraOf(pod, options) });
     }
 
     const cgroup = planCgroups(options);

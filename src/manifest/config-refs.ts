@@ -1,0 +1,133 @@
+/**
+ * configMap and secret volume sources, and every reference from a Pod to a ConfigMap or Secret document of
+ * the same file. References are checked once all documents are read (a ConfigMap may follow its Pod); a
+ * missing object or key is `file:line: path: configmap "x" not found` unless the reference is optional.
+ * Volume files are resolved here, so the runtime writes them without seeing the documents.
+ */
+
+import { posix } from 'node:path';
+import type { Plain } from './check-fields.js';
+import { checkConfigKey } from './env-source.js';
+import { checkEnvVarName } from './names.js';
+import type { Reporter } from './reporter.js';
+import type { ConfigObject, ConfigVolumeSource, PodManifest, VolumeFile } from './types.js';
+
+/** ConfigMaps and Secrets by `namespace/name`. */
+export interface ConfigObjects {
+  configMaps: Map<string, ConfigObject>;
+  secrets: Map<string, ConfigObject>;
+}
+
+const DEFAULT_MODE = 0o644;
+
+function checkMode(r: Reporter, path: string, mode: unknown): number | undefined {
+  if (mode === undefined) return undefined;
+  const n = mode as number;
+  if (n < 0 || n > 0o777) r.fail(path, `invalid value ${n}: must be a number between 0 and 0777 (octal), both inclusive`);
+  return n;
+}
+
+/** A configMap or secret volume source as written; its files come from resolveConfigRefs. */
+export function buildConfigVolume(r: Reporter, v: Plain, path: string, kind: 'configMap' | 'secret'): ConfigVolumeSource {
+  const nameField = kind === 'configMap' ? 'name' : 'secretName';
+  const name = v[nameField] as string;
+  if (name === '') r.fail(`${path}.${nameField}`, 'required value');
+  const out: ConfigVolumeSource = {
+    name,
+    defaultMode: checkMode(r, `${path}.defaultMode`, v.defaultMode) ?? DEFAULT_MODE,
+    optional: (v.optional as boolean | undefined) ?? false,
+    files: [],
+  };
+  if (v.items !== undefined) {
+    out.items = (v.items as Plain[]).map((item, i) => {
+      const at = `${path}.items[${i}]`;
+      const key = item.key as string;
+      r.check(`${at}.key`, checkConfigKey(key), key);
+      const p = item.path as string;
+      // validateLocalDescendingPath, and the AtomicWriter's own rule: no leading "..".
+      if (p === '') r.fail(`${at}.path`, 'required value');
+      r.relativePath(`${at}.path`, p);
+      r.noBacksteps(`${at}.path`, p);
+      if (p.startsWith('..')) r.fail(`${at}.path`, `invalid value ${JSON.stringify(p)}: must not start with '..'`);
+      const mode = checkMode(r, `${at}.mode`, item.mode);
+      return mode === undefined ? { key, path: p } : { key, path: p, mode };
+    });
+    r.noDuplicates('path', out.items.map((it) => posix.normalize(it.path)), (i) => `${path}.items[${i}].path`);
+  }
+  return out;
+}
+
+/** kubelet's words for a missing object (the API's NotFound, singular as the brief of issue 7 asks). */
+function notFound(kind: 'ConfigMap' | 'Secret', name: string): string {
+  return `${kind === 'ConfigMap' ? 'configmap' : 'secret'} ${JSON.stringify(name)} not found`;
+}
+
+/**
+ * Checks every reference of `pod` and fills its configMap/secret volumes' files. `warn` gets kubelet's
+ * InvalidEnvironmentVariableNames warning for envFrom keys that are not variable names.
+ */
+export function resolveConfigRefs(pod: PodManifest, r: Reporter, objects: ConfigObjects, warn: (line: string) => void): void {
+  const ns = pod.metadata.namespace;
+  const lookup = (kind: 'ConfigMap' | 'Secret', name: string) => (kind === 'ConfigMap' ? objects.configMaps : objects.secrets).get(`${ns}/${name}`);
+  const names = new Set(pod.spec.containers.map((c) => c.name));
+
+  pod.spec.containers.forEach((c, i) => {
+    const path = `spec.containers[${i}]`;
+    c.env.forEach((e, j) => {
+      const at = `${path}.env[${j}].valueFrom`;
+      const from = e.valueFrom;
+      if (!from) return;
+      if ('resourceFieldRef' in from) {
+        const target = from.resourceFieldRef.containerName;
+        if (target !== undefined && !names.has(target)) r.fail(`${at}.resourceFieldRef.containerName`, `not found: no container named ${JSON.stringify(target)} in the pod`);
+        return;
+      }
+      const [kind, ref, field] =
+        'configMapKeyRef' in from ? (['ConfigMap', from.configMapKeyRef, 'configMapKeyRef'] as const) : 'secretKeyRef' in from ? (['Secret', from.secretKeyRef, 'secretKeyRef'] as const) : [];
+      if (!kind) return;
+      const obj = lookup(kind, ref.name);
+      if (ref.optional) return;
+      if (!obj) r.fail(`${at}.${field}.name`, notFound(kind, ref.name));
+      if (!Object.hasOwn(obj.data, ref.key)) r.fail(`${at}.${field}.key`, `couldn't find key ${ref.key} in ${kind} ${ns}/${ref.name}`);
+    });
+    (c.envFrom ?? []).forEach((e, j) => {
+      const [kind, ref, field] = e.configMapRef ? (['ConfigMap', e.configMapRef, 'configMapRef'] as const) : (['Secret', e.secretRef!, 'secretRef'] as const);
+      const obj = lookup(kind, ref.name);
+      if (!obj) {
+        if (!ref.optional) r.fail(`${path}.envFrom[${j}].${field}.name`, notFound(kind, ref.name));
+        return;
+      }
+      // kubelet skips them with an InvalidEnvironmentVariableNames event (with the relaxed names of 1.32+, only a
+      // key that the prefix cannot rescue, which config keys never are; kept for parity).
+      const invalid = Object.keys(obj.data).map((k) => e.prefix + k).filter((k) => checkEnvVarName(k)).sort();
+      if (invalid.length > 0) {
+        warn(`${r.file}:${r.lineOf(`${path}.envFrom[${j}]`)}: ${path}.envFrom[${j}]: keys [${invalid.join(', ')}] from the EnvFrom ${field === 'configMapRef' ? 'configMap' : 'secret'} ${ns}/${ref.name} were skipped since they are considered invalid environment variable names`);
+      }
+    });
+  });
+
+  pod.spec.volumes.forEach((v, i) => {
+    const [kind, source, field] = 'configMap' in v ? (['ConfigMap', v.configMap, 'configMap'] as const) : 'secret' in v ? (['Secret', v.secret, 'secret'] as const) : [];
+    if (!kind) return;
+    const at = `spec.volumes[${i}].${field}`;
+    const obj = lookup(kind, source.name);
+    if (!obj) {
+      if (!source.optional) r.fail(`${at}.${field === 'configMap' ? 'name' : 'secretName'}`, notFound(kind, source.name));
+      return;
+    }
+    const files: VolumeFile[] = [];
+    if (!source.items) {
+      for (const [key, value] of Object.entries(obj.data).sort(([a], [b]) => (a < b ? -1 : 1))) files.push({ path: key, mode: source.defaultMode, data: value.toString('base64') });
+    } else {
+      source.items.forEach((item, j) => {
+        const value = Object.hasOwn(obj.data, item.key) ? obj.data[item.key] : undefined;
+        if (!value) {
+          if (source.optional) return;
+          r.fail(`${at}.items[${j}].key`, `${field === 'configMap' ? 'configmap' : 'secret'} references non-existent ${field === 'configMap' ? 'config' : 'secret'} key: ${item.key}`);
+        }
+        files.push({ path: posix.normalize(item.path), mode: item.mode ?? source.defaultMode, data: value.toString('base64') });
+      });
+    }
+    source.files = files;
+  });
+}
