@@ -24,6 +24,7 @@ import { hostPortsOf, setUpPodNetwork } from '../network/bridge-network.js';
 import { setUpCni } from '../network/cni.js';
 import type { PodNetworkRecord } from '../state/pod-state.js';
 import { containerDirs, planContainerSpawn, type ContainerPlanInput } from '../runtime/container-plan.js';
+import { resolveEnv } from '../runtime/env.js';
 import { podHostname, writePodFiles } from '../runtime/pod-files.js';
 import { hostDeviceNames } from '../runtime/host-devices.js';
 import { sysctlWrites } from '../security/confinement.js';
@@ -229,6 +230,7 @@ export class PodSupervisor {
     const devNull = fs.openSync('/dev/null', 'r');
     let pid: number;
     try {
+      state.spec = resolveEnv(state.spec, this.state.podIP);
       const request = planContainerSpawn(
         {
           pod: this.spec.pod.spec,
