@@ -96,11 +96,14 @@ mount -t sysfs sysfs /sys
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
+# The checkout may live below /tmp (a CI clone): keep it reachable before /tmp becomes the VM's own tmpfs.
+mkdir -p /podns-src
+mount --bind "$repo" /podns-src
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 echo "vm: \$(uname -r), cgroup2 controllers: \$(cat /sys/fs/cgroup/cgroup.controllers), up \$(cut -d' ' -f1 /proc/uptime) s" >/podns-vm-out/log
-cd "$repo"
+cd /podns-src
 PATH=$(dirname "$node"):/usr/sbin:/usr/bin:/sbin:/bin PODNS_VM=1 HOME=/root \\
   "$node" node_modules/vitest/vitest.mjs run$quoted >>/podns-vm-out/log 2>&1
 echo \$? >/podns-vm-out/rc

@@ -40,6 +40,12 @@ function report(channel: net.Socket, message: object): void {
   channel.end(JSON.stringify(message) + '\n');
 }
 
+/** A start that failed is over once it is reported: nothing of the pod is left for this process to do. */
+function reportFailure(channel: net.Socket, message: object): void {
+  channel.on('error', () => process.exit(1));
+  channel.end(JSON.stringify({ ok: false, ...message }) + '\n', () => process.exit(1));
+}
+
 function errorMessage(err: unknown): { error: string; step?: string; stack?: string } {
   if (err instanceof PodnsError) return { error: err.message, step: err.step, stack: err.stack };
   return { error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined };
@@ -57,7 +63,7 @@ export async function runShim(startLog: string): Promise<void> {
   const log = createLogger((line) => process.stderr.write(line), 'debug');
   const file = readJsonIfExists<PodSpecFile & { paths: PodPaths }>(`${runDir}/spec.json`);
   if (!file) {
-    report(channel, { ok: false, error: `shim: no spec.json in ${runDir}` });
+    reportFailure(channel, { error: `shim: no spec.json in ${runDir}` });
     process.exitCode = 1;
     return;
   }
@@ -71,7 +77,7 @@ export async function runShim(startLog: string): Promise<void> {
   } catch (err) {
     log.error('bad pod spec', errorMessage(err));
     fs.rmSync(runDir, { recursive: true, force: true });
-    report(channel, { ok: false, ...errorMessage(err) });
+    reportFailure(channel, errorMessage(err));
     process.exitCode = 1;
     return;
   }
@@ -80,7 +86,7 @@ export async function runShim(startLog: string): Promise<void> {
   } catch (err) {
     log.error('start failed', errorMessage(err));
     await supervisor.abort().catch((e) => log.error('abort failed', errorMessage(e)));
-    report(channel, { ok: false, ...errorMessage(err) });
+    reportFailure(channel, errorMessage(err));
     process.exitCode = 1;
     return;
   }

@@ -17,6 +17,8 @@ export interface DetachedHelper {
   cancel(): void;
   /** Everything the helper wrote on fd 3 before closing it (or exiting). */
   report: Promise<string>;
+  /** Resolves when the helper process has exited. */
+  exited: Promise<void>;
 }
 
 export function startDetached(argv: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): DetachedHelper {
@@ -24,6 +26,10 @@ export function startDetached(argv: string[], logFile: string, env: NodeJS.Proce
   try {
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log, 'pipe'], env });
     const channel = child.stdio[3] as Duplex;
+    const exited = new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
     const report = new Promise<string>((resolve) => {
       let text = '';
       channel.setEncoding('utf8');
@@ -36,11 +42,13 @@ export function startDetached(argv: string[], logFile: string, env: NodeJS.Proce
       channel.destroy();
       child.unref();
     });
+    void exited;
     return {
       pid: child.pid ?? -1,
       send: (line) => channel.write(`${line}\n`),
       cancel: () => channel.end(),
       report,
+      exited,
     };
   } finally {
     fs.closeSync(log);

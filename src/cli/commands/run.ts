@@ -232,6 +232,10 @@ async function runPod(roots: Roots, plan: PodSpecFile, options: RunOptions, star
     report = undefined;
   }
   if (report?.ok) return;
+  // The shim exits right after reporting a failure; wait for it, so that nothing of the pod outlives `run`.
+  let waited: NodeJS.Timeout | undefined;
+  await Promise.race([started.shim.exited, new Promise((r) => (waited = setTimeout(r, 5000)))]);
+  clearTimeout(waited);
 
   // The shim undoes a failed start itself; if it died without a word, undo from the state on disk.
   const shimLog = fs.existsSync(paths.shimLog) ? fs.readFileSync(paths.shimLog, 'utf8') : '';
