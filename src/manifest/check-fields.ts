@@ -78,7 +78,7 @@ function checkValue(node: Node, type: ValueType, path: string, line: number, ctx
       return v;
     }
     case 'int': {
-      const v = scalarValue(target);
+      const v = yaml11Octal(target) ?? scalarValue(target);
       if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw typeError(ctx, path, line, 'an integer', target);
       return v;
     }
@@ -157,6 +157,16 @@ function keyText(key: Node | null, ctx: CheckContext, path: string, line: number
   const v = scalarValue(target);
   if (v === undefined) throw new ManifestError(ctx.file, line, path, 'keys must be strings');
   return String(v);
+}
+
+/**
+ * `0644` is octal to the API server (sigs.k8s.io/yaml reads YAML 1.1, as every file mode in a manifest is
+ * written), but 644 to YAML 1.2, which the parser follows; 0644 would be refused and 0400 silently wrong.
+ */
+function yaml11Octal(node: Node | undefined): number | undefined {
+  if (!node || !isScalar(node) || node.type !== 'PLAIN' || typeof node.source !== 'string') return undefined;
+  const m = /^([-+]?)0([0-7]+)$/.exec(node.source);
+  return m ? (m[1] === '-' ? -1 : 1) * parseInt(m[2]!, 8) : undefined;
 }
 
 /** A scalar's value (string, number, boolean or null); undefined for a mapping, a list or nothing. */
