@@ -4,7 +4,7 @@
  * --explain` and `podns explain POD` print it. Spawns are logged from the addon's own trace of the steps that
  * succeeded (see native/README.md), network and cgroup steps from the calls as they are made.
  */
-import fs from 'node:fs';
+import { appendJsonLines, readJsonLines } from '../state/json-lines.js';
 
 export interface Step {
   /** pause, container/NAME, network, cgroup, exec/NAME */
@@ -19,25 +19,16 @@ export class StepLog {
   constructor(private readonly file: string) {}
 
   add(step: Step): void {
-    fs.appendFileSync(this.file, JSON.stringify(step) + '\n');
+    appendJsonLines(this.file, [step]);
   }
 
   addAll(steps: Step[]): void {
-    if (steps.length) fs.appendFileSync(this.file, steps.map((s) => JSON.stringify(s)).join('\n') + '\n');
+    appendJsonLines(this.file, steps);
   }
 }
 
 export function readSteps(file: string): Step[] {
-  let text = '';
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Step);
+  return readJsonLines<Step>(file);
 }
 
 export function formatSteps(steps: Step[]): string {

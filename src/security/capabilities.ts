@@ -1,17 +1,12 @@
+import { CAPABILITY_NAMES } from '../manifest/capabilities.js';
+
 /**
  * Linux capabilities by name, the container runtime default set, and Kubernetes' add/drop rules as
  * containerd's CRI applies them (add ALL, then drop ALL, then the single adds, then the single drops).
  */
 
-/** Capability numbers from linux/capability.h. */
-export const CAPABILITIES: readonly string[] = [
-  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
-  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
-  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
-  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
-  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
-  'CHECKPOINT_RESTORE',
-];
+/** Capability numbers from linux/capability.h: the manifest's list, in bit order. */
+export const CAPABILITIES: readonly string[] = CAPABILITY_NAMES;
 
 /** containerd's defaultUnixCaps (pkg/oci/spec.go): as a mask 0xa80425fb. */
 export const DEFAULT_CAPABILITIES: readonly string[] = [

@@ -2,7 +2,7 @@
  * Pod events in kubelet's vocabulary (Pulled, Created, Started, Killing, Failed, OOMKilled, ...), one JSON line
  * each in the pod's run dir. Appends are single small writes with O_APPEND, so lines never interleave.
  */
-import fs from 'node:fs';
+import { appendJsonLines, readJsonLines } from './json-lines.js';
 
 export interface PodEvent {
   time: string;
@@ -15,27 +15,12 @@ export interface PodEvent {
 
 export function appendEvent(file: string, event: Omit<PodEvent, 'time'>): void {
   try {
-    fs.appendFileSync(file, JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
+    appendJsonLines(file, [{ time: new Date().toISOString(), ...event }]);
   } catch {
     // Events are for people; a pod whose directory went away has no one to tell.
   }
 }
 
 export function readEvents(file: string): PodEvent[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as PodEvent];
-      } catch {
-        return [];
-      }
-    });
+  return readJsonLines<PodEvent>(file);
 }
