@@ -101,7 +101,8 @@ async function main(): Promise<void> {
     .option('-f, --follow', 'keep printing as the log grows')
     .option('--tail <lines>', 'only the last N lines', (v) => parseNonNegative(v, '--tail'))
     .option('--timestamps', 'prefix each line with its time')
-    .action(async (pod: string, opts: { container?: string; follow?: boolean; tail?: number; timestamps?: boolean }) => {
+    .option('-p, --previous', "the previous run's log (before the last restart)")
+    .action(async (pod: string, opts: { container?: string; follow?: boolean; tail?: number; timestamps?: boolean; previous?: boolean }) => {
       const { showLogs } = await import('./commands/logs.js');
       await showLogs(roots(), ns(), pod, opts);
     });

@@ -310,6 +310,25 @@ export const PROBE: ObjectSchema = {
   },
 };
 
+export const LIFECYCLE_HANDLER: ObjectSchema = {
+  name: 'LifecycleHandler',
+  fields: {
+    exec: honoured({ kind: 'object', schema: EXEC_ACTION }, 'run in the container (its namespaces, user, seccomp filter), as podns exec does; a non-zero exit fails the hook'),
+    httpGet: honoured({ kind: 'object', schema: HTTP_GET_ACTION }, 'a GET to the pod IP (or host); needs a pod IP (not network mode none); status 200-399 is success'),
+    tcpSocket: rejected(undefined, 'deprecated, and never run by kubelet'),
+    sleep: rejected(),
+  },
+};
+
+export const LIFECYCLE: ObjectSchema = {
+  name: 'Lifecycle',
+  fields: {
+    postStart: honoured({ kind: 'object', schema: LIFECYCLE_HANDLER }, 'right after the start; the container counts as started only when it returns; on failure the container is killed (FailedPostStartHook) and restarted per restartPolicy'),
+    preStop: honoured({ kind: 'object', schema: LIFECYCLE_HANDLER }, 'before the stop signal, counted against terminationGracePeriodSeconds; a failure is an event (FailedPreStopHook), the stop goes on'),
+    stopSignal: rejected(),
+  },
+};
+
 export const CONTAINER: ObjectSchema = {
   name: 'Container',
   fields: {
@@ -331,13 +350,26 @@ export const CONTAINER: ObjectSchema = {
     livenessProbe: honoured({ kind: 'object', schema: PROBE }, 'the container is killed and restarted (by restartPolicy) after failureThreshold consecutive failures'),
     readinessProbe: honoured({ kind: 'object', schema: PROBE }, 'the container\'s ready flag (podns inspect, ps)'),
     startupProbe: honoured({ kind: 'object', schema: PROBE }, 'holds back liveness and readiness probes until it succeeds; failureThreshold failures count as a liveness failure'),
-    lifecycle: rejected([{}]),
-    terminationMessagePath: ignored('termination messages are not collected yet'),
-    terminationMessagePolicy: ignored('termination messages are not collected yet'),
+    lifecycle: honoured({ kind: 'object', schema: LIFECYCLE }, 'postStart and preStop hooks (see Lifecycle)'),
+    terminationMessagePath: honoured(STRING, 'default /dev/termination-log: a file of the pod\'s bind-mounted there; read (up to 4 KiB) after the exit into the terminated state\'s message'),
+    terminationMessagePolicy: honoured(STRING, 'File (default) or FallbackToLogsOnError: when the file is empty and the exit is an error, the last 80 lines (2 KiB at most) of the log'),
     securityContext: honoured({ kind: 'object', schema: SECURITY_CONTEXT }, 'see SecurityContext'),
     stdin: rejected([false]),
     stdinOnce: rejected([false]),
     tty: rejected([false]),
+  },
+};
+
+/** An init container: a Container without ports, probes and lifecycle hooks (as the API server validates it). */
+export const INIT_CONTAINER: ObjectSchema = {
+  name: 'Container',
+  fields: {
+    ...CONTAINER.fields,
+    ports: rejected([[]], 'init containers may not have ports'),
+    livenessProbe: rejected(undefined, 'init containers may not have probes'),
+    readinessProbe: rejected(undefined, 'init containers may not have probes'),
+    startupProbe: rejected(undefined, 'init containers may not have probes'),
+    lifecycle: rejected(undefined, 'init containers may not have lifecycle hooks'),
   },
 };
 
@@ -472,7 +504,7 @@ export const POD_SPEC: ObjectSchema = {
     hostUsers: rejected([true]),
     hostnameOverride: rejected(),
     imagePullSecrets: ignored('registry credentials from Secrets are not supported; pulls are anonymous'),
-    initContainers: rejected([[]]),
+    initContainers: honoured({ kind: 'list', item: INIT_CONTAINER }, 'Container fields without ports, probes and lifecycle; run one at a time, in order, each to exit 0 before the next and before containers; a failure is retried per restartPolicy (Never: the pod fails); names unique across both lists'),
     nodeName: ignored(SCHEDULER),
     nodeSelector: ignored(SCHEDULER),
     os: ignored('podns runs Linux containers', [{ name: 'linux' }]),
@@ -535,7 +567,7 @@ export const SECRET: ObjectSchema = {
 /** Every object table, in the order docs/pod-fields.md lists them. */
 export const ALL_SCHEMAS: readonly ObjectSchema[] = [
   POD, OBJECT_META, POD_SPEC, POD_SECURITY_CONTEXT, SYSCTL, CONTAINER, RESOURCE_REQUIREMENTS, RESOURCE_LIST, SECURITY_CONTEXT, CAPABILITIES, SECCOMP_PROFILE,
-  PROBE, EXEC_ACTION, HTTP_GET_ACTION, HTTP_HEADER, TCP_SOCKET_ACTION,
+  PROBE, EXEC_ACTION, HTTP_GET_ACTION, HTTP_HEADER, TCP_SOCKET_ACTION, LIFECYCLE, LIFECYCLE_HANDLER,
   ENV_VAR, ENV_VAR_SOURCE, OBJECT_FIELD_SELECTOR, RESOURCE_FIELD_SELECTOR, KEY_SELECTOR, ENV_FROM_SOURCE, ENV_FROM_REF,
   CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH, CONFIG_MAP_VOLUME, SECRET_VOLUME, KEY_TO_PATH,
   POD_DNS_CONFIG, POD_DNS_CONFIG_OPTION, HOST_ALIAS, CONFIG_MAP, SECRET,

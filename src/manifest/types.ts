@@ -22,6 +22,8 @@ export interface PodMetadata {
 
 export interface PodSpec {
   containers: ContainerSpec[];
+  /** Run to completion one by one before `containers`; absent when the manifest has none. */
+  initContainers?: ContainerSpec[];
   volumes: VolumeSpec[];
   shareProcessNamespace: boolean;
   /** spec.hostname; the pod name is used when absent. */
@@ -106,7 +108,16 @@ export interface ContainerSpec {
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   startupProbe?: Probe;
+  /** postStart right after the start (the container is killed if it fails), preStop before the stop signal. */
+  lifecycle?: { postStart?: LifecycleHandler; preStop?: LifecycleHandler };
+  /** Default /dev/termination-log (applied by the runtime; absent here when the manifest does not set it). */
+  terminationMessagePath?: string;
+  /** Default File. */
+  terminationMessagePolicy?: 'File' | 'FallbackToLogsOnError';
 }
+
+/** A lifecycle hook: exactly one of exec and httpGet (sleep and tcpSocket are refused). */
+export type LifecycleHandler = { exec: { command: string[] } } | { httpGet: HttpGetAction };
 
 /**
  * A container probe, defaulted as the API server does (SetDefaults_Probe). Exactly one handler is set; a named

@@ -13,6 +13,7 @@ import { Reporter } from './reporter.js';
 import { buildPodSecurityContext, buildSecurityContext } from './security-context.js';
 import { buildPodNetwork, isIPv4 } from './pod-network.js';
 import { buildProbes } from './probes.js';
+import { buildLifecycle, buildTerminationMessage } from './lifecycle.js';
 import type { ContainerPort, ContainerSpec, HostPathType, PodManifest, PodMetadata, PodSpec, ResourceValues, VolumeMount, VolumeSpec } from './types.js';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
@@ -59,10 +60,15 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
   const rawContainers = s.containers as Plain[];
   if (rawContainers.length === 0) r.fail('spec.containers', 'required value: at least one container');
   const containers = rawContainers.map((c, i) => buildContainer(r, c, `spec.containers[${i}]`, volumeNames));
-  r.noDuplicates('container name', containers.map((c) => c.name), (i) => `spec.containers[${i}].name`);
+  const initContainers = ((s.initContainers as Plain[] | undefined) ?? []).map((c, i) => buildContainer(r, c, `spec.initContainers[${i}]`, volumeNames));
+  // One namespace of names for both lists, as the API server checks them.
+  const allNames = [...initContainers, ...containers].map((c) => c.name);
+  const at = (i: number) => (i < initContainers.length ? `spec.initContainers[${i}].name` : `spec.containers[${i - initContainers.length}].name`);
+  r.noDuplicates('container name', allNames, at);
 
   const spec: PodSpec = {
     containers,
+    ...(initContainers.length ? { initContainers } : {}),
     volumes,
     shareProcessNamespace: (s.shareProcessNamespace as boolean | undefined) ?? false,
     terminationGracePeriodSeconds: (s.terminationGracePeriodSeconds as number | undefined) ?? 30,
@@ -216,6 +222,9 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
     if (securityContext) container.securityContext = securityContext;
   }
   Object.assign(container, buildProbes(r, c, path, ports));
+  const lifecycle = buildLifecycle(r, c.lifecycle as Plain | undefined, `${path}.lifecycle`, ports);
+  if (lifecycle) container.lifecycle = lifecycle;
+  Object.assign(container, buildTerminationMessage(r, c, path));
   return container;
 }
 

@@ -206,6 +206,26 @@ function volumeMounts(container: ContainerSpec, pod: PodSpec, paths: PodPaths, c
   });
 }
 
+/** The file behind a container's terminationMessagePath, in the pod's dir; the shim makes it before each start. */
+export function terminationLogFile(paths: PodPaths, name: string): string {
+  return path.join(paths.containersDir, name, 'termination-log');
+}
+
+/**
+ * As kubelet does: a per-container file of the pod's, bind-mounted at terminationMessagePath (default
+ * /dev/termination-log), writable, read by the runtime after the container exits.
+ */
+function terminationLogMount(paths: PodPaths, container: ContainerSpec, conf: Confinement): MountStep {
+  return {
+    inRootfs: true,
+    source: terminationLogFile(paths, container.name),
+    target: container.terminationMessagePath ?? '/dev/termination-log',
+    flags: MS.BIND,
+    create: 'file',
+    remountFlags: nodev(conf),
+  };
+}
+
 export interface ContainerPlanInput {
   /** Built by the caller from process.confinement (the addon's libseccomp runs before the fork). */
   seccompFilter?: Buffer;
@@ -267,7 +287,7 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
   return {
     ...namespaces,
     newSession: true,
-    mounts: [overlay, ...baseMounts(paths, conf, input.hostDevices ?? []), ...volumes],
+    mounts: [overlay, ...baseMounts(paths, conf, input.hostDevices ?? []), ...volumes, terminationLogMount(paths, container, conf)],
     rootfs: dirs.rootfs,
     cwd: proc.cwd,
     user: proc.user,

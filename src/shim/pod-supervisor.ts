@@ -11,19 +11,20 @@ import { PodnsError } from '../errors.js';
 import type { ImageRecord } from '../image/types.js';
 import type { Logger } from '../log.js';
 import { CriLogWriter } from '../logs/cri-log-writer.js';
-import type { ContainerSpec } from '../manifest/types.js';
+import type { ContainerSpec, LifecycleHandler } from '../manifest/types.js';
 import type { PodPaths } from '../state/paths.js';
-import { writePodState, type ContainerState, type PodSpecFile, type PodState } from '../state/pod-state.js';
+import { writePodState, type ContainerState, type PodSpecFile, type PodState, type TerminatedState } from '../state/pod-state.js';
 import { appendEvent } from '../state/events.js';
 import { killAndReap, makePipe, spawnProcess, watchExit, type ExitStatus } from '../sys/native.js';
-import { SpawnRunner, TracingRunner } from '../sys/command.js';
+import { ExecaRunner, SpawnRunner, TracingRunner } from '../sys/command.js';
 import { StepLog } from '../explain/step-log.js';
 import { describeCommand } from '../explain/describe-command.js';
 import { describeSpawn } from '../explain/describe-spawn.js';
 import { hostPortsOf, setUpPodNetwork } from '../network/bridge-network.js';
 import { setUpCni } from '../network/cni.js';
 import type { PodNetworkRecord } from '../state/pod-state.js';
-import { containerDirs, planContainerSpawn, type ContainerPlanInput } from '../runtime/container-plan.js';
+import { containerDirs, planContainerSpawn, planProcess, terminationLogFile, type ContainerPlanInput } from '../runtime/container-plan.js';
+import { ImageStore } from '../image/image-store.js';
 import { resolveEnv } from '../runtime/env.js';
 import { podHostname, writePodFiles } from '../runtime/pod-files.js';
 import { hostDeviceNames } from '../runtime/host-devices.js';
@@ -37,6 +38,11 @@ import { openCgroupDriver } from '../cgroup/open-driver.js';
 import { attachDeviceFilter } from '../sys/native.js';
 import type { CgroupDriver } from '../cgroup/driver.js';
 import { containerLimits, podLimits, sandboxLimits } from '../cgroup/resources.js';
+import { backOffScale, CrashLoopBackOff, shouldRestart } from './restart-policy.js';
+import { execInContainer } from './container-exec.js';
+import { ContainerProber, type ProbeKind } from './probes.js';
+import { checkHttp } from './probe-connect.js';
+import { computeConditions, computePhase, type PodStatusInput } from './pod-status.js';
 
 interface Running {
   exited: Promise<ExitStatus>;
@@ -88,6 +94,94 @@ export function stopSignalNumber(name: string | undefined): number {
   return signals[upper.startsWith('SIG') ? upper : `SIG${upper}`] ?? signals.SIGTERM!;
 }
 
+/** A postStart hook has no timeout of its own in kubelet; podns bounds it so that a hung hook cannot hold the pod's start forever. */
+const POST_START_TIMEOUT_MS = 120_000;
+
+/** kubelet's way of printing a back-off: 10s, 1m20s, 5m0s. */
+export function formatDelay(ms: number): string {
+  const s = ms / 1000;
+  if (s < 60) return `${Number.isInteger(s) ? s : s.toFixed(2).replace(/\.?0+$/, '')}s`;
+  return `${Math.floor(s / 60)}m${Math.round(s % 60)}s`;
+}
+
+/**
+ * PF_EXITING in /proc/<pid>/stat's flags (field 9): the init of a PID namespace that is exiting waits for the
+ * kernel to kill the rest of its namespace (zap_pid_ns_processes) before it becomes a zombie, so the others'
+ * exits are seen while it still looks alive.
+ */
+function isExiting(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+    return (flags & 0x4) !== 0;
+  } catch {
+    return true;
+  }
+}
+
+/** kubelet's limits (pkg/kubelet/container: MaxContainerTerminationMessageLength, ...LogLines, ...LogLength). */
+const MAX_MESSAGE_BYTES = 4096;
+const FALLBACK_LOG_LINES = 80;
+const FALLBACK_LOG_BYTES = 2048;
+
+/**
+ * The terminated state's message, as kubelet finds it: the termination-log file (up to 4 KiB); with
+ * FallbackToLogsOnError, when that is empty and the exit is an error, the tail of the log (80 lines, 2 KiB).
+ */
+export function terminationMessage(file: string, logPath: string, policy: 'File' | 'FallbackToLogsOnError', exitCode: number): string | undefined {
+  let text = '';
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(MAX_MESSAGE_BYTES);
+      text = buf.subarray(0, fs.readSync(fd, buf, 0, MAX_MESSAGE_BYTES, 0)).toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // no file: no message from it
+  }
+  if (text === '' && policy === 'FallbackToLogsOnError' && exitCode !== 0) text = logTail(logPath, FALLBACK_LOG_LINES, FALLBACK_LOG_BYTES);
+  return text === '' ? undefined : text;
+}
+
+/** The last lines of a CRI log's content (partial lines joined), at most maxBytes (the end kept). */
+function logTail(logPath: string, lines: number, maxBytes: number): string {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(logPath, 'utf8');
+  } catch {
+    return '';
+  }
+  let content = '';
+  for (const line of raw.split('\n')) {
+    // <time> <stream> <P|F> <content>
+    const parts = line.split(' ');
+    if (parts.length < 3) continue;
+    content += parts.slice(3).join(' ') + (parts[2] === 'P' ? '' : '\n');
+  }
+  const tail = content.split('\n');
+  if (tail.at(-1) === '') tail.pop();
+  const text = tail.slice(-lines).join('\n') + (tail.length ? '\n' : '');
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.length > maxBytes ? bytes.subarray(bytes.length - maxBytes).toString('utf8') : text;
+}
+
+/** The last line of a CRI log file, its content only (for a one-line error). */
+function lastLogLine(file: string): string | undefined {
+  try {
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    // <time> <stream> <P|F> <content>
+    return lines.at(-1)?.split(' ').slice(3).join(' ').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function kubeTerminated(c: ContainerState): TerminatedState {
+  return { exitCode: c.exitCode ?? 0, signal: c.signal, reason: c.reason, message: c.message, startedAt: c.startedAt, finishedAt: c.finishedAt };
+}
+
 export class PodSupervisor {
   readonly state: PodState;
   private readonly running = new Map<string, Running>();
@@ -95,6 +189,23 @@ export class PodSupervisor {
   private pauseExited?: Promise<ExitStatus>;
   private stopping = false;
   private cgroups?: CgroupDriver;
+  /** The holder of the pod's namespaces (pause pid, or the first container's with --infra=none). */
+  private holder = 0;
+  private readonly filters = new Map<string, Buffer | undefined>();
+  private readonly backOffs = new Map<string, CrashLoopBackOff>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  /** oom_kill count of each container's cgroup when its current run started: only new kills are its own. */
+  private readonly oomBaseline = new Map<string, number>();
+  /** The app containers have all been started once: the phase follows them from now on. */
+  private appStarted = false;
+  /** stop/abort/a dead sandbox decided the phase; containers exiting no longer change it. */
+  private phaseFinal = false;
+  private readonly backOffScale = backOffScale();
+  /** One per running container that has probes; made after postStart, stopped on exit. */
+  private readonly probers = new Map<string, ContainerProber>();
+  /** Every init container has exited 0 (true when there are none). */
+  private initialized: boolean;
+  private initFailed = false;
 
   constructor(
     private readonly paths: PodPaths,
@@ -102,6 +213,7 @@ export class PodSupervisor {
     private readonly log: Logger,
   ) {
     const { pod } = spec;
+    this.initialized = !pod.spec.initContainers?.length;
     this.steps = new StepLog(paths.stepsFile);
     this.state = {
       id: paths.id,
@@ -119,6 +231,7 @@ export class PodSupervisor {
       containers: pod.spec.containers.map((c) => {
         const image = spec.images[c.name]!;
         return {
+          ...(pod.spec.initContainers?.length ? { waiting: { reason: 'PodInitializing' } } : {}),
           name: c.name,
           image: image.name,
           imageId: image.id,
@@ -138,7 +251,26 @@ export class PodSupervisor {
   }
 
   save(): void {
+    this.refreshStatus();
     writePodState(this.paths.stateFile, this.state);
+  }
+
+  private statusInput(): PodStatusInput {
+    return {
+      initialized: this.initialized,
+      initFailed: this.initFailed,
+      containers: this.state.containers,
+      restarting: (name) => this.restartTimers.has(name),
+      ready: (name) => this.probers.get(name)?.ready,
+    };
+  }
+
+  /** Phase and conditions, recomputed from the containers on every save, as kubelet's status manager does. */
+  private refreshStatus(): void {
+    const input = this.statusInput();
+    if (this.appStarted && !this.phaseFinal) this.state.phase = computePhase(input);
+    this.state.conditions = computeConditions(input);
+    for (const c of this.state.containers) c.ready = c.status === 'running' && (input.ready?.(c.name) ?? true);
   }
 
   /** An event in kubelet's words, for `podns events`. */
@@ -150,6 +282,10 @@ export class PodSupervisor {
   async start(): Promise<void> {
     const { pod } = this.spec;
     const spec = pod.spec;
+    if (spec.initContainers?.length && this.spec.infra === 'none') {
+      throw new PodnsError('shim.init', `pod "${pod.metadata.name}": init containers need the pause to hold the pod's namespaces (not --infra=none)`);
+    }
+    await this.prepareInitContainers();
     this.save();
     fs.mkdirSync(this.paths.libDir, { recursive: true, mode: 0o700 });
     this.createCgroups();
@@ -159,8 +295,8 @@ export class PodSupervisor {
     }
 
     const host = { network: spec.hostNetwork, ipc: spec.hostIPC, pid: spec.hostPID };
-    const filters = new Map<string, Buffer | undefined>();
-    for (const c of this.state.containers) filters.set(c.name, await this.seccompFilterFor(c));
+    const filters = this.filters;
+    for (const c of this.allContainers()) filters.set(c.name, await this.seccompFilterFor(c));
     const podFiles = () =>
       writePodFiles(this.paths.etcDir, { hostname: this.state.hostname, podIPs: this.state.podIP ? [this.state.podIP] : [], spec });
     const [first, ...rest] = pod.spec.containers;
@@ -180,6 +316,7 @@ export class PodSupervisor {
       this.state.pause = processRef(holder) ?? { pid: holder, startTime: 0 };
       this.pauseExited.then((status) => this.onPauseExit(status));
     }
+    this.holder = holder;
     if (!spec.hostNetwork) {
       this.state.netnsPin = this.paths.netnsPin;
       this.save();
@@ -196,10 +333,14 @@ export class PodSupervisor {
     this.event('Normal', 'SandboxReady', undefined, `Pod sandbox ready: namespaces held by ${by}${this.state.podIP ? `, IP ${this.state.podIP}` : ''}`);
     this.log.info('sandbox ready', { holder, infra: this.spec.infra, netns: this.state.netnsPin, ip: this.state.podIP });
 
+    await this.runInitContainers();
     for (const container of this.spec.infra === 'none' ? rest : pod.spec.containers) {
       this.startContainer(container, this.spec.images[container.name]!, holder, filters.get(container.name));
+      await this.postStart(container);
     }
-    this.state.phase = 'Running';
+    // With --infra=none the first container was started before the network: its hook runs now.
+    if (this.spec.infra === 'none') await this.postStart(first!);
+    this.appStarted = true;
     this.save();
   }
 
@@ -212,8 +353,15 @@ export class PodSupervisor {
     createsPodNamespaces?: ContainerPlanInput['createsPodNamespaces'],
   ): number {
     const state = this.containerState(container.name);
+    // A new CRI log per run, named by the restart count, as kubelet does (<container>/<restartCount>.log).
+    state.logPath = path.join(this.paths.logDir, container.name, `${state.restartCount}.log`);
+    this.oomBaseline.set(container.name, this.oomKillCount(container.name));
     const dirs = containerDirs(this.paths, container.name);
     for (const dir of [dirs.upper, dirs.work, dirs.rootfs]) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    // Empty for each run; 0666 as kubelet makes it, so that a container of any user can write its message.
+    const terminationLog = terminationLogFile(this.paths, container.name);
+    fs.writeFileSync(terminationLog, '');
+    fs.chmodSync(terminationLog, 0o666);
     for (const vm of container.volumeMounts) {
       if (!vm.subPath) continue;
       const volume = this.spec.pod.spec.volumes.find((v) => v.name === vm.name)!;
@@ -265,6 +413,13 @@ export class PodSupervisor {
       status: 'running',
       process: processRef(pid) ?? { pid, startTime: 0 },
       startedAt: new Date().toISOString(),
+      // The previous run's outcome is in lastState now.
+      waiting: undefined,
+      finishedAt: undefined,
+      exitCode: undefined,
+      signal: undefined,
+      reason: undefined,
+      message: undefined,
     } satisfies Partial<ContainerState>);
     const mntNs = holdMountNamespace(pid);
     state.mntNs = mntNs?.inode;
@@ -276,6 +431,81 @@ export class PodSupervisor {
     this.running.set(container.name, { exited, finished, logs });
     this.log.info('container started', { container: container.name, pid, argv: state.spec.argv });
     return pid;
+  }
+
+  private allContainers(): ContainerState[] {
+    return [...(this.state.initContainers ?? []), ...this.state.containers];
+  }
+
+  /**
+   * Each init container's image and process. `podns run` plans them for app containers; one that planned
+   * none for an init container leaves it to us: the image must then be in the local store already.
+   */
+  private async prepareInitContainers(): Promise<void> {
+    const inits = this.spec.pod.spec.initContainers ?? [];
+    if (!inits.length) return;
+    const store = new ImageStore(path.join(this.paths.libRoot, 'images'), new ExecaRunner());
+    const podLabel = `${this.state.name}_${this.state.namespace}(${this.state.uid})`;
+    this.state.initContainers = [];
+    for (const c of inits) {
+      const where = `init container "${c.name}"`;
+      let image = this.spec.images[c.name];
+      if (!image) {
+        const local = await store.get(c.image);
+        if (!local) throw new PodnsError('shim.init', `${where}: image "${c.image}" is not in the local store (podns pull ${c.image})`);
+        this.spec.images[c.name] = image = local;
+      }
+      const process = this.spec.processes[c.name] ?? planProcess(this.spec.pod.spec, c, image, this.state.hostname, { pod: podLabel, container: c.name });
+      this.spec.processes[c.name] = process;
+      this.state.initContainers.push({
+        name: c.name,
+        image: image.name,
+        imageId: image.id,
+        status: 'created',
+        restartCount: 0,
+        logPath: `${this.paths.logDir}/${c.name}/0.log`,
+        upperDir: containerDirs(this.paths, c.name).upper,
+        spec: process,
+      });
+    }
+  }
+
+  /**
+   * kubelet's SyncPod step 6: init containers one at a time, in order, each to exit 0 before the next; a
+   * failure is retried after the crash-loop back-off unless restartPolicy is Never, which fails the pod.
+   */
+  private async runInitContainers(): Promise<void> {
+    for (const c of this.spec.pod.spec.initContainers ?? []) {
+      const state = this.containerState(c.name);
+      for (;;) {
+        if (this.stopping) throw new PodnsError('shim.init', `pod "${this.state.name}" was stopped while initializing`);
+        this.startContainer(c, this.spec.images[c.name]!, this.holder, this.filters.get(c.name));
+        this.save();
+        await this.running.get(c.name)!.finished;
+        if (state.exitCode === 0) break;
+        if (this.spec.pod.spec.restartPolicy === 'Never') {
+          this.initFailed = true;
+          this.save();
+          const last = lastLogLine(state.logPath);
+          throw new PodnsError(
+            'shim.init',
+            `init container "${c.name}" failed (Init:${state.reason ?? 'Error'}, exit code ${state.exitCode}); restartPolicy Never: the pod failed${last ? `; its last log line: ${last}` : ''}`,
+          );
+        }
+        const ran = Date.parse(state.finishedAt!) - Date.parse(state.startedAt!);
+        let backOff = this.backOffs.get(c.name);
+        if (!backOff) this.backOffs.set(c.name, (backOff = new CrashLoopBackOff(this.backOffScale)));
+        const delay = backOff.next(ran);
+        state.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${formatDelay(delay)} restarting failed container=${c.name} pod=${this.state.name}` };
+        this.event('Warning', 'BackOff', c.name, `Back-off restarting failed container ${c.name} in pod ${this.state.name}`);
+        this.save();
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        state.lastState = { terminated: kubeTerminated(state) };
+        state.restartCount += 1;
+      }
+    }
+    this.initialized = true;
+    this.save();
   }
 
   /** ip, nft and CNI plugins, each call logged as a step as it is made. */
@@ -311,7 +541,7 @@ export class PodSupervisor {
   private createCgroups(): void {
     const plan = this.spec.cgroup;
     if (!plan) return;
-    const containers = this.spec.pod.spec.containers;
+    const containers = [...(this.spec.pod.spec.initContainers ?? []), ...this.spec.pod.spec.containers];
     const layout = planLayout(plan.host, plan.parents, this.paths.id, containers.map((c) => c.name));
     this.state.cgroups = layout;
     this.save();
@@ -325,12 +555,16 @@ export class PodSupervisor {
     this.log.info('cgroups created', { version: layout.version, pod: Object.values(layout.pod)[0] });
   }
 
-  private oomKilled(name: string): boolean {
+  private oomKillCount(name: string): number {
     try {
-      return (this.cgroups?.oomKills(containerLeaf(name)) ?? 0) > 0;
+      return this.cgroups?.oomKills(containerLeaf(name)) ?? 0;
     } catch {
-      return false;
+      return 0;
     }
+  }
+
+  private oomKilled(name: string): boolean {
+    return this.oomKillCount(name) > (this.oomBaseline.get(name) ?? 0);
   }
 
   private async removeCgroups(): Promise<void> {
@@ -348,19 +582,24 @@ export class PodSupervisor {
   }
 
   private containerState(name: string): ContainerState {
-    const state = this.state.containers.find((c) => c.name === name);
+    const state = this.allContainers().find((c) => c.name === name);
     if (!state) throw new PodnsError('shim.container', `pod "${this.state.name}" has no container "${name}"`);
     return state;
   }
 
   private async onContainerExit(name: string, status: ExitStatus, logs: CriLogWriter): Promise<void> {
     const state = this.containerState(name);
+    this.probers.get(name)?.stop();
+    this.probers.delete(name);
+    if (this.sandboxGone() && name !== this.state.containers[0]!.name) state.endedWithSandbox = true;
     // Processes the main one left behind in a shared PID namespace (re-parented to pause) go with it;
     // they may hold the log pipe, so they go before the log is closed.
     if (state.mntNs !== undefined) for (const pid of pidsInMountNamespace(state.mntNs)) this.kill(pid, 'SIGKILL');
     await logs.close().catch((err) => this.log.error('log close failed', { container: name, error: String(err) }));
     // A container that exits by a signal reports 128+signal, as kubelet shows it (SIGKILL: 137).
     const exitCode = status.exitCode ?? (status.signal !== null ? 128 + status.signal : 255);
+    const spec = this.containerSpec(name);
+    const message = terminationMessage(terminationLogFile(this.paths, name), state.logPath, spec?.terminationMessagePolicy ?? 'File', exitCode);
     Object.assign(state, {
       status: 'exited',
       finishedAt: new Date().toISOString(),
@@ -368,17 +607,80 @@ export class PodSupervisor {
       signal: status.signal ?? undefined,
       // As containerd reports it: an OOM kill in the container's cgroup makes the reason OOMKilled (exit 137).
       reason: this.oomKilled(name) ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
+      message,
     } satisfies Partial<ContainerState>);
     this.save();
     if (state.reason === 'OOMKilled') this.event('Warning', 'OOMKilled', name, `Container ${name} was killed by the OOM killer (exit code ${exitCode})`);
-    else if (!state.stoppedByUser && exitCode !== 0) this.event('Warning', 'BackOff', name, `Container ${name} exited with code ${exitCode}; podns does not restart containers yet`);
     this.log.info('container exited', { container: name, exitCode, signal: status.signal });
+    if (this.willRestart(state)) this.scheduleRestart(name);
+    this.save();
+  }
+
+  /** restartPolicy decides, unless podns stopped it; with --infra=none the first container holds the pod's namespaces and cannot come back. */
+  private willRestart(state: ContainerState): boolean {
+    if (this.stopping || state.stoppedByUser) return false;
+    // Init containers are retried by runInitContainers, in order.
+    if (this.state.initContainers?.includes(state)) return false;
+    if (this.spec.infra === 'none' && (state.name === this.state.containers[0]!.name || this.sandboxGone())) return false;
+    return shouldRestart(this.spec.pod.spec.restartPolicy, state.exitCode ?? 0);
+  }
+
+  /** With --infra=none: the first container held the pod's namespaces and has exited; nothing can start in them again. */
+  private sandboxGone(): boolean {
+    if (this.spec.infra !== 'none') return false;
+    const holder = this.state.containers[0]!;
+    return holder.stoppedByUser === true || holder.status === 'exited' || !isAlive(holder.process) || isExiting(holder.process!.pid);
+  }
+
+  /** Waiting: CrashLoopBackOff until the back-off has passed, then a new run. */
+  private scheduleRestart(name: string): void {
+    const state = this.containerState(name);
+    const ran = state.startedAt && state.finishedAt ? Date.parse(state.finishedAt) - Date.parse(state.startedAt) : 0;
+    let backOff = this.backOffs.get(name);
+    if (!backOff) this.backOffs.set(name, (backOff = new CrashLoopBackOff(this.backOffScale)));
+    const delay = backOff.next(ran);
+    state.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${formatDelay(delay)} restarting failed container=${name} pod=${this.state.name}` };
+    this.event('Warning', 'BackOff', name, `Back-off restarting failed container ${name} in pod ${this.state.name}`);
+    this.log.info('restart scheduled', { container: name, delayMs: delay, restartCount: state.restartCount });
+    this.restartTimers.set(name, setTimeout(() => this.restartContainer(name), delay));
+  }
+
+  private restartContainer(name: string): void {
+    this.restartTimers.delete(name);
+    const state = this.containerState(name);
+    if (this.stopping || state.stoppedByUser) return;
+    state.lastState = { terminated: kubeTerminated(state) };
+    state.restartCount += 1;
+    // kubelet keeps the logs of the current and the previous run only.
+    if (state.restartCount >= 2) fs.rmSync(path.join(this.paths.logDir, name, `${state.restartCount - 2}.log`), { force: true });
+    const container = this.spec.pod.spec.containers.find((c) => c.name === name)!;
+    try {
+      this.startContainer(container, this.spec.images[name]!, this.holder, this.filters.get(name));
+      this.postStart(container).catch((err) => this.log.error('postStart failed', { container: name, error: String(err) }));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error('restart failed', { container: name, error: message });
+      this.event('Warning', 'Failed', name, `Error: ${message}`);
+      const now = new Date().toISOString();
+      Object.assign(state, { status: 'exited', exitCode: 128, reason: 'StartError', message, startedAt: now, finishedAt: now } satisfies Partial<ContainerState>);
+      this.scheduleRestart(name);
+    }
+    this.save();
+  }
+
+  private cancelRestart(name: string): void {
+    const timer = this.restartTimers.get(name);
+    if (!timer) return;
+    clearTimeout(timer);
+    this.restartTimers.delete(name);
+    this.containerState(name).waiting = undefined;
   }
 
   private onPauseExit(status: ExitStatus): void {
     if (this.stopping) return;
     // The sandbox is gone: kubelet would recreate the pod; podns reports it failed and cleans up.
     this.log.error('pause exited unexpectedly; stopping the pod', { exitCode: status.exitCode, signal: status.signal });
+    this.phaseFinal = true;
     this.state.phase = 'Failed';
     void this.stopPod(0).then(() => this.onStopped?.());
   }
@@ -397,31 +699,126 @@ export class PodSupervisor {
   /** StopContainer: the image's stop signal (SIGTERM by default), then SIGKILL after the grace period. */
   async stopContainer(name: string, graceSeconds: number): Promise<ContainerState> {
     const state = this.containerState(name);
-    const running = this.running.get(name);
     state.stoppedByUser = true;
-    if (state.status === 'running' && running && state.process && isAlive(state.process)) {
-      this.event('Normal', 'Killing', name, `Stopping container ${name}`);
-      const image = this.spec.images[name];
-      this.kill(state.process.pid, graceSeconds > 0 ? stopSignalNumber(image?.config.StopSignal) : 'SIGKILL');
-      const timedOut = await Promise.race([
-        running.exited.then(() => false),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceSeconds * 1000).unref()),
-      ]);
-      if (timedOut) {
-        this.log.info('grace period over, killing', { container: name });
-        this.kill(state.process.pid, 'SIGKILL');
-        await running.exited;
-      }
-    }
-    await running?.finished;
+    this.cancelRestart(name);
+    await this.killContainer(name, graceSeconds, `Stopping container ${name}`);
+    await this.running.get(name)?.finished;
     this.save();
     return state;
+  }
+
+  /**
+   * kubelet's killContainer: the preStop hook, counted against the grace period, then the stop signal, then
+   * SIGKILL once the grace period is used up. As kubelet does, a preStop that eats the grace period still
+   * leaves the process 2 s after the stop signal (minimumGracePeriodInSeconds).
+   */
+  private async killContainer(name: string, graceSeconds: number, message: string): Promise<void> {
+    const state = this.containerState(name);
+    const running = this.running.get(name);
+    if (state.status !== 'running' || !running || !state.process || !isAlive(state.process)) return;
+    const pid = state.process.pid;
+    this.event('Normal', 'Killing', name, message);
+    const deadline = Date.now() + graceSeconds * 1000;
+    const preStop = this.containerSpec(name)?.lifecycle?.preStop;
+    let graceMs = graceSeconds * 1000;
+    if (preStop && graceSeconds > 0) {
+      const failure = await Promise.race([this.runHook(state, preStop, graceMs), running.exited.then(() => undefined)]);
+      if (failure) this.event('Warning', 'FailedPreStopHook', name, `PreStopHook failed: ${failure}`);
+      graceMs = Math.max(deadline - Date.now(), 2000);
+    }
+    const image = this.spec.images[name];
+    this.kill(pid, graceMs > 0 ? stopSignalNumber(image?.config.StopSignal) : 'SIGKILL');
+    const timedOut = await Promise.race([
+      running.exited.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
+    ]);
+    if (timedOut) {
+      this.log.info('grace period over, killing', { container: name });
+      this.kill(pid, 'SIGKILL');
+      await running.exited;
+    }
+  }
+
+  private containerSpec(name: string): ContainerSpec | undefined {
+    return [...(this.spec.pod.spec.initContainers ?? []), ...this.spec.pod.spec.containers].find((c) => c.name === name);
+  }
+
+  /**
+   * One lifecycle hook; resolves with undefined on success, else with what went wrong (for the event). exec:
+   * in the container, as podns exec; httpGet: from the shim to the pod IP (or the hook's host).
+   */
+  private async runHook(state: ContainerState, hook: LifecycleHandler, timeoutMs: number): Promise<string | undefined> {
+    try {
+      if ('exec' in hook) {
+        let output = '';
+        const code = await execInContainer(state, hook.exec.command, timeoutMs, {
+          cgroupProcsFiles: this.cgroups?.procsFiles(containerLeaf(state.name)),
+          output: (text) => (output = text),
+        });
+        return code === 0 ? undefined : `command ${JSON.stringify(hook.exec.command)} exited with ${code}: ${output.trim()}`;
+      }
+      const host = hook.httpGet.host ?? this.state.podIP;
+      if (!host) return 'httpGet hooks need a pod IP, and this pod has none (network mode none)';
+      const outcome = await checkHttp({ host, port: hook.httpGet.port, path: hook.httpGet.path, headers: hook.httpGet.httpHeaders, timeoutMs });
+      return outcome.ok ? undefined : `Get "http://${host}:${hook.httpGet.port}${hook.httpGet.path}": ${outcome.message}`;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  /**
+   * The postStart hook of a container just started: as kubelet, the next container starts only when it has
+   * returned; a failing hook kills the container (FailedPostStartHook), which restartPolicy may bring back.
+   */
+  private async postStart(container: ContainerSpec): Promise<void> {
+    const hook = container.lifecycle?.postStart;
+    const state = this.containerState(container.name);
+    const pid = state.process?.pid;
+    if (hook) {
+      const failure = await this.runHook(state, hook, POST_START_TIMEOUT_MS);
+      if (failure && !this.stopping && state.status === 'running') {
+        this.event('Warning', 'FailedPostStartHook', container.name, `PostStartHook failed: ${failure}`);
+        await this.killContainer(container.name, this.gracePeriod, `FailedPostStartHook: container ${container.name} will be killed`);
+        return;
+      }
+    }
+    // Probes start once the container counts as started (after its postStart), for this run only.
+    if (state.status === 'running' && state.process?.pid === pid) this.startProber(container, state);
+  }
+
+  private startProber(container: ContainerSpec, state: ContainerState): void {
+    if (!container.livenessProbe && !container.readinessProbe && !container.startupProbe) return;
+    const label: Record<ProbeKind, string> = { startup: 'Startup', liveness: 'Liveness', readiness: 'Readiness' };
+    const name = container.name;
+    const prober = new ContainerProber(
+      container,
+      {
+        exec: (argv, timeoutMs) => execInContainer(state, argv, timeoutMs, { cgroupProcsFiles: this.cgroups?.procsFiles(containerLeaf(name)) }),
+        podIP: this.state.podIP,
+        netnsPath: this.state.netnsPin,
+      },
+      {
+        onResult: (kind, ok, message) => {
+          if (!ok) this.event('Warning', 'Unhealthy', name, `${label[kind]} probe failed: ${message}`);
+        },
+        // kubelet kills the container and lets restartPolicy decide; the probe's own grace period when set.
+        onLivenessFailure: (message, grace) => {
+          this.log.info('liveness failure', { container: name, message });
+          void this.killContainer(name, grace ?? this.gracePeriod, `Container ${name} failed liveness probe, will be restarted`);
+        },
+        onReadyChange: () => this.save(),
+      },
+    );
+    this.probers.set(name, prober);
+    prober.start();
   }
 
   /** StopPodSandbox: every container, then the pause; the network namespace pin and host mounts go. */
   async stopPod(graceSeconds: number): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.state.containers.map((c) => this.stopContainer(c.name, graceSeconds)));
+    this.phaseFinal = true;
+    for (const name of [...this.restartTimers.keys()]) this.cancelRestart(name);
+    await Promise.all(this.allContainers().map((c) => this.stopContainer(c.name, graceSeconds)));
     if (this.state.pause && isAlive(this.state.pause)) this.kill(this.state.pause.pid, 'SIGKILL');
     await this.pauseExited;
     await killPodProcesses(this.state);
@@ -440,6 +837,8 @@ export class PodSupervisor {
   /** After a failed start: kill what was started, undo what was made, delete the files. */
   async abort(): Promise<void> {
     this.stopping = true;
+    this.phaseFinal = true;
+    for (const name of [...this.restartTimers.keys()]) this.cancelRestart(name);
     await killPodProcesses(this.state).catch((err) => this.log.error('abort: kill failed', { error: String(err) }));
     // Bounded: the CLI is waiting for our report, whatever state the kernel left us in.
     const settled = Promise.all([...this.running.values()].map((r) => r.finished)).then(() => this.pauseExited);

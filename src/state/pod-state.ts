@@ -44,7 +44,18 @@ export interface ContainerState {
   exitCode?: number;
   signal?: number;
   reason?: string;
+  /** The container's termination message (terminationMessagePath, or the log's tail), once it exited. */
+  message?: string;
   stoppedByUser?: boolean;
+  /** It died because the pod's namespaces went (--infra=none: the first container exited); not restarted. */
+  endedWithSandbox?: boolean;
+  /** Why it does not run now, in kubelet's words: ContainerCreating, CrashLoopBackOff, PodInitializing. */
+  waiting?: { reason: string; message?: string };
+  /** The run before this one, as kubelet's lastState.terminated. */
+  lastState?: { terminated: TerminatedState };
+  /** Running, and ready by its readiness probe (or without one): the Ready condition's input. */
+  ready?: boolean;
+  /** Starts after the first: its log is <container>/<restartCount>.log, as kubelet names them. */
   restartCount: number;
   logPath: string;
   upperDir: string;
@@ -53,7 +64,40 @@ export interface ContainerState {
   spec: ProcessSpec;
 }
 
-export type PodPhase = 'Pending' | 'Running' | 'Stopped' | 'Failed';
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Stopped';
+
+export interface TerminatedState {
+  exitCode: number;
+  signal?: number;
+  reason?: string;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** A container's state as kubelet reports it: exactly one of waiting, running and terminated. */
+export type KubeContainerState =
+  | { waiting: { reason: string; message?: string } }
+  | { running: { startedAt?: string } }
+  | { terminated: TerminatedState };
+
+export interface PodCondition {
+  type: 'Initialized' | 'ContainersReady' | 'Ready';
+  status: 'True' | 'False';
+  reason?: string;
+}
+
+/** The recorded container in kubelet's shape (state.waiting / running / terminated). */
+export function kubeContainerState(c: ContainerState): KubeContainerState {
+  if (c.status === 'running') return { running: { startedAt: c.startedAt } };
+  if (c.waiting) return { waiting: c.waiting };
+  if (c.status === 'exited') {
+    return {
+      terminated: { exitCode: c.exitCode ?? 0, signal: c.signal, reason: c.reason, message: c.message, startedAt: c.startedAt, finishedAt: c.finishedAt },
+    };
+  }
+  return { waiting: { reason: 'ContainerCreating' } };
+}
 
 export interface PodState {
   id: string;
@@ -77,6 +121,10 @@ export interface PodState {
   shareProcessNamespace: boolean;
   /** Who holds the pod's namespaces: the pause (the default), or with --infra=none the first container. */
   infra: Infra;
+  /** Initialized, ContainersReady, Ready, as kubelet sets them. */
+  conditions?: PodCondition[];
+  /** Run one by one to exit 0 before `containers` start. */
+  initContainers?: ContainerState[];
   containers: ContainerState[];
 }
 

@@ -5,6 +5,7 @@
  */
 import { commandLine, containerPids, innermostPid, isAlive, namespaceInodes } from '../../runtime/proc.js';
 import type { Roots } from '../../state/paths.js';
+import { kubeContainerState } from '../../state/pod-state.js';
 import { findPod, requireState } from '../pod-lookup.js';
 import { cgroupFigures } from './stats.js';
 import { namespaceMap, type NamespaceRow } from './namespace-map.js';
@@ -21,8 +22,12 @@ export function inspectPod(roots: Roots, namespace: string, name: string): objec
     ...state,
     shimAlive: isAlive(state.shim),
     pause: state.pause && { ...state.pause, alive: pauseAlive, ...(pauseAlive ? describeProcess(state.pause.pid) : {}) },
+    // kubelet's view beside podns's record: state (waiting/running/terminated with reason, exitCode, message),
+    // lastState, restartCount.
+    ...(state.initContainers ? { initContainers: state.initContainers.map((c) => ({ ...c, state: kubeContainerState(c), processes: containerPids(c).map(describeProcess) })) } : {}),
     containers: state.containers.map((c) => ({
       ...c,
+      state: kubeContainerState(c),
       processes: containerPids(c).map(describeProcess),
     })),
     paths: record.paths,

@@ -1,4 +1,8 @@
-/** `podns logs [-f] [--tail N] [--timestamps] POD [-c CTR]`: the container's CRI log, as kubectl prints it. */
+/**
+ * `podns logs [-f] [--tail N] [--timestamps] [-p] POD [-c CTR]`: the container's CRI log, as kubectl prints it;
+ * --previous reads the run before the last restart (<container>/<restartCount-1>.log, as kubelet keeps it).
+ */
+import path from 'node:path';
 import { UserError } from '../../errors.js';
 import { readLogs } from '../../logs/cri-log-reader.js';
 import { readPodState } from '../../state/pod-state.js';
@@ -12,17 +16,29 @@ export interface LogsOptions {
   follow?: boolean;
   tail?: number;
   timestamps?: boolean;
+  previous?: boolean;
 }
 
 export async function showLogs(roots: Roots, namespace: string, name: string, options: LogsOptions): Promise<void> {
   const record = findPod(roots, namespace, name);
   const state = requireState(record);
-  const containerName = pickContainer(state, options.container);
-  const logPath = state.containers.find((c) => c.name === containerName)!.logPath;
-  // Done when the shim has recorded the exit (it does so after the log is closed) or is gone altogether.
+  // Init containers are named with -c only, as with kubectl.
+  const init = state.initContainers?.find((c) => c.name === options.container);
+  const containerName = init ? init.name : pickContainer(state, options.container);
+  const container = init ?? state.containers.find((c) => c.name === containerName)!;
+  let logPath = container.logPath;
+  if (options.previous) {
+    if (container.restartCount === 0) {
+      throw new UserError('ENOLOG', `previous terminated container "${containerName}" in pod "${name}" not found`);
+    }
+    logPath = path.join(path.dirname(container.logPath), `${container.restartCount - 1}.log`);
+  }
+  // Done when the shim has recorded the exit (it does so after the log is closed) or is gone altogether;
+  // a previous run is over already.
   const isDone = () => {
+    if (options.previous) return true;
     const now = readPodState(record.paths.stateFile);
-    const c = now?.containers.find((x) => x.name === containerName);
+    const c = [...(now?.initContainers ?? []), ...(now?.containers ?? [])].find((x) => x.name === containerName);
     return !now || c?.status !== 'running' || !now.shim || !isAlive(now.shim);
   };
   const abort = new AbortController();

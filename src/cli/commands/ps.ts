@@ -2,7 +2,7 @@
 import { isAlive } from '../../runtime/proc.js';
 import { formatColumns } from '../columns.js';
 import type { Roots } from '../../state/paths.js';
-import type { PodState } from '../../state/pod-state.js';
+import { kubeContainerState, type PodState } from '../../state/pod-state.js';
 import { listPods } from '../pod-lookup.js';
 
 export function formatAge(since: string | undefined, now = Date.now()): string {
@@ -19,30 +19,50 @@ export function formatAge(since: string | undefined, now = Date.now()): string {
 export function podStatus(state: PodState): string {
   if (state.phase === 'Running' && (!state.shim || !isAlive(state.shim))) return 'ShimDead';
   if (state.phase === 'Running' && state.infra !== 'none' && (!state.pause || !isAlive(state.pause))) return 'SandboxDead';
+  // While init containers run, as kubectl shows it: Init:1/2, Init:CrashLoopBackOff, Init:Error.
+  const inits = state.initContainers ?? [];
+  const done = inits.filter((c) => c.status === 'exited' && c.exitCode === 0).length;
+  if (state.phase === 'Pending' && inits.length && done < inits.length) {
+    const current = inits[done]!;
+    if (current.waiting) return `Init:${current.waiting.reason}`;
+    if (current.status === 'exited') return `Init:${current.reason ?? 'Error'}`;
+    return `Init:${done}/${inits.length}`;
+  }
   return state.phase;
 }
 
-function containerStatus(c: PodState['containers'][number]): string {
+/**
+ * kubectl's words: Running, ContainerCreating, CrashLoopBackOff, Completed, Error (n), OOMKilled (n). A
+ * container podns stopped on request (stop -c, stop POD), or that died with the pod's namespaces (--infra=none),
+ * reads `Exited (n)`: kubelet has no such state.
+ */
+export function containerStatus(c: PodState['containers'][number]): string {
   if (c.status === 'running') return c.process && isAlive(c.process) ? 'Running' : 'Unknown';
-  // Killed by the OOM killer in its cgroup: `OOMKilled (137)`, as kubectl shows the reason.
-  if (c.status === 'exited' && c.reason === 'OOMKilled') return `OOMKilled (${c.exitCode})`;
-  if (c.status === 'exited') return `Exited (${c.exitCode})${c.stoppedByUser ? ' stopped' : ''}`;
-  return 'Created';
+  const state = kubeContainerState(c);
+  if ('waiting' in state) return state.waiting.reason;
+  if ('running' in state) return 'Running';
+  const t = state.terminated;
+  if ((c.stoppedByUser || c.endedWithSandbox) && t.reason !== 'OOMKilled') return `Exited (${t.exitCode})`;
+  if (t.reason === 'Completed' || (!t.reason && t.exitCode === 0)) return 'Completed';
+  return `${t.reason ?? 'Error'} (${t.exitCode})`;
 }
 
 export function psTable(roots: Roots, now = Date.now(), wide = false): string {
-  const rows: string[][] = [['POD', 'CONTAINER', 'STATUS', 'PID', 'IMAGE', 'AGE', ...(wide ? ['IP'] : [])]];
+  // RESTARTS goes last, so that scripts reading the older columns by position keep working.
+  const rows: string[][] = [['POD', 'CONTAINER', 'STATUS', 'PID', 'IMAGE', 'AGE', ...(wide ? ['IP'] : []), 'RESTARTS']];
   for (const { state, spec } of listPods(roots)) {
     if (!state) {
-      rows.push([spec.pod.metadata.name, '(pause)', 'Creating', '-', '-', '-', ...(wide ? ['-'] : [])]);
+      rows.push([spec.pod.metadata.name, '(pause)', 'Creating', '-', '-', '-', ...(wide ? ['-'] : []), '-']);
       continue;
     }
     const pod = state.namespace === 'default' ? state.name : `${state.namespace}/${state.name}`;
-    rows.push([pod, state.infra === 'none' ? '(no pause)' : '(pause)', podStatus(state), state.pause && isAlive(state.pause) ? String(state.pause.pid) : '-', '-', formatAge(state.createdAt, now), ...(wide ? [state.podIP ?? '-'] : [])]);
-    for (const c of state.containers) {
+    rows.push([pod, state.infra === 'none' ? '(no pause)' : '(pause)', podStatus(state), state.pause && isAlive(state.pause) ? String(state.pause.pid) : '-', '-', formatAge(state.createdAt, now), ...(wide ? [state.podIP ?? '-'] : []), String(state.containers.reduce((n, c) => n + c.restartCount, 0))]);
+    for (const c of [...(state.initContainers ?? []), ...state.containers]) {
       const alive = c.status === 'running' && c.process && isAlive(c.process);
-      rows.push([pod, c.name, containerStatus(c), alive ? String(c.process!.pid) : '-', c.image, formatAge(c.startedAt, now), ...(wide ? [state.podIP ?? '-'] : [])]);
+      rows.push([pod, c.name, containerStatus(c), alive ? String(c.process!.pid) : '-', c.image, formatAge(c.startedAt, now), ...(wide ? [state.podIP ?? '-'] : []), String(c.restartCount)]);
     }
   }
+  // No pods: the header as it was before RESTARTS (docs/walkthrough.md shows an empty listing).
+  if (rows.length === 1) rows[0]!.pop();
   return formatColumns(rows);
 }

@@ -12,7 +12,7 @@ export async function stopPod(roots: Roots, namespace: string, name: string, con
     throw new UserError('ENOCONTAINER', `pod "${name}" has no container "${container}" (it has: ${state.containers.map((c) => c.name).join(', ')})`);
   }
   if (!state.shim || !isAlive(state.shim)) {
-    if (state.phase === 'Stopped' || state.phase === 'Failed') return;
+    if (state.phase === 'Stopped' || state.phase === 'Failed' || state.phase === 'Succeeded') return;
     throw new UserError('ENOSHIM', `pod "${name}": its shim is not running; use podns rm -f ${name}`);
   }
   const response = await callShim(record.paths.socket, { op: 'stop', container, timeout });

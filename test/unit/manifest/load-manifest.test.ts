@@ -229,7 +229,7 @@ describe('parseManifests: field classes', () => {
     expect(errorOf(withContainer('    env:\n    - name: A\n      valueFrom: {fileKeyRef: {path: a, key: b, volumeName: v}}\n'))).toBe('pod.yaml:11: spec.containers[0].env[0].valueFrom.fileKeyRef: not supported by podns yet');
     expect(errorOf(withContainer('  volumes:\n  - name: v\n    projected: {sources: []}\n'))).toBe('pod.yaml:11: spec.volumes[0].projected: not supported by podns yet');
     expect(errorOf(withContainer('  hostUsers: false\n'))).toBe('pod.yaml:9: spec.hostUsers: not supported by podns yet');
-    expect(errorOf(withContainer('  initContainers: [{name: i, image: busybox}]\n'))).toBe('pod.yaml:9: spec.initContainers: not supported by podns yet');
+    expect(errorOf(withContainer('  ephemeralContainers: [{name: i, image: busybox}]\n'))).toBe('pod.yaml:9: spec.ephemeralContainers: not supported by podns yet');
     expect(errorOf(withContainer('    resources: {limits: {hugepages-2Mi: 1Gi}}\n'))).toMatch(/^pod\.yaml:9: spec\.containers\[0\]\.resources\.limits\.hugepages-2Mi: podns honours cpu and memory only/);
     expect(errorOf('apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: web-\nspec: {containers: [{name: c, image: i}]}\n'))
       .toBe('pod.yaml:4: metadata.generateName: not supported by podns (set metadata.name)');
@@ -308,7 +308,6 @@ status:
     expect(loaded.warnings).toEqual([
       'pod.yaml:5: metadata.creationTimestamp: ignored: set by the API server',
       'pod.yaml:7: spec.nodeSelector: ignored: there is no scheduler; the pod runs on this host',
-      'pod.yaml:12: spec.containers[0].terminationMessagePath: ignored: termination messages are not collected yet',
       'pod.yaml:13: status: ignored: status is written by the runtime, never read from a manifest',
     ]);
   });

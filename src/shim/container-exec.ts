@@ -1,0 +1,97 @@
+/**
+ * A command run in a running container, from the shim: what kubelet does through CRI ExecSync for exec
+ * lifecycle hooks and exec probes. The same spawn as `podns exec` (planExecSpawn: the container's namespaces,
+ * user, cwd, env and confinement, its saved seccomp program), into the container's cgroup, with no stdin and
+ * its output collected (for the hook's event message). Used by lifecycle hooks and by probes.ts.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import { PodnsError } from '../errors.js';
+import { planExecSpawn } from '../runtime/container-plan.js';
+import { isAlive } from '../runtime/proc.js';
+import type { ContainerState } from '../state/pod-state.js';
+import { killAndReap, makePipe, spawnProcess, watchExit } from '../sys/native.js';
+
+/** An exec that ran past its timeout (and was SIGKILLed); `code` is what probes.ts recognises. */
+export class ExecTimeout extends PodnsError {
+  readonly code = 'ETIMEDOUT';
+}
+
+/** kubelet keeps this much of an exec's output (pkg/kubelet/util/ioutils LimitWriter, maxRespBodyLength 10 KiB). */
+const MAX_OUTPUT = 10 * 1024;
+
+export interface ExecOptions {
+  /** The container's cgroup.procs files (CgroupDriver.procsFiles): the exec joins them before it execs. */
+  cgroupProcsFiles?: string[];
+  /** Called once with stdout and stderr together, at most 10 KiB. */
+  output?: (text: string) => void;
+}
+
+/**
+ * Runs `argv` in the container and resolves with its exit code (128 + signal when killed). Past `timeoutMs`
+ * the command is SIGKILLed and the promise rejects with ExecTimeout (code ETIMEDOUT); it rejects too when the container does
+ * not run or the spawn fails.
+ */
+export async function execInContainer(state: ContainerState, argv: string[], timeoutMs: number, options: ExecOptions = {}): Promise<number> {
+  if (state.status !== 'running' || !state.process || !isAlive(state.process)) {
+    throw new PodnsError('shim.exec', `container "${state.name}" is not running`);
+  }
+  const devNull = fs.openSync('/dev/null', 'r');
+  const [outRead, outWrite] = makePipe();
+  let pid: number;
+  try {
+    const request = planExecSpawn(
+      state.process.pid,
+      state.spec,
+      argv,
+      [devNull, outWrite, outWrite],
+      [],
+      state.seccompFilterFile ? fs.readFileSync(state.seccompFilterFile) : undefined,
+    );
+    if (options.cgroupProcsFiles) request.cgroupProcsFiles = options.cgroupProcsFiles;
+    pid = spawnProcess(request, `exec in container "${state.name}"`);
+  } catch (err) {
+    fs.closeSync(outRead);
+    throw err;
+  } finally {
+    fs.closeSync(outWrite);
+    fs.closeSync(devNull);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = new net.Socket({ fd: outRead, readable: true, writable: false });
+  reader.on('data', (b: Buffer) => {
+    if (size < MAX_OUTPUT) chunks.push(b.subarray(0, MAX_OUTPUT - size));
+    size += b.length;
+  });
+  reader.on('error', () => {});
+  const drained = new Promise<void>((resolve) => reader.once('close', () => resolve()));
+  let timedOut = false;
+  const exited = new Promise<number>((resolve, reject) => {
+    try {
+      watchExit(pid, (status) => resolve(status.exitCode ?? 128 + (status.signal ?? 0)));
+    } catch (err) {
+      killAndReap(pid);
+      reject(err);
+    }
+  });
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }, timeoutMs);
+  try {
+    const code = await exited;
+    // A child the command left behind may hold the pipe: do not wait for it long.
+    await Promise.race([drained, new Promise((r) => setTimeout(r, 200).unref())]);
+    reader.destroy();
+    options.output?.(Buffer.concat(chunks).toString('utf8'));
+    if (timedOut) throw new ExecTimeout('shim.exec', `command ${JSON.stringify(argv)} in container "${state.name}" timed out after ${timeoutMs / 1000} s`);
+    return code;
+  } finally {
+    clearTimeout(timer);
+  }
+}

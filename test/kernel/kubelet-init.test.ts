@@ -1,0 +1,120 @@
+/**
+ * Init containers against the real kernel: they run one at a time, in order, to completion before the app
+ * containers; a failing one is retried per restartPolicy and blocks the app containers; under Never the pod
+ * fails and `podns run` says why in one line. Back-off times are scaled by the test-only PODNS_BACKOFF_SCALE.
+ * Requires: root, the native build, dist/, the test images (see harness.ts).
+ */
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPodns, findLeaks, inspect, kernelSkip, podName, podnsBin, waitFor, type Podns } from './harness.js';
+import { BUSYBOX, expectCleanError, shOk } from './support.js';
+
+process.env.PODNS_BACKOFF_SCALE = '0.01';
+
+interface Ctr {
+  name: string;
+  status: string;
+  exitCode?: number;
+  reason?: string;
+  restartCount: number;
+  waiting?: { reason: string };
+  state: { terminated?: { exitCode: number; reason?: string }; waiting?: { reason: string } };
+}
+interface Pod {
+  phase: string;
+  conditions: { type: string; status: string }[];
+  initContainers: Ctr[];
+  containers: Ctr[];
+}
+
+const manifest = (name: string, policy: string, inits: string, app: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  restartPolicy: ${policy}
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: data, emptyDir: {}}]
+  initContainers:
+${inits}  containers:
+  - name: app
+    image: ${BUSYBOX}
+    command: ["sh", "-c", ${JSON.stringify(app)}]
+    volumeMounts: [{name: data, mountPath: /data}]
+`;
+const init = (name: string, script: string) =>
+  `  - name: ${name}\n    image: ${BUSYBOX}\n    command: ["sh", "-c", ${JSON.stringify(script)}]\n    volumeMounts: [{name: data, mountPath: /data}]\n`;
+
+describe.skipIf(kernelSkip)('kubelet: init containers', () => {
+  let podns: Podns;
+  const ordered = podName('ki-order');
+  const retried = podName('ki-retry');
+  const never = podName('ki-never');
+  const blocked = podName('ki-blocked');
+  // The other pods of this file still run: only this pod's leftovers count.
+  const leaksOf = (name: string) => findLeaks(podns.root, [name]).filter((l) => l.includes(name));
+  const get = async (name: string) => (await inspect(podns, name)) as unknown as Pod;
+
+  beforeAll(async () => {
+    podns = await createPodns();
+  });
+  afterAll(async () => {
+    for (const p of [ordered, retried, never, blocked]) await podns?.run(['rm', '-f', p]);
+    await podns?.dispose();
+  });
+
+  it('run one by one, in order, to completion, before the app container; then run returns with the app running', async () => {
+    const inits =
+      init('first', 'test ! -e /data/app-started && sleep 0.3 && echo first >> /data/order') +
+      init('second', 'test ! -e /data/app-started && echo second >> /data/order');
+    await podns.ok(['run', podns.writeManifest(ordered, manifest(ordered, 'Always', inits, 'touch /data/app-started; echo app >> /data/order; exec sleep 3600'))]);
+    const p = await get(ordered);
+    expect(p.containers[0]!.status).toBe('running');
+    expect(p.phase).toBe('Running');
+    expect(p.initContainers.map((c) => [c.name, c.status, c.exitCode, c.state.terminated?.reason])).toEqual([
+      ['first', 'exited', 0, 'Completed'],
+      ['second', 'exited', 0, 'Completed'],
+    ]);
+    expect(p.conditions.find((c) => c.type === 'Initialized')?.status).toBe('True');
+    expect(await shOk(podns, ordered, 'app', 'cat /data/order')).toBe('first\nsecond\napp');
+    expect((await podns.ok(['logs', ordered, '-c', 'first'])).trim()).toBe('');
+    expect(await podns.ok(['ps'])).toMatch(new RegExp(`${ordered}\\s+first\\s+Completed\\s`));
+  });
+
+  it('a failing init container is retried (OnFailure) with a restart count; the app starts only after it succeeded', async () => {
+    const inits = init('flaky', 'n=$(cat /data/n 2>/dev/null || echo 0); echo $((n+1)) > /data/n; echo try $((n+1)); [ $n -ge 2 ] || exit 5; echo ok > /data/init-ok');
+    await podns.ok(['run', podns.writeManifest(retried, manifest(retried, 'OnFailure', inits, 'cat /data/init-ok && exec sleep 3600'))]);
+    const p = await get(retried);
+    expect(p.initContainers[0]).toMatchObject({ name: 'flaky', restartCount: 2, exitCode: 0 });
+    expect(p.containers[0]).toMatchObject({ status: 'running', restartCount: 0 });
+    expect((await podns.ok(['logs', retried, '-c', 'flaky'])).trim()).toBe('try 3');
+    expect((await podns.ok(['logs', retried, '-c', 'flaky', '--previous'])).trim()).toBe('try 2');
+  });
+
+  it('under Never a failing init container fails the pod: run says why in one line, the app never ran', async () => {
+    const inits = init('setup', 'echo no database; exit 3');
+    const r = await podns.fails(['run', podns.writeManifest(never, manifest(never, 'Never', inits, 'exec sleep 3600'))]);
+    expectCleanError(r, /init container "setup" failed \(Init:Error, exit code 3\).*restartPolicy Never.*no database/);
+    expect(await podns.ok(['ps'])).not.toContain(never);
+    // `podns run` returns on a failed start before the shim has quite exited (as in faults.test.ts): wait for it.
+    await waitFor(() => leaksOf(never).length === 0, 5000, 'nothing of the pod left').catch(() => undefined);
+    expect(leaksOf(never)).toEqual([]);
+  });
+
+  it('an init container that keeps failing blocks the app container: Init:CrashLoopBackOff, PodInitializing, phase Pending', async () => {
+    const file = podns.writeManifest(blocked, manifest(blocked, 'Always', init('wait', 'exit 1'), 'exec sleep 3600'));
+    // run waits for the app containers, which never come: it runs in the background, and is ended by rm -f.
+    const run = execa(podnsBin, ['--root', podns.root, 'run', file], { env: { PODNS_NETWORK_MODE: 'none' }, reject: false });
+    await waitFor(async () => ((await podns.run(['inspect', blocked])).exitCode === 0 ? ((await get(blocked)).initContainers?.[0]?.restartCount ?? 0) >= 3 : false), 20_000, 'three retries');
+    const p = await get(blocked);
+    expect(p.phase).toBe('Pending');
+    expect(p.containers[0]).toMatchObject({ status: 'created' });
+    expect(p.containers[0]!.state.waiting?.reason).toBe('PodInitializing');
+    expect(p.conditions.find((c) => c.type === 'Initialized')?.status).toBe('False');
+    await waitFor(async () => /Init:(CrashLoopBackOff|Error)/.test(await podns.ok(['ps'])), 5000, 'ps to show the init back-off');
+    await podns.ok(['rm', '-f', blocked]);
+    const r = await run;
+    expect(r.exitCode).not.toBe(0);
+    await waitFor(() => leaksOf(blocked).length === 0, 5000, 'nothing of the pod left').catch(() => undefined);
+    expect(leaksOf(blocked)).toEqual([]);
+  });
+});
