@@ -106,6 +106,16 @@ describe.skipIf(kernelSkip)('kubelet: restartPolicy, back-off, phases', () => {
     expect(Number((await psRow(always, 'crash')).trim().split(/\s+/).at(-1))).toBeGreaterThanOrEqual(5);
   });
 
+  it('stop -c of a container in its crash loop cancels the pending restart: it stays down', async () => {
+    await podns.ok(['stop', always, '-c', 'crash', '-t', '0']);
+    const before = (await ctr(always, 'crash')).restartCount;
+    await sleep(3500);
+    const c = await ctr(always, 'crash');
+    expect(c).toMatchObject({ status: 'exited', restartCount: before, stoppedByUser: true });
+    expect(c.state.terminated).toBeDefined();
+    expect(await psRow(always, 'crash')).toMatch(/\sExited \(1\)\s/);
+  });
+
   it('a container that fails once runs on after its restart; logs shows this run, logs --previous the one before', async () => {
     await waitFor(async () => (await ctr(always, 'flaky')).status === 'running' && (await ctr(always, 'flaky')).restartCount === 1, 10_000, 'flaky to run again');
     const c = await ctr(always, 'flaky');
