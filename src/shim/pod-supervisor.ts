@@ -16,15 +16,14 @@ import type { PodPaths } from '../state/paths.js';
 import { writePodState, type ContainerState, type PodSpecFile, type PodState, type TerminatedState } from '../state/pod-state.js';
 import { appendEvent } from '../state/events.js';
 import { killAndReap, makePipe, spawnProcess, watchExit, type ExitStatus } from '../sys/native.js';
-import { ExecaRunner, SpawnRunner, TracingRunner } from '../sys/command.js';
+import { SpawnRunner, TracingRunner } from '../sys/command.js';
 import { StepLog } from '../explain/step-log.js';
 import { describeCommand } from '../explain/describe-command.js';
 import { describeSpawn } from '../explain/describe-spawn.js';
 import { hostPortsOf, setUpPodNetwork } from '../network/bridge-network.js';
 import { setUpCni } from '../network/cni.js';
 import type { PodNetworkRecord } from '../state/pod-state.js';
-import { containerDirs, planContainerSpawn, planProcess, terminationLogFile, type ContainerPlanInput } from '../runtime/container-plan.js';
-import { ImageStore } from '../image/image-store.js';
+import { containerDirs, planContainerSpawn, terminationLogFile, type ContainerPlanInput } from '../runtime/container-plan.js';
 import { resolveEnv } from '../runtime/env.js';
 import { podHostname, writePodFiles } from '../runtime/pod-files.js';
 import { hostDeviceNames } from '../runtime/host-devices.js';
@@ -437,26 +436,14 @@ export class PodSupervisor {
     return [...(this.state.initContainers ?? []), ...this.state.containers];
   }
 
-  /**
-   * Each init container's image and process. `podns run` plans them for app containers; one that planned
-   * none for an init container leaves it to us: the image must then be in the local store already.
-   */
+  /** Each init container's state; `podns run` resolved their images and planned their processes. */
   private async prepareInitContainers(): Promise<void> {
     const inits = this.spec.pod.spec.initContainers ?? [];
     if (!inits.length) return;
-    const store = new ImageStore(path.join(this.paths.libRoot, 'images'), new ExecaRunner());
-    const podLabel = `${this.state.name}_${this.state.namespace}(${this.state.uid})`;
     this.state.initContainers = [];
     for (const c of inits) {
-      const where = `init container "${c.name}"`;
-      let image = this.spec.images[c.name];
-      if (!image) {
-        const local = await store.get(c.image);
-        if (!local) throw new PodnsError('shim.init', `${where}: image "${c.image}" is not in the local store (podns pull ${c.image})`);
-        this.spec.images[c.name] = image = local;
-      }
-      const process = this.spec.processes[c.name] ?? planProcess(this.spec.pod.spec, c, image, this.state.hostname, { pod: podLabel, container: c.name });
-      this.spec.processes[c.name] = process;
+      const image = this.spec.images[c.name]!;
+      const process = this.spec.processes[c.name]!;
       this.state.initContainers.push({
         name: c.name,
         image: image.name,

@@ -63,7 +63,8 @@ async function resolveImages(
   pulled: Map<string, Promise<ImageRecord>>,
 ): Promise<Record<string, ImageRecord>> {
   const images: Record<string, ImageRecord> = {};
-  for (const c of pod.spec.containers) {
+  // Init containers too: they are pulled and planned here like the others, before anything exists.
+  for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
     const where = `pod "${pod.metadata.name}": container "${c.name}"`;
     const ref = parseImageReference(c.image);
     const policy = c.imagePullPolicy ?? (ref.tag === 'latest' && ref.digest === undefined ? 'Always' : 'IfNotPresent');
@@ -135,7 +136,10 @@ function planProcesses(
   };
   const say = (line: string) => warn(`pod "${pod.metadata.name}": ${line}`);
   return Object.fromEntries(
-    pod.spec.containers.map((c) => [c.name, planProcess(pod.spec, c, images[c.name]!, hostname, { pod: podLabel, container: c.name }, envCtx, say)]),
+    [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => [
+      c.name,
+      planProcess(pod.spec, c, images[c.name]!, hostname, { pod: podLabel, container: c.name }, envCtx, say),
+    ]),
   );
 }
 
