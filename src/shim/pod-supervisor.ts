@@ -332,16 +332,33 @@ export class PodSupervisor {
     this.event('Normal', 'SandboxReady', undefined, `Pod sandbox ready: namespaces held by ${by}${this.state.podIP ? `, IP ${this.state.podIP}` : ''}`);
     this.log.info('sandbox ready', { holder, infra: this.spec.infra, netns: this.state.netnsPin, ip: this.state.podIP });
 
-    await this.runInitContainers();
-    for (const container of this.spec.infra === 'none' ? rest : pod.spec.containers) {
-      this.startContainer(container, this.spec.images[container.name]!, holder, filters.get(container.name));
-      await this.postStart(container);
+    const startApps = async () => {
+      for (const container of this.spec.infra === 'none' ? rest : pod.spec.containers) {
+        this.startContainer(container, this.spec.images[container.name]!, holder, filters.get(container.name));
+        await this.postStart(container);
+      }
+      // With --infra=none the first container was started before the network: its hook runs now.
+      if (this.spec.infra === 'none') await this.postStart(first!);
+      this.appStarted = true;
+      this.save();
+    };
+    // `podns run` waits for the app containers, or for the first init container that goes into back-off: a
+    // crash-looping init container leaves the pod Pending (Init:CrashLoopBackOff), as kubelet would, and the
+    // rest carries on here after the report. A failure under restartPolicy Never fails the start itself.
+    let inBackOff!: () => void;
+    const backingOff = new Promise<'backoff'>((resolve) => (inBackOff = () => resolve('backoff')));
+    this.onInitBackOff = inBackOff;
+    const sequence = this.runInitContainers().then(startApps);
+    if ((await Promise.race([sequence.then(() => 'started' as const), backingOff])) === 'backoff') {
+      sequence.catch((err) => {
+        this.log.error('pod failed while initializing', { error: err instanceof Error ? err.message : String(err) });
+        this.save();
+      });
     }
-    // With --infra=none the first container was started before the network: its hook runs now.
-    if (this.spec.infra === 'none') await this.postStart(first!);
-    this.appStarted = true;
-    this.save();
   }
+
+  /** Told when an init container first enters its crash-loop back-off (see start). */
+  private onInitBackOff?: () => void;
 
   /** CreateContainer + StartContainer; returns the container's pid. */
   private startContainer(
@@ -486,6 +503,7 @@ export class PodSupervisor {
         state.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${formatDelay(delay)} restarting failed container=${c.name} pod=${this.state.name}` };
         this.event('Warning', 'BackOff', c.name, `Back-off restarting failed container ${c.name} in pod ${this.state.name}`);
         this.save();
+        this.onInitBackOff?.();
         await new Promise((resolve) => setTimeout(resolve, delay));
         state.lastState = { terminated: kubeTerminated(state) };
         state.restartCount += 1;
