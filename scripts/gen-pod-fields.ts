@@ -52,7 +52,7 @@ export function renderPodFields(): string {
     '- **rejected**: `file:line: path: not supported by podns yet` — it would change what runs or how it is confined.',
     '',
     'Any other field name is an error: `unknown field "workdir" (did you mean "workingDir"?)`.',
-    'Objects that are rejected as a whole (Probe, Lifecycle, ...) are not listed field by field.',
+    'Objects that are rejected as a whole (ResourceClaim, ephemeral containers, ...) are not listed field by field.',
   ];
   for (const schema of ALL_SCHEMAS) {
     out.push('', `## ${schema.name}`, '', '| Field | podns | What podns does |', '|---|---|---|');
