@@ -47,7 +47,8 @@ async function main(): Promise<void> {
       new Option('--infra <mode>', 'pause (default): a pause process holds the namespaces; none: the first container does (annotation podns.io/infra)').choices(['pause', 'none']),
     )
     .option('--explain', 'then print every kernel step it took, in order, with the command that does it by hand')
-    .action(async (file: string, opts: { replace?: boolean; cgroupParent?: string; podPidsLimit?: number; infra?: string; explain?: boolean }) => {
+    .option('--wait [seconds]', 'then wait until every pod is Ready (default 300 s)', (v) => parseNonNegative(v, '--wait'))
+    .action(async (file: string, opts: { replace?: boolean; cgroupParent?: string; podPidsLimit?: number; infra?: string; explain?: boolean; wait?: number | true }) => {
       const { runPods } = await import('./commands/run.js');
       const names = await runPods(roots(), file, opts, warn);
       for (const name of names) process.stdout.write(`pod/${name} running\n`);
@@ -55,6 +56,20 @@ async function main(): Promise<void> {
         const { explainPod } = await import('./commands/explain.js');
         for (const name of names) process.stdout.write(explainPod(roots(), ns(), name));
       }
+      if (opts.wait !== undefined) {
+        const { waitReady } = await import('./commands/down.js');
+        await waitReady(roots(), ns(), names, (opts.wait === true ? 300 : opts.wait) * 1000);
+        for (const name of names) process.stdout.write(`pod/${name} ready\n`);
+      }
+    });
+
+  program
+    .command('down')
+    .description('remove every pod of a manifest (stopped with SIGKILL), as podman kube down')
+    .argument('<file>')
+    .action(async (file: string) => {
+      const { downPods } = await import('./commands/down.js');
+      await downPods(roots(), file, (line) => process.stdout.write(`${line}\n`));
     });
 
   program

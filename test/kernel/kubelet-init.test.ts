@@ -119,3 +119,22 @@ describe.skipIf(kernelSkip)('kubelet: init containers', () => {
     expect(leaksOf(blocked)).toEqual([]);
   });
 });
+
+describe.skipIf(kernelSkip)('run --wait and down FILE', () => {
+  it('run --wait returns once the pods are Ready; down removes every pod of the file', async () => {
+    const podns = await createPodns();
+    try {
+      const [a, b] = [podName('wait-a'), podName('wait-b')];
+      const pod = (name: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  containers:\n  - {name: c, image: yauritux/busybox-curl, command: [sleep, "3600"]}\n`;
+      const file = podns.writeManifest('two', `${pod(a)}---\n${pod(b)}`);
+      const out = await podns.ok(['run', '--wait', '10', file]);
+      expect(out.trim().split('\n')).toEqual([`pod/${a} running`, `pod/${b} running`, `pod/${a} ready`, `pod/${b} ready`]);
+      expect((await podns.ok(['down', file])).trim().split('\n')).toEqual([`pod/${a} deleted`, `pod/${b} deleted`]);
+      expect(await podns.ok(['ps'])).not.toMatch(new RegExp(`${a}|${b}`));
+      const again = await podns.fails(['down', file]);
+      expect(again.stderr.trim()).toBe(`podns: ${file}: no such pods: ${a}, ${b}`);
+    } finally {
+      await podns.dispose();
+    }
+  });
+});
