@@ -15,7 +15,31 @@ if (process.argv[2] === 'shim') {
   const { runShim } = await import('../shim/shim-main.js');
   await runShim(process.argv[3]!);
 } else {
+  if (commandOf(process.argv) === 'run' && !process.argv.includes('--help') && !process.argv.includes('-h')) {
+    // The shim's start-up is the longest wait of a run: begin it before loading anything else (early-shim.ts).
+    const [{ resolveRoots }, { startEarlyShim }] = await Promise.all([import('../state/paths.js'), import('./early-shim.js')]);
+    startEarlyShim(resolveRoots(rootArgument(process.argv)));
+  }
   await main();
+}
+
+/** The verb of a raw command line: the first word that is neither a global option nor its value. */
+function commandOf(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--root' || a === '-n' || a === '--namespace') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+/** `--root DIR` or `--root=DIR` from the raw command line (commander has not parsed it yet). */
+function rootArgument(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--root') return argv[i + 1];
+    if (argv[i]!.startsWith('--root=')) return argv[i]!.slice('--root='.length);
+  }
+  return undefined;
 }
 
 async function main(): Promise<void> {

@@ -2,28 +2,24 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { PodnsError, UserError } from '../../errors.js';
 import { ImageStore } from '../../image/image-store.js';
-import { pullImage } from '../../image/pull.js';
 import { formatImageReference, parseImageReference } from '../../image/reference.js';
 import type { ImageRecord } from '../../image/types.js';
 import { loadManifests, type LoadedManifests } from '../../manifest/load-manifest.js';
 import type { PodManifest } from '../../manifest/types.js';
 import { writeJsonAtomic } from '../../state/atomic-file.js';
-import { imagesDir, podId, podPaths, podsRunDir, type Roots } from '../../state/paths.js';
+import { imagesDir, podId, podPaths, type Roots } from '../../state/paths.js';
 import { readPodState, type Infra, type PodSpecFile, type ProcessSpec } from '../../state/pod-state.js';
 import { planProcess } from '../../runtime/container-plan.js';
 import { nodeAddresses, type EnvContext } from '../../runtime/env.js';
 import { podHostname } from '../../runtime/pod-files.js';
 import { loadNetworkConfig } from '../../network/network-config.js';
 import { ExecaRunner } from '../../sys/command.js';
-import { startDetached, type DetachedHelper } from '../../sys/detached.js';
-import { teardownPod } from '../../runtime/pod-teardown.js';
+import { takeShim, type StartedShim } from '../early-shim.js';
 import { detectCgroups, parseProcCgroup, resolveCgroupParent } from '../../cgroup/layout.js';
 import { DEFAULT_POD_PIDS_LIMIT } from '../../cgroup/resources.js';
 import type { PodCgroupPlan } from '../../state/pod-state.js';
-import { removePod } from './rm.js';
 
 const SHIM_REPORT_TIMEOUT_MS = 60_000;
 
@@ -82,7 +78,8 @@ async function resolveImages(
     const key = formatImageReference(ref);
     let pulling = pulled.get(key);
     if (!pulling) {
-      pulling = pullImage(store, c.image, { etcDir: roots.etc }).then((r) => r.record);
+      // The registry client loads only when an image is pulled: most runs use what is present.
+      pulling = import('../../image/pull.js').then(({ pullImage }) => pullImage(store, c.image, { etcDir: roots.etc })).then((r) => r.record);
       pulled.set(key, pulling);
     }
     try {
@@ -94,17 +91,6 @@ async function resolveImages(
   return images;
 }
 
-/**
- * A shim started before it has work: its Node start-up overlaps the manifest parsing here. Its log starts
- * beside the pod directories and is renamed into the pod's run dir once the shim knows it (the open file
- * stays the same across the rename).
- */
-function startShim(roots: Roots): { shim: DetachedHelper; log: string } {
-  const pods = podsRunDir(roots);
-  fs.mkdirSync(pods, { recursive: true, mode: 0o700 });
-  const log = path.join(pods, `.shim-${process.pid}-${randomUUID().slice(0, 8)}.log`);
-  return { shim: startDetached([process.execPath, process.argv[1]!, 'shim', log], log), log };
-}
 
 /**
  * Every container's process, planned before anything is created: a bad user or runAsNonRoot fails here. Env
@@ -159,7 +145,7 @@ export function planCgroups(options: RunOptions): PodCgroupPlan {
 }
 
 export async function runPods(roots: Roots, file: string, options: RunOptions, warn: (line: string) => void): Promise<string[]> {
-  let early: { shim: DetachedHelper; log: string } | undefined = startShim(roots);
+  let early: StartedShim | undefined = takeShim(roots);
   try {
     const { pods, warnings, configMaps, secrets } = await loadManifests(file);
     warnings.forEach(warn);
@@ -177,7 +163,7 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
     for (const plan of plans) plan.cgroup = cgroup;
     const started: string[] = [];
     for (const plan of plans) {
-      const shim = early ?? startShim(roots);
+      const shim = early ?? takeShim(roots);
       early = undefined;
       await runPod(roots, plan, options, shim);
       started.push(plan.pod.metadata.name);
@@ -192,11 +178,11 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
   }
 }
 
-async function runPod(roots: Roots, plan: PodSpecFile, options: RunOptions, started: { shim: DetachedHelper; log: string }): Promise<void> {
+async function runPod(roots: Roots, plan: PodSpecFile, options: RunOptions, started: StartedShim): Promise<void> {
   const { name, namespace } = plan.pod.metadata;
   const id = podId(namespace, name);
   const paths = podPaths(roots, id, `${namespace}_${name}_${plan.uid}`);
-  if (options.replace && fs.existsSync(paths.runDir)) await removePod(roots, namespace, name, true);
+  if (options.replace && fs.existsSync(paths.runDir)) await (await import('./rm.js')).removePod(roots, namespace, name, true);
 
   // mkdir is the reservation: of two concurrent runs of one pod, exactly one creates the directory.
   try {
@@ -245,7 +231,7 @@ async function runPod(roots: Roots, plan: PodSpecFile, options: RunOptions, star
   const shimLog = fs.existsSync(paths.shimLog) ? fs.readFileSync(paths.shimLog, 'utf8') : '';
   const state = readPodState(paths.stateFile);
   if (fs.existsSync(paths.runDir)) {
-    if (state) await teardownPod(state, paths);
+    if (state) await (await import('../../runtime/pod-teardown.js')).teardownPod(state, paths);
     else for (const dir of [paths.runDir, paths.libDir, paths.logDir]) fs.rmSync(dir, { recursive: true, force: true });
   }
   const error = new PodnsError(report?.step ?? 'shim', `pod "${name}": ${report?.error ?? `shim exited without reporting (log: ${shimLog.trim().split('\n').pop() ?? 'empty'})`}`);
