@@ -20,7 +20,9 @@ const cache = process.env.PODNS_IMAGE_CACHE ?? '/var/cache/podns/test-images';
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-walk-'));
 const netns = `podns-walk-${process.pid}`;
 const manifest = path.join(repo, 'examples', 'nginx-busybox.yaml');
-const env = { ...process.env, PODNS_CGROUP_PARENT: process.env.PODNS_CGROUP_PARENT ?? `podns-walk-${process.pid}` };
+// Its pods' cgroups go below a parent of its own (removed at the end) unless the caller gives one.
+const ownCgroupParent = process.env.PODNS_CGROUP_PARENT === undefined ? `podns-walk-${process.pid}` : undefined;
+const env = { ...process.env, PODNS_CGROUP_PARENT: process.env.PODNS_CGROUP_PARENT ?? ownCgroupParent };
 
 /** Runs `podns ARGS` where the walkthrough's pods live; returns what it printed (stderr too, as a person sees). */
 function podns(args: string[], allowFailure = false): string {
@@ -138,6 +140,8 @@ namespace down, and the kernel kills every other process in it: busybox dies wit
   } finally {
     execFileSync('ip', ['netns', 'del', netns], { stdio: 'ignore' });
     fs.rmSync(root, { recursive: true, force: true });
+    // The parent cgroup it made (empty now: every pod below it is removed), in each hierarchy.
+    if (ownCgroupParent) execFileSync('sh', ['-c', `find /sys/fs/cgroup -maxdepth 6 -depth -type d -name '${ownCgroupParent}' -exec rmdir {} + 2>/dev/null; true`]);
   }
 }
 
