@@ -72,7 +72,8 @@ async function main(): Promise<void> {
     )
     .option('--explain', 'then print every kernel step it took, in order, with the command that does it by hand')
     .option('--wait [seconds]', 'then wait until every pod is Ready (default 300 s)', (v) => parseNonNegative(v, '--wait'))
-    .action(async (file: string, opts: { replace?: boolean; cgroupParent?: string; podPidsLimit?: number; infra?: string; explain?: boolean; wait?: number | true }) => {
+    .option('--attach', "then stream every container's log until they exit; Ctrl-C stops the pods")
+    .action(async (file: string, opts: { replace?: boolean; cgroupParent?: string; podPidsLimit?: number; infra?: string; explain?: boolean; wait?: number | true; attach?: boolean }) => {
       const { runPods } = await import('./commands/run.js');
       const names = await runPods(roots(), file, opts, warn);
       for (const name of names) process.stdout.write(`pod/${name} running\n`);
@@ -84,6 +85,10 @@ async function main(): Promise<void> {
         const { waitReady } = await import('./commands/down.js');
         await waitReady(roots(), ns(), names, (opts.wait === true ? 300 : opts.wait) * 1000);
         for (const name of names) process.stdout.write(`pod/${name} ready\n`);
+      }
+      if (opts.attach) {
+        const { attachLogs } = await import('./commands/attach-logs.js');
+        await attachLogs(roots(), ns(), names, (text, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(text));
       }
     });
 

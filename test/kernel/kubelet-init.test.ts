@@ -138,3 +138,35 @@ describe.skipIf(kernelSkip)('run --wait and down FILE', () => {
     }
   });
 });
+
+describe.skipIf(kernelSkip)('run --attach', () => {
+  it("streams every container's log with its name until they exit; Ctrl-C stops the pod", async () => {
+    const podns = await createPodns();
+    try {
+      const [done, forever] = [podName('attach-done'), podName('attach-sig')];
+      const yaml = (name: string, restart: string, script: string) =>
+        `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  restartPolicy: ${restart}\n  containers:\n  - {name: a, image: yauritux/busybox-curl, command: [sh, -c, '${script}']}\n  - {name: b, image: yauritux/busybox-curl, command: [sh, -c, 'echo from b; echo oops >&2']}\n`;
+      const r = await podns.run(['run', '--attach', podns.writeManifest(done, yaml(done, 'Never', 'echo one; echo two'))], { timeout: 20_000 });
+      expect(r.exitCode).toBe(0);
+      const out = String(r.stdout).split('\n');
+      expect(out).toContain(`[${done}/a] one`);
+      expect(out).toContain(`[${done}/a] two`);
+      expect(out).toContain(`[${done}/b] from b`);
+      expect(String(r.stderr)).toContain(`[${done}/b] oops`);
+      // Ctrl-C: the pod is stopped and run returns.
+      const child = execa(podnsBin, ['--root', podns.root, 'run', '--attach', podns.writeManifest(forever, yaml(forever, 'Always', 'echo up; exec sleep 3600'))], {
+        env: { PODNS_NETWORK_MODE: 'none' },
+        reject: false,
+      });
+      await waitFor(async () => new RegExp(`${forever}\\s+a\\s+Running`).test(String((await podns.run(['ps'])).stdout)), 10_000, 'the pod to run');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      child.kill('SIGINT');
+      const ended = await child;
+      expect(String(ended.stdout)).toContain(`[${forever}/a] up`);
+      expect(String((await podns.run(['ps'])).stdout)).toMatch(new RegExp(`${forever}\\s+\\(pause\\)\\s+Stopped`));
+      await podns.ok(['rm', done, forever]);
+    } finally {
+      await podns.dispose();
+    }
+  });
+});
