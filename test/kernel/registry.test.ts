@@ -267,7 +267,11 @@ describe.skipIf(kernelSkip || missingTools.length > 0)('pull from registries', (
     try {
       const blobs = path.join(p.root, 'lib', 'images', 'blobs', 'sha256');
       const child = spawn(podnsBin, ['--root', p.root, 'pull', `${fake.host}/t/slow:1`], { stdio: 'ignore' });
-      await waitFor(() => fs.existsSync(blobs) && fs.readdirSync(blobs).some((b) => b.startsWith('.tmp-')), 10_000, 'a temp blob');
+      // The layer's temp file with the bytes that came (the config's temp file is renamed at once: not that one).
+      const partial = () =>
+        fs.existsSync(blobs) &&
+        fs.readdirSync(blobs).some((b) => b.startsWith('.tmp-') && (fs.statSync(path.join(blobs, b), { throwIfNoEntry: false })?.size ?? 0) >= 1000);
+      await waitFor(partial, 10_000, 'a partly written layer blob');
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       expect(fs.readdirSync(path.join(p.root, 'lib', 'images', 'images'))).toEqual([]);
