@@ -35,19 +35,6 @@ export function containerArgv(container: ContainerSpec, image: ImageRecord): str
   return [...entrypoint, ...args];
 }
 
-/** Image Env, then the container's env by name, then HOSTNAME; PATH defaulted as runc/containerd do. */
-export function containerEnv(container: ContainerSpec, image: ImageRecord, hostname: string): string[] {
-  const env = new Map<string, string>();
-  for (const entry of image.config.Env ?? []) {
-    const eq = entry.indexOf('=');
-    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
-  }
-  if (!env.has('PATH')) env.set('PATH', DEFAULT_PATH);
-  for (const { name, value } of container.env) env.set(name, value);
-  env.set('HOSTNAME', hostname);
-  return [...env].map(([k, v]) => `${k}=${v}`);
-}
-
 export function envValue(env: string[], name: string): string | undefined {
   const prefix = `${name}=`;
   return env.findLast((e) => e.startsWith(prefix))?.slice(prefix.length);
