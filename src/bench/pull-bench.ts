@@ -8,28 +8,17 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { timed } from './spawn-timed.js';
 import { ratio, summarize } from './stats.js';
 import { formatMs, formatRatio, formatTable } from './table.js';
+import { freePort } from './free-port.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const podnsBin = path.join(projectRoot, 'bin', 'podns');
 const imageCache = process.env.PODNS_IMAGE_CACHE ?? '/var/cache/podns/test-images';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function check(argv: string[]): Promise<number> {
   const done = await timed(argv, process.env, 120_000);

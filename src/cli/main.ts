@@ -224,13 +224,23 @@ async function main(): Promise<void> {
       await showStats(roots(), ns(), pod, { ...opts, intervalMs: opts.interval }, (t) => process.stdout.write(t));
     });
 
+  // `images` and `image ls`, `rmi` and `image rm`: one action each, two spellings (as docker and podman have).
+  const listImages = async () => {
+    const { openStore, imagesTable } = await import('./commands/images.js');
+    process.stdout.write(imagesTable(await openStore(roots()).list()));
+  };
+  const removeImages = async (names: string[]) => {
+    const { removeImage } = await import('./commands/images.js');
+    for (const name of names) {
+      await removeImage(roots(), name);
+      process.stdout.write(`Deleted: ${name}\n`);
+    }
+  };
+
   program
     .command('images')
     .description('list images')
-    .action(async () => {
-      const { openStore, imagesTable } = await import('./commands/images.js');
-      process.stdout.write(imagesTable(await openStore(roots()).list()));
-    });
+    .action(listImages);
 
   program
     .command('pull')
@@ -248,13 +258,7 @@ async function main(): Promise<void> {
     .command('rmi')
     .description('remove images (alias of image rm)')
     .argument('<names...>')
-    .action(async (names: string[]) => {
-      const { removeImage } = await import('./commands/images.js');
-      for (const name of names) {
-        await removeImage(roots(), name);
-        process.stdout.write(`Deleted: ${name}\n`);
-      }
-    });
+    .action(removeImages);
 
   const image = program.command('image').description('manage local images');
   image
@@ -286,21 +290,12 @@ async function main(): Promise<void> {
   image
     .command('ls')
     .description('list images')
-    .action(async () => {
-      const { openStore, imagesTable } = await import('./commands/images.js');
-      process.stdout.write(imagesTable(await openStore(roots()).list()));
-    });
+    .action(listImages);
   image
     .command('rm')
     .description('remove images (layers no other image uses go too)')
     .argument('<names...>')
-    .action(async (names: string[]) => {
-      const { removeImage } = await import('./commands/images.js');
-      for (const name of names) {
-        await removeImage(roots(), name);
-        process.stdout.write(`Deleted: ${name}\n`);
-      }
-    });
+    .action(removeImages);
 
   try {
     await program.parseAsync(process.argv);

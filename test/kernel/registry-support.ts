@@ -17,6 +17,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { freePort } from '../../src/bench/free-port.js';
+export { freePort };
 
 export const registryTools = ['docker-registry', 'skopeo', 'openssl'];
 
@@ -28,17 +30,6 @@ export async function missingRegistryTools(): Promise<string[]> {
     if (r.exitCode !== 0) missing.push(tool);
   }
   return missing;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Registry {
