@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -85,6 +87,34 @@ const char *kNsKeys[PODNS_NS_COUNT] = {"ipc", "uts", "net", "pid", "cgroup", "mn
 
 // spawn({ joinNamespaces: {net: path, ...}, cloneFlags, newSession, hostname, mounts: [...], rootfs, cwd,
 //         user: {uid, gid, groups}, stdio: [fd|-1 x3], execFile | path + searchPath, argv, env })
+// One fd sent with SCM_RIGHTS, already queued on `sock` (non-blocking); -1 with errno set when none came.
+int ReceiveFd(int sock) {
+  char data;
+  struct iovec iov = {&data, 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  ssize_t n;
+  do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return -1;
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  if (n != 1 || !cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int))) {
+    errno = EPROTO;
+    return -1;
+  }
+  int fd;
+  memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+  return fd;
+}
+
 Napi::Value Spawn(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "spawn: options object expected");
@@ -93,6 +123,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   struct podns_spawn spec;
   memset(&spec, 0, sizeof spec);
   spec.exec_fd = -1;
+  spec.console_socket = -1;
   for (int &fd : spec.ns_fds) fd = -1;
 
   std::vector<int> to_close;
@@ -231,18 +262,41 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
       if (Has(o, "searchPath")) spec.search_path = strings.Keep(GetString(o, "searchPath"));
     }
 
+    // terminal: a socket pair; the child sends the pty master it made in the container on its end.
+    int console[2] = {-1, -1};
+    if (o.Get("terminal").ToBoolean().Value()) {
+      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0) throw SysError(env, "socketpair", errno);
+      to_close.push_back(console[0]);
+      to_close.push_back(console[1]);
+      spec.console_socket = console[1];
+    }
+
     spec.trace = o.Get("trace").ToBoolean().Value();
     std::vector<struct podns_trace_step> trace_steps(spec.trace ? 4096 : 0);
     struct podns_trace trace = {trace_steps.data(), trace_steps.size(), 0};
 
     struct podns_failure failure;
     pid_t pid = podns_spawn(&spec, &failure, spec.trace ? &trace : nullptr);
+    // The master was sent before the child's execve closed the report pipe: it is queued on our end now.
+    int master = pid >= 0 && console[0] >= 0 ? ReceiveFd(console[0]) : -1;
+    // Non-blocking for the event loop: a program that does not read its terminal must not stall the writer.
+    if (master >= 0) fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+    int receive_errno = errno;
     close_all();
     to_close.clear();
     if (pid < 0) throw SysError(env, podns_step_name(failure.step), failure.err, failure.index);
-    if (!spec.trace) return Napi::Number::New(env, pid);
-    // Traced: { pid, steps: [{ step, index }] }, every step that succeeded, in order.
+    if (console[0] >= 0 && master < 0) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
+      }
+      throw SysError(env, "console", receive_errno);
+    }
+    if (!spec.trace && master < 0) return Napi::Number::New(env, pid);
+    // { pid, console?, steps? }: the pty master; with trace every step that succeeded, in order.
     Napi::Object out = Napi::Object::New(env);
+    out.Set("pid", Napi::Number::New(env, pid));
+    if (master >= 0) out.Set("console", Napi::Number::New(env, master));
+    if (!spec.trace) return out;
     Napi::Array steps = Napi::Array::New(env, trace.len);
     for (size_t i = 0; i < trace.len; i++) {
       Napi::Object st = Napi::Object::New(env);
@@ -250,7 +304,6 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
       st.Set("index", Napi::Number::New(env, trace_steps[i].index));
       steps.Set((uint32_t)i, st);
     }
-    out.Set("pid", Napi::Number::New(env, pid));
     out.Set("steps", steps);
     return out;
   } catch (...) {
@@ -323,6 +376,19 @@ Napi::Value WatchExit(const Napi::CallbackInfo &info) {
     delete w;
     throw SysError(env, "uv_poll_start", EINVAL);
   }
+  return env.Undefined();
+}
+
+// setWindowSize(fd, rows, cols): TIOCSWINSZ on a pty master; the kernel sends SIGWINCH to the terminal's
+// foreground process group, as a terminal emulator's resize does.
+Napi::Value SetWindowSize(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct winsize ws;
+  memset(&ws, 0, sizeof ws);
+  ws.ws_row = (unsigned short)info[1].As<Napi::Number>().Uint32Value();
+  ws.ws_col = (unsigned short)info[2].As<Napi::Number>().Uint32Value();
+  if (ioctl(fd, TIOCSWINSZ, &ws) < 0) throw SysError(env, "ioctl TIOCSWINSZ", errno);
   return env.Undefined();
 }
 
@@ -499,6 +565,7 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("setWindowSize", Napi::Function::New(env, SetWindowSize));
   exports.Set("watchExit", Napi::Function::New(env, WatchExit));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));

@@ -76,6 +76,7 @@ const char *podns_step_name(int step) {
     case PODNS_STEP_NO_NEW_PRIVS: return "no-new-privs";
     case PODNS_STEP_SECCOMP: return "seccomp";
     case PODNS_STEP_CGROUP_JOIN: return "cgroup-join";
+    case PODNS_STEP_CONSOLE: return "console";
     default: return "unknown";
   }
 }
@@ -409,6 +410,48 @@ static void setup_stdio(const struct podns_spawn *spec, int report_fd) {
   }
 }
 
+/*
+ * The terminal, made where the process will see it: /dev/ptmx here is the container's own devpts instance
+ * (newinstance), so `tty` names a /dev/pts/N that exists inside the container. The peer is opened from the
+ * master with TIOCGPTPEER (no path lookup through a /dev/pts the container could have changed), the master
+ * goes to the caller over the console socket, and the peer becomes 0, 1, 2 and the controlling terminal.
+ * index: 0 open /dev/ptmx, 1 unlock, 2 open the peer, 3 send the master, 4 dup2, 5 TIOCSCTTY.
+ */
+static void setup_console(const struct podns_spawn *spec, int report_fd) {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) fail(report_fd, PODNS_STEP_CONSOLE, 0);
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) fail(report_fd, PODNS_STEP_CONSOLE, 1);
+  int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (peer < 0) fail(report_fd, PODNS_STEP_CONSOLE, 2);
+
+  char data = 'M';
+  struct iovec iov = {.iov_base = &data, .iov_len = 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
+  ssize_t sent;
+  do sent = sendmsg(spec->console_socket, &msg, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  if (sent != 1) fail(report_fd, PODNS_STEP_CONSOLE, 3);
+  close(master);
+  close(spec->console_socket);
+
+  for (int i = 0; i < 3; i++)
+    if (dup2(peer, i) < 0) fail(report_fd, PODNS_STEP_CONSOLE, 4);
+  if (peer > 2) close(peer);
+  if (ioctl(0, TIOCSCTTY, 0) < 0) fail(report_fd, PODNS_STEP_CONSOLE, 5);
+  done(PODNS_STEP_CONSOLE, -1);
+}
+
 static void exec_program(const struct podns_spawn *spec, int report_fd) {
   if (spec->exec_fd >= 0) {
     syscall(SYS_execveat, spec->exec_fd, "", spec->argv, spec->envp, AT_EMPTY_PATH);
@@ -489,7 +532,8 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
 
   if (spec->new_session && setsid() < 0) fail(report_fd, PODNS_STEP_SETSID, -1);
   if (spec->new_session) done(PODNS_STEP_SETSID, -1);
-  setup_stdio(spec, report_fd);
+  if (spec->console_socket >= 0) setup_console(spec, report_fd);
+  else setup_stdio(spec, report_fd);
 
   const struct podns_security *sec = &spec->security;
   int has_seccomp = sec->seccomp_filter != NULL && sec->seccomp_len > 0;

@@ -70,6 +70,7 @@ enum podns_step {
   PODNS_STEP_NO_NEW_PRIVS,
   PODNS_STEP_SECCOMP,
   PODNS_STEP_CGROUP_JOIN,
+  PODNS_STEP_CONSOLE,
 };
 
 enum podns_mount_target { PODNS_TARGET_EXISTS = 0, PODNS_TARGET_DIR = 1, PODNS_TARGET_FILE = 2 };
@@ -135,7 +136,11 @@ struct podns_spawn {
   gid_t gid;
   const gid_t *groups;
   size_t n_groups;
-  int stdio[3];     /* fds to become 0, 1, 2 (-1: inherit) */
+  int stdio[3];     /* fds to become 0, 1, 2 (-1: inherit); ignored with a console */
+  /* >= 0: the process gets a terminal, as runc's process.terminal: a pty pair is made in the container's own
+   * devpts (/dev/ptmx after pivot_root or the mount-namespace join), the master is sent on this unix socket
+   * (SCM_RIGHTS), and the peer becomes stdin/stdout/stderr and the controlling terminal (needs new_session). */
+  int console_socket;
   int exec_fd;      /* >= 0: execveat(exec_fd, "", AT_EMPTY_PATH) */
   const char *path; /* else: the program; searched in search_path when it has no '/' */
   const char *search_path;

@@ -107,6 +107,12 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
       case 'setsid':
         add('setsid()', 'setsid');
         break;
+      case 'console':
+        add(
+          'terminal: open /dev/ptmx (the container\'s devpts), peer via TIOCGPTPEER as fds 0-2 and controlling tty (TIOCSCTTY); master sent to the shim',
+          'script -q -c <command> /dev/null   # a pty whose master stays with the caller',
+        );
+        break;
       case 'capbset-drop':
         add(`bounding set = ${capNames(request.security!.bounding)}`, `capsh --drop=<every capability but ${capNames(request.security!.bounding)}> --`);
         break;

@@ -80,6 +80,8 @@ export interface SpawnRequest {
   env: string[];
   /** Confinement of the final process; absent: it keeps the caller's capabilities. */
   security?: SecuritySpec;
+  /** A terminal in the container (OCI process.terminal); set by spawnWithTerminal, which returns its master. */
+  terminal?: boolean;
   /** Ask the addon for the trace of every step (spawnProcess's onSteps sets it). */
   trace?: boolean;
   /** The cgroup.procs file of the cgroup the final process joins (writing "0") before anything else. */
@@ -97,7 +99,8 @@ export interface ExitStatus {
 }
 
 interface Addon {
-  spawn(request: SpawnRequest): number;
+  spawn(request: SpawnRequest): number | { pid: number; console?: number; steps?: { step: string; index: number }[] };
+  setWindowSize(fd: number, rows: number, cols: number): void;
   watchExit(pid: number, callback: (status: ExitStatus) => void): void;
   pipe(): [number, number];
   setChildSubreaper(): void;
@@ -153,6 +156,9 @@ function describeSpawnFailure(request: SpawnRequest, err: RawAddonError, what: s
   } else if (step === 'cgroup-join') {
     const files = [...(request.cgroupProcsFile ? [request.cgroupProcsFile] : []), ...(request.cgroupProcsFiles ?? [])];
     detail = `${what}: join cgroup ${index >= 0 ? files[index] : files.join(', ')}`;
+  } else if (step === 'console' && index >= 0) {
+    const what2 = ['open /dev/ptmx', 'unlock the pty', 'open the pty peer', 'send the pty master', 'dup2 the pty peer', 'make the pty the controlling terminal'][index];
+    detail = `${what}: terminal: ${what2 ?? 'console'}`;
   } else if (step === 'chdir') {
     detail = `${what}: chdir "${request.cwd}"`;
   } else {
@@ -166,13 +172,40 @@ function describeSpawnFailure(request: SpawnRequest, err: RawAddonError, what: s
  * every step that succeeded, in the order it happened (for `--explain`).
  */
 export function spawnProcess(request: SpawnRequest, what: string, onSteps?: (steps: { step: string; index: number }[], pid: number) => void): number {
+  return spawnRaw({ ...request, terminal: false }, what, onSteps).pid;
+}
+
+/**
+ * spawnProcess with a terminal: the process gets a pty made in its own /dev/pts as stdin, stdout, stderr and
+ * controlling terminal (it must start a new session); returns the pid and the master, which is ours to close.
+ */
+export function spawnWithTerminal(
+  request: SpawnRequest,
+  what: string,
+  onSteps?: (steps: { step: string; index: number }[], pid: number) => void,
+): { pid: number; master: number } {
+  const { pid, console } = spawnRaw({ ...request, terminal: true, newSession: true }, what, onSteps);
+  return { pid, master: console! };
+}
+
+function spawnRaw(request: SpawnRequest, what: string, onSteps?: (steps: { step: string; index: number }[], pid: number) => void): { pid: number; console?: number } {
   try {
-    if (!onSteps) return load().spawn(request) as number;
-    const { pid, steps } = load().spawn({ ...request, trace: true }) as unknown as { pid: number; steps: { step: string; index: number }[] };
-    onSteps(steps, pid);
-    return pid;
+    const out = load().spawn(onSteps ? { ...request, trace: true } : request);
+    if (typeof out === 'number') return { pid: out };
+    if (onSteps) onSteps(out.steps ?? [], out.pid);
+    return out;
   } catch (err) {
     if (isRaw(err)) throw describeSpawnFailure(request, err, what);
+    throw err;
+  }
+}
+
+/** TIOCSWINSZ on a pty master: the program on the terminal gets SIGWINCH and the new size. */
+export function setWindowSize(fd: number, rows: number, cols: number): void {
+  try {
+    load().setWindowSize(fd, rows, cols);
+  } catch (err) {
+    if (isRaw(err)) throw new SysError('native.setWindowSize', 'ioctl', err.errno, err.code, `set the window size of terminal fd ${fd}`);
     throw err;
   }
 }
