@@ -131,10 +131,23 @@ async function main(): Promise<void> {
     .argument('<command...>', 'the command, after --')
     .option('-c, --container <name>', 'container (default: the first)')
     .option('-i, --stdin', 'pass stdin to the command')
-    .option('-t, --tty', 'stdin is a terminal (the command shares ours)')
+    .option('-t, --tty', 'give the command a terminal (in the container), relayed to ours in raw mode')
     .action(async (pod: string, command: string[], opts: { container?: string; stdin?: boolean; tty?: boolean }) => {
       const { execInPod } = await import('./commands/exec.js');
       process.exitCode = await execInPod(roots(), ns(), pod, command, opts);
+    });
+
+  program
+    .command('attach')
+    .description("attach to a running container's output, stdin (-i) and terminal (-t); Ctrl-P Ctrl-Q detaches")
+    .argument('<pod>')
+    .option('-c, --container <name>', 'container (default: the first)')
+    .option('-i, --stdin', "pass our stdin to the container's (it needs stdin: true)")
+    .option('-t, --tty', 'our stdin is a terminal: raw mode, window size (the container needs tty: true)')
+    .option('-q, --quiet', 'no "If you don\'t see a command prompt" hint')
+    .action(async (pod: string, opts: { container?: string; stdin?: boolean; tty?: boolean; quiet?: boolean }) => {
+      const { attachToContainer } = await import('./commands/attach.js');
+      process.exitCode = await attachToContainer(roots(), ns(), pod, opts);
     });
 
   program

@@ -44,3 +44,15 @@ export function requireState(record: PodRecord): PodState {
   if (!record.state) throw new UserError('ENOSTATE', `pod "${record.spec.pod.metadata.name}" is still being created`);
   return record.state;
 }
+
+/** The container a verb acts on: the one named, or (as kubectl does) the first. */
+export function pickContainer(state: { name: string; containers: { name: string }[] }, container: string | undefined): string {
+  if (container) {
+    if (!state.containers.some((c) => c.name === container)) {
+      throw new UserError('ENOCONTAINER', `pod "${state.name}" has no container "${container}" (it has: ${state.containers.map((c) => c.name).join(', ')})`);
+    }
+    return container;
+  }
+  // kubectl's default: the first container.
+  return state.containers[0]!.name;
+}

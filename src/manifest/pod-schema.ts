@@ -354,9 +354,9 @@ export const CONTAINER: ObjectSchema = {
     terminationMessagePath: honoured(STRING, 'default /dev/termination-log: a file of the pod\'s bind-mounted there; read (up to 4 KiB) after the exit into the terminated state\'s message'),
     terminationMessagePolicy: honoured(STRING, 'File (default) or FallbackToLogsOnError: when the file is empty and the exit is an error, the last 80 lines (2 KiB at most) of the log'),
     securityContext: honoured({ kind: 'object', schema: SECURITY_CONTEXT }, 'see SecurityContext'),
-    stdin: rejected([false]),
-    stdinOnce: rejected([false]),
-    tty: rejected([false]),
+    stdin: honoured(BOOL, 'the shim holds the container\'s stdin open (a pipe, or the terminal) for `podns attach -i`; without it stdin is /dev/null'),
+    stdinOnce: honoured(BOOL, 'stdin is closed (EOF) when the first attach session that used it ends, until the container restarts'),
+    tty: honoured(BOOL, 'a terminal made in the container\'s own /dev/pts is its stdin, stdout and stderr (TERM=xterm, as containerd sets); its output is logged as stdout; `podns attach -t`'),
   },
 };
 

@@ -114,6 +114,12 @@ export interface ContainerSpec {
   terminationMessagePath?: string;
   /** Default File. */
   terminationMessagePolicy?: 'File' | 'FallbackToLogsOnError';
+  /** Keep stdin open for attach (a pipe, or the terminal with tty); absent: false, stdin is /dev/null. */
+  stdin?: boolean;
+  /** Close stdin when the first attach session that used it ends. */
+  stdinOnce?: boolean;
+  /** Give the container a terminal (pty) as stdin, stdout and stderr. */
+  tty?: boolean;
 }
 
 /** A lifecycle hook: exactly one of exec and httpGet (sleep and tcpSocket are refused). */

@@ -225,6 +225,7 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
   const lifecycle = buildLifecycle(r, c.lifecycle as Plain | undefined, `${path}.lifecycle`, ports);
   if (lifecycle) container.lifecycle = lifecycle;
   Object.assign(container, buildTerminationMessage(r, c, path));
+  for (const key of ['stdin', 'stdinOnce', 'tty'] as const) if (c[key] === true) container[key] = true;
   return container;
 }
 

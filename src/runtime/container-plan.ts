@@ -97,7 +97,8 @@ export function planProcess(
   const what = `container "${id.container}"`;
   const plan: EnvPlan = {
     entries: envCtx ? kubeletEnvEntries(pod, container, envCtx, warn) : container.env.map((e) => ({ name: e.name, value: e.value, expand: true as const })),
-    image: imageEnv(image.config.Env),
+    // containerd's WithTTY: TERM=xterm for a container with a terminal, unless the image or the manifest sets it.
+    image: [...(container.tty ? ['TERM=xterm'] : []), ...imageEnv(image.config.Env)],
     hostname,
     argv: argvTemplate(container, image),
   };

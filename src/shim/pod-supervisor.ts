@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
 import os from 'node:os';
 import { PodnsError } from '../errors.js';
 import type { ImageRecord } from '../image/types.js';
@@ -15,7 +14,7 @@ import type { ContainerSpec, LifecycleHandler } from '../manifest/types.js';
 import type { PodPaths } from '../state/paths.js';
 import { writePodState, type ContainerState, type PodSpecFile, type PodState, type TerminatedState } from '../state/pod-state.js';
 import { appendEvent } from '../state/events.js';
-import { killAndReap, makePipe, spawnProcess, watchExit, type ExitStatus } from '../sys/native.js';
+import { killAndReap, spawnProcess, spawnWithTerminal, watchExit, type ExitStatus } from '../sys/native.js';
 import { SpawnRunner, TracingRunner } from '../sys/command.js';
 import { StepLog } from '../explain/step-log.js';
 import { describeCommand } from '../explain/describe-command.js';
@@ -39,6 +38,7 @@ import type { CgroupDriver } from '../cgroup/driver.js';
 import { containerLimits, podLimits, sandboxLimits } from '../cgroup/resources.js';
 import { backOffScale, CrashLoopBackOff, shouldRestart } from './restart-policy.js';
 import { execInContainer } from './container-exec.js';
+import { ContainerIO, type AttachListener } from './container-io.js';
 import { ContainerProber, type ProbeKind } from './probes.js';
 import { checkHttp } from './probe-connect.js';
 import { computeConditions, computePhase, type PodStatusInput } from './pod-status.js';
@@ -48,6 +48,8 @@ interface Running {
   /** Resolves once the exit is recorded: leftovers killed, log closed, state saved. */
   finished: Promise<void>;
   logs: CriLogWriter;
+  /** Its stdin, output and terminal, for attach. */
+  io: ContainerIO;
 }
 
 /**
@@ -389,9 +391,7 @@ export class PodSupervisor {
     // Everything that can fail comes before the spawn or is guarded, so that a started process is always
     // watched: an unreaped child of ours in the pod's PID namespace would keep the pause from ever exiting.
     const logs = new CriLogWriter(state.logPath);
-    const [outRead, outWrite] = makePipe();
-    const [errRead, errWrite] = makePipe();
-    const devNull = fs.openSync('/dev/null', 'r');
+    const io = new ContainerIO(container);
     let pid: number;
     try {
       state.spec = resolveEnv(state.spec, this.state.podIP);
@@ -403,7 +403,7 @@ export class PodSupervisor {
           process: state.spec,
           paths: this.paths,
           pausePid,
-          stdio: [devNull, outWrite, errWrite],
+          stdio: io.terminal ? [-1, -1, -1] : io.childStdio(),
           hostDevices: state.spec.confinement.privileged ? hostDeviceNames() : undefined,
           seccompFilter,
           createsPodNamespaces,
@@ -411,15 +411,19 @@ export class PodSupervisor {
         isNotDirectory,
       );
       if (this.cgroups) request.cgroupProcsFiles = this.cgroups.procsFiles(containerLeaf(container.name));
-      pid = spawnProcess(request, `container "${container.name}"`, (steps, p) =>
-        this.steps.addAll(describeSpawn(request, steps, `container/${container.name}`, p)),
-      );
+      const explain = (steps: { step: string; index: number }[], p: number) => this.steps.addAll(describeSpawn(request, steps, `container/${container.name}`, p));
+      if (io.terminal) {
+        const spawned = spawnWithTerminal(request, `container "${container.name}"`, explain);
+        pid = spawned.pid;
+        io.started(logs, spawned.master);
+      } else {
+        pid = spawnProcess(request, `container "${container.name}"`, explain);
+        io.started(logs);
+      }
     } catch (err) {
-      for (const fd of [outRead, errRead]) fs.closeSync(fd);
+      io.abandon();
       void logs.close();
       throw err;
-    } finally {
-      for (const fd of [outWrite, errWrite, devNull]) fs.closeSync(fd);
     }
     const exited = watchChild(pid);
     this.event('Normal', 'Created', container.name, `Created container ${container.name}`);
@@ -439,12 +443,10 @@ export class PodSupervisor {
     } satisfies Partial<ContainerState>);
     const mntNs = holdMountNamespace(pid);
     state.mntNs = mntNs?.inode;
-    logs.attach(new net.Socket({ fd: outRead, readable: true, writable: false }), 'stdout');
-    logs.attach(new net.Socket({ fd: errRead, readable: true, writable: false }), 'stderr');
     const finished = exited
-      .then((status) => this.onContainerExit(container.name, status, logs))
+      .then((status) => this.onContainerExit(container.name, status, logs, io))
       .finally(() => mntNs && fs.closeSync(mntNs.fd));
-    this.running.set(container.name, { exited, finished, logs });
+    this.running.set(container.name, { exited, finished, logs, io });
     this.log.info('container started', { container: container.name, pid, argv: state.spec.argv });
     return pid;
   }
@@ -592,7 +594,7 @@ export class PodSupervisor {
     return state;
   }
 
-  private async onContainerExit(name: string, status: ExitStatus, logs: CriLogWriter): Promise<void> {
+  private async onContainerExit(name: string, status: ExitStatus, logs: CriLogWriter, io: ContainerIO): Promise<void> {
     const state = this.containerState(name);
     this.probers.get(name)?.stop();
     this.probers.delete(name);
@@ -615,6 +617,7 @@ export class PodSupervisor {
       message,
     } satisfies Partial<ContainerState>);
     this.save();
+    io.ended(exitCode);
     if (state.reason === 'OOMKilled') this.event('Warning', 'OOMKilled', name, `Container ${name} was killed by the OOM killer (exit code ${exitCode})`);
     this.log.info('container exited', { container: name, exitCode, signal: status.signal });
     if (this.willRestart(state)) this.scheduleRestart(name);
@@ -816,6 +819,23 @@ export class PodSupervisor {
     );
     this.probers.set(name, prober);
     prober.start();
+  }
+
+  /**
+   * A client attaches to a running container's current run (CRI Attach): its output from now on, its stdin
+   * when it asks for it and the container keeps one, its terminal's size. Refused when it is not running.
+   */
+  attach(name: string, listener: AttachListener, usesStdin: boolean): { io: ContainerIO; leave: () => void } {
+    const state = this.containerState(name);
+    const running = this.running.get(name);
+    if (state.status !== 'running' || !running) {
+      const why = state.waiting?.reason ?? state.reason ?? state.status;
+      throw new PodnsError('shim.attach', `container "${name}" of pod "${this.state.name}" is not running (${why})`);
+    }
+    if (usesStdin && !running.io.stdinOpen) {
+      throw new PodnsError('shim.attach', `container "${name}" of pod "${this.state.name}" was not started with stdin: true, so there is no stdin to attach to`);
+    }
+    return { io: running.io, leave: running.io.attach(listener, usesStdin) };
   }
 
   /** StopPodSandbox: every container, then the pause; the network namespace pin and host mounts go. */

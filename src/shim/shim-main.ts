@@ -13,6 +13,8 @@ import type { PodSpecFile } from '../state/pod-state.js';
 import { becomeChildSubreaper } from '../sys/native.js';
 import type { ShimRequest, ShimResponse } from './control-protocol.js';
 import { PodSupervisor } from './pod-supervisor.js';
+import type { AttachRequest } from './attach-protocol.js';
+import { serveAttach } from './attach-server.js';
 
 /** fd 3: a socket to `podns run`, which sends the pod's run dir and reads back one report line. */
 const CHANNEL_FD = 3;
@@ -110,21 +112,34 @@ export async function runShim(startLog: string): Promise<void> {
 }
 
 function serve(socket: net.Socket, supervisor: PodSupervisor, shutdown: () => void): void {
-  let buffer = '';
-  socket.setEncoding('utf8');
+  let buffer: Buffer = Buffer.alloc(0);
   socket.on('error', () => {});
-  socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    const nl = buffer.indexOf('\n');
+  const onData = (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    const nl = buffer.indexOf(0x0a);
     if (nl < 0) return;
-    const line = buffer.slice(0, nl);
-    buffer = '';
+    const line = buffer.subarray(0, nl).toString('utf8');
+    const rest = buffer.subarray(nl + 1);
+    socket.off('data', onData);
+    // attach keeps the connection: frames follow the request line (attach-protocol.ts).
+    const attach = parseAttach(line);
+    if (attach) return serveAttach(socket, supervisor, attach, rest);
     void handle(line, supervisor).then(({ response, after }) => {
       socket.end(JSON.stringify(response) + '\n', () => {
         if (after === 'exit') shutdown();
       });
     });
-  });
+  };
+  socket.on('data', onData);
+}
+
+function parseAttach(line: string): AttachRequest | undefined {
+  try {
+    const request = JSON.parse(line) as ShimRequest | AttachRequest;
+    return request.op === 'attach' ? request : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function handle(line: string, supervisor: PodSupervisor): Promise<{ response: ShimResponse; after?: 'exit' }> {

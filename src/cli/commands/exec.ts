@@ -1,33 +1,26 @@
 /**
  * `podns exec [-i] [-t] POD [-c CTR] -- CMD...`: joins every namespace of the container's main process
  * directly (nsenter-style, no round trip through the shim), with the container's env, user and cwd, and
- * exits with the command's exit code.
+ * exits with the command's exit code. -t gives the command a terminal of its own, made in the container's
+ * /dev/pts, relayed to ours.
  */
 import fs from 'node:fs';
+import tty from 'node:tty';
 import { UserError } from '../../errors.js';
 import { planExecSpawn } from '../../runtime/container-plan.js';
 import { isAlive } from '../../runtime/proc.js';
 import type { Roots } from '../../state/paths.js';
-import { spawnProcess, watchExit } from '../../sys/native.js';
+import { setWindowSize, spawnProcess, spawnWithTerminal, watchExit } from '../../sys/native.js';
+import { TerminalWriter } from '../../shim/terminal-writer.js';
+import { startLocalTerminal } from '../local-terminal.js';
 import { containerLeaf } from '../../cgroup/layout.js';
 import { openCgroupDriver } from '../../cgroup/open-driver.js';
-import { findPod, requireState } from '../pod-lookup.js';
+import { findPod, pickContainer, requireState } from '../pod-lookup.js';
 
 export interface ExecOptions {
   container?: string;
   stdin?: boolean;
   tty?: boolean;
-}
-
-export function pickContainer(state: { name: string; containers: { name: string }[] }, container: string | undefined): string {
-  if (container) {
-    if (!state.containers.some((c) => c.name === container)) {
-      throw new UserError('ENOCONTAINER', `pod "${state.name}" has no container "${container}" (it has: ${state.containers.map((c) => c.name).join(', ')})`);
-    }
-    return container;
-  }
-  // kubectl's default: the first container.
-  return state.containers[0]!.name;
 }
 
 export async function execInPod(roots: Roots, namespace: string, name: string, argv: string[], options: ExecOptions): Promise<number> {
@@ -38,10 +31,17 @@ export async function execInPod(roots: Roots, namespace: string, name: string, a
   if (container.status !== 'running' || !container.process || !isAlive(container.process)) {
     throw new UserError('ENOTRUNNING', `pod "${name}": container "${containerName}" is not running`);
   }
+  // kubectl's rule: -t needs a terminal on our side; without one the command runs without a terminal.
+  let terminal = options.tty === true;
+  if (terminal && !process.stdin.isTTY) {
+    process.stderr.write('Unable to use a TTY - input is not a terminal or the right kind of file\n');
+    terminal = false;
+  }
   // Without -i the command gets no stdin, as with kubectl exec.
-  const stdin = options.stdin ? -1 : fs.openSync('/dev/null', 'r');
-  const extraEnv = options.tty ? [`TERM=${process.env.TERM ?? 'xterm'}`] : [];
+  const stdin = options.stdin || terminal ? -1 : fs.openSync('/dev/null', 'r');
+  const extraEnv = terminal ? [`TERM=${process.env.TERM ?? 'xterm'}`] : [];
   let pid: number;
+  let master: number | undefined;
   try {
     const request = planExecSpawn(
       container.process.pid,
@@ -53,10 +53,16 @@ export async function execInPod(roots: Roots, namespace: string, name: string, a
     );
     // Into the container's cgroups before it execs, as runc exec does: its limits and the pod's teardown cover it.
     if (state.cgroups) request.cgroupProcsFiles = openCgroupDriver(state.cgroups).procsFiles(containerLeaf(containerName));
-    pid = spawnProcess(request, `exec in pod "${name}" container "${containerName}"`);
+    const what = `exec in pod "${name}" container "${containerName}"`;
+    if (terminal) ({ pid, master } = spawnWithTerminal(request, what));
+    else pid = spawnProcess(request, what);
   } finally {
     if (stdin >= 0) fs.closeSync(stdin);
   }
+  const exited = new Promise<number>((resolve) => {
+    watchExit(pid, (status) => resolve(status.exitCode ?? 128 + (status.signal ?? 0)));
+  });
+  if (master !== undefined) return relayTerminal(master, exited, options.stdin === true);
   // The command shares our terminal and process group: Ctrl-C reaches it; we wait for its verdict.
   const forward = (sig: NodeJS.Signals) => () => {
     try {
@@ -68,7 +74,36 @@ export async function execInPod(roots: Roots, namespace: string, name: string, a
   process.on('SIGINT', () => {});
   process.on('SIGTERM', forward('SIGTERM'));
   process.on('SIGHUP', forward('SIGHUP'));
-  return new Promise((resolve) => {
-    watchExit(pid, (status) => resolve(status.exitCode ?? 128 + (status.signal ?? 0)));
-  });
+  return exited;
+}
+
+/**
+ * exec -t: the command has a terminal of its own in the container (as runc exec -t gives it); we copy between
+ * it and ours, in raw mode, with our window size; every key, Ctrl-C included, goes to the command.
+ */
+async function relayTerminal(master: number, exited: Promise<number>, forwardStdin: boolean): Promise<number> {
+  const output = new tty.ReadStream(master);
+  const writer = new TerminalWriter(master);
+  output.on('error', () => {}); // EIO: the command and everything it started closed the terminal
+  output.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+  const closed = new Promise<void>((resolve) => output.once('close', () => resolve()));
+  output.once('close', () => writer.close());
+  const local = startLocalTerminal(
+    { terminal: true, forwardStdin },
+    {
+      input: (chunk) => writer.write(chunk),
+      end: () => writer.write(Buffer.from([0x04])),
+      resize: (rows, cols) => setWindowSize(master, rows, cols),
+    },
+  );
+  try {
+    const code = await exited;
+    // Its output still in the terminal comes first; something it left running may hold the terminal open.
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 200).unref())]);
+    return code;
+  } finally {
+    local.restore();
+    writer.close();
+    output.destroy();
+  }
 }

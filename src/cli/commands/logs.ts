@@ -8,8 +8,7 @@ import { readLogs } from '../../logs/cri-log-reader.js';
 import { readPodState } from '../../state/pod-state.js';
 import type { Roots } from '../../state/paths.js';
 import { isAlive } from '../../runtime/proc.js';
-import { findPod, requireState } from '../pod-lookup.js';
-import { pickContainer } from './exec.js';
+import { findPod, pickContainer, requireState } from '../pod-lookup.js';
 
 export interface LogsOptions {
   container?: string;
