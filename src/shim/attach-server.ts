@@ -9,13 +9,38 @@ import { setWindowSize } from '../sys/native.js';
 import { Channel, encodeFrame, FrameReader, type AttachAnswer, type AttachRequest } from './attach-protocol.js';
 import type { PodSupervisor } from './pod-supervisor.js';
 
+/**
+ * Output a client has not read yet, at most. A client that stops reading (a suspended terminal) must neither
+ * hold up the container, whose output keeps flowing to the log, nor grow the shim without bound: past this the
+ * session ends with an error.
+ */
+const MAX_UNREAD_OUTPUT = 4 * 1024 * 1024;
+
 export function serveAttach(socket: net.Socket, supervisor: PodSupervisor, request: AttachRequest, leftover: Buffer): void {
   let joined: ReturnType<PodSupervisor['attach']>;
+  let over = false;
+  const finish = (status: { exitCode?: number; error?: string }) => {
+    over = true;
+    socket.end(encodeFrame(Channel.status, JSON.stringify(status)));
+  };
   try {
-    joined = supervisor.attach(request.container, {
-      output: (stream, chunk) => socket.write(encodeFrame(stream === 'stdout' ? Channel.stdout : Channel.stderr, chunk)),
-      ended: (exitCode) => socket.end(encodeFrame(Channel.status, JSON.stringify(exitCode === undefined ? {} : { exitCode }))),
-    }, request.stdin);
+    joined = supervisor.attach(
+      request.container,
+      {
+        output: (stream, chunk) => {
+          if (over) return;
+          if (socket.writableLength > MAX_UNREAD_OUTPUT) {
+            finish({ error: `attach: the client read nothing of the last ${MAX_UNREAD_OUTPUT >> 20} MiB of output; session ended (the container runs on; its log has everything)` });
+            return;
+          }
+          socket.write(encodeFrame(stream === 'stdout' ? Channel.stdout : Channel.stderr, chunk));
+        },
+        ended: (exitCode) => {
+          if (!over) finish(exitCode === undefined ? {} : { exitCode });
+        },
+      },
+      request.stdin,
+    );
   } catch (err) {
     socket.end(JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err) }) + '\n');
     return;

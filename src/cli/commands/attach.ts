@@ -69,6 +69,7 @@ export async function attachToContainer(roots: Roots, namespace: string, name: s
 
   return new Promise<number>((resolve) => {
     let exitCode: number | undefined;
+    let failure: string | undefined;
     let detached = false;
     const local = startLocalTerminal(
       { terminal, forwardStdin: options.stdin === true },
@@ -88,6 +89,7 @@ export async function attachToContainer(roots: Roots, namespace: string, name: s
       else if (channel === Channel.status) {
         const status = JSON.parse(payload.toString('utf8')) as { exitCode?: number; error?: string };
         exitCode = status.exitCode;
+        failure = status.error;
       }
     });
     socket.on('data', (chunk: Buffer) => reader.push(chunk));
@@ -95,7 +97,10 @@ export async function attachToContainer(roots: Roots, namespace: string, name: s
     socket.on('close', () => {
       local.restore();
       if (detached || exitCode !== undefined) resolve(detached ? 0 : exitCode!);
-      else {
+      else if (failure) {
+        process.stderr.write(`${failure}\n`);
+        resolve(1);
+      } else {
         process.stderr.write(`attach: the connection to pod "${name}"'s shim closed before container "${container}" ended\n`);
         resolve(1);
       }
