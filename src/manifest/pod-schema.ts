@@ -237,14 +237,15 @@ export const VOLUME_MOUNT: ObjectSchema = {
   },
 };
 
-const OTHER_RESOURCES = 'podns honours cpu and memory only (extended resources need a device plugin, hugepages and ephemeral-storage are not accounted)';
+const OTHER_RESOURCES = 'podns honours cpu and memory only (extended resources need a device plugin; hugepages are not accounted)';
 
 export const RESOURCE_LIST: ObjectSchema = {
   name: 'ResourceList',
   fields: {
     cpu: honoured({ kind: 'quantity' }, 'cores (`500m`, `2`); limits → CFS quota per 100 ms period, requests → cpu.shares (v1) / cpu.weight (v2), as kubelet asks'),
     memory: honoured({ kind: 'quantity' }, 'bytes (`64Mi`, `1G`); limits → memory.limit_in_bytes (v1) / memory.max (v2), with swap off'),
-    'ephemeral-storage': rejected(undefined, OTHER_RESOURCES),
+    // Common in real manifests, and it changes nothing at start: kubelet enforces it only by evicting the pod later.
+    'ephemeral-storage': ignored('not enforced: kubelet enforces it by evicting the pod, and podns has no eviction manager'),
   },
   other: rejected(undefined, OTHER_RESOURCES),
 };

@@ -60,9 +60,15 @@ describe('container resources', () => {
     );
   });
 
+  it('accepts ephemeral-storage with a warning: kubelet enforces it only by eviction', () => {
+    const { pods, warnings } = parseManifests('pod.yaml', pod('      limits: {memory: 64Mi, ephemeral-storage: 1Gi}\n      requests:\n        ephemeral-storage: 500Mi\n'));
+    expect(pods[0]!.spec.containers[0]!.resources?.limits).toEqual({ memory: 64 * 1024 * 1024 });
+    expect(warnings.join('\n')).toMatch(/pod\.yaml:9: spec\.containers\[0\]\.resources\.limits\.ephemeral-storage: .*not enforced/);
+    expect(warnings).toHaveLength(2);
+  });
+
   it('refuses resources podns does not account, with a clear message', () => {
-    const why = 'podns honours cpu and memory only (extended resources need a device plugin, hugepages and ephemeral-storage are not accounted)';
-    expect(errorOf(pod('      limits:\n        ephemeral-storage: 1Gi\n'))).toBe(`pod.yaml:10: spec.containers[0].resources.limits.ephemeral-storage: ${why}`);
+    const why = 'podns honours cpu and memory only (extended resources need a device plugin; hugepages are not accounted)';
     expect(errorOf(pod('      limits:\n        nvidia.com/gpu: 1\n'))).toBe(`pod.yaml:10: spec.containers[0].resources.limits.nvidia.com/gpu: ${why}`);
     expect(errorOf(pod('      requests:\n        hugepages-2Mi: 2Mi\n'))).toBe(`pod.yaml:10: spec.containers[0].resources.requests.hugepages-2Mi: ${why}`);
     expect(errorOf(pod('      claims: [{name: gpu}]\n'))).toBe('pod.yaml:9: spec.containers[0].resources.claims: dynamic resource allocation needs an API server');
