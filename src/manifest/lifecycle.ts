@@ -1,6 +1,6 @@
 /**
  * The value pass for containers[*].lifecycle (postStart, preStop) and terminationMessagePath/Policy: the API
- * server's checks (validateLifecycle, validateHandler: exactly one of exec and httpGet; a named port must be
+ * server's checks (validateLifecycle, validateHandler: exactly one of exec, httpGet and sleep; a named port must be
  * one of the container's) and defaults (/dev/termination-log, File).
  */
 import type { Plain } from './check-fields.js';
@@ -10,16 +10,26 @@ import type { ContainerPort, ContainerSpec, LifecycleHandler } from './types.js'
 const HOOKS = ['postStart', 'preStop'] as const;
 const POLICIES = ['File', 'FallbackToLogsOnError'] as const;
 
-export function buildLifecycle(r: Reporter, raw: Plain | undefined, path: string, ports: ContainerPort[]): ContainerSpec['lifecycle'] {
+export function buildLifecycle(r: Reporter, raw: Plain | undefined, path: string, ports: ContainerPort[], gracePeriod = 30): ContainerSpec['lifecycle'] {
   if (!raw) return undefined;
   const out: { postStart?: LifecycleHandler; preStop?: LifecycleHandler } = {};
   for (const hook of HOOKS) {
     const h = raw[hook] as Plain | undefined;
     if (!h) continue;
     const at = `${path}.${hook}`;
-    const set = ['exec', 'httpGet'].filter((k) => h[k] !== undefined);
-    if (set.length === 0) r.fail(at, 'required value: must specify a handler type (exec or httpGet)');
+    const set = ['exec', 'httpGet', 'sleep'].filter((k) => h[k] !== undefined);
+    if (set.length === 0) r.fail(at, 'required value: must specify a handler type (exec, httpGet or sleep)');
     if (set.length > 1) r.fail(`${at}.${set[1]}`, 'forbidden: may not specify more than 1 handler type');
+    if (h.sleep !== undefined) {
+      // validateSleepAction with PodLifecycleSleepActionAllowZero (on by default since 1.33): 0 ≤ seconds ≤ grace.
+      const seconds = (h.sleep as Plain).seconds as number | undefined;
+      if (seconds === undefined) r.fail(`${at}.sleep.seconds`, 'required value');
+      if (seconds! < 0 || seconds! > gracePeriod) {
+        r.fail(`${at}.sleep`, `invalid value ${seconds}: must be non-negative and less than terminationGracePeriodSeconds (${gracePeriod})`);
+      }
+      out[hook] = { sleep: { seconds: seconds! } };
+      continue;
+    }
     if (h.exec !== undefined) {
       const command = ((h.exec as Plain).command as string[] | undefined) ?? [];
       if (command.length === 0) r.fail(`${at}.exec.command`, 'required value');

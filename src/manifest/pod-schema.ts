@@ -311,13 +311,20 @@ export const PROBE: ObjectSchema = {
   },
 };
 
+export const SLEEP_ACTION: ObjectSchema = {
+  name: 'SleepAction',
+  fields: {
+    seconds: honoured(INT, 'required', true),
+  },
+};
+
 export const LIFECYCLE_HANDLER: ObjectSchema = {
   name: 'LifecycleHandler',
   fields: {
     exec: honoured({ kind: 'object', schema: EXEC_ACTION }, 'run in the container (its namespaces, user, seccomp filter), as podns exec does; a non-zero exit fails the hook'),
     httpGet: honoured({ kind: 'object', schema: HTTP_GET_ACTION }, 'a GET to the pod IP (or host); needs a pod IP (not network mode none); status 200-399 is success'),
     tcpSocket: rejected(undefined, 'deprecated, and never run by kubelet'),
-    sleep: rejected(),
+    sleep: honoured({ kind: 'object', schema: SLEEP_ACTION }, 'the shim waits `seconds` (0 ≤ seconds ≤ terminationGracePeriodSeconds); a preStop sleep is cut short when the container exits or the grace period ends'),
   },
 };
 
@@ -568,7 +575,7 @@ export const SECRET: ObjectSchema = {
 /** Every object table, in the order docs/pod-fields.md lists them. */
 export const ALL_SCHEMAS: readonly ObjectSchema[] = [
   POD, OBJECT_META, POD_SPEC, POD_SECURITY_CONTEXT, SYSCTL, CONTAINER, RESOURCE_REQUIREMENTS, RESOURCE_LIST, SECURITY_CONTEXT, CAPABILITIES, SECCOMP_PROFILE,
-  PROBE, EXEC_ACTION, HTTP_GET_ACTION, HTTP_HEADER, TCP_SOCKET_ACTION, LIFECYCLE, LIFECYCLE_HANDLER,
+  PROBE, EXEC_ACTION, HTTP_GET_ACTION, HTTP_HEADER, TCP_SOCKET_ACTION, LIFECYCLE, LIFECYCLE_HANDLER, SLEEP_ACTION,
   ENV_VAR, ENV_VAR_SOURCE, OBJECT_FIELD_SELECTOR, RESOURCE_FIELD_SELECTOR, KEY_SELECTOR, ENV_FROM_SOURCE, ENV_FROM_REF,
   CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH, CONFIG_MAP_VOLUME, SECRET_VOLUME, KEY_TO_PATH,
   POD_DNS_CONFIG, POD_DNS_CONFIG_OPTION, HOST_ALIAS, CONFIG_MAP, SECRET,

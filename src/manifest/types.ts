@@ -122,8 +122,8 @@ export interface ContainerSpec {
   tty?: boolean;
 }
 
-/** A lifecycle hook: exactly one of exec and httpGet (sleep and tcpSocket are refused). */
-export type LifecycleHandler = { exec: { command: string[] } } | { httpGet: HttpGetAction };
+/** A lifecycle hook: exactly one of exec, httpGet and sleep (tcpSocket is refused). */
+export type LifecycleHandler = { exec: { command: string[] } } | { httpGet: HttpGetAction } | { sleep: { seconds: number } };
 
 /**
  * A container probe, defaulted as the API server does (SetDefaults_Probe). Exactly one handler is set; a named

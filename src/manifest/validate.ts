@@ -59,8 +59,9 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
 
   const rawContainers = s.containers as Plain[];
   if (rawContainers.length === 0) r.fail('spec.containers', 'required value: at least one container');
-  const containers = rawContainers.map((c, i) => buildContainer(r, c, `spec.containers[${i}]`, volumeNames));
-  const initContainers = ((s.initContainers as Plain[] | undefined) ?? []).map((c, i) => buildContainer(r, c, `spec.initContainers[${i}]`, volumeNames));
+  const grace = (s.terminationGracePeriodSeconds as number | undefined) ?? 30;
+  const containers = rawContainers.map((c, i) => buildContainer(r, c, `spec.containers[${i}]`, volumeNames, grace));
+  const initContainers = ((s.initContainers as Plain[] | undefined) ?? []).map((c, i) => buildContainer(r, c, `spec.initContainers[${i}]`, volumeNames, grace));
   // One namespace of names for both lists, as the API server checks them.
   const allNames = [...initContainers, ...containers].map((c) => c.name);
   const at = (i: number) => (i < initContainers.length ? `spec.initContainers[${i}].name` : `spec.containers[${i - initContainers.length}].name`);
@@ -152,7 +153,7 @@ function buildVolume(r: Reporter, v: Plain, path: string): VolumeSpec {
   return { name, hostPath: { path: hostPathPath, type } };
 }
 
-function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<string>): ContainerSpec {
+function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<string>, gracePeriod: number): ContainerSpec {
   const name = c.name as string;
   r.check(`${path}.name`, checkDns1123Label(name), name);
   const image = c.image as string;
@@ -222,7 +223,7 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
     if (securityContext) container.securityContext = securityContext;
   }
   Object.assign(container, buildProbes(r, c, path, ports));
-  const lifecycle = buildLifecycle(r, c.lifecycle as Plain | undefined, `${path}.lifecycle`, ports);
+  const lifecycle = buildLifecycle(r, c.lifecycle as Plain | undefined, `${path}.lifecycle`, ports, gracePeriod);
   if (lifecycle) container.lifecycle = lifecycle;
   Object.assign(container, buildTerminationMessage(r, c, path));
   for (const key of ['stdin', 'stdinOnce', 'tty'] as const) if (c[key] === true) container[key] = true;

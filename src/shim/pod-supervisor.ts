@@ -757,6 +757,11 @@ export class PodSupervisor {
    */
   private async runHook(state: ContainerState, hook: LifecycleHandler, timeoutMs: number): Promise<string | undefined> {
     try {
+      if ('sleep' in hook) {
+        // kubelet's runSleepHandler: a timer in the kubelet, nothing runs in the container.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(hook.sleep.seconds * 1000, timeoutMs)).unref());
+        return undefined;
+      }
       if ('exec' in hook) {
         let output = '';
         const code = await execInContainer(state, hook.exec.command, timeoutMs, {

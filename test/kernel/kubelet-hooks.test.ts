@@ -43,7 +43,8 @@ describe.skipIf(kernelSkip)('kubelet: lifecycle hooks, grace period, termination
 `,
     );
     const slow = box('slowstop', "trap '' TERM; while true; do sleep 0.1; done", `    lifecycle:\n      preStop: {exec: {command: ["sleep", "30"]}}\n`);
-    await podns.ok(['run', podns.writeManifest(hooks, manifest(hooks, '  terminationGracePeriodSeconds: 3\n', hooked + slow + box('watcher', 'exec sleep 3600')))]);
+    const sleepy = box('sleepy', "trap 'echo sleepy-term >> /shared/events; exit 0' TERM; while true; do sleep 0.1; done", '    lifecycle:\n      preStop: {sleep: {seconds: 1}}\n');
+    await podns.ok(['run', podns.writeManifest(hooks, manifest(hooks, '  terminationGracePeriodSeconds: 3\n', hooked + slow + sleepy + box('watcher', 'exec sleep 3600')))]);
   });
   afterAll(async () => {
     for (const p of [hooks, failing, messages]) await podns?.run(['rm', '-f', p]);
@@ -74,6 +75,17 @@ describe.skipIf(kernelSkip)('kubelet: lifecycle hooks, grace period, termination
     expect(took).toBeLessThan(9000);
     expect(await ctr(hooks, 'slowstop')).toMatchObject({ status: 'exited', exitCode: 137 });
     expect(await podns.ok(['events', hooks])).toMatch(/FailedPreStopHook/);
+  });
+
+  it('a preStop sleep holds the stop signal back for its seconds', async () => {
+    const t0 = Date.now();
+    await podns.ok(['stop', hooks, '-c', 'sleepy']);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(1000);
+    expect(took).toBeLessThan(2500);
+    const seen = await events();
+    expect(seen).toContain('sleepy-term');
+    expect(await ctr(hooks, 'sleepy')).toMatchObject({ status: 'exited', exitCode: 0 });
   });
 
   it('a failing postStart kills the container (FailedPostStartHook); an httpGet hook needs a pod IP', async () => {

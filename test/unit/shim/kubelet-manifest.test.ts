@@ -45,7 +45,17 @@ describe('kubelet manifest fields', () => {
       preStop: { httpGet: { path: '/bye', port: 8080, scheme: 'HTTP', httpHeaders: [] } },
     });
     expect(errorOf(pod('', '    lifecycle:\n      postStart: {}\n'))).toMatch(/postStart: required value: must specify a handler type/);
-    expect(errorOf(pod('', '    lifecycle:\n      preStop: {sleep: {seconds: 1}}\n'))).toMatch(/preStop\.sleep: not supported/);
+    expect(errorOf(pod('', '    lifecycle:\n      preStop: {exec: {command: [x]}, sleep: {seconds: 1}}\n'))).toMatch(/preStop\.sleep: forbidden: may not specify more than 1 handler type/);
+  });
+
+  it('lifecycle sleep: 0 up to terminationGracePeriodSeconds, as validateSleepAction allows', () => {
+    expect(parse(pod('', '    lifecycle:\n      preStop: {sleep: {seconds: 5}}\n')).containers[0]!.lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
+    expect(parse(pod('', '    lifecycle:\n      postStart: {sleep: {seconds: 0}}\n')).containers[0]!.lifecycle).toEqual({ postStart: { sleep: { seconds: 0 } } });
+    expect(errorOf(pod('  terminationGracePeriodSeconds: 3\n', '    lifecycle:\n      preStop: {sleep: {seconds: 4}}\n'))).toMatch(
+      /^pod\.yaml:\d+: spec\.containers\[0\]\.lifecycle\.preStop\.sleep: invalid value 4: must be non-negative and less than terminationGracePeriodSeconds \(3\)$/,
+    );
+    expect(errorOf(pod('', '    lifecycle:\n      preStop: {sleep: {seconds: -1}}\n'))).toMatch(/preStop\.sleep: invalid value -1: must be non-negative and less than terminationGracePeriodSeconds \(30\)/);
+    expect(errorOf(pod('', '    lifecycle:\n      preStop: {sleep: {}}\n'))).toMatch(/preStop\.sleep\.seconds: required value/);
   });
 
   it('terminationMessagePath and Policy: kept when set, checked', () => {
