@@ -132,8 +132,8 @@ export const SECURITY_CONTEXT: ObjectSchema = {
 export const OBJECT_META: ObjectSchema = {
   name: 'ObjectMeta',
   fields: {
-    name: honoured(STRING, 'Pod name (DNS-1123 subdomain); identifies the pod and is the default hostname', true),
-    generateName: rejected(undefined, 'not supported by podns (set metadata.name)'),
+    name: honoured(STRING, 'Pod name (DNS-1123 subdomain); identifies the pod and is the default hostname; required unless generateName is set'),
+    generateName: honoured(STRING, 'without a name: the prefix plus 5 random characters, as the API server\'s name generator makes it (`podns down` cannot find such a pod again, as `kubectl delete -f` cannot); ignored when name is set'),
     namespace: honoured(STRING, 'DNS-1123 label, default "default"; part of the pod identity'),
     uid: honoured(STRING, 'kept; generated at run time when absent'),
     labels: honoured({ kind: 'stringMap' }, 'stored (keys and values validated as in Kubernetes)'),

@@ -30,8 +30,24 @@ export function buildPod(file: string, raw: Plain, lines: Map<string, number>, d
   return { file, metadata: buildMetadata(r, raw.metadata as Plain), spec: buildSpec(r, raw.spec as Plain) };
 }
 
+/** The API server's SimpleNameGenerator: the prefix cut to 58 characters, then 5 of these. */
+const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+export function generateName(prefix: string, random: () => number = Math.random): string {
+  let suffix = '';
+  for (let i = 0; i < 5; i++) suffix += NAME_ALPHABET[Math.floor(random() * NAME_ALPHABET.length)];
+  return prefix.slice(0, 63 - 5) + suffix;
+}
+
 function buildMetadata(r: Reporter, m: Plain): PodMetadata {
-  const name = m.name as string;
+  const prefix = (m.generateName as string | undefined) ?? '';
+  let name = (m.name as string | undefined) ?? '';
+  if (name === '') {
+    if (prefix === '') r.fail('metadata.name', 'required value: name or generateName is required');
+    // ValidateObjectMeta checks a prefix with the name's rule, a trailing '-' allowed.
+    r.check('metadata.generateName', checkDns1123Subdomain(prefix.replace(/-+$/, '') || 'a'), prefix);
+    name = generateName(prefix);
+  }
   r.check('metadata.name', checkDns1123Subdomain(name), name);
   const namespace = (m.namespace as string | undefined) || 'default';
   r.check('metadata.namespace', checkDns1123Label(namespace), namespace);

@@ -29,7 +29,7 @@ const CORPUS: [file: string, message: string][] = [
   ['14-empty-containers.yaml', '14-empty-containers.yaml:6: spec.containers: required value: at least one container'],
   ['15-missing-container-name.yaml', '15-missing-container-name.yaml:7: spec.containers[0].name: required value'],
   ['16-missing-image.yaml', '16-missing-image.yaml:7: spec.containers[0].image: required value'],
-  ['17-missing-metadata-name.yaml', '17-missing-metadata-name.yaml:3: metadata.name: required value'],
+  ['17-missing-metadata-name.yaml', '17-missing-metadata-name.yaml:3: metadata.name: required value: name or generateName is required'],
   ['18-string-for-int.yaml', '18-string-for-int.yaml:10: spec.containers[0].ports[0].containerPort: must be an integer, got string "80"'],
   ['19-int-for-string.yaml', '19-int-for-string.yaml:11: spec.containers[0].env[0].value: must be a string, got number 8080 (quote it: "8080")'],
   ['20-map-for-list.yaml', '20-map-for-list.yaml:6: spec.containers: must be a list, got a mapping'],

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManifestError } from '../../../src/errors.js';
 import { loadManifests, parseManifests } from '../../../src/manifest/load-manifest.js';
 import type { PodManifest } from '../../../src/manifest/types.js';
+import { generateName } from '../../../src/manifest/validate.js';
 
 const SEED = `apiVersion: v1
 kind: Pod
@@ -231,8 +232,6 @@ describe('parseManifests: field classes', () => {
     expect(errorOf(withContainer('  hostUsers: false\n'))).toBe('pod.yaml:9: spec.hostUsers: not supported by podns yet');
     expect(errorOf(withContainer('  ephemeralContainers: [{name: i, image: busybox}]\n'))).toBe('pod.yaml:9: spec.ephemeralContainers: not supported by podns yet');
     expect(errorOf(withContainer('    resources: {limits: {hugepages-2Mi: 1Gi}}\n'))).toMatch(/^pod\.yaml:9: spec\.containers\[0\]\.resources\.limits\.hugepages-2Mi: podns honours cpu and memory only/);
-    expect(errorOf('apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: web-\nspec: {containers: [{name: c, image: i}]}\n'))
-      .toBe('pod.yaml:4: metadata.generateName: not supported by podns (set metadata.name)');
   });
 
   it('accepts rejected fields silently when they hold the Kubernetes default', () => {
@@ -322,7 +321,7 @@ describe('parseManifests: value checks', () => {
     ['a string where a bool is wanted', withContainer('  shareProcessNamespace: "yes"\n'), 'pod.yaml:9: spec.shareProcessNamespace: must be a boolean (true or false), got string "yes"'],
     ['a list where a mapping is wanted', 'apiVersion: v1\nkind: Pod\nmetadata: [a]\nspec: {}\n', 'pod.yaml:3: metadata: must be a mapping, got a list'],
     ['a non-string label value', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n    version: 2\n', 'pod.yaml:6: metadata.labels[version]: must be a string, got number 2 (quote it: "2")'],
-    ['a missing metadata.name', 'apiVersion: v1\nkind: Pod\nmetadata:\n  labels: {}\nspec: {containers: [{name: c, image: i}]}\n', 'pod.yaml:3: metadata.name: required value'],
+    ['a missing metadata.name', 'apiVersion: v1\nkind: Pod\nmetadata:\n  labels: {}\nspec: {containers: [{name: c, image: i}]}\n', 'pod.yaml:3: metadata.name: required value: name or generateName is required'],
     ['a missing spec', 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n', 'pod.yaml:1: spec: required value'],
     ['a missing kind', 'apiVersion: v1\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}]}\n', 'pod.yaml:1: kind: required value'],
     ['no containers', 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: []\n', 'pod.yaml:5: spec.containers: required value: at least one container'],
@@ -396,5 +395,21 @@ spec:
   it('checks kind and apiVersion before the rest of the document', () => {
     expect(errorOf('apiVersion: apps/v1\nkind: Deployment\nspec: {replicas: 2}\n')).toBe('pod.yaml:2: kind Deployment is not supported (only Pod, ConfigMap and Secret)');
     expect(errorOf('metadata: {nam: x}\napiVersion: v2\nkind: Pod\n')).toBe('pod.yaml:2: apiVersion: must be "v1" for a Pod, got "v2"');
+  });
+});
+
+describe('parseManifests: generateName', () => {
+  const pod = (meta: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n${meta}spec:\n  containers: [{name: c, image: busybox}]\n`;
+
+  it('makes the name from the prefix and 5 characters of the API server alphabet; name wins when both are set', () => {
+    const name = parseManifests('pod.yaml', pod('  generateName: web-\n')).pods[0]!.metadata.name;
+    expect(name).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    expect(parseManifests('pod.yaml', pod('  name: fixed\n  generateName: web-\n')).pods[0]!.metadata.name).toBe('fixed');
+    expect(generateName('x'.repeat(70), () => 0)).toBe(`${'x'.repeat(58)}bbbbb`);
+  });
+
+  it('needs one of them, and a valid prefix', () => {
+    expect(() => parseManifests('pod.yaml', pod('  labels: {a: b}\n'))).toThrow(/metadata\.name: required value: name or generateName is required/);
+    expect(() => parseManifests('pod.yaml', pod('  generateName: Web_\n'))).toThrow(/pod\.yaml:4: metadata\.generateName: invalid value "Web_"/);
   });
 });
