@@ -295,13 +295,21 @@ export const TCP_SOCKET_ACTION: ObjectSchema = {
   },
 };
 
+export const GRPC_ACTION: ObjectSchema = {
+  name: 'GRPCAction',
+  fields: {
+    port: honoured(INT, '1-65535 (a number: gRPC probes take no port names)', true),
+    service: honoured(STRING, 'the HealthCheckRequest\'s service; "" (default) asks about the whole server'),
+  },
+};
+
 export const PROBE: ObjectSchema = {
   name: 'Probe',
   fields: {
-    exec: honoured({ kind: 'object', schema: EXEC_ACTION }, 'one handler of exec, httpGet, tcpSocket'),
+    exec: honoured({ kind: 'object', schema: EXEC_ACTION }, 'one handler of exec, httpGet, tcpSocket, grpc'),
     httpGet: honoured({ kind: 'object', schema: HTTP_GET_ACTION }, 'status 200-399 is success; redirects are followed on the same host only, as kubelet does'),
     tcpSocket: honoured({ kind: 'object', schema: TCP_SOCKET_ACTION }, 'success when a TCP connection opens'),
-    grpc: rejected(undefined, 'not supported by podns yet'),
+    grpc: honoured({ kind: 'object', schema: GRPC_ACTION }, 'grpc.health.v1.Health/Check over cleartext HTTP/2 to the pod IP (from inside the pod\'s netns without one); SERVING is success'),
     initialDelaySeconds: honoured(INT, 'default 0: seconds after the container starts before the first probe'),
     timeoutSeconds: honoured(INT, 'default 1; a probe that takes longer is a failure'),
     periodSeconds: honoured(INT, 'default 10'),
@@ -497,7 +505,7 @@ export const POD_SPEC: ObjectSchema = {
     hostname: honoured(STRING, 'DNS-1123 label; the pod name when absent'),
     subdomain: honoured(STRING, 'DNS-1123 label'),
     terminationGracePeriodSeconds: honoured(INT, 'default 30; SIGTERM, then SIGKILL after this many seconds'),
-    restartPolicy: honoured(STRING, 'Always (default), OnFailure or Never; validated and recorded, but podns does not restart containers yet'),
+    restartPolicy: honoured(STRING, 'Always (default), OnFailure or Never: kubelet\'s restart rules, with its crash-loop back-off (10 s doubling to 5 min)'),
     activeDeadlineSeconds: rejected(),
     affinity: ignored(SCHEDULER),
     automountServiceAccountToken: ignored('there is no API server; no service account token is mounted'),
@@ -575,7 +583,7 @@ export const SECRET: ObjectSchema = {
 /** Every object table, in the order docs/pod-fields.md lists them. */
 export const ALL_SCHEMAS: readonly ObjectSchema[] = [
   POD, OBJECT_META, POD_SPEC, POD_SECURITY_CONTEXT, SYSCTL, CONTAINER, RESOURCE_REQUIREMENTS, RESOURCE_LIST, SECURITY_CONTEXT, CAPABILITIES, SECCOMP_PROFILE,
-  PROBE, EXEC_ACTION, HTTP_GET_ACTION, HTTP_HEADER, TCP_SOCKET_ACTION, LIFECYCLE, LIFECYCLE_HANDLER, SLEEP_ACTION,
+  PROBE, EXEC_ACTION, HTTP_GET_ACTION, HTTP_HEADER, TCP_SOCKET_ACTION, GRPC_ACTION, LIFECYCLE, LIFECYCLE_HANDLER, SLEEP_ACTION,
   ENV_VAR, ENV_VAR_SOURCE, OBJECT_FIELD_SELECTOR, RESOURCE_FIELD_SELECTOR, KEY_SELECTOR, ENV_FROM_SOURCE, ENV_FROM_REF,
   CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH, CONFIG_MAP_VOLUME, SECRET_VOLUME, KEY_TO_PATH,
   POD_DNS_CONFIG, POD_DNS_CONFIG_OPTION, HOST_ALIAS, CONFIG_MAP, SECRET,

@@ -12,7 +12,7 @@ import type { Reporter } from './reporter.js';
 import type { ContainerPort, ContainerSpec, HttpGetAction, Probe, ProbeTiming } from './types.js';
 
 const KINDS = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
-const HANDLERS = ['exec', 'httpGet', 'tcpSocket'] as const;
+const HANDLERS = ['exec', 'httpGet', 'tcpSocket', 'grpc'] as const;
 /** apimachinery's IsHTTPHeaderName. */
 const HTTP_HEADER_NAME = /^[-A-Za-z0-9]+$/;
 
@@ -34,7 +34,7 @@ export function buildProbes(r: Reporter, c: Plain, path: string, ports: Containe
 
 function buildProbe(r: Reporter, p: Plain, path: string, ports: ContainerPort[]): Probe {
   const set = HANDLERS.filter((h) => p[h] !== undefined);
-  if (set.length === 0) r.fail(path, 'required value: must specify a handler type (exec, httpGet or tcpSocket; grpc is not supported by podns yet)');
+  if (set.length === 0) r.fail(path, 'required value: must specify a handler type');
   if (set.length > 1) r.fail(`${path}.${set[1]}`, 'forbidden: may not specify more than 1 handler type');
 
   // SetDefaults_Probe: a zero means the default, so only negative values are left to refuse.
@@ -60,6 +60,15 @@ function buildProbe(r: Reporter, p: Plain, path: string, ports: ContainerPort[])
     return { ...timing, exec: { command } };
   }
   if (p.httpGet !== undefined) return { ...timing, httpGet: buildHttpGet(r, p.httpGet as Plain, `${path}.httpGet`, ports) };
+  if (p.grpc !== undefined) {
+    // GRPCAction.port is an int32, not an IntOrString: no named ports (validatePortNumOrName is not called).
+    const g = p.grpc as Plain;
+    const port = g.port as number;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) r.fail(`${path}.grpc.port`, `invalid value ${JSON.stringify(port)}: must be between 1 and 65535, inclusive`);
+    const grpc: { port: number; service?: string } = { port };
+    if (typeof g.service === 'string') grpc.service = g.service;
+    return { ...timing, grpc };
+  }
   const t = p.tcpSocket as Plain;
   const tcpSocket: { port: number; host?: string } = { port: resolvePort(r, t.port as string, `${path}.tcpSocket.port`, ports) };
   if (t.host) tcpSocket.host = t.host as string;

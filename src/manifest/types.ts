@@ -133,6 +133,7 @@ export type Probe = ProbeTiming & (
   | { exec: { command: string[] } }
   | { httpGet: HttpGetAction }
   | { tcpSocket: { port: number; host?: string } }
+  | { grpc: { port: number; service?: string } }
 );
 
 export interface ProbeTiming {

@@ -1,17 +1,20 @@
 /**
- * The network half of httpGet and tcpSocket probes, as kubelet does them (pkg/probe/http, pkg/probe/tcp): one
- * GET with kubelet's headers, 200-399 is success, redirects followed on the same host only; a TCP connect. The
+ * The network half of httpGet, tcpSocket and grpc probes, as kubelet does them (pkg/probe/http, pkg/probe/tcp,
+ * pkg/probe/grpc): one GET with kubelet's headers, 200-399 is success, redirects followed on the same host only;
+ * a TCP connect; a grpc.health.v1 Check over cleartext HTTP/2, SERVING is success. The
  * shim calls checkHttp/checkTcp in-process when the pod has an IP. A pod without one (network mode none) is only
  * reachable from inside its network namespace, which Node cannot enter (setns in a threaded process), so the shim
  * runs this file as a script there:
  *
  *   nsenter --net=/run/netns/<pod> <node> <dist>/shim/probe-connect.js http HOST PORT PATH TIMEOUT_MS ['Name: value' ...]
  *   nsenter --net=/run/netns/<pod> <node> <dist>/shim/probe-connect.js tcp HOST PORT TIMEOUT_MS
+ *   nsenter --net=/run/netns/<pod> <node> <dist>/shim/probe-connect.js grpc HOST PORT TIMEOUT_MS SERVICE
  *
  * The script prints one JSON line, `{"ok":true|false,"message":"..."}`, and exits 0 whenever it reached a
  * verdict (2 on bad arguments). Only node: built-ins are imported, so it starts as fast as Node can.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +28,14 @@ export interface HttpCheck {
   port: number;
   path: string;
   headers: { name: string; value: string }[];
+  timeoutMs: number;
+}
+
+export interface GrpcCheck {
+  host: string;
+  port: number;
+  /** The service name of the health check request; "" asks about the server as a whole. */
+  service: string;
   timeoutMs: number;
 }
 
@@ -121,6 +132,123 @@ export function checkTcp(check: TcpCheck): Promise<CheckOutcome> {
   });
 }
 
+/** grpc.health.v1.HealthCheckResponse.ServingStatus, by number. */
+const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
+/** gRPC status codes, by number (for kubelet's "rpc error: code = ..." text). */
+const GRPC_CODES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied', 'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];
+
+/** HealthCheckRequest{service}: protobuf field 1 (string) when not empty, in gRPC's 5-byte message frame. */
+export function healthCheckRequest(service: string): Buffer {
+  const name = Buffer.from(service, 'utf8');
+  const body = name.length ? Buffer.concat([Buffer.from([0x0a]), varint(name.length), name]) : Buffer.alloc(0);
+  const frame = Buffer.alloc(5);
+  frame.writeUInt32BE(body.length, 1);
+  return Buffer.concat([frame, body]);
+}
+
+function varint(n: number): Buffer {
+  const bytes: number[] = [];
+  do {
+    bytes.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+    n >>>= 7;
+  } while (n > 0);
+  return Buffer.from(bytes);
+}
+
+/** HealthCheckResponse.status from a gRPC message frame; undefined when the message is not one. */
+export function servingStatus(message: Buffer): number | undefined {
+  if (message.length < 5 || message[0] !== 0) return undefined;
+  const body = message.subarray(5, 5 + message.readUInt32BE(1));
+  let status = 0; // proto3: an absent field is its zero value, UNKNOWN
+  for (let i = 0; i < body.length; ) {
+    const tag = body[i++]!;
+    let value = 0;
+    let shift = 0;
+    if ((tag & 7) !== 0) return undefined; // only varint fields are expected here
+    for (;;) {
+      const b = body[i++];
+      if (b === undefined) return undefined;
+      value |= (b & 0x7f) << shift;
+      shift += 7;
+      if (!(b & 0x80)) break;
+    }
+    if (tag >> 3 === 1) status = value;
+  }
+  return status;
+}
+
+/**
+ * kubelet's gRPC probe (pkg/probe/grpc): grpc.health.v1.Health/Check over cleartext HTTP/2 to host:port,
+ * success only for SERVING; its messages for the other outcomes.
+ */
+export function checkGrpc(check: GrpcCheck): Promise<CheckOutcome> {
+  const target = hostPort(check.host, check.port);
+  const within = `${check.timeoutMs / 1000}s`;
+  return new Promise((resolve) => {
+    let settled = false;
+    let connected = false;
+    const client = http2.connect(`http://${target}`);
+    const finish = (outcome: CheckOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      client.destroy();
+      resolve(outcome);
+    };
+    const timer = setTimeout(
+      () =>
+        finish({
+          ok: false,
+          message: connected ? `timeout: health rpc did not complete within ${within}` : `timeout: failed to connect service "${target}" within ${within}: context deadline exceeded`,
+        }),
+      check.timeoutMs,
+    );
+    const failed = (err: Error & { code?: string; cause?: unknown }) => {
+      // A refused connection cancels the pending stream first: the socket's error is its cause.
+      const cause = (err.cause instanceof Error ? err.cause : err) as Error & { code?: string };
+      if (!connected) finish({ ok: false, message: `timeout: failed to connect service "${target}" within ${within}: ${describeSocketError(cause)}` });
+      else finish({ ok: false, message: `error: health rpc probe failed: ${describeSocketError(cause)}` });
+    };
+    client.on('error', failed);
+    client.on('connect', () => (connected = true));
+    const req = client.request({
+      ':method': 'POST',
+      ':path': '/grpc.health.v1.Health/Check',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'user-agent': USER_AGENT,
+      'grpc-timeout': `${Math.max(1, check.timeoutMs)}m`,
+    });
+    const chunks: Buffer[] = [];
+    let grpcStatus: { code: number; message: string } | undefined;
+    const statusOf = (headers: http2.IncomingHttpHeaders) => {
+      if (headers['grpc-status'] !== undefined) grpcStatus = { code: Number(headers['grpc-status']), message: decodeURIComponent(String(headers['grpc-message'] ?? '')) };
+    };
+    req.on('response', (headers) => {
+      const status = headers[':status'];
+      if (status !== 200) finish({ ok: false, message: `error: health rpc probe failed: rpc error: code = Unknown desc = unexpected HTTP status code received from server: ${status}` });
+      statusOf(headers); // a trailers-only answer carries grpc-status here
+    });
+    req.on('trailers', statusOf);
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('error', failed);
+    req.on('end', () => {
+      if (grpcStatus && grpcStatus.code !== 0) {
+        const code = GRPC_CODES[grpcStatus.code] ?? `Code(${grpcStatus.code})`;
+        const rpc = `rpc error: code = ${code} desc = ${grpcStatus.message}`;
+        if (code === 'Unimplemented') return finish({ ok: false, message: `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${rpc}` });
+        if (code === 'DeadlineExceeded') return finish({ ok: false, message: `timeout: health rpc did not complete within ${within}` });
+        return finish({ ok: false, message: `error: health rpc probe failed: ${rpc}` });
+      }
+      const status = servingStatus(Buffer.concat(chunks));
+      if (status === undefined) return finish({ ok: false, message: 'error: health rpc probe failed: the answer is not a HealthCheckResponse' });
+      if (status !== 1) return finish({ ok: false, message: `service unhealthy (responded with "${SERVING_STATUS[status] ?? status}")` });
+      finish({ ok: true, message: '' });
+    });
+    req.end(healthCheckRequest(check.service));
+  });
+}
+
 /** `connection refused (ECONNREFUSED)`: Go's words with the errno beside them. */
 function describeSocketError(err: Error & { code?: string }): string {
   const words: Record<string, string> = { ECONNREFUSED: 'connection refused', EHOSTUNREACH: 'no route to host', ENETUNREACH: 'network is unreachable', ECONNRESET: 'connection reset by peer' };
@@ -130,13 +258,15 @@ function describeSocketError(err: Error & { code?: string }): string {
 /** The script's argv (after the script path) for a check; the inverse of parseArgs. */
 export function connectorArgs(kind: 'http', check: HttpCheck): string[];
 export function connectorArgs(kind: 'tcp', check: TcpCheck): string[];
-export function connectorArgs(kind: 'http' | 'tcp', check: HttpCheck | TcpCheck): string[] {
+export function connectorArgs(kind: 'grpc', check: GrpcCheck): string[];
+export function connectorArgs(kind: 'http' | 'tcp' | 'grpc', check: HttpCheck | TcpCheck | GrpcCheck): string[] {
   if (kind === 'tcp') return ['tcp', check.host, String(check.port), String(check.timeoutMs)];
+  if (kind === 'grpc') return ['grpc', check.host, String(check.port), String(check.timeoutMs), (check as GrpcCheck).service];
   const h = check as HttpCheck;
   return ['http', h.host, String(h.port), h.path, String(h.timeoutMs), ...h.headers.map((x) => `${x.name}: ${x.value}`)];
 }
 
-function parseArgs(args: string[]): { kind: 'http'; check: HttpCheck } | { kind: 'tcp'; check: TcpCheck } | undefined {
+function parseArgs(args: string[]): { kind: 'http'; check: HttpCheck } | { kind: 'tcp'; check: TcpCheck } | { kind: 'grpc'; check: GrpcCheck } | undefined {
   const int = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : undefined);
   const [kind, host, portText] = args;
   const port = int(portText);
@@ -144,6 +274,10 @@ function parseArgs(args: string[]): { kind: 'http'; check: HttpCheck } | { kind:
   if (kind === 'tcp' && args.length === 4) {
     const timeoutMs = int(args[3]);
     return timeoutMs === undefined ? undefined : { kind, check: { host, port, timeoutMs } };
+  }
+  if (kind === 'grpc' && args.length === 5) {
+    const timeoutMs = int(args[3]);
+    return timeoutMs === undefined ? undefined : { kind, check: { host, port, timeoutMs, service: args[4]! } };
   }
   if (kind === 'http' && args.length >= 5) {
     const timeoutMs = int(args[4]);
@@ -157,10 +291,10 @@ function parseArgs(args: string[]): { kind: 'http'; check: HttpCheck } | { kind:
 async function main(args: string[]): Promise<number> {
   const parsed = parseArgs(args);
   if (!parsed) {
-    process.stderr.write('usage: probe-connect.js http HOST PORT PATH TIMEOUT_MS [\'Name: value\' ...] | tcp HOST PORT TIMEOUT_MS\n');
+    process.stderr.write('usage: probe-connect.js http HOST PORT PATH TIMEOUT_MS [\'Name: value\' ...] | tcp HOST PORT TIMEOUT_MS | grpc HOST PORT TIMEOUT_MS SERVICE\n');
     return 2;
   }
-  const outcome = parsed.kind === 'http' ? await checkHttp(parsed.check) : await checkTcp(parsed.check);
+  const outcome = parsed.kind === 'http' ? await checkHttp(parsed.check) : parsed.kind === 'grpc' ? await checkGrpc(parsed.check) : await checkTcp(parsed.check);
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
   return 0;
 }

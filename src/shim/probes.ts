@@ -33,7 +33,7 @@
 import type { ContainerSpec, Probe } from '../manifest/types.js';
 import { SpawnRunner, type CommandRunner } from '../sys/command.js';
 import { projectPath } from '../sys/project-path.js';
-import { checkHttp, checkTcp, connectorArgs, type CheckOutcome, type HttpCheck, type TcpCheck } from './probe-connect.js';
+import { checkGrpc, checkHttp, checkTcp, connectorArgs, type CheckOutcome, type GrpcCheck, type HttpCheck, type TcpCheck } from './probe-connect.js';
 
 export interface ProbeTarget {
   /** Runs argv in the container's namespaces (like `podns exec`), resolves with its exit code; rejects on timeout. */
@@ -59,14 +59,15 @@ export interface ProberClock {
   clearTimeout(handle: unknown): void;
 }
 
-/** Where httpGet and tcpSocket checks run from. */
+/** Where httpGet, tcpSocket and grpc checks run from. */
 export interface ProbeNetwork {
   http(check: HttpCheck): Promise<CheckOutcome>;
   tcp(check: TcpCheck): Promise<CheckOutcome>;
+  grpc(check: GrpcCheck): Promise<CheckOutcome>;
 }
 
 /** Checks from the shim's own network namespace. */
-export const DIRECT_NETWORK: ProbeNetwork = { http: checkHttp, tcp: checkTcp };
+export const DIRECT_NETWORK: ProbeNetwork = { http: checkHttp, tcp: checkTcp, grpc: checkGrpc };
 
 /** Checks from inside a pinned network namespace, through `nsenter --net` and the probe-connect.js script. */
 export function netnsNetwork(netnsPath: string, runner: CommandRunner, script = projectPath('dist/shim/probe-connect.js'), node = process.execPath): ProbeNetwork {
@@ -74,7 +75,11 @@ export function netnsNetwork(netnsPath: string, runner: CommandRunner, script = 
     const { stdout } = await runner.run(['nsenter', `--net=${netnsPath}`, node, script, ...args], { step: 'probe.connect' });
     return JSON.parse(stdout) as CheckOutcome;
   };
-  return { http: (check) => run(connectorArgs('http', check)), tcp: (check) => run(connectorArgs('tcp', check)) };
+  return {
+    http: (check) => run(connectorArgs('http', check)),
+    tcp: (check) => run(connectorArgs('tcp', check)),
+    grpc: (check) => run(connectorArgs('grpc', check)),
+  };
 }
 
 /** The backstop beyond timeoutSeconds, for a target that never answers. */
@@ -262,9 +267,13 @@ export class ContainerProber {
         const code = await this.target.exec(probe.exec.command, timeoutMs);
         return code === 0 ? { result: 'success', message: '' } : { result: 'failure', message: `command ${JSON.stringify(probe.exec.command)} exited with code ${code}` };
       }
-      const outcome = 'httpGet' in probe
-        ? await this.network.http({ host: probe.httpGet.host ?? this.defaultHost, port: probe.httpGet.port, path: probe.httpGet.path, headers: probe.httpGet.httpHeaders, timeoutMs })
-        : await this.network.tcp({ host: probe.tcpSocket.host ?? this.defaultHost, port: probe.tcpSocket.port, timeoutMs });
+      const outcome =
+        'httpGet' in probe
+          ? await this.network.http({ host: probe.httpGet.host ?? this.defaultHost, port: probe.httpGet.port, path: probe.httpGet.path, headers: probe.httpGet.httpHeaders, timeoutMs })
+          : 'grpc' in probe
+            ? // kubelet's gRPC probe has no host field: always the pod's address.
+              await this.network.grpc({ host: this.defaultHost, port: probe.grpc.port, service: probe.grpc.service ?? '', timeoutMs })
+            : await this.network.tcp({ host: probe.tcpSocket.host ?? this.defaultHost, port: probe.tcpSocket.port, timeoutMs });
       return { result: outcome.ok ? 'success' : 'failure', message: outcome.message };
     } catch (err) {
       const e = err as Error & { code?: string };

@@ -66,7 +66,7 @@ const CORPUS: [file: string, message: string][] = [
   ['51-unknown-capability.yaml', '51-unknown-capability.yaml:11: spec.containers[0].securityContext.capabilities.add[1]: unknown capability "SYS_NICEE" (did you mean "SYS_NICE"?)'],
   ['52-localhost-seccomp-no-profile.yaml', '52-localhost-seccomp-no-profile.yaml:10: spec.securityContext.seccompProfile.localhostProfile: required value: must be set when seccomp type is Localhost'],
   ['53-run-as-user-negative.yaml', '53-run-as-user-negative.yaml:10: spec.containers[0].securityContext.runAsUser: invalid value -1: must be between 0 and 2147483647, inclusive'],
-  ['54-rejected-field.yaml', '54-rejected-field.yaml:10: spec.containers[0].livenessProbe.grpc: not supported by podns yet'],
+  ['54-rejected-field.yaml', '54-rejected-field.yaml:9: spec.containers[0].volumeDevices: not supported by podns yet'],
   ['55-second-document-bad.yaml', '55-second-document-bad.yaml:18: spec.containers[0].workingDir: invalid value "srv": must be an absolute path'],
   ['56-undefined-alias.yaml', '56-undefined-alias.yaml:9: yaml: unknown alias "*cmd" (no anchor &cmd before it)'],
   ['57-json-missing-comma.yaml', '57-json-missing-comma.yaml:4: yaml: Missing , between flow map items'],

@@ -226,7 +226,6 @@ describe('parseManifests: field classes', () => {
 
   it('rejects known fields podns does not implement', () => {
     expect(errorOf(withContainer('    securityContext:\n      seLinuxOptions: {level: "s0:c1"}\n'))).toBe("pod.yaml:10: spec.containers[0].securityContext.seLinuxOptions: SELinux labels are not supported by podns; containers run with the host's default label");
-    expect(errorOf(withContainer('    livenessProbe: {grpc: {port: 9090}}\n'))).toBe('pod.yaml:9: spec.containers[0].livenessProbe.grpc: not supported by podns yet');
     expect(errorOf(withContainer('    env:\n    - name: A\n      valueFrom: {fileKeyRef: {path: a, key: b, volumeName: v}}\n'))).toBe('pod.yaml:11: spec.containers[0].env[0].valueFrom.fileKeyRef: not supported by podns yet');
     expect(errorOf(withContainer('  volumes:\n  - name: v\n    projected: {sources: []}\n'))).toBe('pod.yaml:11: spec.volumes[0].projected: not supported by podns yet');
     expect(errorOf(withContainer('  hostUsers: false\n'))).toBe('pod.yaml:9: spec.hostUsers: not supported by podns yet');

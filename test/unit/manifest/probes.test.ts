@@ -60,13 +60,18 @@ describe('container probes', () => {
   });
 
   it('needs exactly one handler', () => {
-    expect(errorOf(pod('    livenessProbe:\n      periodSeconds: 5\n'))).toBe('pod.yaml:11: spec.containers[0].livenessProbe: required value: must specify a handler type (exec, httpGet or tcpSocket; grpc is not supported by podns yet)');
+    expect(errorOf(pod('    livenessProbe:\n      periodSeconds: 5\n'))).toBe('pod.yaml:11: spec.containers[0].livenessProbe: required value: must specify a handler type');
     expect(errorOf(pod('    livenessProbe:\n      exec: {command: ["true"]}\n      tcpSocket: {port: 80}\n'))).toBe('pod.yaml:13: spec.containers[0].livenessProbe.tcpSocket: forbidden: may not specify more than 1 handler type');
     expect(errorOf(pod('    livenessProbe:\n      exec: {command: []}\n'))).toBe('pod.yaml:12: spec.containers[0].livenessProbe.exec.command: required value');
   });
 
-  it('refuses grpc and HTTPS, which podns does not do yet', () => {
-    expect(errorOf(pod('    readinessProbe:\n      grpc: {port: 9090}\n'))).toBe('pod.yaml:12: spec.containers[0].readinessProbe.grpc: not supported by podns yet');
+  it('grpc: a port number (no names) and an optional service', () => {
+    expect(containerOf(pod('    readinessProbe:\n      grpc: {port: 9090, service: liveness}\n')).readinessProbe).toMatchObject({ grpc: { port: 9090, service: 'liveness' }, periodSeconds: 10 });
+    expect(containerOf(pod('    livenessProbe:\n      grpc: {port: 2379}\n')).livenessProbe).toMatchObject({ grpc: { port: 2379 } });
+    expect(errorOf(pod('    readinessProbe:\n      grpc: {port: 0}\n'))).toBe('pod.yaml:12: spec.containers[0].readinessProbe.grpc.port: invalid value 0: must be between 1 and 65535, inclusive');
+  });
+
+  it('refuses HTTPS, which podns does not do yet', () => {
     expect(errorOf(pod('    readinessProbe:\n      httpGet: {port: 80, scheme: HTTPS}\n'))).toBe('pod.yaml:12: spec.containers[0].readinessProbe.httpGet.scheme: HTTPS is not supported by podns yet');
     expect(errorOf(pod('    readinessProbe:\n      httpGet: {port: 80, scheme: ftp}\n'))).toBe('pod.yaml:12: spec.containers[0].readinessProbe.httpGet.scheme: unsupported value "ftp": supported values: "HTTP", "HTTPS"');
   });

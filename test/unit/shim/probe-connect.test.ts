@@ -1,10 +1,11 @@
 /** The httpGet and tcpSocket checks against servers on 127.0.0.1, and the connector script's argv and output. */
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkHttp, checkTcp, connectorArgs } from '../../../src/shim/probe-connect.js';
+import { checkGrpc, checkHttp, checkTcp, connectorArgs, healthCheckRequest, servingStatus } from '../../../src/shim/probe-connect.js';
 
 let server: http.Server;
 let port: number;
@@ -97,3 +98,73 @@ async function closedPort(): Promise<number> {
   await new Promise((resolve) => s.close(resolve));
   return p;
 }
+
+describe('checkGrpc (grpc.health.v1 over cleartext HTTP/2)', () => {
+  /** A health server: the answer per service name; "unimplemented" answers with grpc-status 12; "hang" never answers. */
+  let server: http2.Http2Server;
+  let grpcPort: number;
+  const seen: { service: string; headers: http2.IncomingHttpHeaders }[] = [];
+  const answer = (status: number) => {
+    const body = Buffer.from([0x08, status]);
+    const frame = Buffer.alloc(5);
+    frame.writeUInt32BE(body.length, 1);
+    return Buffer.concat([frame, body]);
+  };
+  beforeAll(async () => {
+    server = http2.createServer();
+    server.on('stream', (stream, headers) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const msg = Buffer.concat(chunks);
+        // HealthCheckRequest: field 1, length-delimited.
+        const service = msg.length > 5 ? msg.subarray(7).toString() : '';
+        seen.push({ service, headers });
+        if (service === 'hang') return;
+        if (service === 'unimplemented') {
+          stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': 'unknown service grpc.health.v1.Health' }, { endStream: true });
+          return;
+        }
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        stream.end(answer(service === 'sick' ? 2 : 1));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    grpcPort = (server.address() as net.AddressInfo).port;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  const check = (service: string, timeoutMs = 1000) => checkGrpc({ host: '127.0.0.1', port: grpcPort, service, timeoutMs });
+
+  it('succeeds on SERVING, sending the service name and kubelet\'s headers', async () => {
+    expect(await check('')).toEqual({ ok: true, message: '' });
+    expect(await check('db')).toEqual({ ok: true, message: '' });
+    expect(seen.map((s) => s.service)).toEqual(['', 'db']);
+    expect(seen[1]!.headers).toMatchObject({ ':path': '/grpc.health.v1.Health/Check', 'content-type': 'application/grpc', 'user-agent': expect.stringMatching(/^kube-probe\//) });
+  });
+
+  it('fails with kubelet\'s messages: NOT_SERVING, Unimplemented, a refused port, a timeout', async () => {
+    expect(await check('sick')).toEqual({ ok: false, message: 'service unhealthy (responded with "NOT_SERVING")' });
+    expect((await check('unimplemented')).message).toBe(
+      'this server does not implement the grpc health protocol (grpc.health.v1.Health): rpc error: code = Unimplemented desc = unknown service grpc.health.v1.Health',
+    );
+    expect(await check('hang', 300)).toEqual({ ok: false, message: 'timeout: health rpc did not complete within 0.3s' });
+    const closed = await closedPort();
+    expect((await checkGrpc({ host: '127.0.0.1', port: closed, service: '', timeoutMs: 500 })).message).toBe(
+      `timeout: failed to connect service "127.0.0.1:${closed}" within 0.5s: connection refused (ECONNREFUSED)`,
+    );
+  });
+
+  it('encodes and decodes the two protobuf messages', () => {
+    expect([...healthCheckRequest('')]).toEqual([0, 0, 0, 0, 0]);
+    expect([...healthCheckRequest('ab')]).toEqual([0, 0, 0, 0, 4, 0x0a, 2, 0x61, 0x62]);
+    expect(servingStatus(answer(1))).toBe(1);
+    expect(servingStatus(Buffer.from([0, 0, 0, 0, 0]))).toBe(0); // proto3 default: UNKNOWN
+    expect(servingStatus(Buffer.from([1, 0, 0, 0, 0]))).toBeUndefined(); // compressed: not ours
+  });
+
+  it('the connector script takes grpc arguments', () => {
+    expect(connectorArgs('grpc', { host: '10.0.0.1', port: 9090, service: 's', timeoutMs: 700 })).toEqual(['grpc', '10.0.0.1', '9090', '700', 's']);
+  });
+});
