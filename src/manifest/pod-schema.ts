@@ -376,16 +376,21 @@ export const CONTAINER: ObjectSchema = {
   },
 };
 
-/** An init container: a Container without ports, probes and lifecycle hooks (as the API server validates it). */
+/**
+ * An init container: a Container that runs to completion before the app containers. With restartPolicy Always
+ * it is a sidecar (KEP-753): it starts in order with the others, runs beside the app containers and may have
+ * ports, probes and hooks; without it, those are forbidden (validate.ts, with the API server's words).
+ */
 export const INIT_CONTAINER: ObjectSchema = {
   name: 'Container',
   fields: {
     ...CONTAINER.fields,
-    ports: rejected([[]], 'init containers may not have ports'),
-    livenessProbe: rejected(undefined, 'init containers may not have probes'),
-    readinessProbe: rejected(undefined, 'init containers may not have probes'),
-    startupProbe: rejected(undefined, 'init containers may not have probes'),
-    lifecycle: rejected(undefined, 'init containers may not have lifecycle hooks'),
+    restartPolicy: honoured(STRING, 'init containers only, and only Always: a sidecar, started in order, not waited for (beyond its startupProbe and postStart), restarted whenever it exits, stopped after the app containers'),
+    ports: honoured({ kind: 'list', item: CONTAINER_PORT }, 'sidecars (restartPolicy: Always) only'),
+    livenessProbe: honoured({ kind: 'object', schema: PROBE }, 'sidecars only'),
+    readinessProbe: honoured({ kind: 'object', schema: PROBE }, 'sidecars only; part of the pod\'s Ready condition'),
+    startupProbe: honoured({ kind: 'object', schema: PROBE }, 'sidecars only; the next init container starts once it succeeds'),
+    lifecycle: honoured({ kind: 'object', schema: LIFECYCLE }, 'sidecars only'),
   },
 };
 

@@ -120,6 +120,8 @@ export interface ContainerSpec {
   stdinOnce?: boolean;
   /** Give the container a terminal (pty) as stdin, stdout and stderr. */
   tty?: boolean;
+  /** Init containers only: Always makes it a sidecar (restartable init container). */
+  restartPolicy?: 'Always';
 }
 
 /** A lifecycle hook: exactly one of exec, httpGet and sleep (tcpSocket is refused). */

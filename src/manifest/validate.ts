@@ -77,7 +77,7 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
   if (rawContainers.length === 0) r.fail('spec.containers', 'required value: at least one container');
   const grace = (s.terminationGracePeriodSeconds as number | undefined) ?? 30;
   const containers = rawContainers.map((c, i) => buildContainer(r, c, `spec.containers[${i}]`, volumeNames, grace));
-  const initContainers = ((s.initContainers as Plain[] | undefined) ?? []).map((c, i) => buildContainer(r, c, `spec.initContainers[${i}]`, volumeNames, grace));
+  const initContainers = ((s.initContainers as Plain[] | undefined) ?? []).map((c, i) => buildInitContainer(r, c, `spec.initContainers[${i}]`, volumeNames, grace));
   // One namespace of names for both lists, as the API server checks them.
   const allNames = [...initContainers, ...containers].map((c) => c.name);
   const at = (i: number) => (i < initContainers.length ? `spec.initContainers[${i}].name` : `spec.containers[${i - initContainers.length}].name`);
@@ -167,6 +167,21 @@ function buildVolume(r: Reporter, v: Plain, path: string): VolumeSpec {
   r.noBacksteps(`${path}.hostPath.path`, hostPathPath);
   const type: HostPathType = r.oneOf(`${path}.hostPath.type`, (h.type as string | undefined) ?? '', HOST_PATH_TYPES);
   return { name, hostPath: { path: hostPathPath, type } };
+}
+
+/** validateInitContainers: restartPolicy is Always or unset; without it no ports, probes or hooks. */
+function buildInitContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<string>, gracePeriod: number): ContainerSpec {
+  const policy = c.restartPolicy as string | undefined;
+  if (policy !== undefined && policy !== 'Always') r.fail(`${path}.restartPolicy`, `unsupported value ${JSON.stringify(policy)}: supported values: "Always"`);
+  if (policy !== 'Always') {
+    if (((c.ports as unknown[] | undefined) ?? []).length > 0) r.fail(`${path}.ports`, 'init containers may not have ports (only sidecars: restartPolicy: Always)');
+    for (const field of ['lifecycle', 'livenessProbe', 'readinessProbe', 'startupProbe']) {
+      if (c[field] !== undefined) r.fail(`${path}.${field}`, 'forbidden: may not be set for init containers without restartPolicy=Always');
+    }
+  }
+  const container = buildContainer(r, c, path, volumeNames, gracePeriod);
+  if (policy === 'Always') container.restartPolicy = 'Always';
+  return container;
 }
 
 function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<string>, gracePeriod: number): ContainerSpec {

@@ -10,6 +10,8 @@ export interface PodStatusInput {
   /** An init container failed and will not be retried (restartPolicy Never). */
   initFailed: boolean;
   containers: ContainerState[];
+  /** Sidecars (restartable init containers): not part of the phase, but of the Ready condition. */
+  sidecars?: ContainerState[];
   /** A restart of this container is pending (back-off running). */
   restarting: (name: string) => boolean;
   /** Readiness from a probe; undefined: no probe, ready while running. */
@@ -30,7 +32,7 @@ export function computePhase(input: PodStatusInput): PodPhase {
 }
 
 export function computeConditions(input: PodStatusInput): PodCondition[] {
-  const notReady = input.containers.filter((c) => c.status !== 'running' || input.ready?.(c.name) === false).map((c) => c.name);
+  const notReady = [...(input.sidecars ?? []), ...input.containers].filter((c) => c.status !== 'running' || input.ready?.(c.name) === false).map((c) => c.name);
   const ready: PodCondition = notReady.length
     ? { type: 'ContainersReady', status: 'False', reason: `ContainersNotReady: ${notReady.join(', ')}` }
     : { type: 'ContainersReady', status: 'True' };

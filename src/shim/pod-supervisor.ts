@@ -206,6 +206,8 @@ export class PodSupervisor {
   private readonly probers = new Map<string, ContainerProber>();
   /** Every init container has exited 0 (true when there are none). */
   private initialized: boolean;
+  /** The app containers are done: sidecars are being stopped and are not restarted any more. */
+  private sidecarsStopping = false;
   private initFailed = false;
 
   constructor(
@@ -261,6 +263,7 @@ export class PodSupervisor {
       initialized: this.initialized,
       initFailed: this.initFailed,
       containers: this.state.containers,
+      sidecars: this.sidecars(),
       restarting: (name) => this.restartTimers.has(name),
       ready: (name) => this.probers.get(name)?.ready,
     };
@@ -271,7 +274,7 @@ export class PodSupervisor {
     const input = this.statusInput();
     if (this.appStarted && !this.phaseFinal) this.state.phase = computePhase(input);
     this.state.conditions = computeConditions(input);
-    for (const c of this.state.containers) c.ready = c.status === 'running' && (input.ready?.(c.name) ?? true);
+    for (const c of [...this.sidecars(), ...this.state.containers]) c.ready = c.status === 'running' && (input.ready?.(c.name) ?? true);
   }
 
   /** An event in kubelet's words, for `podns events`. */
@@ -343,6 +346,7 @@ export class PodSupervisor {
       if (this.spec.infra === 'none') await this.postStart(first!);
       this.appStarted = true;
       this.save();
+      this.stopSidecarsWhenAppsAreDone();
     };
     // `podns run` waits for the app containers, or for the first init container that goes into back-off: a
     // crash-looping init container leaves the pod Pending (Init:CrashLoopBackOff), as kubelet would, and the
@@ -433,6 +437,7 @@ export class PodSupervisor {
       status: 'running',
       process: processRef(pid) ?? { pid, startTime: 0 },
       startedAt: new Date().toISOString(),
+      started: false,
       // The previous run's outcome is in lastState now.
       waiting: undefined,
       finishedAt: undefined,
@@ -464,6 +469,7 @@ export class PodSupervisor {
       const image = this.spec.images[c.name]!;
       const process = this.spec.processes[c.name]!;
       this.state.initContainers.push({
+        ...(c.restartPolicy === 'Always' ? { sidecar: true } : {}),
         name: c.name,
         image: image.name,
         imageId: image.id,
@@ -483,6 +489,16 @@ export class PodSupervisor {
   private async runInitContainers(): Promise<void> {
     for (const c of this.spec.pod.spec.initContainers ?? []) {
       const state = this.containerState(c.name);
+      if (c.restartPolicy === 'Always') {
+        // A sidecar: started, not waited for; the next one starts once it counts as started (its postStart
+        // returned and its startupProbe succeeded). Should it exit before that, it is restarted with the
+        // crash-loop back-off like any sidecar exit, and the sequence waits on.
+        this.startContainer(c, this.spec.images[c.name]!, this.holder, this.filters.get(c.name));
+        this.save();
+        await this.postStart(c);
+        await this.untilStarted(c.name);
+        continue;
+      }
       for (;;) {
         if (this.stopping) throw new PodnsError('shim.init', `pod "${this.state.name}" was stopped while initializing`);
         this.startContainer(c, this.spec.images[c.name]!, this.holder, this.filters.get(c.name));
@@ -528,7 +544,8 @@ export class PodSupervisor {
       this.state.network = r;
       this.save();
     };
-    const hostPorts = hostPortsOf(this.spec.pod.spec.containers);
+    // Sidecars publish ports too (a proxy's); plain init containers have none.
+    const hostPorts = hostPortsOf([...(this.spec.pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'), ...this.spec.pod.spec.containers]);
     if (cfg.mode === 'cni') {
       // The standard plugins, per the CNI spec, against the pinned netns; the same pod IP behaviour.
       const rec = await setUpCni(cfg, this.networkRunner(), this.paths.libRoot, this.paths.id, this.paths.netnsPin, hostPorts, record);
@@ -609,6 +626,7 @@ export class PodSupervisor {
     const message = terminationMessage(terminationLogFile(this.paths, name), state.logPath, spec?.terminationMessagePolicy ?? 'File', exitCode);
     Object.assign(state, {
       status: 'exited',
+      started: false,
       finishedAt: new Date().toISOString(),
       exitCode,
       signal: status.signal ?? undefined,
@@ -622,11 +640,61 @@ export class PodSupervisor {
     this.log.info('container exited', { container: name, exitCode, signal: status.signal });
     if (this.willRestart(state)) this.scheduleRestart(name);
     this.save();
+    if (!state.sidecar) this.stopSidecarsWhenAppsAreDone();
+  }
+
+  /** The restartable init containers, in their order. */
+  private sidecars(): ContainerState[] {
+    return (this.state.initContainers ?? []).filter((c) => c.sidecar);
+  }
+
+  /** Resolves once the sidecar counts as started (see runInitContainers); rejects when the pod is stopping. */
+  private untilStarted(name: string): Promise<void> {
+    const state = this.containerState(name);
+    if (state.started) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.stopping) reject(new PodnsError('shim.init', `pod "${this.state.name}" was stopped while initializing`));
+        else if (state.started) resolve();
+        else setTimeout(check, 50);
+      };
+      check();
+    });
+  }
+
+  /** Marks the container started (kubelet's Started) and saves. */
+  private markStarted(name: string): void {
+    const state = this.containerState(name);
+    if (state.status !== 'running' || state.started) return;
+    state.started = true;
+    this.save();
+  }
+
+  /**
+   * kubelet's sidecar rule: once every app container has terminated for good (none running, none waiting to
+   * restart), the sidecars are stopped, in reverse order, and not restarted; the pod's phase is the app
+   * containers' (Succeeded or Failed).
+   */
+  private stopSidecarsWhenAppsAreDone(): void {
+    if (!this.appStarted || this.stopping || this.sidecarsStopping || this.sidecars().length === 0) return;
+    if (!this.state.containers.every((c) => c.status === 'exited' && !this.restartTimers.has(c.name))) return;
+    this.sidecarsStopping = true;
+    this.log.info('app containers done; stopping sidecars');
+    void (async () => {
+      for (const c of this.sidecars().reverse()) {
+        this.cancelRestart(c.name);
+        await this.killContainer(c.name, this.gracePeriod, `Stopping container ${c.name}: the pod's app containers have terminated`);
+        await this.running.get(c.name)?.finished;
+      }
+      this.save();
+    })();
   }
 
   /** restartPolicy decides, unless podns stopped it; with --infra=none the first container holds the pod's namespaces and cannot come back. */
   private willRestart(state: ContainerState): boolean {
     if (this.stopping || state.stoppedByUser) return false;
+    // Sidecars come back whatever the pod's restartPolicy, until the app containers are done for good.
+    if (state.sidecar) return !this.sidecarsStopping;
     // Init containers are retried by runInitContainers, in order.
     if (this.state.initContainers?.includes(state)) return false;
     if (this.spec.infra === 'none' && (state.name === this.state.containers[0]!.name || this.sandboxGone())) return false;
@@ -661,7 +729,7 @@ export class PodSupervisor {
     state.restartCount += 1;
     // kubelet keeps the logs of the current and the previous run only.
     if (state.restartCount >= 2) fs.rmSync(path.join(this.paths.logDir, name, `${state.restartCount - 2}.log`), { force: true });
-    const container = this.spec.pod.spec.containers.find((c) => c.name === name)!;
+    const container = this.containerSpec(name)!;
     try {
       this.startContainer(container, this.spec.images[name]!, this.holder, this.filters.get(name));
       this.postStart(container).catch((err) => this.log.error('postStart failed', { container: name, error: String(err) }));
@@ -796,7 +864,10 @@ export class PodSupervisor {
       }
     }
     // Probes start once the container counts as started (after its postStart), for this run only.
-    if (state.status === 'running' && state.process?.pid === pid) this.startProber(container, state);
+    if (state.status === 'running' && state.process?.pid === pid) {
+      if (!container.startupProbe) this.markStarted(container.name);
+      this.startProber(container, state);
+    }
   }
 
   private startProber(container: ContainerSpec, state: ContainerState): void {
@@ -813,6 +884,8 @@ export class PodSupervisor {
       {
         onResult: (kind, ok, message) => {
           if (!ok) this.event('Warning', 'Unhealthy', name, `${label[kind]} probe failed: ${message}`);
+          // A stopped prober's results are thrown away: a success here is the current run's.
+          else if (kind === 'startup') this.markStarted(name);
         },
         // kubelet kills the container and lets restartPolicy decide; the probe's own grace period when set.
         onLivenessFailure: (message, grace) => {
@@ -848,7 +921,13 @@ export class PodSupervisor {
     this.stopping = true;
     this.phaseFinal = true;
     for (const name of [...this.restartTimers.keys()]) this.cancelRestart(name);
-    await Promise.all(this.allContainers().map((c) => this.stopContainer(c.name, graceSeconds)));
+    // kubelet's order: the app (and init) containers together, then the sidecars one by one in reverse order,
+    // each with what is left of the grace period (at least kubelet's minimum of 2 s, unless the stop is forced).
+    const deadline = Date.now() + graceSeconds * 1000;
+    await Promise.all(this.allContainers().filter((c) => !c.sidecar).map((c) => this.stopContainer(c.name, graceSeconds)));
+    for (const c of this.sidecars().reverse()) {
+      await this.stopContainer(c.name, graceSeconds === 0 ? 0 : Math.max((deadline - Date.now()) / 1000, 2));
+    }
     if (this.state.pause && isAlive(this.state.pause)) this.kill(this.state.pause.pid, 'SIGKILL');
     await this.pauseExited;
     await killPodProcesses(this.state);

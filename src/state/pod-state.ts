@@ -55,6 +55,10 @@ export interface ContainerState {
   lastState?: { terminated: TerminatedState };
   /** Running, and ready by its readiness probe (or without one): the Ready condition's input. */
   ready?: boolean;
+  /** kubelet's ContainerStatus.started: running, its postStart returned and its startupProbe (if any) succeeded. */
+  started?: boolean;
+  /** An init container with restartPolicy Always: runs beside the app containers (KEP-753). */
+  sidecar?: boolean;
   /** Starts after the first: its log is <container>/<restartCount>.log, as kubelet names them. */
   restartCount: number;
   logPath: string;

@@ -21,7 +21,8 @@ export function podStatus(state: PodState): string {
   if (state.phase === 'Running' && state.infra !== 'none' && (!state.pause || !isAlive(state.pause))) return 'SandboxDead';
   // While init containers run, as kubectl shows it: Init:1/2, Init:CrashLoopBackOff, Init:Error.
   const inits = state.initContainers ?? [];
-  const done = inits.filter((c) => c.status === 'exited' && c.exitCode === 0).length;
+  // A sidecar counts once it has started (kubectl: Started), a plain init container once it exited 0.
+  const done = inits.filter((c) => (c.sidecar ? c.status === 'running' && c.started : c.status === 'exited' && c.exitCode === 0)).length;
   if (state.phase === 'Pending' && inits.length && done < inits.length) {
     const current = inits[done]!;
     if (current.waiting) return `Init:${current.waiting.reason}`;

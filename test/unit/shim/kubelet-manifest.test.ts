@@ -33,7 +33,19 @@ describe('kubelet manifest fields', () => {
   it('names are unique across initContainers and containers; init containers have no ports or probes', () => {
     expect(errorOf(pod('  initContainers: [{name: c, image: busybox}]\n'))).toMatch(/^pod\.yaml:\d+: spec\.containers\[0\]\.name: duplicate container name "c"/);
     expect(errorOf(pod('  initContainers: [{name: i, image: busybox, ports: [{containerPort: 80}]}]\n'))).toMatch(/spec\.initContainers\[0\]\.ports: init containers may not have ports/);
-    expect(errorOf(pod('  initContainers: [{name: i, image: busybox, readinessProbe: {exec: {command: [true]}}}]\n'))).toMatch(/spec\.initContainers\[0\]\.readinessProbe: init containers may not have probes/);
+    expect(errorOf(pod('  initContainers: [{name: i, image: busybox, readinessProbe: {exec: {command: ["true"]}}}]\n'))).toMatch(
+      /spec\.initContainers\[0\]\.readinessProbe: forbidden: may not be set for init containers without restartPolicy=Always$/,
+    );
+    expect(errorOf(pod('  initContainers: [{name: i, image: busybox, lifecycle: {preStop: {sleep: {seconds: 1}}}}]\n'))).toMatch(/initContainers\[0\]\.lifecycle: forbidden/);
+  });
+
+  it('sidecars: init containers with restartPolicy Always may have ports, probes and hooks; no other policy', () => {
+    const spec = parse(
+      pod('  initContainers:\n  - name: proxy\n    image: busybox\n    restartPolicy: Always\n    ports: [{containerPort: 15001}]\n    startupProbe: {tcpSocket: {port: 15001}}\n    lifecycle: {preStop: {sleep: {seconds: 1}}}\n'),
+    );
+    expect(spec.initContainers![0]).toMatchObject({ name: 'proxy', restartPolicy: 'Always', ports: [{ containerPort: 15001 }], startupProbe: { tcpSocket: { port: 15001 } } });
+    expect(errorOf(pod('  initContainers: [{name: i, image: busybox, restartPolicy: OnFailure}]\n'))).toMatch(/initContainers\[0\]\.restartPolicy: unsupported value "OnFailure": supported values: "Always"/);
+    expect(errorOf(pod('', '    restartPolicy: Always\n'))).toMatch(/spec\.containers\[0\]\.restartPolicy: not supported by podns yet/);
   });
 
   it('lifecycle: exec and httpGet hooks; exactly one handler', () => {
