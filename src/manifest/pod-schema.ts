@@ -511,7 +511,7 @@ export const POD_SPEC: ObjectSchema = {
     subdomain: honoured(STRING, 'DNS-1123 label'),
     terminationGracePeriodSeconds: honoured(INT, 'default 30; SIGTERM, then SIGKILL after this many seconds'),
     restartPolicy: honoured(STRING, 'Always (default), OnFailure or Never: kubelet\'s restart rules, with its crash-loop back-off (10 s doubling to 5 min)'),
-    activeDeadlineSeconds: rejected(),
+    activeDeadlineSeconds: honoured(INT, '1-2147483647: seconds after the pod started; then every container is stopped (its grace period) and the pod is Failed, reason DeadlineExceeded'),
     affinity: ignored(SCHEDULER),
     automountServiceAccountToken: ignored('there is no API server; no service account token is mounted'),
     dnsConfig: honoured({ kind: 'object', schema: POD_DNS_CONFIG }, 'merged into /etc/resolv.conf as kubelet does (nameservers, searches, options)'),

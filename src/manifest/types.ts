@@ -31,8 +31,10 @@ export interface PodSpec {
   subdomain?: string;
   /** Defaults to 30, as in Kubernetes. */
   terminationGracePeriodSeconds: number;
-  /** Defaults to Always. Accepted; restarts come with the kubelet issue. */
+  /** Defaults to Always: kubelet's restart rules (shim/restart-policy.ts). */
   restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  /** Seconds the pod may be active before it is killed and Failed (DeadlineExceeded). */
+  activeDeadlineSeconds?: number;
   /** spec.securityContext; {} when absent. */
   securityContext: PodSecurityContext;
   /** The host's namespaces instead of the pod's own (default false). */

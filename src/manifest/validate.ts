@@ -105,6 +105,11 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
   }
   noDuplicateHostPorts(r, spec);
   if (spec.terminationGracePeriodSeconds < 0) r.fail('spec.terminationGracePeriodSeconds', 'must be greater than or equal to 0');
+  if (s.activeDeadlineSeconds !== undefined) {
+    const deadline = s.activeDeadlineSeconds as number;
+    if (deadline < 1 || deadline > 2147483647) r.fail('spec.activeDeadlineSeconds', `invalid value ${deadline}: must be between 1 and 2147483647, inclusive`);
+    spec.activeDeadlineSeconds = deadline;
+  }
   const serviceAccountName = s.serviceAccountName as string | undefined;
   if (serviceAccountName) {
     r.check('spec.serviceAccountName', checkDns1123Subdomain(serviceAccountName), serviceAccountName);

@@ -291,6 +291,7 @@ export class PodSupervisor {
     }
     await this.prepareInitContainers();
     this.save();
+    this.armDeadline();
     fs.mkdirSync(this.paths.libDir, { recursive: true, mode: 0o700 });
     this.createCgroups();
     mountPodFilesystems(spec, this.paths, this.state, () => this.save());
@@ -339,6 +340,7 @@ export class PodSupervisor {
 
     const startApps = async () => {
       for (const container of this.spec.infra === 'none' ? rest : pod.spec.containers) {
+        if (this.stopping) throw this.stoppedWhileInitializing();
         this.startContainer(container, this.spec.images[container.name]!, holder, filters.get(container.name));
         await this.postStart(container);
       }
@@ -355,12 +357,49 @@ export class PodSupervisor {
     const backingOff = new Promise<'backoff'>((resolve) => (inBackOff = () => resolve('backoff')));
     this.onInitBackOff = inBackOff;
     const sequence = this.runInitContainers().then(startApps);
-    if ((await Promise.race([sequence.then(() => 'started' as const), backingOff])) === 'backoff') {
+    const outcome = await Promise.race([sequence.then(() => 'started' as const), backingOff]).finally(() => (this.startReturned = true));
+    if (outcome === 'backoff') {
       sequence.catch((err) => {
         this.log.error('pod failed while initializing', { error: err instanceof Error ? err.message : String(err) });
         this.save();
       });
     }
+  }
+
+  /**
+   * kubelet's activeDeadlineSeconds: counted from the pod's start; past it every container is killed with the
+   * pod's grace period and the pod is Failed, reason DeadlineExceeded, whatever its containers were doing.
+   */
+  private armDeadline(): void {
+    const seconds = this.spec.pod.spec.activeDeadlineSeconds;
+    if (seconds === undefined) return;
+    const due = Date.parse(this.state.createdAt) + seconds * 1000 - Date.now();
+    this.deadlineTimer = setTimeout(() => {
+      if (this.stopping) return;
+      const message = 'Pod was active on the node longer than the specified deadline';
+      this.log.info('active deadline exceeded', { seconds });
+      this.event('Normal', 'DeadlineExceeded', undefined, message);
+      this.phaseFinal = true;
+      Object.assign(this.state, { phase: 'Failed', reason: 'DeadlineExceeded', message });
+      if (this.startReturned) {
+        void this.stopPod(this.gracePeriod).then(() => this.onStopped?.());
+        return;
+      }
+      // Still starting: the start fails (and its abort undoes everything); what runs now is stopped first.
+      this.stopping = true;
+      for (const c of this.allContainers()) void this.killContainer(c.name, this.gracePeriod, message);
+    }, Math.max(0, due));
+  }
+
+  private deadlineTimer?: NodeJS.Timeout;
+  /** start() has returned (or reported an init back-off): from then on the shim serves the pod. */
+  private startReturned = false;
+
+  private stoppedWhileInitializing(): PodnsError {
+    if (this.state.reason === 'DeadlineExceeded') {
+      return new PodnsError('shim.init', `pod "${this.state.name}" exceeded its activeDeadlineSeconds (${this.spec.pod.spec.activeDeadlineSeconds} s) while initializing (DeadlineExceeded)`);
+    }
+    return new PodnsError('shim.init', `pod "${this.state.name}" was stopped while initializing`);
   }
 
   /** Told when an init container first enters its crash-loop back-off (see start). */
@@ -500,10 +539,11 @@ export class PodSupervisor {
         continue;
       }
       for (;;) {
-        if (this.stopping) throw new PodnsError('shim.init', `pod "${this.state.name}" was stopped while initializing`);
+        if (this.stopping) throw this.stoppedWhileInitializing();
         this.startContainer(c, this.spec.images[c.name]!, this.holder, this.filters.get(c.name));
         this.save();
         await this.running.get(c.name)!.finished;
+        if (this.stopping) throw this.stoppedWhileInitializing();
         if (state.exitCode === 0) break;
         if (this.spec.pod.spec.restartPolicy === 'Never') {
           this.initFailed = true;
@@ -654,7 +694,7 @@ export class PodSupervisor {
     if (state.started) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const check = () => {
-        if (this.stopping) reject(new PodnsError('shim.init', `pod "${this.state.name}" was stopped while initializing`));
+        if (this.stopping) reject(this.stoppedWhileInitializing());
         else if (state.started) resolve();
         else setTimeout(check, 50);
       };
@@ -920,6 +960,7 @@ export class PodSupervisor {
   async stopPod(graceSeconds: number): Promise<void> {
     this.stopping = true;
     this.phaseFinal = true;
+    clearTimeout(this.deadlineTimer);
     for (const name of [...this.restartTimers.keys()]) this.cancelRestart(name);
     // kubelet's order: the app (and init) containers together, then the sidecars one by one in reverse order,
     // each with what is left of the grace period (at least kubelet's minimum of 2 s, unless the stop is forced).
@@ -947,6 +988,7 @@ export class PodSupervisor {
   async abort(): Promise<void> {
     this.stopping = true;
     this.phaseFinal = true;
+    clearTimeout(this.deadlineTimer);
     for (const name of [...this.restartTimers.keys()]) this.cancelRestart(name);
     await killPodProcesses(this.state).catch((err) => this.log.error('abort: kill failed', { error: String(err) }));
     // Bounded: the CLI is waiting for our report, whatever state the kernel left us in.

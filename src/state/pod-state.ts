@@ -111,6 +111,9 @@ export interface PodState {
   createdAt: string;
   hostname: string;
   phase: PodPhase;
+  /** Why the pod is in its phase when kubelet says so (DeadlineExceeded), and the message. */
+  reason?: string;
+  message?: string;
   shim?: ProcessRef;
   pause?: ProcessRef;
   /** Recorded before the bind mount is made, removed after it is undone. */

@@ -18,6 +18,8 @@ export function formatAge(since: string | undefined, now = Date.now()): string {
 /** The pod's status as a person needs it: the recorded phase, corrected by what is alive now. */
 export function podStatus(state: PodState): string {
   if (state.phase === 'Running' && (!state.shim || !isAlive(state.shim))) return 'ShimDead';
+  // kubectl shows a pod's reason in place of its phase (DeadlineExceeded, Evicted).
+  if (state.reason) return state.reason;
   if (state.phase === 'Running' && state.infra !== 'none' && (!state.pause || !isAlive(state.pause))) return 'SandboxDead';
   // While init containers run, as kubectl shows it: Init:1/2, Init:CrashLoopBackOff, Init:Error.
   const inits = state.initContainers ?? [];
