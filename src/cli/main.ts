@@ -138,6 +138,15 @@ async function main(): Promise<void> {
     });
 
   program
+    .command('describe')
+    .description("a pod's state for people, as kubectl describe pod: containers, conditions, volumes, events")
+    .argument('<pod>')
+    .action(async (pod: string) => {
+      const { describeCommand } = await import('./commands/describe.js');
+      process.stdout.write(describeCommand(roots(), ns(), pod));
+    });
+
+  program
     .command('attach')
     .description("attach to a running container's output, stdin (-i) and terminal (-t); Ctrl-P Ctrl-Q detaches")
     .argument('<pod>')
