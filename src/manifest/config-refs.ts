@@ -18,23 +18,29 @@ export interface ConfigObjects {
   secrets: Map<string, ConfigObject>;
 }
 
-const DEFAULT_MODE = 0o644;
+/** The API server's default for defaultMode (configMap, secret, downwardAPI and projected volumes). */
+export const DEFAULT_MODE = 0o644;
 
-function checkMode(r: Reporter, path: string, mode: unknown): number | undefined {
+/** A file mode field: 0 to 0777 (fileModeErrorMsg). */
+export function checkMode(r: Reporter, path: string, mode: unknown): number | undefined {
   if (mode === undefined) return undefined;
   const n = mode as number;
   if (n < 0 || n > 0o777) r.fail(path, `invalid value ${n}: must be a number between 0 and 0777 (octal), both inclusive`);
   return n;
 }
 
-/** A configMap or secret volume source as written; its files come from resolveConfigRefs. */
-export function buildConfigVolume(r: Reporter, v: Plain, path: string, kind: 'configMap' | 'secret'): ConfigVolumeSource {
-  const nameField = kind === 'configMap' ? 'name' : 'secretName';
+/**
+ * A configMap or secret volume source as written, or such a source of a projected volume (`projection`: its
+ * name field is `name` for a Secret too, it has no defaultMode of its own but the projected volume's); its files
+ * come from resolveConfigRefs.
+ */
+export function buildConfigVolume(r: Reporter, v: Plain, path: string, kind: 'configMap' | 'secret', projection?: { defaultMode: number }): ConfigVolumeSource {
+  const nameField = kind === 'secret' && !projection ? 'secretName' : 'name';
   const name = v[nameField] as string;
   if (name === '') r.fail(`${path}.${nameField}`, 'required value');
   const out: ConfigVolumeSource = {
     name,
-    defaultMode: checkMode(r, `${path}.defaultMode`, v.defaultMode) ?? DEFAULT_MODE,
+    defaultMode: projection?.defaultMode ?? checkMode(r, `${path}.defaultMode`, v.defaultMode) ?? DEFAULT_MODE,
     optional: (v.optional as boolean | undefined) ?? false,
     files: [],
   };
@@ -44,11 +50,7 @@ export function buildConfigVolume(r: Reporter, v: Plain, path: string, kind: 'co
       const key = item.key as string;
       r.check(`${at}.key`, checkConfigKey(key), key);
       const p = item.path as string;
-      // validateLocalDescendingPath, and the AtomicWriter's own rule: no leading "..".
-      if (p === '') r.fail(`${at}.path`, 'required value');
-      r.relativePath(`${at}.path`, p);
-      r.noBacksteps(`${at}.path`, p);
-      if (p.startsWith('..')) r.fail(`${at}.path`, `invalid value ${JSON.stringify(p)}: must not start with '..'`);
+      r.localNonReservedPath(`${at}.path`, p);
       const mode = checkMode(r, `${at}.mode`, item.mode);
       return mode === undefined ? { key, path: p } : { key, path: p, mode };
     });
@@ -57,14 +59,24 @@ export function buildConfigVolume(r: Reporter, v: Plain, path: string, kind: 'co
   return out;
 }
 
+/**
+ * The ConfigMap kube-controller-manager's root-ca-cert-publisher keeps in every namespace, with the cluster's CA
+ * as `ca.crt`: a manifest exported from a cluster mounts it in its kube-api-access-* volume. Without a cluster
+ * there is no such CA; a volume reference to it that the file does not satisfy is treated as optional, with a
+ * warning, so that such a manifest runs. A ConfigMap of that name in the file is used as any other.
+ */
+export const CLUSTER_CA_CONFIGMAP = 'kube-root-ca.crt';
+
 /** kubelet's words for a missing object (the API's NotFound, singular as the brief of issue 7 asks). */
 function notFound(kind: 'ConfigMap' | 'Secret', name: string): string {
   return `${kind === 'ConfigMap' ? 'configmap' : 'secret'} ${JSON.stringify(name)} not found`;
 }
 
 /**
- * Checks every reference of `pod` and fills its configMap/secret volumes' files. `warn` gets kubelet's
- * InvalidEnvironmentVariableNames warning for envFrom keys that are not variable names.
+ * Checks every reference of `pod` and fills the files of its configMap and secret volumes and of the
+ * configMap and secret sources of its projected volumes. `warn` gets kubelet's InvalidEnvironmentVariableNames
+ * warning for envFrom keys that are not variable names, and one line per serviceAccountToken source (no token
+ * without an API server) and per missing kube-root-ca.crt (see CLUSTER_CA_CONFIGMAP).
  */
 export function resolveConfigRefs(pod: PodManifest, r: Reporter, objects: ConfigObjects, warn: (line: string) => void): void {
   const ns = pod.metadata.namespace;
@@ -106,28 +118,51 @@ export function resolveConfigRefs(pod: PodManifest, r: Reporter, objects: Config
     });
   });
 
-  pod.spec.volumes.forEach((v, i) => {
-    const [kind, source, field] = 'configMap' in v ? (['ConfigMap', v.configMap, 'configMap'] as const) : 'secret' in v ? (['Secret', v.secret, 'secret'] as const) : [];
-    if (!kind) return;
-    const at = `spec.volumes[${i}].${field}`;
+  const volumeSource = (kind: 'ConfigMap' | 'Secret', source: ConfigVolumeSource, at: string, nameField: string) => {
     const obj = lookup(kind, source.name);
-    if (!obj) {
-      if (!source.optional) r.fail(`${at}.${field === 'configMap' ? 'name' : 'secretName'}`, notFound(kind, source.name));
+    if (!obj && kind === 'ConfigMap' && source.name === CLUSTER_CA_CONFIGMAP && !source.optional) {
+      const files = (source.items ?? []).map((it) => JSON.stringify(it.path)).join(', ');
+      warn(`${r.file}:${r.lineOf(`${at}.${nameField}`)}: ${at}.${nameField}: configmap "${CLUSTER_CA_CONFIGMAP}" not found: treated as optional (kube-controller-manager publishes it in every namespace of a cluster; podns has no cluster CA), so ${files ? `no ${files} is written` : 'it adds no files'}`);
       return;
     }
-    const files: VolumeFile[] = [];
-    if (!source.items) {
-      for (const [key, value] of Object.entries(obj.data).sort(([a], [b]) => (a < b ? -1 : 1))) files.push({ path: key, mode: source.defaultMode, data: value.toString('base64') });
-    } else {
-      source.items.forEach((item, j) => {
-        const value = Object.hasOwn(obj.data, item.key) ? obj.data[item.key] : undefined;
-        if (!value) {
-          if (source.optional) return;
-          r.fail(`${at}.items[${j}].key`, `${field === 'configMap' ? 'configmap' : 'secret'} references non-existent ${field === 'configMap' ? 'config' : 'secret'} key: ${item.key}`);
-        }
-        files.push({ path: posix.normalize(item.path), mode: item.mode ?? source.defaultMode, data: value.toString('base64') });
-      });
-    }
-    source.files = files;
+    source.files = obj || !source.optional ? configFiles(r, kind, obj, source, at, nameField) : [];
+  };
+  pod.spec.volumes.forEach((v, i) => {
+    const at = `spec.volumes[${i}]`;
+    if ('configMap' in v) volumeSource('ConfigMap', v.configMap, `${at}.configMap`, 'name');
+    if ('secret' in v) volumeSource('Secret', v.secret, `${at}.secret`, 'secretName');
+    if (!('projected' in v)) return;
+    v.projected.sources.forEach((s, j) => {
+      const sourceAt = `${at}.projected.sources[${j}]`;
+      if ('configMap' in s) volumeSource('ConfigMap', s.configMap, `${sourceAt}.configMap`, 'name');
+      if ('secret' in s) volumeSource('Secret', s.secret, `${sourceAt}.secret`, 'name');
+      if ('serviceAccountToken' in s) {
+        const tokenAt = `${sourceAt}.serviceAccountToken`;
+        warn(`${r.file}:${r.lineOf(tokenAt)}: ${tokenAt}: ignored: there is no API server to issue a service account token; no file ${JSON.stringify(s.serviceAccountToken.path)} is written`);
+      }
+    });
   });
+}
+
+/**
+ * The files of a configMap or secret volume (or projected source) as kubelet's MakePayload makes them: every
+ * key with defaultMode, or only the items (a missing key fails unless the source is optional). `obj` is
+ * undefined only for a missing object, which fails here: the caller handles optional ones.
+ */
+function configFiles(r: Reporter, kind: 'ConfigMap' | 'Secret', obj: ConfigObject | undefined, source: ConfigVolumeSource, at: string, nameField: string): VolumeFile[] {
+  if (!obj) r.fail(`${at}.${nameField}`, notFound(kind, source.name));
+  const files: VolumeFile[] = [];
+  if (!source.items) {
+    for (const [key, value] of Object.entries(obj.data).sort(([a], [b]) => (a < b ? -1 : 1))) files.push({ path: key, mode: source.defaultMode, data: value.toString('base64') });
+    return files;
+  }
+  source.items.forEach((item, j) => {
+    const value = Object.hasOwn(obj.data, item.key) ? obj.data[item.key] : undefined;
+    if (!value) {
+      if (source.optional) return;
+      r.fail(`${at}.items[${j}].key`, `${kind === 'ConfigMap' ? 'configmap references non-existent config key' : 'secret references non-existent secret key'}: ${item.key}`);
+    }
+    files.push({ path: posix.normalize(item.path), mode: item.mode ?? source.defaultMode, data: value.toString('base64') });
+  });
+  return files;
 }

@@ -2,6 +2,7 @@
  * The value pass for a container's env and envFrom: valueFrom sources checked as the API server's
  * validateEnvVarValueFrom does (exactly one source, fieldRef paths, resourceFieldRef resources and divisors,
  * key names). Whether the ConfigMaps and Secrets exist is checked once every document is read (config-refs.ts).
+ * The fieldRef and resourceFieldRef checks are shared with downwardAPI volume files (downward-api.ts).
  */
 
 import type { Plain } from './check-fields.js';
@@ -75,6 +76,46 @@ export function buildEnv(r: Reporter, c: Plain, path: string): { env: EnvVar[]; 
   return { env, envFrom };
 }
 
+/**
+ * An ObjectFieldSelector (validateObjectFieldSelector): apiVersion v1, and a path of `paths`, or a label or
+ * annotation with a subscript whose key is a qualified name (an annotation key is checked lower-cased, as the
+ * API server does). `listed` is the list the message offers.
+ */
+export function buildFieldRef(r: Reporter, s: Plain, at: string, paths: readonly string[], listed: readonly string[] = paths): { fieldPath: string } {
+  const apiVersion = (s.apiVersion as string | undefined) || 'v1';
+  if (apiVersion !== 'v1') r.fail(`${at}.apiVersion`, `unsupported value ${JSON.stringify(apiVersion)}: must be "v1"`);
+  const fieldPath = s.fieldPath as string;
+  const [base, key] = splitSubscript(fieldPath);
+  if (key !== undefined) {
+    r.check(`${at}.fieldPath`, checkQualifiedName(base === 'metadata.annotations' ? key.toLowerCase() : key), key);
+    return { fieldPath: `${base}['${key}']` };
+  }
+  if (!paths.includes(fieldPath)) {
+    r.fail(`${at}.fieldPath`, `unsupported value ${JSON.stringify(fieldPath)}: must be one of ${listed.map((a) => JSON.stringify(a)).join(', ')}`);
+  }
+  return { fieldPath };
+}
+
+/** A ResourceFieldSelector (validateContainerResourceFieldSelector): cpu and memory, with their divisors. */
+export function buildResourceFieldRef(r: Reporter, s: Plain, at: string): { containerName?: string; resource: string; divisor: string } {
+  const resource = r.oneOf(`${at}.resource`, s.resource as string, ENV_RESOURCES);
+  const divisor = (s.divisor as string | undefined) ?? '1';
+  const cpu = resource.endsWith('.cpu');
+  const allowed = cpu ? CPU_DIVISORS : MEMORY_DIVISORS;
+  let amount: number;
+  try {
+    amount = parseQuantity(divisor);
+  } catch (err) {
+    r.fail(`${at}.divisor`, (err as Error).message);
+  }
+  if (!allowed.some((d) => parseQuantity(d) === amount)) {
+    r.fail(`${at}.divisor`, `invalid value ${JSON.stringify(divisor)}: only divisor's values ${allowed.join(', ')} are supported with the ${cpu ? 'cpu' : 'memory'} resource`);
+  }
+  const out: { containerName?: string; resource: string; divisor: string } = { resource, divisor };
+  if (s.containerName) out.containerName = s.containerName as string;
+  return out;
+}
+
 function buildValueFrom(r: Reporter, v: Plain, path: string): EnvVarSource {
   const sources = (['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'] as const).filter((k) => v[k] !== undefined);
   if (sources.length === 0) r.fail(path, 'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`');
@@ -84,36 +125,11 @@ function buildValueFrom(r: Reporter, v: Plain, path: string): EnvVarSource {
   const at = `${path}.${kind}`;
   switch (kind) {
     case 'fieldRef': {
-      const apiVersion = (s.apiVersion as string | undefined) || 'v1';
-      if (apiVersion !== 'v1') r.fail(`${at}.apiVersion`, `unsupported value ${JSON.stringify(apiVersion)}: must be "v1"`);
-      const fieldPath = s.fieldPath as string;
-      const [base, key] = splitSubscript(fieldPath);
-      if (key !== undefined) {
-        r.check(`${at}.fieldPath`, checkQualifiedName(key), key);
-      } else if (!(ENV_FIELD_PATHS as readonly string[]).includes(fieldPath)) {
-        const allowed = [...ENV_FIELD_PATHS.slice(0, 3), "metadata.labels['<KEY>']", "metadata.annotations['<KEY>']", ...ENV_FIELD_PATHS.slice(3)];
-        r.fail(`${at}.fieldPath`, `unsupported value ${JSON.stringify(fieldPath)}: must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
-      }
-      return { fieldRef: { fieldPath: key !== undefined ? `${base}['${key}']` : fieldPath } };
+      const allowed = [...ENV_FIELD_PATHS.slice(0, 3), "metadata.labels['<KEY>']", "metadata.annotations['<KEY>']", ...ENV_FIELD_PATHS.slice(3)];
+      return { fieldRef: buildFieldRef(r, s, at, ENV_FIELD_PATHS, allowed) };
     }
-    case 'resourceFieldRef': {
-      const resource = r.oneOf(`${at}.resource`, s.resource as string, ENV_RESOURCES);
-      const divisor = (s.divisor as string | undefined) ?? '1';
-      const cpu = resource.endsWith('.cpu');
-      const allowed = cpu ? CPU_DIVISORS : MEMORY_DIVISORS;
-      let amount: number;
-      try {
-        amount = parseQuantity(divisor);
-      } catch (err) {
-        r.fail(`${at}.divisor`, (err as Error).message);
-      }
-      if (!allowed.some((d) => parseQuantity(d) === amount)) {
-        r.fail(`${at}.divisor`, `invalid value ${JSON.stringify(divisor)}: only divisor's values ${allowed.join(', ')} are supported with the ${cpu ? 'cpu' : 'memory'} resource`);
-      }
-      const out: { containerName?: string; resource: string; divisor: string } = { resource, divisor };
-      if (s.containerName) out.containerName = s.containerName as string;
-      return { resourceFieldRef: out };
-    }
+    case 'resourceFieldRef':
+      return { resourceFieldRef: buildResourceFieldRef(r, s, at) };
     case 'configMapKeyRef':
     case 'secretKeyRef': {
       const ref: KeyRef = { name: s.name as string, key: s.key as string, optional: (s.optional as boolean | undefined) ?? false };

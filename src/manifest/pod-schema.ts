@@ -154,14 +154,14 @@ export const OBJECT_FIELD_SELECTOR: ObjectSchema = {
   name: 'ObjectFieldSelector',
   fields: {
     apiVersion: honoured(STRING, 'v1 (the default)'),
-    fieldPath: honoured(STRING, "metadata.name, metadata.namespace, metadata.uid, metadata.labels['k'], metadata.annotations['k'], spec.nodeName (the host's name), spec.serviceAccountName, status.hostIP(s) (the host's first IPv4 address), status.podIP(s) (known once the shim has the pod's network; \"\" with network mode none)", true),
+    fieldPath: honoured(STRING, "env: metadata.name, metadata.namespace, metadata.uid, metadata.labels['k'], metadata.annotations['k'], spec.nodeName (the host's name), spec.serviceAccountName, status.hostIP(s) (the host's first IPv4 address), status.podIP(s) (known once the shim has the pod's network; \"\" with network mode none); a downwardAPI volume file: metadata.name, metadata.namespace, metadata.uid, metadata.labels and metadata.annotations (all of them, as sorted `key=\"value\"` lines, kubelet's FormatMap), or one of them with ['k']", true),
   },
 };
 
 export const RESOURCE_FIELD_SELECTOR: ObjectSchema = {
   name: 'ResourceFieldSelector',
   fields: {
-    containerName: honoured(STRING, 'a container of the pod; this container when absent'),
+    containerName: honoured(STRING, 'a container of the pod; env: this container when absent; required in a downwardAPI volume file (init containers count too)'),
     resource: honoured(STRING, 'limits.cpu, limits.memory, requests.cpu or requests.memory; an unset limit is the node\'s (CPU count, memory size), as kubelet computes it', true),
     divisor: honoured({ kind: 'quantity' }, 'cpu: 1 (default) or 1m; memory: 1 (default), 1k, 1Ki ... 1E, 1Ei; the value is rounded up'),
   },
@@ -231,7 +231,7 @@ export const VOLUME_MOUNT: ObjectSchema = {
     mountPath: honoured(STRING, 'absolute, unique in the container', true),
     readOnly: honoured(BOOL, 'default false'),
     subPath: honoured(STRING, 'relative path inside the volume, no ".."'),
-    subPathExpr: rejected(['']),
+    subPathExpr: honoured(STRING, 'like subPath, after $(VAR) expansion from the container\'s env and envFrom (not the image\'s Env), as kubelet expands it: a variable that is unset or empty is an error, the result must be relative without ".."; not with subPath; a variable that comes from status.podIP is refused (podns run plans mounts before the pod has an address) unless hostNetwork'),
     mountPropagation: rejected(['None']),
     recursiveReadOnly: rejected(['Disabled']),
   },
@@ -355,7 +355,7 @@ export const CONTAINER: ObjectSchema = {
     workingDir: honoured(STRING, 'absolute path; the image WorkingDir when absent'),
     env: honoured({ kind: 'list', item: ENV_VAR }, 'after the image\'s Env and envFrom; $(VAR) in command and args is expanded from it'),
     ports: honoured({ kind: 'list', item: CONTAINER_PORT }, 'containerPort, protocol, name'),
-    volumeMounts: honoured({ kind: 'list', item: VOLUME_MOUNT }, 'name, mountPath, readOnly, subPath'),
+    volumeMounts: honoured({ kind: 'list', item: VOLUME_MOUNT }, 'name, mountPath, readOnly, subPath or subPathExpr'),
     imagePullPolicy: honoured(STRING, 'Always, IfNotPresent or Never'),
     envFrom: honoured({ kind: 'list', item: ENV_FROM_SOURCE }, 'ConfigMap and Secret documents of the same file; env overrides them'),
     resources: honoured({ kind: 'object', schema: RESOURCE_REQUIREMENTS }, 'applied through the container\'s cgroup (see ResourceRequirements); the pod cgroup gets kubelet\'s sums'),
@@ -439,6 +439,80 @@ export const SECRET_VOLUME: ObjectSchema = {
   },
 };
 
+const API_DATA = 'files written by podns into a tmpfs of the volume\'s own (memory-backed, as kubelet backs it) before any container starts; mounted read-only';
+
+export const DOWNWARD_API_VOLUME_FILE: ObjectSchema = {
+  name: 'DownwardAPIVolumeFile',
+  fields: {
+    path: honoured(STRING, 'relative, no "..", not starting with ".."; unique in the volume', true),
+    fieldRef: honoured({ kind: 'object', schema: OBJECT_FIELD_SELECTOR }, 'the file holds this pod field (see ObjectFieldSelector); exactly one of fieldRef and resourceFieldRef'),
+    resourceFieldRef: honoured({ kind: 'object', schema: RESOURCE_FIELD_SELECTOR }, 'the file holds this container resource, containerName required (see ResourceFieldSelector)'),
+    mode: honoured(INT, '0-0777; defaultMode when absent'),
+  },
+};
+
+export const DOWNWARD_API_VOLUME: ObjectSchema = {
+  name: 'DownwardAPIVolumeSource',
+  fields: {
+    items: honoured({ kind: 'list', item: DOWNWARD_API_VOLUME_FILE }, 'one file each, written as kubelet writes them (no trailing newline)'),
+    defaultMode: honoured(INT, '0-0777, default 0644'),
+  },
+};
+
+export const CONFIG_MAP_PROJECTION: ObjectSchema = {
+  name: 'ConfigMapProjection',
+  fields: {
+    name: honoured(STRING, 'a ConfigMap document of the same file, in the pod\'s namespace; a missing "kube-root-ca.crt" (kube-controller-manager publishes it in every namespace of a cluster) is treated as optional, with a warning', true),
+    items: honoured({ kind: 'list', item: KEY_TO_PATH }, 'only these keys, at these paths; every key when absent'),
+    optional: honoured(BOOL, 'default false; true: a missing ConfigMap (or key) adds no files'),
+  },
+};
+
+export const SECRET_PROJECTION: ObjectSchema = {
+  name: 'SecretProjection',
+  fields: {
+    name: honoured(STRING, 'a Secret document of the same file, in the pod\'s namespace', true),
+    items: honoured({ kind: 'list', item: KEY_TO_PATH }, 'only these keys, at these paths; every key when absent'),
+    optional: honoured(BOOL, 'default false; true: a missing Secret (or key) adds no files'),
+  },
+};
+
+export const DOWNWARD_API_PROJECTION: ObjectSchema = {
+  name: 'DownwardAPIProjection',
+  fields: {
+    items: honoured({ kind: 'list', item: DOWNWARD_API_VOLUME_FILE }, 'as in a downwardAPI volume'),
+  },
+};
+
+export const SERVICE_ACCOUNT_TOKEN_PROJECTION: ObjectSchema = {
+  name: 'ServiceAccountTokenProjection',
+  fields: {
+    path: honoured(STRING, 'relative, no "..", not starting with ".."; validated only', true),
+    expirationSeconds: honoured(INT, 'at least 600 and at most 2^32 (default 3600); validated only'),
+    audience: honoured(STRING, 'validated only'),
+  },
+};
+
+export const VOLUME_PROJECTION: ObjectSchema = {
+  name: 'VolumeProjection',
+  fields: {
+    configMap: honoured({ kind: 'object', schema: CONFIG_MAP_PROJECTION }, 'keys of a ConfigMap as files (see ConfigMapProjection)'),
+    secret: honoured({ kind: 'object', schema: SECRET_PROJECTION }, 'keys of a Secret as files'),
+    downwardAPI: honoured({ kind: 'object', schema: DOWNWARD_API_PROJECTION }, 'pod fields and container resources as files'),
+    serviceAccountToken: honoured({ kind: 'object', schema: SERVICE_ACCOUNT_TOKEN_PROJECTION }, 'there is no API server to issue a token: validated, writes no file, and gives a warning (file:line)'),
+    clusterTrustBundle: rejected(undefined, 'ClusterTrustBundle objects come from an API server, which podns does not have'),
+    podCertificate: rejected(undefined, 'pod certificates are issued through an API server, which podns does not have'),
+  },
+};
+
+export const PROJECTED_VOLUME: ObjectSchema = {
+  name: 'ProjectedVolumeSource',
+  fields: {
+    sources: honoured({ kind: 'list', item: VOLUME_PROJECTION }, 'one kind per entry; the files of all of them in one volume, no path twice'),
+    defaultMode: honoured(INT, '0-0777, default 0644; the mode of every file whose item has none'),
+  },
+};
+
 export const VOLUME: ObjectSchema = {
   name: 'Volume',
   fields: {
@@ -452,7 +526,7 @@ export const VOLUME: ObjectSchema = {
     cinder: rejected(),
     configMap: honoured({ kind: 'object', schema: CONFIG_MAP_VOLUME }, 'files written by podns into the pod\'s directory before any container starts; mounted read-only'),
     csi: rejected(),
-    downwardAPI: rejected(),
+    downwardAPI: honoured({ kind: 'object', schema: DOWNWARD_API_VOLUME }, `pod fields and container resources as files; ${API_DATA}`),
     ephemeral: rejected(),
     fc: rejected(),
     flexVolume: rejected(),
@@ -466,7 +540,7 @@ export const VOLUME: ObjectSchema = {
     persistentVolumeClaim: rejected(),
     photonPersistentDisk: rejected(),
     portworxVolume: rejected(),
-    projected: rejected(),
+    projected: honoured({ kind: 'object', schema: PROJECTED_VOLUME }, `configMap, secret, downwardAPI (and serviceAccountToken: no file) sources in one directory; ${API_DATA}`),
     quobyte: rejected(),
     rbd: rejected(),
     scaleIO: rejected(),
@@ -505,7 +579,7 @@ export const POD_SPEC: ObjectSchema = {
   name: 'PodSpec',
   fields: {
     containers: honoured({ kind: 'list', item: CONTAINER }, 'at least one', true),
-    volumes: honoured({ kind: 'list', item: VOLUME }, 'emptyDir, hostPath, configMap and secret'),
+    volumes: honoured({ kind: 'list', item: VOLUME }, 'emptyDir, hostPath, configMap, secret, downwardAPI and projected'),
     shareProcessNamespace: honoured(BOOL, 'default false: one PID namespace per container'),
     hostname: honoured(STRING, 'DNS-1123 label; the pod name when absent'),
     subdomain: honoured(STRING, 'DNS-1123 label'),
@@ -591,5 +665,7 @@ export const ALL_SCHEMAS: readonly ObjectSchema[] = [
   PROBE, EXEC_ACTION, HTTP_GET_ACTION, HTTP_HEADER, TCP_SOCKET_ACTION, GRPC_ACTION, LIFECYCLE, LIFECYCLE_HANDLER, SLEEP_ACTION,
   ENV_VAR, ENV_VAR_SOURCE, OBJECT_FIELD_SELECTOR, RESOURCE_FIELD_SELECTOR, KEY_SELECTOR, ENV_FROM_SOURCE, ENV_FROM_REF,
   CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH, CONFIG_MAP_VOLUME, SECRET_VOLUME, KEY_TO_PATH,
+  DOWNWARD_API_VOLUME, DOWNWARD_API_VOLUME_FILE, PROJECTED_VOLUME, VOLUME_PROJECTION, CONFIG_MAP_PROJECTION, SECRET_PROJECTION,
+  DOWNWARD_API_PROJECTION, SERVICE_ACCOUNT_TOKEN_PROJECTION,
   POD_DNS_CONFIG, POD_DNS_CONFIG_OPTION, HOST_ALIAS, CONFIG_MAP, SECRET,
 ];

@@ -53,6 +53,18 @@ export class Reporter {
     if (value.split('/').includes('..')) this.fail(path, `invalid value ${JSON.stringify(value)}: must not contain '..'`);
   }
 
+  /**
+   * ValidateLocalNonReservedPath, for the files of configMap, secret, downwardAPI and projected volumes:
+   * present, relative, no ".." element, and not starting with ".." (kubelet's AtomicWriter keeps `..data` and
+   * its timestamped directories there).
+   */
+  localNonReservedPath(path: string, value: string): void {
+    if (value === '') this.fail(path, 'required value');
+    this.relativePath(path, value);
+    this.noBacksteps(path, value);
+    if (value.startsWith('..')) this.fail(path, `invalid value ${JSON.stringify(value)}: must not start with '..'`);
+  }
+
   /** Fails on the second occurrence of a value (undefined values are skipped). */
   noDuplicates(what: string, values: (string | undefined)[], pathOf: (i: number) => string): void {
     const seen = new Map<string, number>();

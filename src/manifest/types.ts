@@ -214,14 +214,22 @@ export interface VolumeMount {
   name: string;
   mountPath: string;
   readOnly: boolean;
+  /**
+   * A path inside the volume. With subPathExpr, absent in the loaded manifest; `podns run` sets it to the
+   * expansion (src/runtime/subpath-expr.ts), and that is what the runtime mounts.
+   */
   subPath?: string;
+  /** As written: `$(VAR)` references to the container's env, expanded by `podns run`. */
+  subPathExpr?: string;
 }
 
 export type VolumeSpec =
   | { name: string; emptyDir: { medium: '' | 'Memory'; sizeLimit?: string } }
   | { name: string; hostPath: { path: string; type: HostPathType } }
   | { name: string; configMap: ConfigVolumeSource }
-  | { name: string; secret: ConfigVolumeSource };
+  | { name: string; secret: ConfigVolumeSource }
+  | { name: string; downwardAPI: DownwardAPIVolumeSource }
+  | { name: string; projected: ProjectedVolumeSource };
 
 /** A configMap or secret volume; its files are resolved from the documents of the same file by the loader. */
 export interface ConfigVolumeSource {
@@ -234,6 +242,42 @@ export interface ConfigVolumeSource {
   /** What the volume holds: relative path, mode, content (base64). Empty for an optional volume whose object is missing. */
   files: VolumeFile[];
 }
+
+/**
+ * A downwardAPI volume, or the downwardAPI source of a projected one. The loader validates the items; their
+ * content is resolved by `podns run`, which alone knows metadata.uid and the node's allocatable resources.
+ */
+export interface DownwardAPIVolumeSource {
+  items: DownwardAPIFile[];
+  /** Defaults to 0644; in a projected volume, the projected volume's defaultMode. */
+  defaultMode: number;
+  /** What the volume holds; absent until `podns run` resolves it (the runtime refuses an unresolved volume). */
+  files?: VolumeFile[];
+}
+
+/** One item: exactly one of fieldRef and resourceFieldRef. */
+export interface DownwardAPIFile {
+  path: string;
+  mode?: number;
+  /** metadata.name|namespace|uid|labels|annotations, or metadata.labels['k'] / metadata.annotations['k']. */
+  fieldRef?: { fieldPath: string };
+  /** containerName is required in a volume (there is no "this container"). */
+  resourceFieldRef?: { containerName: string; resource: string; divisor: string };
+}
+
+/** A projected volume: the files of its sources in one directory, later sources winning a path, as kubelet merges them. */
+export interface ProjectedVolumeSource {
+  /** Defaults to 0644; copied into each source's defaultMode by the loader. */
+  defaultMode: number;
+  sources: VolumeProjection[];
+}
+
+export type VolumeProjection =
+  | { configMap: ConfigVolumeSource }
+  | { secret: ConfigVolumeSource }
+  | { downwardAPI: DownwardAPIVolumeSource }
+  /** Validated and kept; without an API server there is no token, so no file is written. */
+  | { serviceAccountToken: { path: string; expirationSeconds: number; audience?: string } };
 
 export interface VolumeFile {
   path: string;

@@ -6,6 +6,7 @@
 import { posix } from 'node:path';
 import { keyPath, type Plain } from './check-fields.js';
 import { buildConfigVolume } from './config-refs.js';
+import { buildDownwardAPI, checkDownwardContainers } from './downward-api.js';
 import { buildEnv } from './env-source.js';
 import { checkDns1123Label, checkDns1123Subdomain, checkLabelValue, checkPortName, checkQualifiedName } from './names.js';
 import { parseQuantity } from './quantity.js';
@@ -13,6 +14,7 @@ import { Reporter } from './reporter.js';
 import { buildPodSecurityContext, buildSecurityContext } from './security-context.js';
 import { buildPodNetwork, isIPv4 } from './pod-network.js';
 import { buildProbes } from './probes.js';
+import { buildProjected } from './projected.js';
 import { buildLifecycle, buildTerminationMessage } from './lifecycle.js';
 import type { ContainerPort, ContainerSpec, HostPathType, PodManifest, PodMetadata, PodSpec, ResourceValues, VolumeMount, VolumeSpec } from './types.js';
 
@@ -82,6 +84,7 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
   const allNames = [...initContainers, ...containers].map((c) => c.name);
   const at = (i: number) => (i < initContainers.length ? `spec.initContainers[${i}].name` : `spec.containers[${i - initContainers.length}].name`);
   r.noDuplicates('container name', allNames, at);
+  checkDownwardContainers(r, volumes, new Set(allNames));
 
   const spec: PodSpec = {
     containers,
@@ -142,12 +145,14 @@ function noDuplicateHostPorts(r: Reporter, spec: PodSpec): void {
 function buildVolume(r: Reporter, v: Plain, path: string): VolumeSpec {
   const name = v.name as string;
   r.check(`${path}.name`, checkDns1123Label(name), name);
-  const sources = ['emptyDir', 'hostPath', 'configMap', 'secret'].filter((k) => v[k] !== undefined);
-  if (sources.length === 0) r.fail(path, 'must specify a volume type (podns supports emptyDir, hostPath, configMap and secret)');
+  const sources = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected'].filter((k) => v[k] !== undefined);
+  if (sources.length === 0) r.fail(path, 'must specify a volume type (podns supports emptyDir, hostPath, configMap, secret, downwardAPI and projected)');
   if (sources.length > 1) r.fail(`${path}.${sources[1]}`, 'may not specify more than 1 volume type');
 
   if (v.configMap !== undefined) return { name, configMap: buildConfigVolume(r, v.configMap as Plain, `${path}.configMap`, 'configMap') };
   if (v.secret !== undefined) return { name, secret: buildConfigVolume(r, v.secret as Plain, `${path}.secret`, 'secret') };
+  if (v.downwardAPI !== undefined) return { name, downwardAPI: buildDownwardAPI(r, v.downwardAPI as Plain, `${path}.downwardAPI`) };
+  if (v.projected !== undefined) return { name, projected: buildProjected(r, v.projected as Plain, `${path}.projected`) };
   if (v.emptyDir !== undefined) {
     const e = v.emptyDir as Plain;
     const medium = (e.medium as string | undefined) ?? '';
@@ -233,6 +238,14 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
       r.relativePath(`${at}.subPath`, subPath);
       r.noBacksteps(`${at}.subPath`, subPath);
       mount.subPath = subPath;
+    }
+    // validateVolumeMounts: expanded by `podns run` (runtime/subpath-expr.ts), which checks the result again.
+    if (m.subPathExpr !== undefined && m.subPathExpr !== '') {
+      const expr = m.subPathExpr as string;
+      if (mount.subPath !== undefined) r.fail(`${at}.subPathExpr`, `invalid value ${JSON.stringify(expr)}: subPathExpr and subPath are mutually exclusive`);
+      r.relativePath(`${at}.subPathExpr`, expr);
+      r.noBacksteps(`${at}.subPathExpr`, expr);
+      mount.subPathExpr = expr;
     }
     return mount;
   });

@@ -180,9 +180,13 @@ function volumeMounts(container: ContainerSpec, pod: PodSpec, paths: PodPaths, c
   return sorted.map((vm) => {
     const volume = pod.volumes.find((v) => v.name === vm.name)!;
     let source = 'hostPath' in volume ? volume.hostPath.path : path.join(paths.volumesDir, volume.name);
+    // `podns run` puts the expansion of a subPathExpr in subPath; without it the volume's root would be mounted.
+    if (vm.subPathExpr !== undefined && vm.subPath === undefined) {
+      throw new PodnsError('container.plan', `container "${container.name}": volume "${vm.name}": subPathExpr ${JSON.stringify(vm.subPathExpr)} was not expanded`);
+    }
     if (vm.subPath) source = path.join(source, vm.subPath);
-    // configMap and secret volumes are always read-only in the container, as kubelet mounts them.
-    const readOnly = vm.readOnly || 'configMap' in volume || 'secret' in volume;
+    // Volumes of API data are always read-only in the container, as kubelet mounts them.
+    const readOnly = vm.readOnly || 'configMap' in volume || 'secret' in volume || 'downwardAPI' in volume || 'projected' in volume;
     return {
       inRootfs: true,
       source,

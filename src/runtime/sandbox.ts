@@ -1,8 +1,8 @@
 /**
  * The pod sandbox: the pause process that creates and holds the pod's namespaces, the pin of its network
  * namespace at /run/netns/<pod> (so `ip netns` sees it and it outlives the pause), and the pod-wide mounts
- * on the host side (the shared /dev/shm, Memory-backed emptyDirs, secret volumes), with the configMap and secret
- * volumes' files. RunPodSandbox / StopPodSandbox in CRI terms.
+ * on the host side (the shared /dev/shm, Memory-backed emptyDirs, secret, downwardAPI and projected volumes), with
+ * the files of the configMap, secret, downwardAPI and projected volumes. RunPodSandbox / StopPodSandbox in CRI terms.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { describeSpawn } from '../explain/describe-spawn.js';
 import type { Step } from '../explain/step-log.js';
 import { projectPath } from '../sys/project-path.js';
 import { fromNodeError, PodnsError } from '../errors.js';
-import { writeConfigVolume } from './config-volumes.js';
+import { volumeFiles, writeVolumeFiles } from './config-volumes.js';
 
 export function pauseBinary(): string {
   return process.env.PODNS_PAUSE ?? projectPath('build/Release/pause');
@@ -107,11 +107,13 @@ export function mountPodFilesystems(spec: PodSpec, paths: PodPaths, state: PodSt
     } else if ('hostPath' in volume) {
       prepareHostPath(volume.name, volume.hostPath.path, volume.hostPath.type);
     } else {
+      const files = volumeFiles(volume)!;
       // Secrets live in memory only, as kubelet keeps them: a tmpfs of their own, recorded like the others.
-      const source = 'secret' in volume ? volume.secret : volume.configMap;
-      if ('secret' in volume) tmpfs(dir, 'mode=755');
-      else fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-      writeConfigVolume(dir, source, spec.securityContext.fsGroup, `volume "${volume.name}"`);
+      // kubelet backs downwardAPI and projected volumes with a Memory emptyDir too (their plugins' wrappedVolumeSpec),
+      // whose tmpfs root keeps the kernel's default mode, 1777.
+      if ('configMap' in volume) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      else tmpfs(dir, 'secret' in volume ? 'mode=755' : 'mode=1777');
+      writeVolumeFiles(dir, files, spec.securityContext.fsGroup, `volume "${volume.name}"`);
     }
   }
 }

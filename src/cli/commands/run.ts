@@ -12,7 +12,9 @@ import { writeJsonAtomic } from '../../state/atomic-file.js';
 import { imagesDir, podId, podPaths, type Roots } from '../../state/paths.js';
 import { readPodState, type Infra, type PodSpecFile, type ProcessSpec } from '../../state/pod-state.js';
 import { planProcess } from '../../runtime/container-plan.js';
+import { resolveDownwardAPI } from '../../runtime/downward-api.js';
 import { nodeAddresses, type EnvContext } from '../../runtime/env.js';
+import { expandSubPathExprs } from '../../runtime/subpath-expr.js';
 import { podHostname } from '../../runtime/pod-files.js';
 import { loadNetworkConfig } from '../../network/network-config.js';
 import { ExecaRunner } from '../../sys/command.js';
@@ -92,26 +94,15 @@ async function resolveImages(
 }
 
 
-/**
- * Every container's process, planned before anything is created: a bad user or runAsNonRoot fails here. Env
- * sources are resolved from the file's ConfigMaps and Secrets and the node; status.podIP waits for the shim.
- */
-function planProcesses(
-  pod: PodManifest,
-  uid: string,
-  images: Record<string, ImageRecord>,
-  objects: Pick<LoadedManifests, 'configMaps' | 'secrets'>,
-  warn: (line: string) => void,
-): Record<string, ProcessSpec> {
-  const hostname = podHostname(pod.metadata.name, pod.spec.hostname);
-  const podLabel = `${pod.metadata.name}_${pod.metadata.namespace}(${uid})`;
+/** What kubelet knows of the pod and the node when it makes env and the downward API's files. */
+function envContext(pod: PodManifest, uid: string, objects: Pick<LoadedManifests, 'configMaps' | 'secrets'>): EnvContext {
   let routes = '';
   try {
     routes = fs.readFileSync('/proc/net/route', 'utf8');
   } catch {
     // no IPv4 routing table: no host IP
   }
-  const envCtx: EnvContext = {
+  return {
     metadata: pod.metadata,
     uid,
     nodeName: os.hostname(),
@@ -120,6 +111,23 @@ function planProcesses(
     configMaps: objects.configMaps,
     secrets: objects.secrets,
   };
+}
+
+/**
+ * The pod's spec as the shim runs it: the downward API's files resolved and every subPathExpr expanded (a
+ * missing variable fails here, before anything exists), since metadata.uid and the node are known only here.
+ */
+function planPodSpec(pod: PodManifest, envCtx: EnvContext): PodManifest {
+  return { ...pod, spec: expandSubPathExprs(resolveDownwardAPI(pod.spec, envCtx), envCtx) };
+}
+
+/**
+ * Every container's process, planned before anything is created: a bad user or runAsNonRoot fails here. Env
+ * sources are resolved from the file's ConfigMaps and Secrets and the node; status.podIP waits for the shim.
+ */
+function planProcesses(pod: PodManifest, uid: string, images: Record<string, ImageRecord>, envCtx: EnvContext, warn: (line: string) => void): Record<string, ProcessSpec> {
+  const hostname = podHostname(pod.metadata.name, pod.spec.hostname);
+  const podLabel = `${pod.metadata.name}_${pod.metadata.namespace}(${uid})`;
   const say = (line: string) => warn(`pod "${pod.metadata.name}": ${line}`);
   return Object.fromEntries(
     [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => [
@@ -153,10 +161,12 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
     const network = loadNetworkConfig(roots.etc);
     const plans: PodSpecFile[] = [];
     const pulled = new Map<string, Promise<ImageRecord>>();
-    for (const pod of pods) {
-      const uid = pod.metadata.uid ?? randomUUID();
+    for (const loaded of pods) {
+      const uid = loaded.metadata.uid ?? randomUUID();
+      const envCtx = envContext(loaded, uid, { configMaps, secrets });
+      const pod = planPodSpec(loaded, envCtx);
       const images = await resolveImages(pod, store, warn, roots, pulled);
-      plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images, { configMaps, secrets }, warn), network, infra: infraOf(pod, options) });
+      plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images, envCtx, warn), network, infra: infraOf(pod, options) });
     }
 
     const cgroup = planCgroups(options);

@@ -227,7 +227,8 @@ describe('parseManifests: field classes', () => {
   it('rejects known fields podns does not implement', () => {
     expect(errorOf(withContainer('    securityContext:\n      seLinuxOptions: {level: "s0:c1"}\n'))).toBe("pod.yaml:10: spec.containers[0].securityContext.seLinuxOptions: SELinux labels are not supported by podns; containers run with the host's default label");
     expect(errorOf(withContainer('    env:\n    - name: A\n      valueFrom: {fileKeyRef: {path: a, key: b, volumeName: v}}\n'))).toBe('pod.yaml:11: spec.containers[0].env[0].valueFrom.fileKeyRef: not supported by podns yet');
-    expect(errorOf(withContainer('  volumes:\n  - name: v\n    projected: {sources: []}\n'))).toBe('pod.yaml:11: spec.volumes[0].projected: not supported by podns yet');
+    expect(errorOf(withContainer('  volumes:\n  - name: v\n    csi: {driver: x}\n'))).toBe('pod.yaml:11: spec.volumes[0].csi: not supported by podns yet');
+    expect(errorOf(withContainer('  volumes:\n  - name: v\n    projected:\n      sources:\n      - clusterTrustBundle: {signerName: x, path: b}\n'))).toBe('pod.yaml:13: spec.volumes[0].projected.sources[0].clusterTrustBundle: ClusterTrustBundle objects come from an API server, which podns does not have');
     expect(errorOf(withContainer('  hostUsers: false\n'))).toBe('pod.yaml:9: spec.hostUsers: not supported by podns yet');
     expect(errorOf(withContainer('  ephemeralContainers: [{name: i, image: busybox}]\n'))).toBe('pod.yaml:9: spec.ephemeralContainers: not supported by podns yet');
     expect(errorOf(withContainer('    resources: {limits: {hugepages-2Mi: 1Gi}}\n'))).toMatch(/^pod\.yaml:9: spec\.containers\[0\]\.resources\.limits\.hugepages-2Mi: podns honours cpu and memory only/);
@@ -346,7 +347,7 @@ describe('parseManifests: value checks', () => {
     ['a bad hostPath type', withContainer('  volumes:\n  - name: v\n    hostPath:\n      path: /d\n      type: Dir\n'), 'pod.yaml:13: spec.volumes[0].hostPath.type: unsupported value "Dir": must be one of "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"'],
     ['a bad emptyDir medium', withContainer('  volumes: [{name: v, emptyDir: {medium: Disk}}]\n'), 'pod.yaml:9: spec.volumes[0].emptyDir.medium: unsupported value "Disk": must be one of "", "Memory"'],
     ['a bad sizeLimit', withContainer('  volumes:\n  - name: v\n    emptyDir: {sizeLimit: 1GB}\n'), 'pod.yaml:11: spec.volumes[0].emptyDir.sizeLimit: invalid quantity "1GB" (expected a number with an optional suffix such as 128Mi, 1G, 500m or 1e3)'],
-    ['a volume with no type', withContainer('  volumes:\n  - name: v\n'), 'pod.yaml:10: spec.volumes[0]: must specify a volume type (podns supports emptyDir, hostPath, configMap and secret)'],
+    ['a volume with no type', withContainer('  volumes:\n  - name: v\n'), 'pod.yaml:10: spec.volumes[0]: must specify a volume type (podns supports emptyDir, hostPath, configMap, secret, downwardAPI and projected)'],
     ['a volume with two types', withContainer('  volumes:\n  - name: v\n    emptyDir: {}\n    hostPath: {path: /x}\n'), 'pod.yaml:12: spec.volumes[0].hostPath: may not specify more than 1 volume type'],
   ];
   it.each(cases)('rejects %s with a one-line message and its line', (_what, text, expected) => {

@@ -132,6 +132,28 @@ describe('planContainerSpawn', () => {
   it('searches the command in the container PATH', () => {
     expect(req.searchPath).toBe('/bin:/usr/bin');
   });
+  it('mounts downwardAPI and projected volumes read-only, as kubelet mounts API data, with the expanded subPathExpr', () => {
+    const apiPod: PodSpec = {
+      ...POD,
+      volumes: [
+        { name: 'info', downwardAPI: { defaultMode: 0o644, items: [], files: [] } },
+        { name: 'sa', projected: { defaultMode: 0o644, sources: [] } },
+      ],
+    };
+    const api = container({
+      volumeMounts: [
+        { name: 'info', mountPath: '/etc/podinfo', readOnly: false },
+        { name: 'sa', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: false, subPathExpr: '$(X)', subPath: 'x' },
+      ],
+    });
+    const mounts = planContainerSpawn({ pod: apiPod, container: api, image: image({}), process: proc, paths, pausePid: 42, stdio: [0, 1, 2] }).mounts!;
+    expect(mounts.find((m) => m.target === '/etc/podinfo')).toMatchObject({ source: '/l/pods/p/volumes/info', remountFlags: MS.RDONLY | MS.NODEV });
+    expect(mounts.find((m) => m.target === '/var/run/secrets/kubernetes.io/serviceaccount')).toMatchObject({ source: '/l/pods/p/volumes/sa/x', remountFlags: MS.RDONLY | MS.NODEV });
+  });
+  it('refuses a subPathExpr that podns run did not expand (it would mount the volume root)', () => {
+    const c2 = container({ volumeMounts: [{ name: 'logs', mountPath: '/logs', readOnly: false, subPathExpr: '$(POD)' }] });
+    expect(() => planContainerSpawn({ pod, container: c2, image: image({}), process: proc, paths, pausePid: 42, stdio: [0, 1, 2] })).toThrow('container "c": volume "logs": subPathExpr "$(POD)" was not expanded');
+  });
 });
 
 describe('planExecSpawn', () => {
