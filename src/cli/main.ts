@@ -282,6 +282,30 @@ async function main(): Promise<void> {
     .argument('<names...>')
     .action(removeImages);
 
+  const volume = program.command('volume').description('named volumes (what persistentVolumeClaim volumes map to)');
+  volume
+    .command('ls')
+    .description('list named volumes: size, the pods that use them')
+    .action(async () => {
+      const { volumeTable } = await import('./commands/volumes.js');
+      process.stdout.write(volumeTable(roots()));
+    });
+  volume
+    .command('rm')
+    .description('remove named volumes and their data (not while a pod uses them)')
+    .argument('<name...>')
+    .action(async (names: string[]) => {
+      const { removeVolumes } = await import('./commands/volumes.js');
+      removeVolumes(roots(), ns(), names, (line) => process.stdout.write(`${line}\n`));
+    });
+  volume
+    .command('prune')
+    .description('remove every named volume no pod uses')
+    .action(async () => {
+      const { pruneVolumes } = await import('./commands/volumes.js');
+      pruneVolumes(roots(), (line) => process.stdout.write(`${line}\n`));
+    });
+
   const image = program.command('image').description('manage local images');
   image
     .command('prune')

@@ -513,6 +513,14 @@ export const PROJECTED_VOLUME: ObjectSchema = {
   },
 };
 
+export const CLAIM_VOLUME: ObjectSchema = {
+  name: 'PersistentVolumeClaimVolumeSource',
+  fields: {
+    claimName: honoured(STRING, 'DNS-1123 subdomain: the named volume', true),
+    readOnly: honoured(BOOL, 'default false; true mounts it read-only in every container'),
+  },
+};
+
 export const VOLUME: ObjectSchema = {
   name: 'Volume',
   fields: {
@@ -537,7 +545,7 @@ export const VOLUME: ObjectSchema = {
     image: rejected(),
     iscsi: rejected(),
     nfs: rejected(),
-    persistentVolumeClaim: rejected(),
+    persistentVolumeClaim: honoured({ kind: 'object', schema: CLAIM_VOLUME }, 'a named local volume, as podman kube play makes one: <lib>/volumes/<namespace>/<claimName>, created (0777) on first use, kept after the pod; `podns volume ls|rm|prune`'),
     photonPersistentDisk: rejected(),
     portworxVolume: rejected(),
     projected: honoured({ kind: 'object', schema: PROJECTED_VOLUME }, `configMap, secret, downwardAPI (and serviceAccountToken: no file) sources in one directory; ${API_DATA}`),
@@ -664,7 +672,7 @@ export const ALL_SCHEMAS: readonly ObjectSchema[] = [
   POD, OBJECT_META, POD_SPEC, POD_SECURITY_CONTEXT, SYSCTL, CONTAINER, RESOURCE_REQUIREMENTS, RESOURCE_LIST, SECURITY_CONTEXT, CAPABILITIES, SECCOMP_PROFILE,
   PROBE, EXEC_ACTION, HTTP_GET_ACTION, HTTP_HEADER, TCP_SOCKET_ACTION, GRPC_ACTION, LIFECYCLE, LIFECYCLE_HANDLER, SLEEP_ACTION,
   ENV_VAR, ENV_VAR_SOURCE, OBJECT_FIELD_SELECTOR, RESOURCE_FIELD_SELECTOR, KEY_SELECTOR, ENV_FROM_SOURCE, ENV_FROM_REF,
-  CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH, CONFIG_MAP_VOLUME, SECRET_VOLUME, KEY_TO_PATH,
+  CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH, CLAIM_VOLUME, CONFIG_MAP_VOLUME, SECRET_VOLUME, KEY_TO_PATH,
   DOWNWARD_API_VOLUME, DOWNWARD_API_VOLUME_FILE, PROJECTED_VOLUME, VOLUME_PROJECTION, CONFIG_MAP_PROJECTION, SECRET_PROJECTION,
   DOWNWARD_API_PROJECTION, SERVICE_ACCOUNT_TOKEN_PROJECTION,
   POD_DNS_CONFIG, POD_DNS_CONFIG_OPTION, HOST_ALIAS, CONFIG_MAP, SECRET,

@@ -229,7 +229,19 @@ export type VolumeSpec =
   | { name: string; configMap: ConfigVolumeSource }
   | { name: string; secret: ConfigVolumeSource }
   | { name: string; downwardAPI: DownwardAPIVolumeSource }
-  | { name: string; projected: ProjectedVolumeSource };
+  | { name: string; projected: ProjectedVolumeSource }
+  | { name: string; persistentVolumeClaim: ClaimVolumeSource };
+
+/**
+ * A PersistentVolumeClaim, as podman kube play treats one without a cluster: a named local volume (a directory
+ * under <lib>/volumes/<namespace>/<claimName>), made on first use and kept after the pod, until `podns volume rm`.
+ */
+export interface ClaimVolumeSource {
+  claimName: string;
+  readOnly: boolean;
+  /** The volume's directory, set by `podns run` (it knows the roots). */
+  path?: string;
+}
 
 /** A configMap or secret volume; its files are resolved from the documents of the same file by the loader. */
 export interface ConfigVolumeSource {

@@ -145,14 +145,22 @@ function noDuplicateHostPorts(r: Reporter, spec: PodSpec): void {
 function buildVolume(r: Reporter, v: Plain, path: string): VolumeSpec {
   const name = v.name as string;
   r.check(`${path}.name`, checkDns1123Label(name), name);
-  const sources = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected'].filter((k) => v[k] !== undefined);
-  if (sources.length === 0) r.fail(path, 'must specify a volume type (podns supports emptyDir, hostPath, configMap, secret, downwardAPI and projected)');
+  const sources = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim'].filter((k) => v[k] !== undefined);
+  if (sources.length === 0) r.fail(path, 'must specify a volume type (podns supports emptyDir, hostPath, configMap, secret, downwardAPI, projected and persistentVolumeClaim)');
   if (sources.length > 1) r.fail(`${path}.${sources[1]}`, 'may not specify more than 1 volume type');
 
   if (v.configMap !== undefined) return { name, configMap: buildConfigVolume(r, v.configMap as Plain, `${path}.configMap`, 'configMap') };
   if (v.secret !== undefined) return { name, secret: buildConfigVolume(r, v.secret as Plain, `${path}.secret`, 'secret') };
   if (v.downwardAPI !== undefined) return { name, downwardAPI: buildDownwardAPI(r, v.downwardAPI as Plain, `${path}.downwardAPI`) };
   if (v.projected !== undefined) return { name, projected: buildProjected(r, v.projected as Plain, `${path}.projected`) };
+  if (v.persistentVolumeClaim !== undefined) {
+    const c = v.persistentVolumeClaim as Plain;
+    const claimName = (c.claimName as string | undefined) ?? '';
+    if (claimName === '') r.fail(`${path}.persistentVolumeClaim.claimName`, 'required value');
+    // A claim's name is an object name; here it also names a directory, which the subdomain rule keeps to one.
+    r.check(`${path}.persistentVolumeClaim.claimName`, checkDns1123Subdomain(claimName), claimName);
+    return { name, persistentVolumeClaim: { claimName, readOnly: (c.readOnly as boolean | undefined) ?? false } };
+  }
   if (v.emptyDir !== undefined) {
     const e = v.emptyDir as Plain;
     const medium = (e.medium as string | undefined) ?? '';

@@ -5,6 +5,7 @@
  * passwd/group files, so unit tests check a plan without a kernel.
  */
 import path from 'node:path';
+import { volumeHostPath } from './volume-source.js';
 import { PodnsError } from '../errors.js';
 import type { ImageRecord } from '../image/types.js';
 import type { ContainerSpec, PodSpec } from '../manifest/types.js';
@@ -179,14 +180,20 @@ function volumeMounts(container: ContainerSpec, pod: PodSpec, paths: PodPaths, c
   );
   return sorted.map((vm) => {
     const volume = pod.volumes.find((v) => v.name === vm.name)!;
-    let source = 'hostPath' in volume ? volume.hostPath.path : path.join(paths.volumesDir, volume.name);
+    let source = volumeHostPath(volume, paths);
     // `podns run` puts the expansion of a subPathExpr in subPath; without it the volume's root would be mounted.
     if (vm.subPathExpr !== undefined && vm.subPath === undefined) {
       throw new PodnsError('container.plan', `container "${container.name}": volume "${vm.name}": subPathExpr ${JSON.stringify(vm.subPathExpr)} was not expanded`);
     }
     if (vm.subPath) source = path.join(source, vm.subPath);
     // Volumes of API data are always read-only in the container, as kubelet mounts them.
-    const readOnly = vm.readOnly || 'configMap' in volume || 'secret' in volume || 'downwardAPI' in volume || 'projected' in volume;
+    const readOnly =
+      vm.readOnly ||
+      'configMap' in volume ||
+      'secret' in volume ||
+      'downwardAPI' in volume ||
+      'projected' in volume ||
+      ('persistentVolumeClaim' in volume && volume.persistentVolumeClaim.readOnly);
     return {
       inRootfs: true,
       source,

@@ -15,6 +15,7 @@ import type { Step } from '../explain/step-log.js';
 import { projectPath } from '../sys/project-path.js';
 import { fromNodeError, PodnsError } from '../errors.js';
 import { volumeFiles, writeVolumeFiles } from './config-volumes.js';
+import { volumeHostPath } from './volume-source.js';
 
 export function pauseBinary(): string {
   return process.env.PODNS_PAUSE ?? projectPath('build/Release/pause');
@@ -106,6 +107,8 @@ export function mountPodFilesystems(spec: PodSpec, paths: PodPaths, state: PodSt
       }
     } else if ('hostPath' in volume) {
       prepareHostPath(volume.name, volume.hostPath.path, volume.hostPath.type);
+    } else if ('persistentVolumeClaim' in volume) {
+      prepareNamedVolume(volumeHostPath(volume, paths), spec.securityContext.fsGroup);
     } else {
       const files = volumeFiles(volume)!;
       // Secrets live in memory only, as kubelet keeps them: a tmpfs of their own, recorded like the others.
@@ -115,6 +118,21 @@ export function mountPodFilesystems(spec: PodSpec, paths: PodPaths, state: PodSt
       else tmpfs(dir, 'secret' in volume ? 'mode=755' : 'mode=1777');
       writeVolumeFiles(dir, files, spec.securityContext.fsGroup, `volume "${volume.name}"`);
     }
+  }
+}
+
+/**
+ * A claim's named volume: made on first use, world-writable as a local provisioner's volumes are (and as an
+ * emptyDir is), with fsGroup's group and setgid then; a volume that exists is used as it is, data and modes.
+ */
+function prepareNamedVolume(dir: string, fsGroup: number | undefined): void {
+  if (fs.existsSync(dir)) return;
+  fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
+  fs.mkdirSync(dir, { mode: 0o777 });
+  fs.chmodSync(dir, 0o777);
+  if (fsGroup !== undefined) {
+    fs.chownSync(dir, 0, fsGroup);
+    fs.chmodSync(dir, 0o2777);
   }
 }
 

@@ -26,6 +26,7 @@ import { containerDirs, planContainerSpawn, terminationLogFile, type ContainerPl
 import { resolveEnv } from '../runtime/env.js';
 import { podHostname, writePodFiles } from '../runtime/pod-files.js';
 import { hostDeviceNames } from '../runtime/host-devices.js';
+import { volumeHostPath } from '../runtime/volume-source.js';
 import { sysctlWrites } from '../security/confinement.js';
 import { seccompFilterOf } from '../security/seccomp-filter.js';
 import { isAlive, pidsInMountNamespace, processRef } from '../runtime/proc.js';
@@ -426,7 +427,7 @@ export class PodSupervisor {
     for (const vm of container.volumeMounts) {
       if (!vm.subPath) continue;
       const volume = this.spec.pod.spec.volumes.find((v) => v.name === vm.name)!;
-      const root = 'hostPath' in volume ? volume.hostPath.path : path.join(this.paths.volumesDir, volume.name);
+      const root = volumeHostPath(volume, this.paths);
       ensureSubPath(root, vm.subPath, `container "${container.name}": volume "${vm.name}"`);
     }
 

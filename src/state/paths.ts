@@ -78,6 +78,15 @@ export function podsRunDir(roots: Roots): string {
   return path.join(roots.run, 'pods');
 }
 
+/** Named volumes (persistentVolumeClaim): <lib>/volumes/<namespace>/<claimName>, kept across pods. */
+export function namedVolumesDir(roots: Roots): string {
+  return path.join(roots.lib, 'volumes');
+}
+
+export function namedVolumeDir(roots: Roots, namespace: string, claimName: string): string {
+  return path.join(namedVolumesDir(roots), namespace, claimName);
+}
+
 export function imagesDir(roots: Roots): string {
   return path.join(roots.lib, 'images');
 }

@@ -9,7 +9,7 @@ import type { ImageRecord } from '../../image/types.js';
 import { loadManifests, type LoadedManifests } from '../../manifest/load-manifest.js';
 import type { PodManifest } from '../../manifest/types.js';
 import { writeJsonAtomic } from '../../state/atomic-file.js';
-import { imagesDir, podId, podPaths, type Roots } from '../../state/paths.js';
+import { namedVolumeDir, imagesDir, podId, podPaths, type Roots } from '../../state/paths.js';
 import { readPodState, type Infra, type PodSpecFile, type ProcessSpec } from '../../state/pod-state.js';
 import { planProcess } from '../../runtime/container-plan.js';
 import { resolveDownwardAPI } from '../../runtime/downward-api.js';
@@ -121,6 +121,14 @@ function planPodSpec(pod: PodManifest, envCtx: EnvContext): PodManifest {
   return { ...pod, spec: expandSubPathExprs(resolveDownwardAPI(pod.spec, envCtx), envCtx) };
 }
 
+/** Each persistentVolumeClaim volume gets its named volume's directory (podman kube play's mapping). */
+function withClaimVolumes(pod: PodManifest, roots: Roots): PodManifest {
+  const volumes = pod.spec.volumes.map((v) =>
+    'persistentVolumeClaim' in v ? { ...v, persistentVolumeClaim: { ...v.persistentVolumeClaim, path: namedVolumeDir(roots, pod.metadata.namespace, v.persistentVolumeClaim.claimName) } } : v,
+  );
+  return { ...pod, spec: { ...pod.spec, volumes } };
+}
+
 /**
  * Every container's process, planned before anything is created: a bad user or runAsNonRoot fails here. Env
  * sources are resolved from the file's ConfigMaps and Secrets and the node; status.podIP waits for the shim.
@@ -164,7 +172,7 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
     for (const loaded of pods) {
       const uid = loaded.metadata.uid ?? randomUUID();
       const envCtx = envContext(loaded, uid, { configMaps, secrets });
-      const pod = planPodSpec(loaded, envCtx);
+      const pod = withClaimVolumes(planPodSpec(loaded, envCtx), roots);
       const images = await resolveImages(pod, store, warn, roots, pulled);
       plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images, envCtx, warn), network, infra: infraOf(pod, options) });
     }

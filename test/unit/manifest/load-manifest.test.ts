@@ -347,7 +347,7 @@ describe('parseManifests: value checks', () => {
     ['a bad hostPath type', withContainer('  volumes:\n  - name: v\n    hostPath:\n      path: /d\n      type: Dir\n'), 'pod.yaml:13: spec.volumes[0].hostPath.type: unsupported value "Dir": must be one of "", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice", "BlockDevice"'],
     ['a bad emptyDir medium', withContainer('  volumes: [{name: v, emptyDir: {medium: Disk}}]\n'), 'pod.yaml:9: spec.volumes[0].emptyDir.medium: unsupported value "Disk": must be one of "", "Memory"'],
     ['a bad sizeLimit', withContainer('  volumes:\n  - name: v\n    emptyDir: {sizeLimit: 1GB}\n'), 'pod.yaml:11: spec.volumes[0].emptyDir.sizeLimit: invalid quantity "1GB" (expected a number with an optional suffix such as 128Mi, 1G, 500m or 1e3)'],
-    ['a volume with no type', withContainer('  volumes:\n  - name: v\n'), 'pod.yaml:10: spec.volumes[0]: must specify a volume type (podns supports emptyDir, hostPath, configMap, secret, downwardAPI and projected)'],
+    ['a volume with no type', withContainer('  volumes:\n  - name: v\n'), 'pod.yaml:10: spec.volumes[0]: must specify a volume type (podns supports emptyDir, hostPath, configMap, secret, downwardAPI, projected and persistentVolumeClaim)'],
     ['a volume with two types', withContainer('  volumes:\n  - name: v\n    emptyDir: {}\n    hostPath: {path: /x}\n'), 'pod.yaml:12: spec.volumes[0].hostPath: may not specify more than 1 volume type'],
   ];
   it.each(cases)('rejects %s with a one-line message and its line', (_what, text, expected) => {
@@ -411,5 +411,19 @@ describe('parseManifests: generateName', () => {
   it('needs one of them, and a valid prefix', () => {
     expect(() => parseManifests('pod.yaml', pod('  labels: {a: b}\n'))).toThrow(/metadata\.name: required value: name or generateName is required/);
     expect(() => parseManifests('pod.yaml', pod('  generateName: Web_\n'))).toThrow(/pod\.yaml:4: metadata\.generateName: invalid value "Web_"/);
+  });
+});
+
+describe('parseManifests: persistentVolumeClaim volumes', () => {
+  const pod = (volume: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: busybox, volumeMounts: [{name: data, mountPath: /data}]}]\n  volumes:\n  - name: data\n${volume}`;
+
+  it('keeps the claim (the named volume) and readOnly', () => {
+    const v = parseManifests('pod.yaml', pod('    persistentVolumeClaim: {claimName: web-data, readOnly: true}\n')).pods[0]!.spec.volumes[0]!;
+    expect(v).toEqual({ name: 'data', persistentVolumeClaim: { claimName: 'web-data', readOnly: true } });
+  });
+
+  it('refuses a claim name that is not an object name (it names a directory)', () => {
+    expect(() => parseManifests('pod.yaml', pod('    persistentVolumeClaim: {claimName: ../etc}\n'))).toThrow(/pod\.yaml:8: spec\.volumes\[0\]\.persistentVolumeClaim\.claimName: invalid value "\.\.\/etc"/);
+    expect(() => parseManifests('pod.yaml', pod('    persistentVolumeClaim: {readOnly: true}\n'))).toThrow(/persistentVolumeClaim\.claimName: required value/);
   });
 });
