@@ -113,7 +113,7 @@ export function resolveConfigRefs(pod: PodManifest, r: Reporter, objects: Config
       // key that the prefix cannot rescue, which config keys never are; kept for parity).
       const invalid = Object.keys(obj.data).map((k) => e.prefix + k).filter((k) => checkEnvVarName(k)).sort();
       if (invalid.length > 0) {
-        warn(`${r.file}:${r.lineOf(`${path}.envFrom[${j}]`)}: ${path}.envFrom[${j}]: keys [${invalid.join(', ')}] from the EnvFrom ${field === 'configMapRef' ? 'configMap' : 'secret'} ${ns}/${ref.name} were skipped since they are considered invalid environment variable names`);
+        warn(`${r.file}:${r.lineOf(`${path}.envFrom[${j}]`)}: ${r.at(`${path}.envFrom[${j}]`)}: keys [${invalid.join(', ')}] from the EnvFrom ${field === 'configMapRef' ? 'configMap' : 'secret'} ${ns}/${ref.name} were skipped since they are considered invalid environment variable names`);
       }
     });
   });
@@ -122,7 +122,7 @@ export function resolveConfigRefs(pod: PodManifest, r: Reporter, objects: Config
     const obj = lookup(kind, source.name);
     if (!obj && kind === 'ConfigMap' && source.name === CLUSTER_CA_CONFIGMAP && !source.optional) {
       const files = (source.items ?? []).map((it) => JSON.stringify(it.path)).join(', ');
-      warn(`${r.file}:${r.lineOf(`${at}.${nameField}`)}: ${at}.${nameField}: configmap "${CLUSTER_CA_CONFIGMAP}" not found: treated as optional (kube-controller-manager publishes it in every namespace of a cluster; podns has no cluster CA), so ${files ? `no ${files} is written` : 'it adds no files'}`);
+      warn(`${r.file}:${r.lineOf(`${at}.${nameField}`)}: ${r.at(`${at}.${nameField}`)}: configmap "${CLUSTER_CA_CONFIGMAP}" not found: treated as optional (kube-controller-manager publishes it in every namespace of a cluster; podns has no cluster CA), so ${files ? `no ${files} is written` : 'it adds no files'}`);
       return;
     }
     source.files = obj || !source.optional ? configFiles(r, kind, obj, source, at, nameField) : [];
@@ -138,7 +138,7 @@ export function resolveConfigRefs(pod: PodManifest, r: Reporter, objects: Config
       if ('secret' in s) volumeSource('Secret', s.secret, `${sourceAt}.secret`, 'name');
       if ('serviceAccountToken' in s) {
         const tokenAt = `${sourceAt}.serviceAccountToken`;
-        warn(`${r.file}:${r.lineOf(tokenAt)}: ${tokenAt}: ignored: there is no API server to issue a service account token; no file ${JSON.stringify(s.serviceAccountToken.path)} is written`);
+        warn(`${r.file}:${r.lineOf(tokenAt)}: ${r.at(tokenAt)}: ignored: there is no API server to issue a service account token; no file ${JSON.stringify(s.serviceAccountToken.path)} is written`);
       }
     });
   });

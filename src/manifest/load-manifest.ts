@@ -11,8 +11,10 @@ import { ManifestError, describeErrno } from '../errors.js';
 import { checkObject, type CheckContext } from './check-fields.js';
 import { buildConfigObject } from './config-objects.js';
 import { resolveConfigRefs, type ConfigObjects } from './config-refs.js';
-import { CONFIG_MAP, POD, SECRET } from './pod-schema.js';
+import { CONFIG_MAP, POD, SECRET, WORKLOADS, type WorkloadKind } from './pod-schema.js';
+import { workloadPod } from './workloads.js';
 import { Reporter } from './reporter.js';
+import { checkDns1123Subdomain } from './names.js';
 import type { ConfigObject, PodManifest } from './types.js';
 import { buildPod } from './validate.js';
 import { parseYamlDocuments } from './yaml-source.js';
@@ -54,14 +56,25 @@ export function parseManifests(file: string, text: string): LoadedManifests {
       byName.set(key, obj);
       continue;
     }
-    const pod = buildPod(file, checkObject(root, POD, '', source.line, ctx), ctx.lines, source.line);
+    let pod: PodManifest;
+    let prefix = '';
+    if (kind && kind in WORKLOADS) {
+      const raw = checkObject(root, WORKLOADS[kind as WorkloadKind].schema, '', source.line, ctx);
+      const top = new Reporter(file, ctx.lines, source.line);
+      top.check('metadata.name', checkDns1123Subdomain((raw.metadata as Record<string, unknown>).name as string), (raw.metadata as Record<string, unknown>).name as string);
+      const podRaw = workloadPod(kind as WorkloadKind, raw, top, (path, message) => warnings.push(`${file}:${top.lineOf(path)}: ${path}: ${message}`));
+      prefix = 'spec.template.';
+      pod = buildPod(file, podRaw, ctx.lines, source.line, prefix);
+    } else {
+      pod = buildPod(file, checkObject(root, POD, '', source.line, ctx), ctx.lines, source.line);
+    }
     const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
     const line = ctx.lines.get('metadata.name');
     const first = seen.get(key);
     if (first !== undefined) throw new ManifestError(file, line, 'metadata.name', `duplicate pod ${JSON.stringify(key)} (first at line ${first})`);
     seen.set(key, line ?? source.line);
     pods.push(pod);
-    reporters.push(new Reporter(file, ctx.lines, source.line));
+    reporters.push(new Reporter(file, ctx.lines, source.line, prefix));
   }
   if (pods.length === 0) {
     const only = objects.configMaps.size + objects.secrets.size > 0 ? 'only ConfigMaps and Secrets' : 'no documents';
@@ -87,22 +100,30 @@ export async function loadManifests(file: string): Promise<LoadedManifests> {
  * The kind decides which field table applies, so kind and then apiVersion are checked before any other
  * field. A missing one is left for checkObject to report as a required value.
  */
-function checkHeader(root: YAMLMap, ctx: CheckContext): 'Pod' | 'ConfigMap' | 'Secret' | undefined {
+function checkHeader(root: YAMLMap, ctx: CheckContext): Kind | undefined {
   const kind = headerField(root, 'kind', ctx);
-  if (kind && !KINDS.includes(kind.value as string)) {
+  if (kind && !(typeof kind.value === 'string' && Object.hasOwn(API_VERSIONS, kind.value))) {
     if (typeof kind.value !== 'string') throw new ManifestError(ctx.file, kind.line, 'kind', `must be a string, got ${typeof kind.value} ${String(kind.value)}`);
-    // Quoted only when odd (a newline, say), so the message stays one line and reads well for `kind: Deployment`.
+    // Quoted only when odd (a newline, say), so the message stays one line and reads well for `kind: Service`.
     const name = /^[\x21-\x7e]+$/.test(kind.value) ? kind.value : JSON.stringify(kind.value);
-    throw new ManifestError(ctx.file, kind.line, '', `kind ${name} is not supported (only Pod, ConfigMap and Secret)`);
+    throw new ManifestError(ctx.file, kind.line, '', `kind ${name} is not supported (only ${Object.keys(API_VERSIONS).join(', ')})`);
   }
+  const want = API_VERSIONS[((kind?.value as Kind | undefined) ?? 'Pod')];
   const apiVersion = headerField(root, 'apiVersion', ctx);
-  if (apiVersion && apiVersion.value !== 'v1') {
-    throw new ManifestError(ctx.file, apiVersion.line, 'apiVersion', `must be "v1" for a ${(kind?.value as string | undefined) ?? 'Pod'}, got ${JSON.stringify(apiVersion.value)}`);
+  if (apiVersion && apiVersion.value !== want) {
+    throw new ManifestError(ctx.file, apiVersion.line, 'apiVersion', `must be "${want}" for a ${(kind?.value as string | undefined) ?? 'Pod'}, got ${JSON.stringify(apiVersion.value)}`);
   }
-  return kind?.value as 'Pod' | 'ConfigMap' | 'Secret' | undefined;
+  return kind?.value as Kind | undefined;
 }
 
-const KINDS: unknown[] = ['Pod', 'ConfigMap', 'Secret'];
+type Kind = 'Pod' | 'ConfigMap' | 'Secret' | WorkloadKind;
+
+const API_VERSIONS: Record<Kind, string> = {
+  Pod: 'v1',
+  ConfigMap: 'v1',
+  Secret: 'v1',
+  ...(Object.fromEntries(Object.entries(WORKLOADS).map(([k, w]) => [k, w.apiVersion])) as Record<WorkloadKind, string>),
+};
 
 function headerField(root: YAMLMap, name: string, ctx: CheckContext): { value: unknown; line: number } | undefined {
   for (const pair of root.items) {

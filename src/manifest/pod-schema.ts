@@ -634,12 +634,133 @@ export const POD: ObjectSchema = {
   name: 'Pod',
   fields: {
     apiVersion: honoured(STRING, 'must be v1', true),
-    kind: honoured(STRING, 'must be Pod (other kinds are an error)', true),
+    kind: honoured(STRING, 'Pod; also Deployment, ReplicaSet, DaemonSet, StatefulSet, Job (their pod template, run once), ConfigMap, Secret', true),
     metadata: honoured({ kind: 'object', schema: OBJECT_META }, 'see ObjectMeta', true),
     spec: honoured({ kind: 'object', schema: POD_SPEC }, 'see PodSpec', true),
     status: ignored('status is written by the runtime, never read from a manifest'),
   },
 };
+
+const CONTROLLER = 'there is no controller: podns runs the pod template once, as one pod';
+
+export const POD_TEMPLATE: ObjectSchema = {
+  name: 'PodTemplateSpec',
+  fields: {
+    metadata: honoured({ kind: 'object', schema: OBJECT_META }, 'labels and annotations of the pod; its name comes from the workload (see the kinds above)'),
+    spec: honoured({ kind: 'object', schema: POD_SPEC }, 'see PodSpec', true),
+  },
+};
+
+const REPLICAS = honoured(INT, 'more than 1: one pod is run, with a warning (as podman kube play limits it)');
+
+export const DEPLOYMENT_SPEC: ObjectSchema = {
+  name: 'DeploymentSpec',
+  fields: {
+    template: honoured({ kind: 'object', schema: POD_TEMPLATE }, 'run as one pod, <name>-pod (podman kube play\'s name); restartPolicy must be Always', true),
+    replicas: REPLICAS,
+    selector: ignored(CONTROLLER),
+    strategy: ignored(CONTROLLER),
+    minReadySeconds: ignored(CONTROLLER),
+    revisionHistoryLimit: ignored(CONTROLLER),
+    progressDeadlineSeconds: ignored(CONTROLLER),
+    paused: ignored(CONTROLLER),
+  },
+};
+
+export const REPLICA_SET_SPEC: ObjectSchema = {
+  name: 'ReplicaSetSpec',
+  fields: {
+    template: honoured({ kind: 'object', schema: POD_TEMPLATE }, 'run as one pod, <name>-pod; restartPolicy must be Always', true),
+    replicas: REPLICAS,
+    selector: ignored(CONTROLLER),
+    minReadySeconds: ignored(CONTROLLER),
+  },
+};
+
+export const DAEMON_SET_SPEC: ObjectSchema = {
+  name: 'DaemonSetSpec',
+  fields: {
+    template: honoured({ kind: 'object', schema: POD_TEMPLATE }, 'run as one pod, <name>-pod (this host is the only node); restartPolicy must be Always', true),
+    selector: ignored(CONTROLLER),
+    updateStrategy: ignored(CONTROLLER),
+    minReadySeconds: ignored(CONTROLLER),
+    revisionHistoryLimit: ignored(CONTROLLER),
+  },
+};
+
+export const PERSISTENT_VOLUME_CLAIM_TEMPLATE: ObjectSchema = {
+  name: 'PersistentVolumeClaim',
+  fields: {
+    apiVersion: ignored('a claim template is not an object of its own'),
+    kind: ignored('a claim template is not an object of its own'),
+    metadata: honoured({ kind: 'object', schema: OBJECT_META }, 'name: the template\'s volume name; the claim is <name>-<statefulset>-0', true),
+    spec: ignored('size, access modes and storage class: the claim is a named local volume (see persistentVolumeClaim)'),
+    status: ignored('status is written by the controller'),
+  },
+};
+
+export const STATEFUL_SET_SPEC: ObjectSchema = {
+  name: 'StatefulSetSpec',
+  fields: {
+    template: honoured({ kind: 'object', schema: POD_TEMPLATE }, 'run as one pod, <name>-0 (the first ordinal, its stable name and hostname); restartPolicy must be Always', true),
+    replicas: REPLICAS,
+    volumeClaimTemplates: honoured({ kind: 'list', item: PERSISTENT_VOLUME_CLAIM_TEMPLATE }, 'each becomes the pod volume of its name: the named volume <template>-<name>-0, kept across pods as a claim is'),
+    serviceName: ignored('there are no Services'),
+    selector: ignored(CONTROLLER),
+    podManagementPolicy: ignored(CONTROLLER),
+    updateStrategy: ignored(CONTROLLER),
+    revisionHistoryLimit: ignored(CONTROLLER),
+    minReadySeconds: ignored(CONTROLLER),
+    persistentVolumeClaimRetentionPolicy: ignored('claims are named volumes, removed only by podns volume rm'),
+    ordinals: ignored(CONTROLLER),
+  },
+};
+
+export const JOB_SPEC: ObjectSchema = {
+  name: 'JobSpec',
+  fields: {
+    template: honoured({ kind: 'object', schema: POD_TEMPLATE }, 'run as one pod, <name>-pod; restartPolicy must be OnFailure or Never', true),
+    activeDeadlineSeconds: honoured(INT, 'the pod\'s activeDeadlineSeconds unless the template sets its own (one pod is the whole job)'),
+    parallelism: honoured(INT, 'more than 1: one pod is run, with a warning'),
+    completions: honoured(INT, 'more than 1: one pod is run, with a warning'),
+    backoffLimit: ignored('a failed pod is not replaced (restartPolicy OnFailure restarts its containers)'),
+    backoffLimitPerIndex: ignored(CONTROLLER),
+    maxFailedIndexes: ignored(CONTROLLER),
+    completionMode: ignored(CONTROLLER),
+    selector: ignored(CONTROLLER),
+    manualSelector: ignored(CONTROLLER),
+    suspend: ignored(CONTROLLER),
+    ttlSecondsAfterFinished: ignored('a finished pod stays until podns rm or podns down'),
+    podFailurePolicy: ignored(CONTROLLER),
+    podReplacementPolicy: ignored(CONTROLLER),
+    successPolicy: ignored(CONTROLLER),
+    managedBy: ignored(CONTROLLER),
+  },
+};
+
+function workload(kind: string, apiVersion: string, spec: ObjectSchema): ObjectSchema {
+  return {
+    name: kind,
+    fields: {
+      apiVersion: honoured(STRING, `must be ${apiVersion}`, true),
+      kind: honoured(STRING, kind, true),
+      metadata: honoured({ kind: 'object', schema: OBJECT_META }, 'name (the pod\'s name is made from it) and namespace', true),
+      spec: honoured({ kind: 'object', schema: spec }, `see ${spec.name}`, true),
+      status: ignored('status is written by the controller, never read from a manifest'),
+    },
+  };
+}
+
+/** Workload kinds whose pod template podns runs once, as `podman kube play` does for the kinds it knows. */
+export const WORKLOADS = {
+  Deployment: { apiVersion: 'apps/v1', schema: workload('Deployment', 'apps/v1', DEPLOYMENT_SPEC) },
+  ReplicaSet: { apiVersion: 'apps/v1', schema: workload('ReplicaSet', 'apps/v1', REPLICA_SET_SPEC) },
+  DaemonSet: { apiVersion: 'apps/v1', schema: workload('DaemonSet', 'apps/v1', DAEMON_SET_SPEC) },
+  StatefulSet: { apiVersion: 'apps/v1', schema: workload('StatefulSet', 'apps/v1', STATEFUL_SET_SPEC) },
+  Job: { apiVersion: 'batch/v1', schema: workload('Job', 'batch/v1', JOB_SPEC) },
+} as const;
+
+export type WorkloadKind = keyof typeof WORKLOADS;
 
 /** The other kinds a manifest file may hold, for the Pods in it (as `podman kube play` reads them). */
 export const CONFIG_MAP: ObjectSchema = {
@@ -676,4 +797,6 @@ export const ALL_SCHEMAS: readonly ObjectSchema[] = [
   DOWNWARD_API_VOLUME, DOWNWARD_API_VOLUME_FILE, PROJECTED_VOLUME, VOLUME_PROJECTION, CONFIG_MAP_PROJECTION, SECRET_PROJECTION,
   DOWNWARD_API_PROJECTION, SERVICE_ACCOUNT_TOKEN_PROJECTION,
   POD_DNS_CONFIG, POD_DNS_CONFIG_OPTION, HOST_ALIAS, CONFIG_MAP, SECRET,
+  ...Object.values(WORKLOADS).map((w) => w.schema), POD_TEMPLATE, DEPLOYMENT_SPEC, REPLICA_SET_SPEC, DAEMON_SET_SPEC, STATEFUL_SET_SPEC,
+  PERSISTENT_VOLUME_CLAIM_TEMPLATE, JOB_SPEC,
 ];

@@ -11,10 +11,17 @@ export class Reporter {
     /** Field path → line, as recorded by check-fields.ts. */
     readonly lines: Map<string, number>,
     readonly docLine: number,
+    /** Where the pod is in the document: '' for a Pod, `spec.template.` for a workload's pod template. */
+    readonly prefix = '',
   ) {}
 
+  /** The path as the document has it (the prefix before it), for messages built outside fail(). */
+  at(path: string): string {
+    return this.prefix + path;
+  }
+
   lineOf(path: string): number {
-    for (let p = path; p; ) {
+    for (let p = this.prefix + path; p; ) {
       const line = this.lines.get(p);
       if (line !== undefined) return line;
       const parent = p.replace(/(\.[^.[]*|\[[^\]]*\])$/, '');
@@ -27,7 +34,7 @@ export class Reporter {
 
   /** Fails at `path`; `linePath` names a more precise line when the problem is about the whole of `path`. */
   fail(path: string, detail: string, linePath = path): never {
-    throw new ManifestError(this.file, this.lineOf(linePath), path, detail);
+    throw new ManifestError(this.file, this.lineOf(linePath), this.prefix + path, detail);
   }
 
   check(path: string, problem: string | undefined, value: string): void {

@@ -27,8 +27,8 @@ const HOST_PATH_TYPES = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', '
  * Validates and defaults one Pod document, already checked by checkObject against the POD table (and its
  * kind and apiVersion by the loader). Empty strings count as unset where Kubernetes defaults them.
  */
-export function buildPod(file: string, raw: Plain, lines: Map<string, number>, docLine: number): PodManifest {
-  const r = new Reporter(file, lines, docLine);
+export function buildPod(file: string, raw: Plain, lines: Map<string, number>, docLine: number, prefix = ''): PodManifest {
+  const r = new Reporter(file, lines, docLine, prefix);
   return { file, metadata: buildMetadata(r, raw.metadata as Plain), spec: buildSpec(r, raw.spec as Plain) };
 }
 

@@ -22,7 +22,7 @@ const CORPUS: [file: string, message: string][] = [
   ['07-empty-file.yaml', '07-empty-file.yaml: no Pod found (the file has no documents)'],
   ['08-only-comments.yaml', '08-only-comments.yaml: no Pod found (the file has no documents)'],
   ['09-top-level-list.yaml', '09-top-level-list.yaml:1: a document must be a mapping (an object with apiVersion, kind, metadata and spec)'],
-  ['10-wrong-kind.yaml', '10-wrong-kind.yaml:2: kind Deployment is not supported (only Pod, ConfigMap and Secret)'],
+  ['10-wrong-kind.yaml', '10-wrong-kind.yaml:2: kind CronJob is not supported (only Pod, ConfigMap, Secret, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job)'],
   ['11-wrong-apiversion.yaml', '11-wrong-apiversion.yaml:1: apiVersion: must be "v1" for a Pod, got "v1beta1"'],
   ['12-missing-kind.yaml', '12-missing-kind.yaml:1: kind: required value'],
   ['13-missing-containers.yaml', '13-missing-containers.yaml:5: spec.containers: required value'],

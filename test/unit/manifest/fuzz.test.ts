@@ -239,7 +239,7 @@ describe('inputs found by fuzzing, and hostile YAML', () => {
     // fuzz (a), seed 20250601: a quote opened at the end of the text has a null pair value (TypeError).
     ['an unclosed quote at the very end', "apiVersion: v1\n'", "pod.yaml:2: yaml: Missing closing 'quote (the quoted string starts on this line)"],
     // fuzz (c), seed 20250601: the kind was printed raw.
-    ['a kind holding a newline', 'kind: "a\\nb"\n', 'pod.yaml:1: kind "a\\nb" is not supported (only Pod, ConfigMap and Secret)'],
+    ['a kind holding a newline', 'kind: "a\\nb"\n', 'pod.yaml:1: kind "a\\nb" is not supported (only Pod, ConfigMap, Secret, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job)'],
     ['a !!binary value holding a newline', `${POD}    workingDir: !!binary YQpi\n`, 'pod.yaml:9: spec.containers[0].workingDir: must be a string, got a "tag:yaml.org,2002:binary" value'],
     ['a field name holding a newline', `${POD}    "a\\nb": x\n`, 'pod.yaml:9: spec.containers[0]: unknown field "a\\nb"'],
     ['a label key holding a newline', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {"a\\nb": x}\nspec: {containers: [{name: c, image: i}]}\n', `pod.yaml:5: metadata.labels["a\\nb"]: invalid value "a\\nb": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`],

@@ -192,7 +192,7 @@ describe('parseManifests: documents', () => {
   });
 
   it('rejects other kinds, naming the line of kind', () => {
-    expect(errorOf(`${pod('a')}---\napiVersion: v1\nkind: Service\nmetadata: {name: x}\n`)).toBe('pod.yaml:7: kind Service is not supported (only Pod, ConfigMap and Secret)');
+    expect(errorOf(`${pod('a')}---\napiVersion: v1\nkind: Service\nmetadata: {name: x}\n`)).toBe('pod.yaml:7: kind Service is not supported (only Pod, ConfigMap, Secret, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job)');
   });
 
   it('rejects a file without a Pod', () => {
@@ -393,7 +393,8 @@ spec:
   });
 
   it('checks kind and apiVersion before the rest of the document', () => {
-    expect(errorOf('apiVersion: apps/v1\nkind: Deployment\nspec: {replicas: 2}\n')).toBe('pod.yaml:2: kind Deployment is not supported (only Pod, ConfigMap and Secret)');
+    expect(errorOf('apiVersion: apps/v1\nkind: CronJob\nspec: {schedule: x}\n')).toBe('pod.yaml:2: kind CronJob is not supported (only Pod, ConfigMap, Secret, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job)');
+    expect(errorOf('apiVersion: v1\nkind: Deployment\nspec: {replicas: 2}\n')).toBe('pod.yaml:1: apiVersion: must be "apps/v1" for a Deployment, got "v1"');
     expect(errorOf('metadata: {nam: x}\napiVersion: v2\nkind: Pod\n')).toBe('pod.yaml:2: apiVersion: must be "v1" for a Pod, got "v2"');
   });
 });
