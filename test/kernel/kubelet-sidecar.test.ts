@@ -119,6 +119,8 @@ spec:
     const pod = await get(order);
     expect(pod.phase).toBe('Running');
     expect(pod.initContainers![0]).toMatchObject({ name: 'proxy', status: 'running', started: true });
+    // A sidecar can be entered by name, as kubectl exec -c does.
+    expect(await shOk(podns, order, 'proxy', 'ls /shared/up')).toBe('/shared/up');
     await waitFor(async () => (await get(order)).conditions.find((c) => c.type === 'Ready')?.status === 'True', 8000, 'Ready (the sidecar readiness counts)');
 
     // The pod's restartPolicy is Never, yet a sidecar comes back.

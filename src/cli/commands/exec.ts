@@ -26,8 +26,10 @@ export interface ExecOptions {
 export async function execInPod(roots: Roots, namespace: string, name: string, argv: string[], options: ExecOptions): Promise<number> {
   if (argv.length === 0) throw new UserError('EUSAGE', 'exec: no command given (podns exec POD -- CMD ...)');
   const state = requireState(findPod(roots, namespace, name));
-  const containerName = pickContainer(state, options.container);
-  const container = state.containers.find((c) => c.name === containerName)!;
+  // A running init container (a sidecar, or one still initializing) can be entered too, as kubectl exec -c allows.
+  const init = options.container ? state.initContainers?.find((c) => c.name === options.container) : undefined;
+  const containerName = init ? init.name : pickContainer(state, options.container);
+  const container = init ?? state.containers.find((c) => c.name === containerName)!;
   if (container.status !== 'running' || !container.process || !isAlive(container.process)) {
     throw new UserError('ENOTRUNNING', `pod "${name}": container "${containerName}" is not running`);
   }
