@@ -83,9 +83,15 @@ export class ContainerIO {
     return this.stdio;
   }
 
-  /** The spawn failed: nothing of this run is left open. */
+  /** The spawn failed: nothing of this run is left open (started() was never called). */
   abandon(): void {
-    for (const fd of [...this.childFds, ...this.outputs.map((o) => o.fd), ...(this.stdinPipe === undefined ? [] : [this.stdinPipe])]) fs.closeSync(fd);
+    for (const fd of [...this.childFds, ...this.outputs.map((o) => o.fd), ...(this.stdinPipe === undefined ? [] : [this.stdinPipe])]) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
     this.childFds = [];
     this.outputs = [];
     this.stdinPipe = undefined;

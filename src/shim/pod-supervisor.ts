@@ -456,13 +456,15 @@ export class PodSupervisor {
       );
       if (this.cgroups) request.cgroupProcsFiles = this.cgroups.procsFiles(containerLeaf(container.name));
       const explain = (steps: { step: string; index: number }[], p: number) => this.steps.addAll(describeSpawn(request, steps, `container/${container.name}`, p));
-      if (io.terminal) {
-        const spawned = spawnWithTerminal(request, `container "${container.name}"`, explain);
-        pid = spawned.pid;
-        io.started(logs, spawned.master);
-      } else {
-        pid = spawnProcess(request, `container "${container.name}"`, explain);
-        io.started(logs);
+      let master: number | undefined;
+      if (io.terminal) ({ pid, master } = spawnWithTerminal(request, `container "${container.name}"`, explain));
+      else pid = spawnProcess(request, `container "${container.name}"`, explain);
+      try {
+        io.started(logs, master);
+      } catch (err) {
+        // A started process is always watched or gone: it must not stay a zombie in the pod's PID namespace.
+        killAndReap(pid);
+        throw err;
       }
     } catch (err) {
       io.abandon();

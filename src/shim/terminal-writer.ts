@@ -6,21 +6,26 @@ import fs from 'node:fs';
  * does not fit now is retried shortly, in order.
  */
 export class TerminalWriter {
+  /** Input a program has not read yet, at most; more is dropped (a program that never reads its terminal). */
+  static readonly MAX_QUEUED = 1 << 20;
   private readonly queue: Buffer[] = [];
+  private queued = 0;
   private timer?: NodeJS.Timeout;
   private closed = false;
 
   constructor(private readonly fd: number) {}
 
   write(data: Buffer): void {
-    if (this.closed || data.length === 0) return;
+    if (this.closed || data.length === 0 || this.queued + data.length > TerminalWriter.MAX_QUEUED) return;
     this.queue.push(data);
+    this.queued += data.length;
     if (!this.timer) this.flush();
   }
 
   close(): void {
     this.closed = true;
     this.queue.length = 0;
+    this.queued = 0;
     clearTimeout(this.timer);
   }
 
@@ -37,6 +42,7 @@ export class TerminalWriter {
         this.close();
         return;
       }
+      this.queued -= written;
       if (written < head.length) {
         this.queue[0] = head.subarray(written);
         break;
