@@ -592,7 +592,7 @@ export const POD_SPEC: ObjectSchema = {
     hostname: honoured(STRING, 'DNS-1123 label; the pod name when absent'),
     subdomain: honoured(STRING, 'DNS-1123 label'),
     terminationGracePeriodSeconds: honoured(INT, 'default 30; SIGTERM, then SIGKILL after this many seconds'),
-    restartPolicy: honoured(STRING, 'Always (default), OnFailure or Never: kubelet\'s restart rules, with its crash-loop back-off (10 s doubling to 5 min)'),
+    restartPolicy: honoured(STRING, 'Always (default), OnFailure or Never: kubelet\'s restart rules, with its crash-loop back-off (the first restart at once, then 10 s doubling to 5 min; reset by a run of over 10 minutes)'),
     activeDeadlineSeconds: honoured(INT, '1-2147483647: seconds after the pod started; then every container is stopped (its grace period) and the pod is Failed, reason DeadlineExceeded'),
     affinity: ignored(SCHEDULER),
     automountServiceAccountToken: ignored('there is no API server; no service account token is mounted'),

@@ -557,15 +557,18 @@ export class PodSupervisor {
             `init container "${c.name}" failed (Init:${state.reason ?? 'Error'}, exit code ${state.exitCode}); restartPolicy Never: the pod failed${last ? `; its last log line: ${last}` : ''}`,
           );
         }
-        const ran = Date.parse(state.finishedAt!) - Date.parse(state.startedAt!);
-        let backOff = this.backOffs.get(c.name);
-        if (!backOff) this.backOffs.set(c.name, (backOff = new CrashLoopBackOff(this.backOffScale)));
-        const delay = backOff.next(ran);
-        state.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${formatDelay(delay)} restarting failed container=${c.name} pod=${this.state.name}` };
-        this.event('Warning', 'BackOff', c.name, `Back-off restarting failed container ${c.name} in pod ${this.state.name}`);
-        this.save();
-        this.onInitBackOff?.();
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        // The same back-off as the app containers (kubelet's doBackOff for init containers too): the first
+        // retry is at once, and only a real wait is a CrashLoopBackOff that `podns run` reports (see start).
+        const backOff = this.backOffOf(c.name);
+        const finishedAt = Date.parse(state.finishedAt!);
+        const delay = backOff.remaining(finishedAt, Date.now());
+        if (delay > 0) {
+          this.enterBackOff(state, backOff);
+          this.save();
+          this.onInitBackOff?.();
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+        backOff.next(finishedAt, Date.now());
         state.lastState = { terminated: kubeTerminated(state) };
         state.restartCount += 1;
       }
@@ -751,16 +754,27 @@ export class PodSupervisor {
     return holder.stoppedByUser === true || holder.status === 'exited' || !isAlive(holder.process) || isExiting(holder.process!.pid);
   }
 
-  /** Waiting: CrashLoopBackOff until the back-off has passed, then a new run. */
-  private scheduleRestart(name: string): void {
-    const state = this.containerState(name);
-    const ran = state.startedAt && state.finishedAt ? Date.parse(state.finishedAt) - Date.parse(state.startedAt) : 0;
+  private backOffOf(name: string): CrashLoopBackOff {
     let backOff = this.backOffs.get(name);
     if (!backOff) this.backOffs.set(name, (backOff = new CrashLoopBackOff(this.backOffScale)));
-    const delay = backOff.next(ran);
-    state.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${formatDelay(delay)} restarting failed container=${name} pod=${this.state.name}` };
+    return backOff;
+  }
+
+  /** Waiting: CrashLoopBackOff, with kubelet's message and BackOff event; only for a restart that really waits. */
+  private enterBackOff(state: ContainerState, backOff: CrashLoopBackOff): void {
+    const { name } = state;
+    state.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${formatDelay(backOff.current)} restarting failed container=${name} pod=${this.state.name}` };
     this.event('Warning', 'BackOff', name, `Back-off restarting failed container ${name} in pod ${this.state.name}`);
+  }
+
+  /** A new run once the back-off since the exit has passed: at once after the first exit (see CrashLoopBackOff). */
+  private scheduleRestart(name: string): void {
+    const state = this.containerState(name);
+    const backOff = this.backOffOf(name);
+    const delay = backOff.remaining(Date.parse(state.finishedAt!), Date.now());
+    if (delay > 0) this.enterBackOff(state, backOff);
     this.log.info('restart scheduled', { container: name, delayMs: delay, restartCount: state.restartCount });
+    // A timer even for 0 ms: the pending restart is what keeps the pod Running meanwhile, and a stop cancels it.
     this.restartTimers.set(name, setTimeout(() => this.restartContainer(name), delay));
   }
 
@@ -768,6 +782,7 @@ export class PodSupervisor {
     this.restartTimers.delete(name);
     const state = this.containerState(name);
     if (this.stopping || state.stoppedByUser) return;
+    this.backOffOf(name).next(Date.parse(state.finishedAt!), Date.now());
     state.lastState = { terminated: kubeTerminated(state) };
     state.restartCount += 1;
     // kubelet keeps the logs of the current and the previous run only.

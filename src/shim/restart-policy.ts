@@ -1,7 +1,6 @@
 /**
  * kubelet's restart rules, pure: which exits restart under a pod's restartPolicy, and the crash-loop back-off
- * between restarts (kubernetes pkg/kubelet/kubelet.go: backOffPeriod 10 s, MaxContainerBackOff 300 s, doubled
- * per restart; reset once a container has run for 10 minutes, pod-lifecycle.md "Container restarts").
+ * between restarts (pkg/kubelet/kubelet.go: backOffPeriod 10 s, MaxContainerBackOff 300 s).
  */
 import type { PodManifest } from '../manifest/types.js';
 
@@ -9,7 +8,8 @@ export type RestartPolicy = PodManifest['spec']['restartPolicy'];
 
 export const BACKOFF_INITIAL_MS = 10_000;
 export const BACKOFF_MAX_MS = 300_000;
-export const BACKOFF_RESET_AFTER_MS = 600_000;
+/** client-go flowcontrol hasExpired: an entry not updated for 2 × maxDuration counts as stable again. */
+export const BACKOFF_EXPIRES_AFTER_MS = 2 * BACKOFF_MAX_MS;
 
 /** Always restarts every exit, OnFailure a non-zero one, Never none. */
 export function shouldRestart(policy: RestartPolicy, exitCode: number): boolean {
@@ -25,16 +25,43 @@ export function backOffScale(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(s) && s > 0 && s <= 1 ? s : 1;
 }
 
-/** One container's back-off: 10 s, 20 s, 40 s … 300 s; back to 10 s after a run of 10 minutes or more. */
+/**
+ * One container's crash-loop back-off, as kubelet drives it: kuberuntime_manager.go doBackOff asks client-go's
+ * flowcontrol.Backoff (util/flowcontrol/backoff.go) IsInBackOffSince(key, finishedAt) of the container's last
+ * exit, and when that is false calls Next(key, finishedAt) and starts the container. So:
+ * - the first exit finds no entry: not in back-off, the container starts again at once, and Next creates the
+ *   entry at 10 s (lastUpdate = now);
+ * - a later exit waits while now − finishedAt < the entry's back-off, then Next doubles it (capped at 300 s);
+ * - the entry has expired when finishedAt − lastUpdate > 2 × 300 s, i.e. the run since the last restart lasted
+ *   over 10 minutes: the container starts at once and Next begins again at 10 s.
+ * Times are in ms; `scale` is PODNS_BACKOFF_SCALE and shrinks all three constants alike.
+ */
 export class CrashLoopBackOff {
-  private current = 0;
+  private entry?: { backOffMs: number; lastUpdate: number };
 
   constructor(private readonly scale = 1) {}
 
-  /** The wait before the next start, given how long the run that just ended lasted. */
-  next(ranMs: number): number {
-    if (ranMs >= BACKOFF_RESET_AFTER_MS * this.scale) this.current = 0;
-    this.current = this.current === 0 ? BACKOFF_INITIAL_MS : Math.min(this.current * 2, BACKOFF_MAX_MS);
-    return Math.round(this.current * this.scale);
+  /** IsInBackOffSince: how long a container that finished at `finishedAt` still has to wait at `now`; 0 is at once. */
+  remaining(finishedAt: number, now: number): number {
+    if (!this.entry || this.expired(finishedAt)) return 0;
+    return Math.max(0, Math.round(this.entry.backOffMs - (now - finishedAt)));
+  }
+
+  /** The current window (flowcontrol Get), which the CrashLoopBackOff message names: "back-off 20s …". */
+  get current(): number {
+    return Math.round(this.entry?.backOffMs ?? 0);
+  }
+
+  /** Next: the container that finished at `finishedAt` starts again at `now`. */
+  next(finishedAt: number, now: number): void {
+    if (!this.entry || this.expired(finishedAt)) {
+      this.entry = { backOffMs: BACKOFF_INITIAL_MS * this.scale, lastUpdate: now };
+      return;
+    }
+    this.entry = { backOffMs: Math.min(this.entry.backOffMs * 2, BACKOFF_MAX_MS * this.scale), lastUpdate: now };
+  }
+
+  private expired(finishedAt: number): boolean {
+    return finishedAt - this.entry!.lastUpdate > BACKOFF_EXPIRES_AFTER_MS * this.scale;
   }
 }

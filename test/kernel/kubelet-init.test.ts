@@ -1,7 +1,8 @@
 /**
  * Init containers against the real kernel: they run one at a time, in order, to completion before the app
  * containers; a failing one is retried per restartPolicy and blocks the app containers; under Never the pod
- * fails and `podns run` says why in one line. Back-off times are scaled by the test-only PODNS_BACKOFF_SCALE.
+ * fails and `podns run` says why in one line. The first retry is at once (kubelet has no back-off entry yet);
+ * later back-off times are scaled by the test-only PODNS_BACKOFF_SCALE.
  * Requires: root, the native build, dist/, the test images (see harness.ts).
  */
 import { execa } from 'execa';
@@ -50,6 +51,7 @@ describe.skipIf(kernelSkip)('kubelet: init containers', () => {
   const retried = podName('ki-retry');
   const never = podName('ki-never');
   const blocked = podName('ki-blocked');
+  const once = podName('ki-once');
   // The other pods of this file still run: only this pod's leftovers count.
   const leaksOf = (name: string) => findLeaks(podns.root, [name]).filter((l) => l.includes(name));
   const get = async (name: string) => (await inspect(podns, name)) as unknown as Pod;
@@ -58,7 +60,7 @@ describe.skipIf(kernelSkip)('kubelet: init containers', () => {
     podns = await createPodns();
   });
   afterAll(async () => {
-    for (const p of [ordered, retried, never, blocked]) await podns?.run(['rm', '-f', p]);
+    for (const p of [ordered, retried, never, blocked, once]) await podns?.run(['rm', '-f', p]);
     await podns?.dispose();
   });
 
@@ -80,9 +82,19 @@ describe.skipIf(kernelSkip)('kubelet: init containers', () => {
     expect(await podns.ok(['ps'])).toMatch(new RegExp(`${ordered}\\s+first\\s+Completed\\s`));
   });
 
+  it('an init container that fails once is retried at once: no back-off, run returns with the app running', async () => {
+    const inits = init('once', 'if [ -e /data/tried ]; then echo ok; else touch /data/tried; exit 4; fi');
+    await podns.ok(['run', podns.writeManifest(once, manifest(once, 'OnFailure', inits, 'exec sleep 3600'))]);
+    const p = await get(once);
+    expect(p.initContainers[0]).toMatchObject({ name: 'once', restartCount: 1, exitCode: 0 });
+    expect(p.containers[0]).toMatchObject({ status: 'running', restartCount: 0 });
+    expect(await podns.ok(['events', once])).not.toMatch(/BackOff/);
+  });
+
   it('a failing init container is retried (OnFailure) with a restart count; the app starts only after it succeeded', async () => {
     const inits = init('flaky', 'n=$(cat /data/n 2>/dev/null || echo 0); echo $((n+1)) > /data/n; echo try $((n+1)); [ $n -ge 2 ] || exit 5; echo ok > /data/init-ok');
-    // run returns at the first back-off (the pod is Pending then); the retries go on in the shim.
+    // run returns at the first back-off, after the second failure (the pod is Pending then); the retries go on
+    // in the shim.
     await podns.ok(['run', podns.writeManifest(retried, manifest(retried, 'OnFailure', inits, 'cat /data/init-ok && exec sleep 3600'))]);
     await waitFor(async () => (await get(retried)).containers[0]?.status === 'running', 20_000, 'the app container after the retries');
     const p = await get(retried);
@@ -90,6 +102,8 @@ describe.skipIf(kernelSkip)('kubelet: init containers', () => {
     expect(p.containers[0]).toMatchObject({ status: 'running', restartCount: 0 });
     expect((await podns.ok(['logs', retried, '-c', 'flaky'])).trim()).toBe('try 3');
     expect((await podns.ok(['logs', retried, '-c', 'flaky', '--previous'])).trim()).toBe('try 2');
+    const reasons = (await podns.ok(['events', retried])).split('\n').filter((l) => /\/flaky\s/.test(l)).map((l) => l.trim().split(/\s+/)[2]);
+    expect(reasons.filter((r) => r === 'Started' || r === 'BackOff')).toEqual(['Started', 'Started', 'BackOff', 'Started']);
   });
 
   it('under Never a failing init container fails the pod: run says why in one line, the app never ran', async () => {

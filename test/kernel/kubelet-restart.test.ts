@@ -3,7 +3,8 @@
  * back-off (gaps that grow), restart counts, one CRI log per run and `logs --previous`, no restart after a
  * user's stop, container states and reasons (CrashLoopBackOff, Completed, Error), the pod phase and conditions,
  * and ps's STATUS and RESTARTS columns.
- * Back-off times are scaled by the test-only PODNS_BACKOFF_SCALE (0.01: 100 ms, 200 ms, 400 ms … 3 s).
+ * The first restart is at once (kubelet has no back-off entry yet); the later back-off times are scaled by the
+ * test-only PODNS_BACKOFF_SCALE (0.01: 100 ms, 200 ms, 400 ms … 3 s).
  * Requires: root, the native build, dist/, the test images (see harness.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,8 @@ interface KubeContainer {
   restartCount: number;
   stoppedByUser?: boolean;
   state: { waiting?: { reason: string; message?: string }; running?: object; terminated?: { exitCode: number; reason?: string } };
-  lastState?: { terminated: { exitCode: number; reason?: string } };
+  startedAt?: string;
+  lastState?: { terminated: { exitCode: number; reason?: string; finishedAt?: string } };
 }
 interface KubePod {
   phase: string;
@@ -37,6 +39,13 @@ describe.skipIf(kernelSkip)('kubelet: restartPolicy, back-off, phases', () => {
 
   const pod = async (name: string) => (await inspect(podns, name)) as unknown as KubePod;
   const ctr = async (name: string, c: string) => (await pod(name)).containers.find((x) => x.name === c)!;
+  /** The reasons of a container's events, oldest first. */
+  const eventReasons = async (name: string, c: string) =>
+    (await podns.ok(['events', name]))
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter((cols) => cols[3] === `pod/${name}/${c}`)
+      .map((cols) => cols[2]);
   const psRow = async (name: string, c: string) => (await podns.ok(['ps'])).split('\n').find((l) => l.startsWith(name) && l.split(/\s+/)[1] === c) ?? '';
 
   beforeAll(async () => {
@@ -93,7 +102,7 @@ describe.skipIf(kernelSkip)('kubelet: restartPolicy, back-off, phases', () => {
     );
     expect(waiting?.reason).toBe('CrashLoopBackOff');
     expect(waiting?.message).toMatch(/^back-off \S+ restarting failed container=crash pod=/);
-    // Back-off 100, 200, 400, 800 ms (scaled): each later gap is clearly longer than the first.
+    // The first restart at once, then back-off 100, 200, 400, 800 ms (scaled): each later gap is clearly longer.
     const gaps = seen.slice(1).map((s, i) => s.at - seen[i]!.at);
     const byCount = new Map(seen.map((s, i) => [s.count, i]));
     const gap = (from: number) => (byCount.has(from) && byCount.has(from + 1) ? seen[byCount.get(from + 1)!]!.at - seen[byCount.get(from)!]!.at : undefined);
@@ -102,6 +111,12 @@ describe.skipIf(kernelSkip)('kubelet: restartPolicy, back-off, phases', () => {
     expect(late, JSON.stringify(seen)).toBeGreaterThan(early + 300);
     const c = await ctr(always, 'crash');
     expect(c.lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    // No BackOff before the first restart; one before each later one (and one more while it waits now).
+    const reasons = (await eventReasons(always, 'crash')).filter((r) => r === 'Started' || r === 'BackOff');
+    expect(reasons.slice(0, 4), reasons.join(' ')).toEqual(['Started', 'Started', 'BackOff', 'Started']);
+    const backOffs = reasons.filter((r) => r === 'BackOff').length;
+    expect(backOffs).toBeGreaterThanOrEqual(c.restartCount - 1);
+    expect(backOffs).toBeLessThanOrEqual(c.restartCount);
     expect(await psRow(always, 'crash')).toMatch(/\s(CrashLoopBackOff|Running|Error \(1\))\s.*\s\d+$/);
     expect(Number((await psRow(always, 'crash')).trim().split(/\s+/).at(-1))).toBeGreaterThanOrEqual(5);
   });
@@ -121,6 +136,8 @@ describe.skipIf(kernelSkip)('kubelet: restartPolicy, back-off, phases', () => {
     const c = await ctr(always, 'flaky');
     expect(c.lastState?.terminated).toMatchObject({ exitCode: 7, reason: 'Error' });
     expect(c.state.running).toBeDefined();
+    // Its one restart was at once: never in CrashLoopBackOff, no BackOff event.
+    expect(await eventReasons(always, 'flaky')).not.toContain('BackOff');
     expect((await podns.ok(['logs', always, '-c', 'flaky'])).trim()).toBe('run 2');
     expect((await podns.ok(['logs', always, '-c', 'flaky', '--previous'])).trim()).toBe('run 1');
     expect((await podns.ok(['logs', always, '-c', 'flaky', '-p'])).trim()).toBe('run 1');
