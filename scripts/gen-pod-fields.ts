@@ -20,6 +20,8 @@ function typeName(t: ValueType): string {
       return '[]int64';
     case 'stringMap':
       return 'map[string]string';
+    case 'intOrString':
+      return 'IntOrString';
     default:
       return t.kind;
   }

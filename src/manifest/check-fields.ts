@@ -94,6 +94,13 @@ function checkValue(node: Node, type: ValueType, path: string, line: number, ctx
       if (typeof v !== 'string') throw typeError(ctx, path, line, 'a quantity such as "128Mi"', target);
       return v;
     }
+    case 'intOrString': {
+      // intstr.IntOrString's UnmarshalJSON: a JSON string is the string kind whatever it holds, a number must be
+      // an int32.
+      const v = scalarValue(target);
+      if (typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= 0x7fffffff)) return v;
+      throw typeError(ctx, path, line, 'an integer or a string', target);
+    }
     case 'stringList': {
       if (!target || !isSeq(target)) throw typeError(ctx, path, line, 'a list of strings', target);
       return target.items.map((item, i) => {

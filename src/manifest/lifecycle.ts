@@ -1,9 +1,10 @@
 /**
  * The value pass for containers[*].lifecycle (postStart, preStop) and terminationMessagePath/Policy: the API
- * server's checks (validateLifecycle, validateHandler: exactly one of exec, httpGet and sleep; a named port must be
- * one of the container's) and defaults (/dev/termination-log, File).
+ * server's checks (validateLifecycle, validateHandler: exactly one of exec, httpGet and sleep; the port as
+ * port-ref.ts checks it) and defaults (/dev/termination-log, File).
  */
 import type { Plain } from './check-fields.js';
+import { resolvePortRef } from './port-ref.js';
 import type { Reporter } from './reporter.js';
 import type { ContainerPort, ContainerSpec, LifecycleHandler } from './types.js';
 
@@ -37,14 +38,7 @@ export function buildLifecycle(r: Reporter, raw: Plain | undefined, path: string
       continue;
     }
     const g = h.httpGet as Plain;
-    const rawPort = g.port as number | string;
-    let port = typeof rawPort === 'number' ? rawPort : Number(rawPort);
-    if (!Number.isInteger(port)) {
-      const named = ports.find((p) => p.name === rawPort);
-      if (!named) r.fail(`${at}.httpGet.port`, `invalid value ${JSON.stringify(rawPort)}: not a port of the container`);
-      port = named!.containerPort;
-    }
-    if (port < 1 || port > 65535) r.fail(`${at}.httpGet.port`, `invalid value ${port}: must be between 1 and 65535, inclusive`);
+    const port = resolvePortRef(r, g.port as number | string, `${at}.httpGet.port`, ports);
     const scheme = (g.scheme as string | undefined) || 'HTTP';
     if (scheme !== 'HTTP') r.fail(`${at}.httpGet.scheme`, `unsupported value ${JSON.stringify(scheme)}: podns supports "HTTP"`);
     const httpHeaders = ((g.httpHeaders as Plain[] | undefined) ?? []).map((x) => ({ name: x.name as string, value: (x.value as string | undefined) ?? '' }));

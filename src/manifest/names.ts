@@ -51,13 +51,16 @@ export function checkLabelValue(s: string): string | undefined {
   return undefined;
 }
 
-/** Port names (IANA_SVC_NAME): ≤ 15 characters, a-z 0-9 '-', at least one letter, no '--', no '-' at the ends. */
+/**
+ * Port names (IANA_SVC_NAME): ≤ 15 characters, a-z 0-9 '-', at least one letter, no '--', no '-' at the ends.
+ * The first of apimachinery's IsValidPortName messages, in its words (the API server lists them all).
+ */
 export function checkPortName(s: string): string | undefined {
   if (s.length > 15) return 'must be no more than 15 characters';
-  if (!/^[-a-z0-9]+$/.test(s)) return "must contain only lower case letters, digits and '-'";
-  if (!/[a-z]/.test(s)) return 'must contain at least one letter';
-  if (s.includes('--')) return "must not contain consecutive '-'";
-  if (s.startsWith('-') || s.endsWith('-')) return "must not begin or end with '-'";
+  if (!/^[-a-z0-9]+$/.test(s)) return 'must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)';
+  if (!/[a-z]/.test(s)) return 'must contain at least one letter (a-z)';
+  if (s.includes('--')) return 'must not contain consecutive hyphens';
+  if (s.startsWith('-') || s.endsWith('-')) return 'must not begin or end with a hyphen';
   return undefined;
 }
 

@@ -24,6 +24,8 @@ export type ValueType =
   | { kind: 'bool' }
   /** A Kubernetes quantity: a string like `128Mi`, or a plain number. */
   | { kind: 'quantity' }
+  /** intstr.IntOrString: a JSON number is an int, a JSON string a string (a quoted "8080" stays text). */
+  | { kind: 'intOrString' }
   | { kind: 'stringList' }
   /** A list of integers (group IDs). */
   | { kind: 'intList' }
@@ -259,7 +261,7 @@ export const RESOURCE_REQUIREMENTS: ObjectSchema = {
   },
 };
 
-const PROBE_PORT = 'int 1-65535, or the name of one of the container\'s ports (IntOrString; read as text, so a quoted number is a number too)';
+const PROBE_PORT = 'int 1-65535, or the name of one of the container\'s ports; a string is always a name, as the API server reads it, so a quoted "8080" is refused';
 
 export const EXEC_ACTION: ObjectSchema = {
   name: 'ExecAction',
@@ -280,7 +282,7 @@ export const HTTP_GET_ACTION: ObjectSchema = {
   name: 'HTTPGetAction',
   fields: {
     path: honoured(STRING, 'default "/"'),
-    port: honoured({ kind: 'quantity' }, PROBE_PORT, true),
+    port: honoured({ kind: 'intOrString' }, PROBE_PORT, true),
     host: honoured(STRING, 'default: the pod IP, or 127.0.0.1 inside the pod\'s network namespace when it has no IP'),
     scheme: honoured(STRING, 'HTTP (default); HTTPS is not supported by podns yet'),
     httpHeaders: honoured({ kind: 'list', item: HTTP_HEADER }, 'added to kubelet\'s User-Agent: kube-probe/1.34 and Accept: */*, which they may replace'),
@@ -290,7 +292,7 @@ export const HTTP_GET_ACTION: ObjectSchema = {
 export const TCP_SOCKET_ACTION: ObjectSchema = {
   name: 'TCPSocketAction',
   fields: {
-    port: honoured({ kind: 'quantity' }, PROBE_PORT, true),
+    port: honoured({ kind: 'intOrString' }, PROBE_PORT, true),
     host: honoured(STRING, 'default: the pod IP, or 127.0.0.1 inside the pod\'s network namespace when it has no IP'),
   },
 };

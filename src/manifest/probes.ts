@@ -7,7 +7,7 @@
  */
 
 import type { Plain } from './check-fields.js';
-import { checkPortName } from './names.js';
+import { resolvePortRef } from './port-ref.js';
 import type { Reporter } from './reporter.js';
 import type { ContainerPort, ContainerSpec, HttpGetAction, Probe, ProbeTiming } from './types.js';
 
@@ -70,7 +70,7 @@ function buildProbe(r: Reporter, p: Plain, path: string, ports: ContainerPort[])
     return { ...timing, grpc };
   }
   const t = p.tcpSocket as Plain;
-  const tcpSocket: { port: number; host?: string } = { port: resolvePort(r, t.port as string, `${path}.tcpSocket.port`, ports) };
+  const tcpSocket: { port: number; host?: string } = { port: resolvePortRef(r, t.port as number | string, `${path}.tcpSocket.port`, ports) };
   if (t.host) tcpSocket.host = t.host as string;
   return { ...timing, tcpSocket };
 }
@@ -86,23 +86,7 @@ function buildHttpGet(r: Reporter, h: Plain, path: string, ports: ContainerPort[
     }
     return { name, value: header.value as string };
   });
-  const action: HttpGetAction = { path: (h.path as string | undefined) || '/', port: resolvePort(r, h.port as string, `${path}.port`, ports), scheme: 'HTTP', httpHeaders };
+  const action: HttpGetAction = { path: (h.path as string | undefined) || '/', port: resolvePortRef(r, h.port as number | string, `${path}.port`, ports), scheme: 'HTTP', httpHeaders };
   if (h.host) action.host = h.host as string;
   return action;
-}
-
-/**
- * An IntOrString port (check-fields reads it as text, like a quantity): a number 1-65535, or an IANA service
- * name that one of the container's ports carries.
- */
-function resolvePort(r: Reporter, text: string, path: string, ports: ContainerPort[]): number {
-  if (/^-?\d+$/.test(text)) {
-    const port = Number(text);
-    if (port < 1 || port > 65535) r.fail(path, `invalid value ${text}: must be between 1 and 65535, inclusive`);
-    return port;
-  }
-  r.check(path, checkPortName(text), text);
-  const named = ports.find((p) => p.name === text);
-  if (!named) r.fail(path, `invalid value ${JSON.stringify(text)}: the container has no port named ${JSON.stringify(text)}`);
-  return named.containerPort;
 }

@@ -78,6 +78,11 @@ const CORPUS: [file: string, message: string][] = [
   ['63-bad-seccomp-type.yaml', '63-bad-seccomp-type.yaml:11: spec.containers[0].securityContext.seccompProfile.type: unsupported value "runtime/default": must be one of "RuntimeDefault", "Localhost", "Unconfined"'],
   ['64-hostpath-relative.yaml', '64-hostpath-relative.yaml:12: spec.volumes[0].hostPath.path: invalid value "var/log": must be an absolute path'],
   ['65-null-container.yaml', '65-null-container.yaml:7: spec.containers[0]: must be a mapping, got null'],
+  ['66-probe-port-quoted-number.yaml', '66-probe-port-quoted-number.yaml:14: spec.containers[0].livenessProbe.httpGet.port: invalid value "8080": must contain at least one letter (a-z) (a string is a port name; for port number 8080, drop the quotes)'],
+  ['67-probe-port-bad-name.yaml', '67-probe-port-bad-name.yaml:12: spec.containers[0].readinessProbe.tcpSocket.port: invalid value "http--alt": must not contain consecutive hyphens'],
+  ['68-hook-port-unknown-name.yaml', '68-hook-port-unknown-name.yaml:13: spec.containers[0].lifecycle.postStart.httpGet.port: invalid value "metrics": the container has no port named "metrics"'],
+  ['69-probe-port-float.yaml', '69-probe-port-float.yaml:13: spec.containers[0].startupProbe.tcpSocket.port: must be an integer or a string, got number 80.5'],
+  ['70-hook-port-quoted-number.yaml', '70-hook-port-quoted-number.yaml:14: spec.containers[0].lifecycle.preStop.httpGet.port: invalid value "80": must contain at least one letter (a-z) (a string is a port name; for port number 80, drop the quotes)'],
 ];
 
 describe('the bad-manifest corpus', () => {

@@ -98,6 +98,8 @@ function valueFor(type: ValueType, depth: number): fc.Arbitrary<unknown> {
         return fc.boolean();
       case 'quantity':
         return fc.oneof(fc.constantFrom('1Gi', '500m', '1e3', '1GB', '-1Mi', '1E', '.5', '1.'), fc.integer());
+      case 'intOrString':
+        return fc.oneof(fc.integer({ min: -2, max: 70000 }), fc.constantFrom('http', '8080', 'Web_Port', 'a--b', '-a', 'abcdefghijklmnop'));
       case 'stringList':
         return fc.array(fc.oneof(fc.constantFrom(...EDGE_STRINGS), fc.string()), { maxLength: 3 });
       case 'intList':

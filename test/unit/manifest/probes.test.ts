@@ -54,9 +54,11 @@ describe('container probes', () => {
     });
   });
 
-  it('resolves a named tcpSocket port, and reads a quoted number as a number', () => {
+  it('resolves a named tcpSocket port; a quoted number is a name, as the API server reads an IntOrString', () => {
     expect(containerOf(pod('    livenessProbe:\n      tcpSocket: {port: http}\n')).livenessProbe).toEqual({ ...DEFAULTS, tcpSocket: { port: 8080 } });
-    expect(containerOf(pod('    livenessProbe:\n      tcpSocket: {port: "81"}\n')).livenessProbe).toEqual({ ...DEFAULTS, tcpSocket: { port: 81 } });
+    expect(errorOf(pod('    livenessProbe:\n      tcpSocket: {port: "81"}\n'))).toBe(
+      'pod.yaml:12: spec.containers[0].livenessProbe.tcpSocket.port: invalid value "81": must contain at least one letter (a-z) (a string is a port name; for port number 81, drop the quotes)',
+    );
   });
 
   it('needs exactly one handler', () => {
@@ -79,7 +81,7 @@ describe('container probes', () => {
   it('checks ports: 1-65535, a valid name, a name the container has', () => {
     expect(errorOf(pod('    livenessProbe:\n      tcpSocket: {port: 0}\n'))).toBe('pod.yaml:12: spec.containers[0].livenessProbe.tcpSocket.port: invalid value 0: must be between 1 and 65535, inclusive');
     expect(errorOf(pod('    livenessProbe:\n      httpGet: {port: 70000}\n'))).toBe('pod.yaml:12: spec.containers[0].livenessProbe.httpGet.port: invalid value 70000: must be between 1 and 65535, inclusive');
-    expect(errorOf(pod('    livenessProbe:\n      httpGet: {port: Web_Port}\n'))).toBe('pod.yaml:12: spec.containers[0].livenessProbe.httpGet.port: invalid value "Web_Port": must contain only lower case letters, digits and \'-\'');
+    expect(errorOf(pod('    livenessProbe:\n      httpGet: {port: Web_Port}\n'))).toBe('pod.yaml:12: spec.containers[0].livenessProbe.httpGet.port: invalid value "Web_Port": must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
     expect(errorOf(pod('    livenessProbe:\n      httpGet: {port: metrics}\n'))).toBe('pod.yaml:12: spec.containers[0].livenessProbe.httpGet.port: invalid value "metrics": the container has no port named "metrics"');
     expect(errorOf(pod('    livenessProbe:\n      httpGet: {path: /}\n'))).toBe('pod.yaml:12: spec.containers[0].livenessProbe.httpGet.port: required value');
   });
