@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     )
     .option('--explain', 'then print every kernel step it took, in order, with the command that does it by hand')
     .option('--wait [seconds]', 'then wait until every pod is Ready (default 300 s)', (v) => parseNonNegative(v, '--wait'))
-    .option('--attach', "then stream every container's log until they exit; Ctrl-C stops the pods")
+    .option('--attach', "then stream every container's log, across restarts, until none will run again; Ctrl-C stops the pods")
     .action(async (file: string, opts: { replace?: boolean; cgroupParent?: string; podPidsLimit?: number; infra?: string; explain?: boolean; wait?: number | true; attach?: boolean }) => {
       const { runPods } = await import('./commands/run.js');
       const names = await runPods(roots(), file, opts, warn);

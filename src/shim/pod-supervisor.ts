@@ -482,6 +482,7 @@ export class PodSupervisor {
       started: false,
       // The previous run's outcome is in lastState now.
       waiting: undefined,
+      restartPending: undefined,
       finishedAt: undefined,
       exitCode: undefined,
       signal: undefined,
@@ -680,11 +681,12 @@ export class PodSupervisor {
       reason: this.oomKilled(name) ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
       message,
     } satisfies Partial<ContainerState>);
+    state.restartPending = this.willRestart(state) || undefined;
     this.save();
     io.ended(exitCode);
     if (state.reason === 'OOMKilled') this.event('Warning', 'OOMKilled', name, `Container ${name} was killed by the OOM killer (exit code ${exitCode})`);
     this.log.info('container exited', { container: name, exitCode, signal: status.signal });
-    if (this.willRestart(state)) this.scheduleRestart(name);
+    if (state.restartPending) this.scheduleRestart(name);
     this.save();
     if (!state.sidecar) this.stopSidecarsWhenAppsAreDone();
   }
@@ -770,6 +772,7 @@ export class PodSupervisor {
   /** A new run once the back-off since the exit has passed: at once after the first exit (see CrashLoopBackOff). */
   private scheduleRestart(name: string): void {
     const state = this.containerState(name);
+    state.restartPending = true;
     const backOff = this.backOffOf(name);
     const delay = backOff.remaining(Date.parse(state.finishedAt!), Date.now());
     if (delay > 0) this.enterBackOff(state, backOff);
@@ -781,7 +784,10 @@ export class PodSupervisor {
   private restartContainer(name: string): void {
     this.restartTimers.delete(name);
     const state = this.containerState(name);
-    if (this.stopping || state.stoppedByUser) return;
+    if (this.stopping || state.stoppedByUser) {
+      state.restartPending = undefined;
+      return;
+    }
     this.backOffOf(name).next(Date.parse(state.finishedAt!), Date.now());
     state.lastState = { terminated: kubeTerminated(state) };
     state.restartCount += 1;
@@ -807,7 +813,7 @@ export class PodSupervisor {
     if (!timer) return;
     clearTimeout(timer);
     this.restartTimers.delete(name);
-    this.containerState(name).waiting = undefined;
+    Object.assign(this.containerState(name), { waiting: undefined, restartPending: undefined });
   }
 
   private onPauseExit(status: ExitStatus): void {

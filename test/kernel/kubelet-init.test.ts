@@ -154,6 +154,26 @@ describe.skipIf(kernelSkip)('run --wait and down FILE', () => {
 });
 
 describe.skipIf(kernelSkip)('run --attach', () => {
+  it('follows a container across its restarts, each run in turn, and returns once it will not restart', async () => {
+    const podns = await createPodns();
+    try {
+      const pod = podName('attach-runs');
+      // Runs 1 and 2 fail (the first restart at once, the second after the scaled back-off); run 3 succeeds, and
+      // OnFailure does not restart it: attach ends by itself.
+      const script = 'n=$(($(cat /data/n 2>/dev/null || echo 0)+1)); echo $n > /data/n; echo run $n; echo err $n >&2; [ $n -ge 3 ] || exit 1';
+      const yaml = `apiVersion: v1\nkind: Pod\nmetadata: {name: ${pod}}\nspec:\n  restartPolicy: OnFailure\n  volumes: [{name: data, emptyDir: {}}]\n  containers:\n  - name: a\n    image: ${BUSYBOX}\n    command: [sh, -c, ${JSON.stringify(script)}]\n    volumeMounts: [{name: data, mountPath: /data}]\n`;
+      const r = await podns.run(['run', '--attach', podns.writeManifest(pod, yaml)], { timeout: 20_000 });
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      const lines = (text: unknown) => String(text).split('\n').filter((l) => l.startsWith(`[${pod}/a]`));
+      expect(lines(r.stdout)).toEqual([1, 2, 3].map((n) => `[${pod}/a] run ${n}`));
+      expect(lines(r.stderr)).toEqual([1, 2, 3].map((n) => `[${pod}/a] err ${n}`));
+      expect(((await inspect(podns, pod)).containers[0] as { restartCount: number }).restartCount).toBe(2);
+      await podns.ok(['rm', pod]);
+    } finally {
+      await podns.dispose();
+    }
+  });
+
   it("streams every container's log with its name until they exit; Ctrl-C stops the pod", async () => {
     const podns = await createPodns();
     try {

@@ -1,12 +1,10 @@
 /**
  * `podns run --attach`: streams the logs of every container of the pods just started, each line prefixed with
- * `[pod/container]`, until they all have exited; Ctrl-C stops the pods (their grace periods, then SIGKILL).
- * A container restarted meanwhile writes a new log file, which this stream does not follow (`podns logs -f`).
+ * `[pod/container]`, across restarts (each run's log in turn), until every container is done for good (exited
+ * and not to be restarted) or its pod is gone; Ctrl-C stops the pods (their grace periods, then SIGKILL).
  */
-import { readLogs } from '../../logs/cri-log-reader.js';
-import { isAlive } from '../../runtime/proc.js';
 import type { Roots } from '../../state/paths.js';
-import { readPodState } from '../../state/pod-state.js';
+import { followContainerRuns } from '../container-runs.js';
 import { findPod, requireState } from '../pod-lookup.js';
 import { stopPod } from './stop.js';
 
@@ -26,15 +24,8 @@ export async function attachLogs(roots: Roots, namespace: string, names: string[
         // Lines of one container may come in several chunks: prefix only where a line starts.
         const atLineStart = { stdout: true, stderr: true };
         const prefix = `[${name}/${c.name}] `;
-        const isDone = () => {
-          const now = readPodState(record.paths.stateFile);
-          const mine = now?.containers.find((x) => x.name === c.name);
-          return !now || mine?.status !== 'running' || !now.shim || !isAlive(now.shim);
-        };
-        return readLogs(c.logPath, {
-          follow: true,
+        return followContainerRuns(record.paths.stateFile, c.name, {
           signal: abort.signal,
-          isDone,
           out: (chunk, stream) => {
             // Split after each newline: every piece but possibly the first starts a line.
             const pieces = chunk.split(/(?<=\n)/).filter(Boolean);

@@ -5,9 +5,8 @@
 import path from 'node:path';
 import { UserError } from '../../errors.js';
 import { readLogs } from '../../logs/cri-log-reader.js';
-import { readPodState } from '../../state/pod-state.js';
 import type { Roots } from '../../state/paths.js';
-import { isAlive } from '../../runtime/proc.js';
+import { runIsOver } from '../container-runs.js';
 import { findPod, pickContainer, requireState } from '../pod-lookup.js';
 
 export interface LogsOptions {
@@ -32,14 +31,8 @@ export async function showLogs(roots: Roots, namespace: string, name: string, op
     }
     logPath = path.join(path.dirname(container.logPath), `${container.restartCount - 1}.log`);
   }
-  // Done when the shim has recorded the exit (it does so after the log is closed) or is gone altogether;
-  // a previous run is over already.
-  const isDone = () => {
-    if (options.previous) return true;
-    const now = readPodState(record.paths.stateFile);
-    const c = [...(now?.initContainers ?? []), ...(now?.containers ?? [])].find((x) => x.name === containerName);
-    return !now || c?.status !== 'running' || !now.shim || !isAlive(now.shim);
-  };
+  // -f follows this run to its end, as kubectl does (`run --attach` follows restarts); a previous run is over.
+  const isDone = options.previous ? () => true : runIsOver(record.paths.stateFile, containerName, container.restartCount);
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   try {
