@@ -1,7 +1,8 @@
 /**
  * `podns shim <run-dir>`: the per-pod supervisor process (containerd-shim's role). Started detached by
- * `podns run`, in its own session, stdout/stderr on shim.log. It reports the start's outcome on fd 3 (one
- * JSON line; EOF without one means it died), then serves the control socket until the pod is stopped.
+ * `podns run`, in its own session, stdout/stderr on shim.log. It reports the start's outcome on fd 3 (heartbeat
+ * lines while it starts, then one final JSON line; EOF without one means it died), then serves the control
+ * socket until the pod is stopped.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -15,8 +16,9 @@ import type { ShimRequest, ShimResponse } from './control-protocol.js';
 import { PodSupervisor } from './pod-supervisor.js';
 import type { AttachRequest } from './attach-protocol.js';
 import { serveAttach } from './attach-server.js';
+import { startHeartbeat } from './start-report.js';
 
-/** fd 3: a socket to `podns run`, which sends the pod's run dir and reads back one report line. */
+/** fd 3: a socket to `podns run`, which sends the pod's run dir and reads back heartbeats and one report line. */
 const CHANNEL_FD = 3;
 
 function receiveWork(channel: net.Socket): Promise<string | undefined> {
@@ -62,6 +64,8 @@ export async function runShim(startLog: string): Promise<void> {
     fs.rmSync(startLog, { force: true });
     return;
   }
+  // `podns run` waits for the report as long as this shows the shim alive (see start-report.ts).
+  startHeartbeat(channel);
   const log = createLogger((line) => process.stderr.write(line), 'debug');
   const file = readJsonIfExists<PodSpecFile & { paths: PodPaths }>(`${runDir}/spec.json`);
   if (!file) {

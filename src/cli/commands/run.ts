@@ -9,7 +9,7 @@ import type { ImageRecord } from '../../image/types.js';
 import { loadManifests, type LoadedManifests } from '../../manifest/load-manifest.js';
 import type { PodManifest } from '../../manifest/types.js';
 import { writeJsonAtomic } from '../../state/atomic-file.js';
-import { namedVolumeDir, imagesDir, podId, podPaths, type Roots } from '../../state/paths.js';
+import { namedVolumeDir, imagesDir, podId, podPaths, type PodPaths, type Roots } from '../../state/paths.js';
 import { readPodState, type Infra, type PodSpecFile, type ProcessSpec } from '../../state/pod-state.js';
 import { planProcess } from '../../runtime/container-plan.js';
 import { resolveDownwardAPI } from '../../runtime/downward-api.js';
@@ -19,11 +19,10 @@ import { podHostname } from '../../runtime/pod-files.js';
 import { loadNetworkConfig } from '../../network/network-config.js';
 import { ExecaRunner } from '../../sys/command.js';
 import { takeShim, type StartedShim } from '../early-shim.js';
+import { awaitStartReport, shimSilenceLimitMs, type StartOutcome } from '../start-wait.js';
 import { detectCgroups, parseProcCgroup, resolveCgroupParent } from '../../cgroup/layout.js';
 import { DEFAULT_POD_PIDS_LIMIT } from '../../cgroup/resources.js';
 import type { PodCgroupPlan } from '../../state/pod-state.js';
-
-const SHIM_REPORT_TIMEOUT_MS = 60_000;
 
 export interface RunOptions {
   replace?: boolean;
@@ -217,42 +216,58 @@ async function runPod(roots: Roots, plan: PodSpecFile, options: RunOptions, star
   writeJsonAtomic(paths.specFile, { ...plan, paths });
 
   started.shim.send(paths.runDir);
-  // Bounded: a shim stuck in the kernel must not hang `podns run`; it is killed and the pod torn down below.
-  let timer: NodeJS.Timeout | undefined;
-  const text = await Promise.race([
-    started.shim.report,
-    new Promise<string>((resolve) => {
-      timer = setTimeout(() => {
-        try {
-          process.kill(started.shim.pid, 'SIGKILL');
-        } catch {
-          // exited meanwhile
-        }
-        resolve(JSON.stringify({ ok: false, error: `the shim did not report within ${SHIM_REPORT_TIMEOUT_MS / 1000} s` }));
-      }, SHIM_REPORT_TIMEOUT_MS);
-    }),
-  ]);
-  clearTimeout(timer);
-  let report: { ok: boolean; error?: string; step?: string; stack?: string } | undefined;
+  // Ctrl-C abandons the start: the shim (in its own session, so the terminal's SIGINT does not reach it) is
+  // killed and the pod undone from its state, as after a stuck shim. The handler stays until that is done, so
+  // a second Ctrl-C cannot cut the teardown short.
+  const interrupt = new AbortController();
+  const onInterrupt = () => interrupt.abort();
+  process.on('SIGINT', onInterrupt);
   try {
-    report = JSON.parse(text.trim().split('\n')[0] ?? '');
-  } catch {
-    report = undefined;
+    const outcome = await awaitStartReport(started.shim, shimSilenceLimitMs(), interrupt.signal);
+    if (outcome.kind === 'report' && outcome.report.ok) return;
+    await undoFailedStart(paths, started, outcome, name);
+  } finally {
+    process.off('SIGINT', onInterrupt);
   }
-  if (report?.ok) return;
-  // The shim exits right after reporting a failure; wait for it, so that nothing of the pod outlives `run`.
+}
+
+/** After anything but a good report: nothing of the pod may outlive `run`. Throws the one-line error. */
+async function undoFailedStart(paths: PodPaths, started: StartedShim, outcome: StartOutcome, name: string): Promise<never> {
+  if (outcome.kind === 'silent' || outcome.kind === 'interrupted') {
+    try {
+      process.kill(started.shim.pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
+  // A shim exits right after reporting a failure; wait for it, so that nothing of the pod outlives `run`.
   let waited: NodeJS.Timeout | undefined;
   await Promise.race([started.shim.exited, new Promise((r) => (waited = setTimeout(r, 5000)))]);
   clearTimeout(waited);
 
-  // The shim undoes a failed start itself; if it died without a word, undo from the state on disk.
+  // The shim undoes a failed start itself; if it died without a word (or was killed), undo from the state on disk.
   const shimLog = fs.existsSync(paths.shimLog) ? fs.readFileSync(paths.shimLog, 'utf8') : '';
   const state = readPodState(paths.stateFile);
   if (fs.existsSync(paths.runDir)) {
     if (state) await (await import('../../runtime/pod-teardown.js')).teardownPod(state, paths);
     else for (const dir of [paths.runDir, paths.libDir, paths.logDir]) fs.rmSync(dir, { recursive: true, force: true });
   }
-  const error = new PodnsError(report?.step ?? 'shim', `pod "${name}": ${report?.error ?? `shim exited without reporting (log: ${shimLog.trim().split('\n').pop() ?? 'empty'})`}`);
+  const report = outcome.kind === 'report' ? outcome.report : undefined;
+  let why: string;
+  switch (outcome.kind) {
+    case 'report':
+      why = outcome.report.error ?? 'the shim reported a failure without saying why';
+      break;
+    case 'died':
+      why = `shim exited without reporting (log: ${shimLog.trim().split('\n').pop() || 'empty'})`;
+      break;
+    case 'silent':
+      why = `the shim gave no sign of life for ${shimSilenceLimitMs() / 1000} s; the start was abandoned and the pod removed`;
+      break;
+    case 'interrupted':
+      why = 'start interrupted (SIGINT); the pod was removed';
+  }
+  const error = new PodnsError(report?.step ?? (outcome.kind === 'interrupted' ? 'run.interrupted' : 'shim'), `pod "${name}": ${why}`);
   if (report?.stack) error.stack = report.stack;
   throw error;
 }
