@@ -50,9 +50,9 @@ export interface ContainerState {
   /** It died because the pod's namespaces went (--infra=none: the first container exited); not restarted. */
   endedWithSandbox?: boolean;
   /**
-   * An app container that exited and will be started again (restartPolicy, after its back-off). Set with the
-   * exit, in the same write, so a reader never sees an exited container that is about to come back as done
-   * for good (`run --attach` relies on it). Init containers are retried by the supervisor's init loop instead.
+   * An app container or sidecar that exited and will be started again (restartPolicy, after its back-off). Set
+   * with the exit, in the same write, so a reader never sees an exited container that is about to come back as
+   * done for good (`run --attach` relies on it). Plain init containers are retried by the init loop instead.
    */
   restartPending?: boolean;
   /** Why it does not run now, in kubelet's words: ContainerCreating, CrashLoopBackOff, PodInitializing. */
