@@ -2,7 +2,8 @@
  * The value pass for containers[*].livenessProbe, readinessProbe and startupProbe: the API server's defaults
  * (SetDefaults_Probe, SetDefaults_HTTPGetAction) and checks (validateProbe, validateHandler,
  * validateHTTPGetAction, validatePortNumOrName and the per-kind rules in validateContainers), plus what podns
- * cannot do yet: HTTPS (grpc is refused by the field table). A named port is resolved against the container's
+ * cannot do yet: HTTPS. A gRPC probe's port is a plain number (GRPCAction.port is an int32, no names). A named
+ * port of the other handlers is resolved against the container's
  * ports here, where kubelet would fail every probe at run time.
  */
 
