@@ -495,6 +495,8 @@ export class PodSupervisor {
       .then((status) => this.onContainerExit(container.name, status, logs, io))
       .finally(() => mntNs && fs.closeSync(mntNs.fd));
     this.running.set(container.name, { exited, finished, logs, io });
+    // On disk before its postStart runs: should the shim die during the hook, rm -f finds the process by state.
+    this.save();
     this.log.info('container started', { container: container.name, pid, argv: state.spec.argv });
     return pid;
   }
