@@ -5,10 +5,7 @@
  * record last. Until that record exists nothing names the new layers; an interrupted pull leaves only temp
  * files and unreferenced blobs/layers, which the next pull reuses or ignores and `image prune` removes.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
-import zlib from 'node:zlib';
 import { PodnsError, UserError, fromNodeError } from '../errors.js';
 import { pickImageConfig } from './image-config.js';
 import type { ImageStore } from './image-store.js';
@@ -134,25 +131,9 @@ async function fetchAndUnpack(store: ImageStore, client: RegistryClient, desc: D
     return store.layerPath(hex);
   }
   await ensureBlob(store, client, desc, progress);
-  const blob = store.blobPath(desc.digest);
-  if (layerCompression(desc.mediaType) !== 'zstd') {
-    const dir = await store.unpack(blob, hex);
-    progress?.layer?.(desc.digest, desc.size, 'unpacked');
-    return dir;
-  }
-  // zstd: Node's zlib decompresses (GNU tar would need the zstd program); the plain tar is scratch.
-  const plain = `${store.blobsDir}/.tmp-${hex}-${process.pid}-tar`;
-  try {
-    await pipeline(createReadStream(blob), zlib.createZstdDecompress(), createWriteStream(plain));
-    const dir = await store.unpack(plain, hex);
-    progress?.layer?.(desc.digest, desc.size, 'unpacked');
-    return dir;
-  } catch (err) {
-    if (err instanceof PodnsError) throw err;
-    throw fromNodeError(STEP, err, `decompress zstd layer ${desc.digest}`);
-  } finally {
-    await rm(plain, { force: true });
-  }
+  const dir = await store.unpack(store.blobPath(desc.digest), hex);
+  progress?.layer?.(desc.digest, desc.size, 'unpacked');
+  return dir;
 }
 
 /** Makes `blobs/sha256/<hex>` exist and be verified: one download per blob, whoever asks. */

@@ -2,14 +2,14 @@
 import { ImageStore } from '../../image/image-store.js';
 import type { ImageRecord } from '../../image/types.js';
 import { imagesDir, type Roots } from '../../state/paths.js';
-import { ExecaRunner } from '../../sys/command.js';
+import { SpawnRunner } from '../../sys/command.js';
 import { UserError } from '../../errors.js';
 import { formatColumns } from '../columns.js';
 import { listPods } from '../pod-lookup.js';
 import { formatAge } from './ps.js';
 
 export function openStore(roots: Roots): ImageStore {
-  return new ImageStore(imagesDir(roots), new ExecaRunner());
+  return new ImageStore(imagesDir(roots), new SpawnRunner());
 }
 
 /** `image rm`: refused while a pod on disk uses the image, whose layers are its containers' lower dirs. */

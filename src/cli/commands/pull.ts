@@ -5,7 +5,7 @@
 import { ImageStore } from '../../image/image-store.js';
 import { pullImage, type PullProgress, type PullResult } from '../../image/pull.js';
 import { imagesDir, type Roots } from '../../state/paths.js';
-import { ExecaRunner } from '../../sys/command.js';
+import { SpawnRunner } from '../../sys/command.js';
 
 export interface PullCommandOptions {
   authfile?: string;
@@ -13,7 +13,7 @@ export interface PullCommandOptions {
 }
 
 export async function pullCommand(roots: Roots, ref: string, opts: PullCommandOptions, out: NodeJS.WriteStream = process.stdout): Promise<PullResult> {
-  const store = new ImageStore(imagesDir(roots), new ExecaRunner());
+  const store = new ImageStore(imagesDir(roots), new SpawnRunner());
   const progress = opts.quiet ? undefined : out.isTTY ? new BarProgress(out) : linesProgress(out);
   const result = await pullImage(store, ref, { etcDir: roots.etc, authFile: opts.authfile, progress });
   if (progress instanceof BarProgress) progress.finish();

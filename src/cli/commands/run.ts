@@ -17,7 +17,7 @@ import { nodeAddresses, type EnvContext } from '../../runtime/env.js';
 import { expandSubPathExprs } from '../../runtime/subpath-expr.js';
 import { podHostname } from '../../runtime/pod-files.js';
 import { loadNetworkConfig } from '../../network/network-config.js';
-import { ExecaRunner } from '../../sys/command.js';
+import { SpawnRunner } from '../../sys/command.js';
 import { takeShim, type StartedShim } from '../early-shim.js';
 import { awaitStartReport, shimSilenceLimitMs, type StartOutcome } from '../start-wait.js';
 import { detectCgroups, parseProcCgroup, resolveCgroupParent } from '../../cgroup/layout.js';
@@ -164,7 +164,7 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
   try {
     const { pods, warnings, configMaps, secrets } = await loadManifests(file);
     warnings.forEach(warn);
-    const store = new ImageStore(imagesDir(roots), new ExecaRunner());
+    const store = new ImageStore(imagesDir(roots), new SpawnRunner());
     const network = loadNetworkConfig(roots.etc);
     const plans: PodSpecFile[] = [];
     const pulled = new Map<string, Promise<ImageRecord>>();
