@@ -1,16 +1,16 @@
 /**
  * Reads image archives: an OCI image layout in a tar (image-spec image-layout.md: `oci-layout`,
  * `index.json`, `blobs/<alg>/<hex>`) or a `docker save` archive (`manifest.json` with Config, RepoTags,
- * Layers). Docker 25+ writes both; the OCI index wins then. The archive is extracted into a scratch dir
- * first; every path it names is resolved and must stay inside that dir, and OCI blobs are checked against
- * their digests before anything is trusted.
+ * Layers). Docker 25+ writes both; the OCI index wins then. The archive is extracted (guarded, tar-extract.ts)
+ * into a scratch dir first; every path it names is resolved and must stay inside that dir, and OCI blobs are
+ * checked against their digests before anything is trusted.
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandRunner } from '../sys/command.js';
 import { PodnsError, UserError, fromNodeError } from '../errors.js';
 import { hashFile, hashString } from './digest.js';
-import { assertTarContained } from './tar-listing.js';
+import { extractTar } from './tar-extract.js';
 
 const STEP = 'image.readArchive';
 
@@ -51,8 +51,7 @@ interface Descriptor {
 
 /** Extracts `archive` into `scratch` and describes the images in it. */
 export async function readImageArchive(runner: CommandRunner, archive: string, scratch: string): Promise<ArchiveImage[]> {
-  await assertTarContained(runner, archive, STEP);
-  await runner.run(['tar', '-x', '-C', scratch, '-f', archive, '--no-same-owner'], { step: STEP });
+  await extractTar(runner, archive, scratch, { what: `image archive "${archive}"`, tarFlags: ['--no-same-owner'], step: STEP });
   const root = await realpath(scratch);
   if (await exists(path.join(root, 'index.json'))) return readOciLayout(root, archive);
   if (await exists(path.join(root, 'manifest.json'))) return readDockerArchive(root, archive);

@@ -1,12 +1,13 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { lstat, mkdtemp, readdir, readFile, rm, writeFile, mkdir, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, writeFile, mkdir, stat, symlink } from 'node:fs/promises';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ImageStore } from '../../../src/image/image-store.js';
 import { ExecaRunner, type CommandRunner, type RunOptions } from '../../../src/sys/command.js';
 import { CommandError, PodnsError, UserError } from '../../../src/errors.js';
-import { makeDockerArchive, makeLayerTar, makeOciArchive } from './archive-fixtures.js';
+import { makeDockerArchive, makeLayerTar, makeOciArchive, writeTree } from './archive-fixtures.js';
 
 const runner = new ExecaRunner();
 // Whiteouts become 0:0 character devices (mknod) and opaque dirs get a trusted.* xattr: both need root.
@@ -227,6 +228,49 @@ describe('ImageStore.importRootfs / remove', () => {
     expect(replaced.id).not.toBe(record.id);
     // The old layer belonged to no other image, so it went with the old record.
     expect(await layerDirs()).toEqual([path.basename(replaced.layers[0]!)]);
+  });
+
+  it('refuses a tarball whose later entry writes through its own symlink, and nothing lands outside', async () => {
+    const outside = path.join(work, 'outside');
+    await mkdir(outside);
+    await mkdir(path.join(work, 'stage1'));
+    await symlink(outside, path.join(work, 'stage1', 'l'));
+    await writeTree(path.join(work, 'stage2'), { 'l/pwned': 'pwned' });
+    const evil = path.join(work, 'evil.tar');
+    // Made by GNU tar itself: the symlink, then (appended) a file below the same name.
+    await runner.run(['tar', '-c', '-f', evil, '-C', path.join(work, 'stage1'), 'l']);
+    await runner.run(['tar', '-r', '-f', evil, '-C', path.join(work, 'stage2'), 'l/pwned']);
+
+    const err = await store.importRootfs(evil, 'evil').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PodnsError);
+    expect((err as PodnsError).message).toMatch(/^refusing layer sha256:[a-f0-9]{64}: entry "l\/pwned" goes through the symlink "l" \(at byte \d+\)$/);
+    expect(await readdir(outside)).toEqual([]);
+    expect(await layerDirs()).toEqual([]);
+    expect(await store.list()).toEqual([]);
+  });
+
+  it('reads gzip, zstd and plain tarballs; refuses xz and corrupt data in one line, keeping nothing', async () => {
+    const plain = await readFile(await makeLayerTar(work, { 'bin/app': 'v1' }, path.join(work, 'rootfs.tar')));
+    const variants: Array<[string, Buffer]> = [
+      ['gz', gzipSync(plain)],
+      ['zst', zstdCompressSync(plain)],
+    ];
+    for (const [ext, bytes] of variants) {
+      const file = path.join(work, `rootfs.tar.${ext}`);
+      await writeFile(file, bytes);
+      const record = await store.importRootfs(file, `app:${ext}`);
+      expect(await readFile(path.join(record.layers[0]!, 'bin/app'), 'utf8')).toBe('v1');
+    }
+    const xz = path.join(work, 'rootfs.tar.xz');
+    await writeFile(xz, Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), plain]));
+    await expect(store.importRootfs(xz, 'app:xz')).rejects.toThrow(/\("[^"]+rootfs\.tar\.xz"\) is xz-compressed; podns reads plain, gzip and zstd tar archives$/);
+    const corrupt = path.join(work, 'corrupt.tar.gz');
+    const gz = gzipSync(plain);
+    gz[gz.length - 8] ^= 0xff; // the CRC
+    await writeFile(corrupt, gz);
+    await expect(store.importRootfs(corrupt, 'app:corrupt')).rejects.toThrow(/corrupt compressed data: /);
+    expect((await layerDirs()).filter((d) => d.startsWith('.'))).toEqual([]);
+    expect((await store.list()).map((r) => r.name)).toEqual(['docker.io/library/app:gz', 'docker.io/library/app:zst']);
   });
 
   it('throws ENOIMAGE for an unknown image and EBADREF for an invalid reference', async () => {
