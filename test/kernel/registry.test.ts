@@ -9,7 +9,9 @@ import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPodns, findLeaks, imageCache, kernelSkip, podName, podnsBin, waitFor, type Podns } from './harness.js';
 import {
@@ -175,6 +177,50 @@ describe.skipIf(kernelSkip || missingTools.length > 0)('pull from registries', (
     expect(xattr.stdout.trim()).toBe('y');
     expect(fs.readFileSync(path.join(upperDir, 'dir', 'new'), 'utf8')).toBe('new');
   });
+
+  it('a layer reaching outside its directory is refused in one line: "..", an absolute name, a write through its own symlink', async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-evil-layer-'));
+    const p = await createPodns({ images: false });
+    try {
+      const outside = path.join(work, 'outside');
+      fs.mkdirSync(path.join(work, 'inner'), { recursive: true });
+      fs.mkdirSync(outside);
+      fs.writeFileSync(path.join(work, 'dotdot'), 'x');
+      fs.mkdirSync(path.join(work, 'stage1'));
+      fs.symlinkSync(outside, path.join(work, 'stage1', 'l'));
+      fs.mkdirSync(path.join(work, 'stage2', 'l'), { recursive: true });
+      fs.writeFileSync(path.join(work, 'stage2', 'l', 'pwned'), 'x');
+      // Made by GNU tar: -P keeps "../dotdot" and "/…/absolute" as written; -r appends l/pwned after the link.
+      const tar = async (name: string, ...commands: string[][]) => {
+        const file = path.join(work, `${name}.tar`);
+        fs.writeFileSync(path.join(outside, 'absolute'), 'x');
+        for (const c of commands) await execa('tar', [...c.slice(0, 1), '-f', file, ...c.slice(1)], { cwd: path.join(work, 'inner') });
+        fs.rmSync(path.join(outside, 'absolute'), { force: true });
+        return zlib.gzipSync(fs.readFileSync(file));
+      };
+      const cases: Array<[string, Buffer, RegExp]> = [
+        ['dotdot', await tar('dotdot', ['-c', '-P', '../dotdot']), /entry "..\/dotdot" escapes the extraction directory/],
+        ['absolute', await tar('absolute', ['-c', '-P', path.join(outside, 'absolute')]), /entry "\/.*\/absolute" escapes the extraction directory/],
+        ['symlink', await tar('symlink', ['-c', '-C', path.join(work, 'stage1'), 'l'], ['-r', '-C', path.join(work, 'stage2'), 'l/pwned']), /entry "l\/pwned" goes through the symlink "l"/],
+      ];
+      for (const [name, layer, message] of cases) {
+        const image = buildImage([layer]);
+        for (const bytes of image.blobs.values()) await pushBlob(registry, `test/evil-${name}`, bytes);
+        await pushManifest(registry, `test/evil-${name}`, 'v1', image.manifest);
+        const { stderr, exitCode } = await p.fails(['pull', `${registry.host}/test/evil-${name}:v1`]);
+        expect(exitCode).toBe(1);
+        expect(stderr.trim().split('\n'), name).toHaveLength(1);
+        expect(stderr, name).toMatch(new RegExp(`^podns: refusing layer ${(image.manifest as { layers: { digest: string }[] }).layers[0]!.digest}: ${message.source}`));
+      }
+      expect(fs.readdirSync(outside)).toEqual([]);
+      expect(fs.readFileSync(path.join(work, 'dotdot'), 'utf8')).toBe('x');
+      expect(layersOf(p)).toEqual([]);
+      expect(fs.readdirSync(path.join(p.root, 'lib', 'images', 'images'))).toEqual([]);
+    } finally {
+      await p.dispose();
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('unknown tag, registry down: one line each, non-zero exit, nothing written', async () => {
     const unknown = await podns.fails(['pull', `${registry.host}/library/nginx:nope`]);
