@@ -1,5 +1,5 @@
 /**
- * An OCI distribution client (distribution-spec "Pulling"), on Node's fetch: manifests by tag or digest,
+ * An OCI distribution client (distribution-spec "Pulling"), on node:http(s) (http-get.ts): manifests by tag or digest,
  * blobs streamed to disk with their sha256 checked on the way, bearer-token or basic auth from the
  * registry's challenge, retries with back-off on 5xx, 429 and connection errors. One client serves one
  * repository; it remembers which endpoint (mirror or upstream) answered the manifest and fetches the blobs
@@ -8,16 +8,17 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PodnsError, UserError, fromNodeError } from '../../errors.js';
 import { basicAuth, parseChallenge, tokenUrl } from './auth.js';
 import type { Credentials } from './config.js';
 import type { Endpoint } from './endpoints.js';
+import { httpGet, TooLargeError, type HttpResponse } from './http-get.js';
 import { MANIFEST_ACCEPT, type Descriptor } from './media-types.js';
 
 const STEP = 'image.pull';
-const RETRIABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const RETRIABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
 /** Larger than any manifest or config podns accepts (containerd caps manifests at 4 MiB too). */
 const MAX_JSON_BYTES = 4 * 1024 * 1024;
 
@@ -70,7 +71,7 @@ export class RegistryClient {
         if (reference.startsWith('sha256:') && reference !== digest) {
           throw new RegistryError('EDIGEST', `${this.name(reference)}: manifest digest mismatch (got ${digest})`);
         }
-        const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+        const mediaType = (res.header('content-type') ?? '').split(';')[0]!.trim();
         this.endpoint = endpoint;
         return { digest, mediaType: sniffMediaType(mediaType, bytes), bytes };
       } catch (err) {
@@ -124,7 +125,7 @@ export class RegistryClient {
       },
     });
     try {
-      await pipeline(Readable.fromWeb(res.body! as never), counter, createWriteStream(file, { flags: 'wx', mode: 0o644 }));
+      await pipeline(res.body, counter, createWriteStream(file, { flags: 'wx', mode: 0o644 }));
     } catch (err) {
       if (err instanceof PodnsError) throw err;
       const code = errorCode(err);
@@ -145,15 +146,15 @@ export class RegistryClient {
   }
 
   /** One GET with auth and retries; resolves to a 2xx response or throws a RegistryError. */
-  private async request(endpoint: Endpoint, suffix: string, headers: Record<string, string>): Promise<Response> {
-    const url = `${endpoint.url}/v2/${this.options.repository}/${suffix}`;
+  private async request(endpoint: Endpoint, suffix: string, headers: Record<string, string>): Promise<HttpResponse> {
+    const url = new URL(`${endpoint.url}/v2/${this.options.repository}/${suffix}`);
     let res = await this.fetchRetrying(endpoint, url, headers);
     if (res.status === 401) {
-      await res.body?.cancel();
-      await this.authenticate(endpoint, res.headers.get('www-authenticate'));
+      res.discard();
+      await this.authenticate(endpoint, res.header('www-authenticate') ?? null);
       res = await this.fetchRetrying(endpoint, url, headers);
       if (res.status === 401 || res.status === 403) {
-        await res.body?.cancel();
+        res.discard();
         throw new RegistryError('EAUTH', `registry ${endpoint.host}: access to ${this.options.repository} refused (${res.status}) after authenticating${this.options.credentials ? ` as "${this.options.credentials.username}"` : ' anonymously'}`);
       }
     }
@@ -168,13 +169,13 @@ export class RegistryClient {
     throw new RegistryError('EREGISTRY', `registry ${endpoint.host}: GET ${suffix}: HTTP ${res.status}${detail ? `: ${detail}` : ''}`);
   }
 
-  private async fetchRetrying(endpoint: Endpoint, url: string, headers: Record<string, string>): Promise<Response> {
+  private async fetchRetrying(endpoint: Endpoint, url: URL, headers: Record<string, string>): Promise<HttpResponse> {
     for (let attempt = 1; ; attempt++) {
       const auth = this.authorization.get(endpoint.host);
-      let res: Response | undefined;
+      let res: HttpResponse | undefined;
       let failure: unknown;
       try {
-        res = await fetch(url, { headers: auth ? { ...headers, Authorization: auth } : headers, redirect: 'follow' });
+        res = await httpGet(url, auth ? { ...headers, Authorization: auth } : headers);
       } catch (err) {
         failure = err;
       }
@@ -184,8 +185,8 @@ export class RegistryClient {
         if (res) return res;
         throw unreachable(endpoint, failure);
       }
-      await res?.body?.cancel();
-      const retryAfter = Number(res?.headers.get('retry-after'));
+      res?.discard();
+      const retryAfter = Number(res?.header('retry-after'));
       await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 10_000) : this.backoffMs * 2 ** (attempt - 1));
     }
   }
@@ -202,9 +203,9 @@ export class RegistryClient {
       throw new RegistryError('EAUTH', `registry ${endpoint.host}: unauthorized, and no usable WWW-Authenticate challenge (${header ?? 'none'})`);
     }
     const url = tokenUrl(challenge, this.options.repository);
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(url, { headers: creds ? { Authorization: basicAuth(creds.username, creds.password) } : {} });
+      res = await httpGet(url, creds ? { Authorization: basicAuth(creds.username, creds.password) } : {});
     } catch (err) {
       throw unreachable({ host: url.host, url: url.origin, mirror: false }, err, 'token server');
     }
@@ -212,7 +213,7 @@ export class RegistryClient {
       const detail = await registryErrorText(res);
       throw new RegistryError('EAUTH', `registry ${endpoint.host}: token server ${url.host} refused ${creds ? `the credentials of "${creds.username}"` : 'anonymous access'} (HTTP ${res.status})${detail ? `: ${detail}` : ''}`);
     }
-    const body = (await res.json().catch(() => ({}))) as { token?: string; access_token?: string };
+    const body = (await res.text().then((t) => JSON.parse(t) as unknown).catch(() => ({}))) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
     if (!token) throw new RegistryError('EAUTH', `registry ${endpoint.host}: token server ${url.host} answered without a token`);
     this.authorization.set(endpoint.host, `Bearer ${token}`);
@@ -242,7 +243,7 @@ function unreachable(endpoint: Endpoint, err: unknown, what = 'registry'): Regis
   return e;
 }
 
-/** The errno-ish code of a fetch failure (undici wraps the socket error in `cause`). */
+/** The errno-ish code of a request failure (the socket error, or one it wraps in `cause`). */
 export function errorCode(err: unknown): string | undefined {
   let e = err as { code?: string; cause?: unknown } | undefined;
   for (let depth = 0; e && depth < 4; depth++) {
@@ -260,7 +261,6 @@ function describeFetchError(err: unknown): string {
     ETIMEDOUT: 'timed out (ETIMEDOUT)',
     ENOTFOUND: 'host not found (ENOTFOUND)',
     EAI_AGAIN: 'name resolution failed (EAI_AGAIN)',
-    UND_ERR_SOCKET: 'the connection closed early',
     EPROTO: 'TLS handshake failed (EPROTO; a plain-HTTP registry? list it as insecure)',
   };
   if (code && texts[code]) return texts[code]!;
@@ -269,8 +269,8 @@ function describeFetchError(err: unknown): string {
   return code ? `${inner ?? message} (${code})` : inner ?? message;
 }
 
-async function registryErrorText(res: Response): Promise<string> {
-  const text = await res.text().catch(() => '');
+async function registryErrorText(res: HttpResponse): Promise<string> {
+  const text = await res.text(64 * 1024).catch(() => '');
   try {
     const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
     const first = body.errors?.[0];
@@ -281,15 +281,16 @@ async function registryErrorText(res: Response): Promise<string> {
   return text.trim().split('\n')[0]!.slice(0, 200);
 }
 
-async function readLimited(res: Response, limit: number, what: string): Promise<Buffer> {
-  const length = Number(res.headers.get('content-length'));
-  if (Number.isFinite(length) && length > limit) throw new RegistryError('ETOOBIG', `${what} is ${length} bytes, more than ${limit}`);
+async function readLimited(res: HttpResponse, limit: number, what: string): Promise<Buffer> {
+  const length = Number(res.header('content-length'));
+  if (Number.isFinite(length) && length > limit) {
+    res.discard();
+    throw new RegistryError('ETOOBIG', `${what} is ${length} bytes, more than ${limit}`);
+  }
   try {
-    const bytes = Buffer.from(await res.arrayBuffer());
-    if (bytes.length > limit) throw new RegistryError('ETOOBIG', `${what} is more than ${limit} bytes`);
-    return bytes;
+    return await res.bytes(limit);
   } catch (err) {
-    if (err instanceof RegistryError) throw err;
+    if (err instanceof TooLargeError) throw new RegistryError('ETOOBIG', `${what} is more than ${limit} bytes`);
     throw new RegistryError('ETRUNCATED', `${what}: truncated download: ${describeFetchError(err)}`);
   }
 }
