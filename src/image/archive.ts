@@ -51,7 +51,7 @@ interface Descriptor {
 
 /** Extracts `archive` into `scratch` and describes the images in it. */
 export async function readImageArchive(runner: CommandRunner, archive: string, scratch: string): Promise<ArchiveImage[]> {
-  await extractTar(runner, archive, scratch, { what: `image archive "${archive}"`, tarFlags: ['--no-same-owner'], step: STEP });
+  await extractTar(runner, { file: archive }, scratch, { what: `image archive "${archive}"`, tarFlags: ['--no-same-owner'], step: STEP });
   const root = await realpath(scratch);
   if (await exists(path.join(root, 'index.json'))) return readOciLayout(root, archive);
   if (await exists(path.join(root, 'manifest.json'))) return readDockerArchive(root, archive);

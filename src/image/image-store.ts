@@ -21,6 +21,7 @@ import { readImageArchive, verifyLayer } from './archive.js';
 import { hashFile, hashString } from './digest.js';
 import { pickImageConfig } from './image-config.js';
 import { unpackLayer } from './layer.js';
+import type { TarSource } from './tar-extract.js';
 import { lockOwner, ownerAlive, withLock } from './lock.js';
 import { normalizeImageReference } from './reference.js';
 import type { ImageConfig, ImageRecord } from './types.js';
@@ -90,9 +91,12 @@ export class ImageStore {
     };
   }
 
-  /** Unpacks a layer blob into `layers/<hex>/` unless it is there already. */
-  unpack(blob: string, hex: string): Promise<string> {
-    return unpackLayer(this.runner, blob, this.layersDir, hex);
+  /**
+   * Unpacks a layer into `layers/<hex>/` unless it is there already: from its verified blob file, or from a
+   * download in progress (whose bytes are verified before the stream ends, so before the layer gets its name).
+   */
+  unpack(source: TarSource, hex: string): Promise<string> {
+    return unpackLayer(this.runner, source, this.layersDir, hex);
   }
 
   /** Bytes of unpacked layers, as `podns images` shows them. */
@@ -110,7 +114,7 @@ export class ImageStore {
     const normalized = normalizeImageReference(name);
     await this.ensureDirs();
     const hex = await hashFile(tarball, 'image.importRootfs');
-    const layer = await unpackLayer(this.runner, tarball, this.layersDir, hex);
+    const layer = await unpackLayer(this.runner, { file: tarball }, this.layersDir, hex);
     const record: ImageRecord = {
       name: normalized,
       id: `sha256:${hex}`,
@@ -155,7 +159,7 @@ export class ImageStore {
         const layers: string[] = [];
         for (const layer of image.layers) {
           if (!(await this.hasLayer(layer.hex))) await verifyLayer(layer);
-          layers.push(await unpackLayer(this.runner, layer.file, this.layersDir, layer.hex));
+          layers.push(await unpackLayer(this.runner, { file: layer.file }, this.layersDir, layer.hex));
         }
         const { config, created } = pickImageConfig(image.config);
         const size = await this.measure(layers);

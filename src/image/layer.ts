@@ -9,13 +9,16 @@ import { chmod, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandRunner } from '../sys/command.js';
 import { CommandError, PodnsError, describeErrno, fromNodeError } from '../errors.js';
-import { extractTar } from './tar-extract.js';
+import { extractTar, type TarSource } from './tar-extract.js';
 import { applyWhiteouts, planWhiteouts } from './whiteout.js';
 
 const STEP = 'image.unpackLayer';
 
-/** Path of the unpacked layer keyed by `hex`, unpacking `blob` (plain, gzip or zstd tar) only if it is absent. */
-export async function unpackLayer(runner: CommandRunner, blob: string, layersDir: string, hex: string): Promise<string> {
+/**
+ * Path of the unpacked layer keyed by `hex`, unpacking `source` (a plain, gzip or zstd tar: a verified blob, or a
+ * download whose bytes are verified before the stream ends) only if it is absent.
+ */
+export async function unpackLayer(runner: CommandRunner, source: TarSource, layersDir: string, hex: string): Promise<string> {
   const target = path.join(layersDir, hex);
   if (await isDirectory(target)) return target;
 
@@ -28,7 +31,7 @@ export async function unpackLayer(runner: CommandRunner, blob: string, layersDir
     throw fromNodeError(STEP, err, `create a temp dir in "${layersDir}"`);
   }
   try {
-    await extractTar(runner, blob, tmp, {
+    await extractTar(runner, source, tmp, {
       what: `layer sha256:${hex}`,
       tarFlags: ['--numeric-owner', '--same-permissions', '--xattrs', '--xattrs-include=*'],
       step: STEP,

@@ -6,6 +6,7 @@
  * files and unreferenced blobs/layers, which the next pull reuses or ignores and `image prune` removes.
  */
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
 import { PodnsError, UserError, fromNodeError } from '../errors.js';
 import { pickImageConfig } from './image-config.js';
 import type { ImageStore } from './image-store.js';
@@ -52,8 +53,8 @@ export interface PullResult {
   changed: boolean;
 }
 
-/** Downloads in flight in this process, by blob digest: two pulls wanting one blob share the download. */
-const inflight = new Map<string, Promise<void>>();
+/** Layers being fetched and unpacked in this process, by blob digest: two pulls wanting one layer share the work. */
+const inflight = new Map<string, Promise<string>>();
 
 export async function pullImage(store: ImageStore, ref: string, options: PullOptions): Promise<PullResult> {
   const parsed = parseImageReference(ref);
@@ -98,13 +99,18 @@ export async function pullImage(store: ImageStore, ref: string, options: PullOpt
   const hexes = [manifest.config, ...manifest.layers].map((d) => d.digest.slice('sha256:'.length));
   const unpin = await store.pin([...hexes, hexOf(top.digest), hexOf(fetched.digest)]);
   try {
-    await saveSmallBlob(store, top.digest, top.bytes);
-    if (fetched !== top) await saveSmallBlob(store, fetched.digest, fetched.bytes);
-    const configBytes = await client.getJsonBlob(manifest.config);
-    await saveSmallBlob(store, manifest.config.digest, configBytes);
+    // The config and the layers at once: the config is one small request, and nothing waits for it but the record.
+    const [configBytes, layers] = await allSettledOrThrow(
+      (async () => {
+        await saveSmallBlob(store, top.digest, top.bytes);
+        if (fetched !== top) await saveSmallBlob(store, fetched.digest, fetched.bytes);
+        const bytes = await client.getJsonBlob(manifest.config);
+        await saveSmallBlob(store, manifest.config.digest, bytes);
+        return bytes;
+      })(),
+      mapBounded(manifest.layers, PARALLEL_LAYERS, (desc) => fetchAndUnpack(store, client, desc, options.progress)),
+    );
     const imageConfig = parseJson<unknown>(configBytes, `${name}: image config`);
-
-    const layers = await mapBounded(manifest.layers, PARALLEL_LAYERS, (desc) => fetchAndUnpack(store, client, desc, options.progress));
     const { config: picked, created } = pickImageConfig(imageConfig);
     const record: ImageRecord = {
       name,
@@ -130,44 +136,69 @@ async function fetchAndUnpack(store: ImageStore, client: RegistryClient, desc: D
     progress?.layer?.(desc.digest, desc.size, 'exists');
     return store.layerPath(hex);
   }
-  await ensureBlob(store, client, desc, progress);
-  const dir = await store.unpack(store.blobPath(desc.digest), hex);
-  progress?.layer?.(desc.digest, desc.size, 'unpacked');
-  return dir;
-}
-
-/** Makes `blobs/sha256/<hex>` exist and be verified: one download per blob, whoever asks. */
-async function ensureBlob(store: ImageStore, client: RegistryClient, desc: Descriptor, progress?: PullProgress): Promise<void> {
   const key = `${store.blobsDir}:${desc.digest}`;
   let pending = inflight.get(key);
   if (!pending) {
-    pending = downloadLocked(store, client, desc, progress).finally(() => inflight.delete(key));
+    pending = obtainLayer(store, client, desc, progress).finally(() => inflight.delete(key));
     inflight.set(key, pending);
   }
   return pending;
 }
 
-async function downloadLocked(store: ImageStore, client: RegistryClient, desc: Descriptor, progress?: PullProgress): Promise<void> {
+/**
+ * The layer of `desc`, its blob verified in `blobs/` first. A blob not yet there is downloaded under its lock
+ * (one download per blob across processes) and unpacked as it streams in; if that unpack fails for any reason,
+ * the layer is unpacked again from the stored blob, whose error (a refusal, ENOSPC, ...) is then the one reported.
+ */
+async function obtainLayer(store: ImageStore, client: RegistryClient, desc: Descriptor, progress?: PullProgress): Promise<string> {
+  const hex = hexOf(desc.digest);
   const final = store.blobPath(desc.digest);
-  if (await exists(final)) {
-    progress?.layer?.(desc.digest, desc.size, 'exists');
-    return;
+  let dir: string | undefined;
+  if (await exists(final)) progress?.layer?.(desc.digest, desc.size, 'exists');
+  else {
+    dir = await withLock(`${final}.lock`, `blob ${desc.digest}`, async () => {
+      // Another process may have fetched it while we waited for the lock.
+      if (await exists(final)) return undefined;
+      return downloadUnpacking(store, client, desc, progress);
+    });
   }
-  await withLock(`${final}.lock`, `blob ${desc.digest}`, async () => {
-    // Another process may have fetched it while we waited for the lock.
-    if (await exists(final)) return;
-    progress?.layer?.(desc.digest, desc.size, 'downloading');
-    const tmp = `${store.blobsDir}/.tmp-${hexOf(desc.digest)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    try {
-      await client.downloadBlob(desc, tmp, (n) => progress?.bytes?.(desc.digest, n, desc.size));
-      await rename(tmp, final);
-    } catch (err) {
-      await rm(tmp, { force: true }).catch(() => undefined);
-      if (err instanceof PodnsError) throw err;
-      throw fromNodeError(STEP, err, `store blob ${desc.digest}`);
-    }
-    progress?.layer?.(desc.digest, desc.size, 'downloaded');
-  });
+  dir ??= await store.unpack({ file: final }, hex);
+  progress?.layer?.(desc.digest, desc.size, 'unpacked');
+  return dir;
+}
+
+/**
+ * Downloads the blob into `blobs/` and unpacks the same bytes meanwhile; undefined if the unpack failed (the blob
+ * is stored all the same). The unpacked layer gets its name only after the stream ends, and the stream ends only
+ * once the whole blob matched its digest and was renamed into place: no unverified byte is ever used, and a
+ * layer never exists without its blob.
+ */
+async function downloadUnpacking(store: ImageStore, client: RegistryClient, desc: Descriptor, progress?: PullProgress): Promise<string | undefined> {
+  progress?.layer?.(desc.digest, desc.size, 'downloading');
+  const final = store.blobPath(desc.digest);
+  const tmp = `${store.blobsDir}/.tmp-${hexOf(desc.digest)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const tee = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const unpacking = store
+    .unpack({ stream: tee, compression: layerCompression(desc.mediaType) ?? 'gzip' }, hexOf(desc.digest))
+    .then(
+      (dir) => dir,
+      () => undefined,
+    )
+    // An unpack that stopped reading (failed, or found the layer already there) must not hold up the download.
+    .finally(() => tee.destroy());
+  try {
+    await client.downloadBlob(desc, tmp, (n) => progress?.bytes?.(desc.digest, n, desc.size), tee);
+    await rename(tmp, final);
+  } catch (err) {
+    tee.destroy();
+    await unpacking; // its temp dir is gone once it settled
+    await rm(tmp, { force: true }).catch(() => undefined);
+    if (err instanceof PodnsError) throw err;
+    throw fromNodeError(STEP, err, `store blob ${desc.digest}`);
+  }
+  progress?.layer?.(desc.digest, desc.size, 'downloaded');
+  if (!tee.destroyed) tee.end();
+  return unpacking;
 }
 
 async function saveSmallBlob(store: ImageStore, digest: string, bytes: Buffer): Promise<void> {
@@ -181,6 +212,17 @@ async function saveSmallBlob(store: ImageStore, digest: string, bytes: Buffer): 
     await rm(tmp, { force: true }).catch(() => undefined);
     throw fromNodeError(STEP, err, `write blob ${digest}`);
   }
+}
+
+/**
+ * Both results once both settled, or the first one's failure. Unlike Promise.all it never returns while the other
+ * still runs: the pull's pin must outlive every download it covers.
+ */
+async function allSettledOrThrow<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
 }
 
 /** Runs `fn` over `items` with at most `limit` at a time; results in input order; the first failure wins. */

@@ -1,12 +1,13 @@
 /**
- * Guarded extraction of a tar archive (a layer blob, an image archive) into a fresh directory, in one read of
- * the file: Node decompresses it (gzip or zstd, chosen by magic bytes as GNU tar would) and streams the plain
- * tar through TarGuard (tar-guard.ts) into `tar -x -P`. TarGuard admits every header before tar reads it, so
- * tar's own name checks — which cost a `tar -t` pass before, and placeholder files during — are not needed.
+ * Guarded extraction of a tar archive (a layer blob, an image archive, or a layer still downloading) into a fresh
+ * directory, in one read: Node decompresses it (gzip or zstd: for a file chosen by magic bytes as GNU tar would,
+ * for a stream by its media type) and streams the plain tar through TarGuard (tar-guard.ts) into `tar -x -P`.
+ * TarGuard admits every header before tar reads it, so tar's own name checks — which cost a `tar -t` pass
+ * before, and placeholder files during — are not needed.
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { pipeline, type Transform } from 'node:stream';
+import { pipeline, type Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import type { CommandRunner } from '../sys/command.js';
 import { PodnsError, fromNodeError } from '../errors.js';
@@ -24,7 +25,10 @@ export interface ExtractOptions {
   step: string;
 }
 
-type Compression = 'gzip' | 'zstd' | 'none';
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+/** A file (its compression is read from its first bytes), or a stream of bytes compressed as stated. */
+export type TarSource = { file: string } | { stream: Readable; compression: Compression };
 
 /**
  * Extracts `file` into `dir` (which must be new and empty: the guard's rules rely on nothing being there that
@@ -33,12 +37,19 @@ type Compression = 'gzip' | 'zstd' | 'none';
  * CommandError when tar fails. When the guard refuses, tar is killed before it reads anything past the last
  * admitted entry. Whatever tar made in `dir` is the caller's to remove.
  */
-export async function extractTar(runner: CommandRunner, file: string, dir: string, options: ExtractOptions): Promise<void> {
-  const compression = await detectCompression(file, options);
+export async function extractTar(runner: CommandRunner, source: TarSource, dir: string, options: ExtractOptions): Promise<void> {
+  let input: Readable;
+  let compression: Compression;
+  if ('file' in source) {
+    compression = await detectCompression(source.file, options);
+    input = createReadStream(source.file, { highWaterMark: READ_CHUNK });
+  } else {
+    ({ stream: input, compression } = source);
+  }
   const guard = new TarGuard();
   let chainError: Error | undefined;
   const chainDone = new Promise<void>((resolve) => {
-    pipeline([createReadStream(file, { highWaterMark: READ_CHUNK }), ...decompressor(compression), guard], (err) => {
+    pipeline([input, ...decompressor(compression), guard], (err) => {
       chainError = err ?? undefined;
       resolve();
     });
@@ -51,10 +62,10 @@ export async function extractTar(runner: CommandRunner, file: string, dir: strin
     // tar failed first (ENOSPC, ...): stop reading the file. Or the chain failed and tar was killed for it.
     guard.destroy();
     await chainDone;
-    throw (chainError && describeChainError(chainError, file, options)) ?? err;
+    throw (chainError && describeChainError(chainError, source, options)) ?? err;
   }
   await chainDone;
-  if (chainError) throw describeChainError(chainError, file, options) ?? chainError;
+  if (chainError) throw describeChainError(chainError, source, options) ?? chainError;
 }
 
 /** GNU tar's own detection, limited to the compressions of OCI layers (image-spec layer.md). */
@@ -68,12 +79,12 @@ async function detectCompression(file: string, options: ExtractOptions): Promise
       await handle.close();
     }
   } catch (err) {
-    throw fromNodeError(options.step, err, `read ${options.what} ("${file}")`);
+    throw fromNodeError(options.step, err, `read ${withFile(options.what, file)}`);
   }
   if (magic[0] === 0x1f && magic[1] === 0x8b) return 'gzip';
   if (magic.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
   const other = OTHER_FORMATS.find(([bytes]) => magic.subarray(0, bytes.length).equals(bytes));
-  if (other) throw new PodnsError(options.step, `${options.what} ("${file}") is ${other[1]}-compressed; podns reads plain, gzip and zstd tar archives`);
+  if (other) throw new PodnsError(options.step, `${withFile(options.what, file)} is ${other[1]}-compressed; podns reads plain, gzip and zstd tar archives`);
   return 'none';
 }
 
@@ -90,14 +101,20 @@ function decompressor(compression: Compression): Transform[] {
 }
 
 /** The refusal or read failure behind a failed chain; undefined when it was only cut short after tar failed. */
-function describeChainError(err: Error, file: string, options: ExtractOptions): Error | undefined {
-  const { what, step } = options;
-  if (err instanceof UnsafeEntryError) return new PodnsError(step, `refusing ${what}: ${err.message}`, { cause: err });
-  if (err instanceof TarFormatError) return new PodnsError(step, `refusing ${what}: not a tar archive podns accepts: ${err.message}`, { cause: err });
+function describeChainError(err: Error, source: TarSource, options: ExtractOptions): Error | undefined {
+  const { step } = options;
+  const what = 'file' in source ? withFile(options.what, source.file) : options.what;
+  if (err instanceof UnsafeEntryError) return new PodnsError(step, `refusing ${options.what}: ${err.message}`, { cause: err });
+  if (err instanceof TarFormatError) return new PodnsError(step, `refusing ${options.what}: not a tar archive podns accepts: ${err.message}`, { cause: err });
   const code = (err as NodeJS.ErrnoException).code ?? '';
   if (code === 'ERR_STREAM_PREMATURE_CLOSE') return undefined;
   if (code.startsWith('Z_') || code.startsWith('ZSTD_') || code.startsWith('ERR_ZSTD')) {
-    return new PodnsError(step, `${what} ("${file}"): corrupt compressed data: ${err.message}`, { cause: err });
+    return new PodnsError(step, `${what}: corrupt compressed data: ${err.message}`, { cause: err });
   }
-  return fromNodeError(step, err, `read ${what} ("${file}")`);
+  return fromNodeError(step, err, `read ${what}`);
+}
+
+/** `what ("file")`, unless `what` names the file already. */
+function withFile(what: string, file: string): string {
+  return what.includes(`"${file}"`) ? what : `${what} ("${file}")`;
 }

@@ -178,6 +178,28 @@ describe.skipIf(kernelSkip || missingTools.length > 0)('pull from registries', (
     expect(fs.readFileSync(path.join(upperDir, 'dir', 'new'), 'utf8')).toBe('new');
   });
 
+  it('zstd, plain and mislabelled layers unpack as they download (or, mislabelled, again from the stored blob)', async () => {
+    const plain = async (name: string) => zlib.gunzipSync(await makeLayer({ [`etc/${name}`]: name }));
+    const layers: Array<[string, Buffer]> = [
+      ['application/vnd.oci.image.layer.v1.tar+zstd', zlib.zstdCompressSync(await plain('zstd'))],
+      ['application/vnd.oci.image.layer.v1.tar', await plain('plain')],
+      // Says gzip, is a plain tar: the unpack along the download fails, the one from the stored blob reads its magic.
+      ['application/vnd.oci.image.layer.v1.tar+gzip', await plain('mislabelled')],
+    ];
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: [] } }));
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: await pushBlob(registry, 'test/formats', config), size: config.length },
+      layers: await Promise.all(layers.map(async ([mediaType, bytes]) => ({ mediaType, digest: await pushBlob(registry, 'test/formats', bytes), size: bytes.length }))),
+    };
+    await pushManifest(registry, 'test/formats', 'v1', manifest);
+    await podns.ok(['pull', `${registry.host}/test/formats:v1`]);
+    const dirs = manifest.layers.map((l) => path.join(podns.root, 'lib', 'images', 'layers', l.digest.slice(7)));
+    expect(['zstd', 'plain', 'mislabelled'].map((name, i) => fs.readFileSync(path.join(dirs[i]!, 'etc', name), 'utf8'))).toEqual(['zstd', 'plain', 'mislabelled']);
+    expect(layersOf(podns).filter((d) => d.startsWith('.'))).toEqual([]);
+  });
+
   it('a layer reaching outside its directory is refused in one line: "..", an absolute name, a write through its own symlink', async () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-evil-layer-'));
     const p = await createPodns({ images: false });

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { Transform } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PodnsError, UserError, fromNodeError } from '../../errors.js';
 import { basicAuth, parseChallenge, tokenUrl } from './auth.js';
@@ -93,13 +93,19 @@ export class RegistryClient {
   /**
    * Streams a blob into `file`, hashing as it goes; throws (and deletes `file`) on a short read, a size or
    * a digest mismatch. Connection failures mid-stream are retried from the start.
+   *
+   * `tee` (an unpack running along the download) gets the bytes of the first attempt too, at its pace: the
+   * download waits while it is full. If it closes early, the download goes on without it; a failed attempt
+   * destroys it (a retry does not feed it again). It is never ended here: when this resolves, every byte it
+   * got was verified, and the caller ends it.
    */
-  async downloadBlob(desc: Descriptor, file: string, onProgress?: (bytes: number) => void): Promise<void> {
+  async downloadBlob(desc: Descriptor, file: string, onProgress?: (bytes: number) => void, tee?: Writable): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.downloadOnce(desc, file, onProgress);
+        await this.downloadOnce(desc, file, onProgress, attempt === 1 ? tee : undefined);
         return;
       } catch (err) {
+        tee?.destroy();
         await rm(file, { force: true }).catch(() => undefined);
         if (!(err instanceof TruncatedError) || attempt >= this.attempts) throw err instanceof TruncatedError ? err.final() : err;
         await sleep(this.backoffMs * 2 ** (attempt - 1));
@@ -107,7 +113,7 @@ export class RegistryClient {
     }
   }
 
-  private async downloadOnce(desc: Descriptor, file: string, onProgress?: (bytes: number) => void): Promise<void> {
+  private async downloadOnce(desc: Descriptor, file: string, onProgress?: (bytes: number) => void, tee?: Writable): Promise<void> {
     const res = await this.request(this.endpoint!, `blobs/${desc.digest}`, {});
     const hash = createHash('sha256');
     const host = this.host;
@@ -121,7 +127,7 @@ export class RegistryClient {
           return;
         }
         onProgress?.(received);
-        done(null, chunk);
+        feed(tee, chunk, () => done(null, chunk));
       },
     });
     try {
@@ -307,6 +313,19 @@ function sniffMediaType(header: string, bytes: Buffer): string {
     // reported by the caller when it parses
   }
   return header;
+}
+
+/** Writes `chunk` to `tee` unless it has closed; `next` once it has room again or has closed. */
+function feed(tee: Writable | undefined, chunk: Buffer, next: () => void): void {
+  if (!tee || tee.destroyed || tee.writableEnded) return next();
+  if (tee.write(chunk)) return next();
+  const go = (): void => {
+    tee.off('drain', go);
+    tee.off('close', go);
+    next();
+  };
+  tee.on('drain', go);
+  tee.on('close', go);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
