@@ -3,8 +3,7 @@
  * Node loads its fetch (undici) on first use, ~25 ms of the first request of every `podns pull`, and a fetch
  * body is a web stream that costs more per megabyte than the plain Readable a layer download is piped from.
  */
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 
 /** fetch's limit (Fetch spec "HTTP-redirect fetch"). */
@@ -55,7 +54,10 @@ export async function httpGet(url: URL, headers: Record<string, string>): Promis
 }
 
 function requestOnce(url: URL, headers: Record<string, string>): Promise<IncomingMessage> {
-  const get = url.protocol === 'https:' ? https.get : url.protocol === 'http:' ? http.get : undefined;
+  // Not `import http from 'node:http'`: the ESM facade reads every export, and its lazy WebSocket getter loads
+  // undici (~25 ms), the very cost this module avoids. node:https (TLS set-up) only when a URL needs it.
+  const get =
+    url.protocol === 'https:' ? process.getBuiltinModule('node:https').get : url.protocol === 'http:' ? process.getBuiltinModule('node:http').get : undefined;
   if (!get) return Promise.reject(Object.assign(new Error(`unsupported URL scheme ${url.protocol}`), { code: 'EPROTO' }));
   return new Promise((resolve, reject) => {
     // The socket timeout holds while this request owns the socket: headers and the whole body. Destroying the
