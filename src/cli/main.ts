@@ -316,7 +316,7 @@ async function main(): Promise<void> {
     });
   image
     .command('import')
-    .description('import a plain rootfs tarball as a one-layer image')
+    .description('import a rootfs tarball (plain, gzip or zstd) as a one-layer image')
     .argument('<tarball>')
     .argument('<name>')
     .action(async (tarball: string, name: string) => {

@@ -1,7 +1,8 @@
 /**
  * image/ owns the local image store: reference normalisation, reading OCI and docker archives, pulling from
- * registries (registry/: the distribution client; pull.ts), blobs by digest, unpacking layers (with overlayfs
- * whiteouts) into content-addressed directories, store locks, and the per-name image records.
+ * registries (registry/: the distribution client; pull.ts), blobs by digest, unpacking layers (a guarded
+ * single-pass tar extraction: tar-extract.ts; overlayfs whiteouts) into content-addressed directories, store
+ * locks, and the per-name image records.
  * May import: sys (the CommandRunner seam), errors. Nothing above it.
  */
 export { ImageStore } from './image-store.js';
