@@ -156,11 +156,13 @@ async function obtainLayer(store: ImageStore, client: RegistryClient, desc: Desc
   let dir: string | undefined;
   if (await exists(final)) progress?.layer?.(desc.digest, desc.size, 'exists');
   else {
-    dir = await withLock(`${final}.lock`, `blob ${desc.digest}`, async () => {
+    // The lock covers the download only; the unpack that ran along it finishes outside.
+    const started = await withLock(`${final}.lock`, `blob ${desc.digest}`, async () => {
       // Another process may have fetched it while we waited for the lock.
       if (await exists(final)) return undefined;
       return downloadUnpacking(store, client, desc, progress);
     });
+    dir = await started?.unpacking;
   }
   dir ??= await store.unpack({ file: final }, hex);
   progress?.layer?.(desc.digest, desc.size, 'unpacked');
@@ -168,12 +170,18 @@ async function obtainLayer(store: ImageStore, client: RegistryClient, desc: Desc
 }
 
 /**
- * Downloads the blob into `blobs/` and unpacks the same bytes meanwhile; undefined if the unpack failed (the blob
- * is stored all the same). The unpacked layer gets its name only after the stream ends, and the stream ends only
- * once the whole blob matched its digest and was renamed into place: no unverified byte is ever used, and a
- * layer never exists without its blob.
+ * Downloads the blob into `blobs/` and unpacks the same bytes meanwhile. Resolves once the blob is in place, with
+ * the unpack still finishing: to its layer dir, or undefined if it failed (the blob is stored all the same). The
+ * unpacked layer gets its name only after the stream ends, and the stream ends only once the whole blob matched
+ * its digest and was renamed into place: no unverified byte is ever used, and a layer never exists without its
+ * blob.
  */
-async function downloadUnpacking(store: ImageStore, client: RegistryClient, desc: Descriptor, progress?: PullProgress): Promise<string | undefined> {
+async function downloadUnpacking(
+  store: ImageStore,
+  client: RegistryClient,
+  desc: Descriptor,
+  progress?: PullProgress,
+): Promise<{ unpacking: Promise<string | undefined> }> {
   progress?.layer?.(desc.digest, desc.size, 'downloading');
   const final = store.blobPath(desc.digest);
   const tmp = `${store.blobsDir}/.tmp-${hexOf(desc.digest)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -198,7 +206,8 @@ async function downloadUnpacking(store: ImageStore, client: RegistryClient, desc
   }
   progress?.layer?.(desc.digest, desc.size, 'downloaded');
   if (!tee.destroyed) tee.end();
-  return unpacking;
+  // Wrapped: an async function returning the promise itself would wait for it.
+  return { unpacking };
 }
 
 async function saveSmallBlob(store: ImageStore, digest: string, bytes: Buffer): Promise<void> {
