@@ -16,8 +16,8 @@
  *   - a symlink (or a hard link to one) never replaces an earlier entry or an implicit parent directory, and
  *     nothing replaces a symlink — so the delayed chmod/chown/utimes tar applies to directories at the end
  *     cannot land on a link;
- *   - only the types of a filesystem layer (file, dir, symlink, hard link, char/block device, fifo), and a size
- *     of 0 for all but files, so both readers step over the same data blocks.
+ *   - only the types of a filesystem layer (file, dir, symlink, hard link, char/block device, fifo), a size
+ *     of 0 for all but files, and no sparse files, so both readers step over the same data blocks.
  *
  * The extraction target is a fresh, empty, private temp dir (layer.ts), so no path exists there that the
  * archive did not make. Symlink targets are not checked: nothing is resolved through them during extraction,
@@ -219,9 +219,7 @@ export class TarGuard extends Transform {
   /** The entry tar will extract from this header and the extended data before it. */
   private describe(raw: RawHeader): TarEntry {
     const pax = this.pending.pax ?? new Map<string, string>();
-    let name = this.pending.longName ?? raw.name;
-    // GNU.sparse.name is the real name of a pax sparse file (format 1.0); both at once are refused below.
-    name = pax.get('GNU.sparse.name') ?? pax.get('path') ?? name;
+    const name = pax.get('path') ?? this.pending.longName ?? raw.name;
     let target = this.pending.longLink ?? raw.linkname;
     target = pax.get('linkpath') ?? target;
     const size = pax.has('size') ? parseSize(pax.get('size')!, (m) => this.formatError(m)) : (raw.size ?? 0);
@@ -272,23 +270,24 @@ export class TarGuard extends Transform {
 }
 
 /** pax keys that change which name, link target or data an entry has. */
-const NAMING_KEYS = new Set(['path', 'linkpath', 'size', 'GNU.sparse.name']);
+const NAMING_KEYS = new Set(['path', 'linkpath', 'size']);
 
 /**
- * The local records the guard acts on. Repeats, empty values and a `path` beside a `GNU.sparse.name` are
- * refused: GNU tar versions differ in which one wins, and no writer produces them. GNU.dumpdir and
- * GNU.volume.* belong to incremental and multi-volume archives, never to a layer.
+ * The local records the guard acts on. Repeats and empty values are refused (GNU tar versions differ in what
+ * they make of them; no writer produces them), and so is every `GNU.*` record: GNU.sparse.* makes tar read a
+ * data size of its own (GNU.sparse.realsize, or the sparse map) instead of `size`, so the two readers would
+ * step to different headers; GNU.dumpdir and GNU.volume.* belong to incremental and multi-volume archives.
+ * No layer writer (Docker, BuildKit, Buildah: Go's archive/tar) emits any of them.
  */
 function localPax(records: Array<[string, string]>, fail: (m: string) => Error): Map<string, string> {
   const pax = new Map<string, string>();
   for (const [key, value] of records) {
-    if (key === 'GNU.dumpdir' || key.startsWith('GNU.volume.')) throw fail(`pax record "${printable(key)}" (incremental or multi-volume archive)`);
+    if (key.startsWith('GNU.')) throw fail(`pax record "${printable(key)}" (sparse, incremental or multi-volume archives are not layers)`);
     if (!NAMING_KEYS.has(key)) continue;
     if (pax.has(key)) throw fail(`pax record "${key}" given twice`);
     if (value === '') throw fail(`empty pax record "${key}"`);
     pax.set(key, value);
   }
-  if (pax.has('path') && pax.has('GNU.sparse.name')) throw fail('pax records "path" and "GNU.sparse.name" together');
   return pax;
 }
 
