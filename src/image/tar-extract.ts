@@ -31,8 +31,8 @@ export type Compression = 'gzip' | 'zstd' | 'none';
 export type TarSource = { file: string } | { stream: Readable; compression: Compression };
 
 /**
- * Extracts `file` into `dir` (which must be new and empty: the guard's rules rely on nothing being there that
- * the archive did not make). Resolves only when the whole file decompressed, the guard admitted every entry
+ * Extracts `source` into `dir` (which must be new and empty: the guard's rules rely on nothing being there that
+ * the archive did not make). Resolves only when the whole input decompressed, the guard admitted every entry
  * and tar exited 0; throws a one-line PodnsError when the guard refuses or the data is corrupt, tar's
  * CommandError when tar fails. When the guard refuses, tar is killed before it reads anything past the last
  * admitted entry. Whatever tar made in `dir` is the caller's to remove.
@@ -59,7 +59,7 @@ export async function extractTar(runner: CommandRunner, source: TarSource, dir: 
     // LC_ALL=C: tar keeps pax names as bytes, as the guard read them, and its messages stay in English.
     await runner.run(argv, { stdin: guard, env: { LC_ALL: 'C' }, step: options.step });
   } catch (err) {
-    // tar failed first (ENOSPC, ...): stop reading the file. Or the chain failed and tar was killed for it.
+    // tar failed first (ENOSPC, ...): stop reading the input. Or the chain failed and tar was killed for it.
     guard.destroy();
     await chainDone;
     throw (chainError && describeChainError(chainError, source, options)) ?? err;
