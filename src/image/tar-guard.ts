@@ -19,8 +19,8 @@
  *   - only the types of a filesystem layer (file, dir, symlink, hard link, char/block device, fifo), a size
  *     of 0 for all but files, and no sparse files, so both readers step over the same data blocks.
  *
- * The extraction target is a fresh, empty, private temp dir (layer.ts), so no path exists there that the
- * archive did not make. Symlink targets are not checked: nothing is resolved through them during extraction,
+ * The extraction target is a fresh, empty, private temp dir (a layer's in layer.ts, an image archive's scratch
+ * dir), so no path exists there that the archive did not make. Symlink targets are not checked: nothing is resolved through them during extraction,
  * and in a container they resolve inside its own root.
  */
 import { Transform, type TransformCallback } from 'node:stream';
@@ -41,7 +41,7 @@ export interface TarEntry {
   size: number;
 }
 
-/** Why an entry was refused; `name` is the entry's name as written in the archive. */
+/** Why an entry was refused; `entryName` is its name as written in the archive. */
 export class UnsafeEntryError extends Error {
   constructor(
     readonly entryName: string,
