@@ -10,15 +10,23 @@
  *
  * stdinOnce: the first attach session that used stdin closes it when it ends (EOF to the container; with a
  * terminal, the EOF character, since a pty cannot be half-closed).
+ *
+ * The output pipes are large (1 MiB), and the pause's fd store holds copies of their read ends (heldFds): when
+ * the shim dies, the container writes on into them; a new shim makes the run's IO again from the copies it
+ * takes back (ContainerIO.takenOver).
  */
 import fs from 'node:fs';
 import net from 'node:net';
 import tty from 'node:tty';
 import type { CriLogWriter } from '../logs/cri-log-writer.js';
 import { makePipe } from '../sys/native.js';
+import { OUTPUT_PIPE_BYTES } from '../runtime/fd-store.js';
 import { TerminalWriter } from './terminal-writer.js';
 
 export type OutputStream = 'stdout' | 'stderr';
+
+/** What each fd the pause holds for a run is (the keys of state.json's heldFds). */
+export type HeldRole = OutputStream;
 
 export interface StdioOptions {
   stdin?: boolean;
@@ -54,13 +62,24 @@ export class ContainerIO {
   private stdinUsed = false;
   private finished = false;
 
-  constructor(options: StdioOptions) {
+  /** `taken`: the fds of a run a dead shim started, taken back from the pause (see takenOver). */
+  private constructor(options: StdioOptions, taken?: Partial<Record<HeldRole, number>>) {
     this.terminal = options.tty === true;
     this.stdinOpen = options.stdin === true;
     this.once = options.stdinOnce === true;
+    if (taken) {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const fd = taken[stream];
+        if (fd !== undefined) this.outputs.push({ fd, stream });
+      }
+      // The dead shim held the only write end of a stdin pipe: it went with it.
+      this.stdinClosed = true;
+      return;
+    }
     if (this.terminal) return; // the addon makes the terminal inside the container
-    const [outRead, outWrite] = makePipe();
-    const [errRead, errWrite] = makePipe();
+    // Large: what the container writes while no shim reads (after a shim died) waits here.
+    const [outRead, outWrite] = makePipe(OUTPUT_PIPE_BYTES);
+    const [errRead, errWrite] = makePipe(OUTPUT_PIPE_BYTES);
     this.outputs = [
       { fd: outRead, stream: 'stdout' },
       { fd: errRead, stream: 'stderr' },
@@ -75,6 +94,27 @@ export class ContainerIO {
     }
     this.childFds = [stdin, outWrite, errWrite];
     this.stdio = [stdin, outWrite, errWrite];
+  }
+
+  /** A new run's IO. */
+  static create(options: StdioOptions): ContainerIO {
+    return new ContainerIO(options);
+  }
+
+  /**
+   * The IO of a run a dead shim started: its output is read on from the pipes taken back from the pause (a
+   * missing one: the pause no longer had it, its writers being gone) into `logs`, appended.
+   */
+  static takenOver(options: StdioOptions, taken: Partial<Record<HeldRole, number>>, logs: CriLogWriter): ContainerIO {
+    const io = new ContainerIO(options, taken);
+    // A terminal's master is not held by the pause: it went with the dead shim, and so did the terminal's output.
+    if (!io.terminal) io.started(logs);
+    return io;
+  }
+
+  /** The fds the pause's fd store holds for this run: the read ends of its output pipes (none with a terminal). */
+  heldFds(): Partial<Record<HeldRole, number>> {
+    return Object.fromEntries(this.outputs.map((o) => [o.stream, o.fd]));
   }
 
   /** The fds that become the child's 0, 1, 2 (not with a terminal). */
