@@ -6,7 +6,8 @@
  * would otherwise stay zombies), warns when it is not PID 1, prints its version for -v, and otherwise sleeps.
  * Written for podns; statically linked so it runs in an empty root.
  *
- * With --fd-store (podns asks for it; without it nothing below runs) it is also the pod's fd store: it keeps
+ * With PODNS_FD_STORE=1 in its environment (podns asks for it so, and its command line stays "/pause", as ps
+ * shows Kubernetes' pause; without it nothing below runs) it is also the pod's fd store: it keeps
  * copies of the fds the shim sends it — the read ends of the containers' output pipes — so that a pipe never
  * loses its last reader when the shim dies. A container then never gets SIGPIPE/EPIPE: its output waits in the
  * pipe until a new shim takes the fds back (pidfd_getfd(2) on this process) and reads on. It never reads them.
@@ -183,16 +184,16 @@ static int is_socket(int fd) {
 }
 
 int main(int argc, char **argv) {
-  int fd_store = 0;
   for (int i = 1; i < argc; i++) {
     if (strcasecmp(argv[i], "-v") == 0) {
       printf("pause.c (podns) %s\n", PODNS_VERSION);
       return 0;
     }
-    if (strcmp(argv[i], "--fd-store") == 0) fd_store = 1;
   }
+  const char *store = getenv("PODNS_FD_STORE");
+  int fd_store = store && strcmp(store, "1") == 0;
   if (fd_store && !(is_socket(STORE_FD) && is_socket(STORE_SEND_FD))) {
-    fprintf(stderr, "pause: --fd-store: fds %d and %d must be the store's socket pair\n", STORE_FD, STORE_SEND_FD);
+    fprintf(stderr, "pause: PODNS_FD_STORE: fds %d and %d must be the store's socket pair\n", STORE_FD, STORE_SEND_FD);
     return 4;
   }
 

@@ -58,10 +58,11 @@ export function startPause(
     rootfs: paths.pauseRoot,
     cwd: '/',
     execFile: pauseBinary(),
-    // The fd store's two ends become its fds 3 and 4 (native/README.md, "The fd store").
-    argv: fdStore ? ['/pause', '--fd-store'] : ['/pause'],
+    argv: ['/pause'],
+    // The fd store's two ends become its fds 3 and 4 (native/README.md, "The fd store"); asked for in the
+    // environment, so that its command line stays Kubernetes' pause's.
     ...(fdStore ? { extraFds: fdStore } : {}),
-    env: [],
+    env: fdStore ? ['PODNS_FD_STORE=1'] : [],
   };
   return spawnProcess(request, 'pause', explain && ((steps, pid) => explain(describeSpawn(request, steps, 'pause', pid))));
 }

@@ -6,7 +6,7 @@
  * ContainerStatusUnknown with its last output kept, a recycled pid never adopted, init containers resumed,
  * --infra=none refused. And the control socket during the start: status answers while a postStart hook holds
  * the start, and stop or rm -f then aborts it (run fails in one line, nothing left).
- * Also the pieces on their own: pause --fd-store (hold, close on hang-up, park unread output until a nudge) and
+ * Also the pieces on their own: pause's fd store (hold, close on hang-up, park unread output until a nudge) and
  * the addon's watch of a process that is not our child (status kept after its parent reaped it; a wrong start
  * time refused).
  * Requires: root, the native build, dist/, the test images (see harness.ts); Linux 5.6+ (pidfd_getfd).
@@ -63,9 +63,9 @@ describe.skipIf(kernelSkip)('the pause as fd store, and watching a process that 
     for (const pid of started) if (isRunning(pid)) process.kill(pid, 'SIGKILL'); // pauses this test started
   });
 
-  it('pause --fd-store holds what it is sent, closes a pipe whose writers are gone, and parks one with unread output until a nudge', async () => {
+  it('pause with PODNS_FD_STORE=1 holds what it is sent, closes a pipe whose writers are gone, and parks one with unread output until a nudge', async () => {
     const [receive, send] = makeSocketPair();
-    const pid = spawnProcess({ execFile: pauseBin, argv: ['/pause', '--fd-store'], env: [], extraFds: [receive, send] }, 'pause');
+    const pid = spawnProcess({ execFile: pauseBin, argv: ['/pause'], env: ['PODNS_FD_STORE=1'], extraFds: [receive, send] }, 'pause');
     started.push(pid);
     fs.closeSync(receive);
     const pipes = () => fdsOf(pid).filter((l) => l.includes('pipe:'));
