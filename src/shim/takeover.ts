@@ -11,16 +11,16 @@ import { isAlive } from '../runtime/proc.js';
 import type { PodState } from '../state/pod-state.js';
 
 /** Why `state`'s pod cannot be taken over now, with what to do instead (to follow `pod "NAME": `); undefined: it can. */
-export function takeoverRefusal(state: PodState): string | undefined {
+export function takeoverRefusal(state: PodState, procRoot = '/proc'): string | undefined {
   const name = state.name;
-  if (state.shim && isAlive(state.shim)) return `its shim is running (pid ${state.shim.pid}): nothing to recover`;
+  if (state.shim && isAlive(state.shim, procRoot)) return `its shim is running (pid ${state.shim.pid}): nothing to recover`;
   if (state.phase === 'Stopped') return `it is stopped: nothing to take over (podns rm ${name})`;
   if (state.infra === 'none') {
     // Nothing held the containers' output pipes while no shim ran: they got EPIPE, and a new shim could not
     // give them back a reader. Refused rather than half done.
     return `it runs without a pause (--infra=none): nothing held its containers' output while its shim was gone, so it cannot be taken over; remove it with podns rm -f ${name}`;
   }
-  if (!state.pause || !isAlive(state.pause)) return `its pause is gone (the sandbox died while no shim ran); remove it with podns rm -f ${name}`;
+  if (!state.pause || !isAlive(state.pause, procRoot)) return `its pause is gone (the sandbox died while no shim ran); remove it with podns rm -f ${name}`;
   if (!state.fdStore) return `it was started without an fd store (by an older podns), so it cannot be taken over; remove it with podns rm -f ${name}`;
   return undefined;
 }
