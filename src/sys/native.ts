@@ -238,25 +238,25 @@ export function killAndReap(pid: number): void {
 }
 
 /**
- * Calls back once when `process` — not our child: started by a shim that died — has exited. The status comes
+ * Calls back once when `target` — not our child: started by a shim that died — has exited. The status comes
  * from the pidfd (Linux 6.15+) or the zombie's /proc entry; when both are gone it is lost (`error` set, exit
  * code and signal null). Throws ESRCH when the pid no longer names that process (it exited, or was recycled).
  */
-export function watchForeignExit(process: ProcessIdentity, callback: (status: ExitStatus) => void): void {
+export function watchForeignExit(target: ProcessIdentity, callback: (status: ExitStatus) => void): void {
   try {
-    load().watchForeignExit(process.pid, process.startTime, callback);
+    load().watchForeignExit(target.pid, target.startTime, callback);
   } catch (err) {
-    if (isRaw(err)) throw new SysError('native.watchForeignExit', 'pidfd_open', err.errno, err.code, `watch pid ${process.pid}`);
+    if (isRaw(err)) throw new SysError('native.watchForeignExit', 'pidfd_open', err.errno, err.code, `watch pid ${target.pid}`);
     throw err;
   }
 }
 
-/** A copy of fd `targetFd` of `process` (pidfd_getfd(2)), after checking the pid still names it. */
-export function takeFd(process: ProcessIdentity, targetFd: number): number {
+/** A copy of fd `targetFd` of `target` (pidfd_getfd(2)), after checking the pid still names it. */
+export function takeFd(target: ProcessIdentity, targetFd: number): number {
   try {
-    return load().takeFd(process.pid, process.startTime, targetFd);
+    return load().takeFd(target.pid, target.startTime, targetFd);
   } catch (err) {
-    if (isRaw(err)) throw new SysError('native.takeFd', err.step, err.errno, err.code, `take fd ${targetFd} of pid ${process.pid}`);
+    if (isRaw(err)) throw new SysError('native.takeFd', err.step, err.errno, err.code, `take fd ${targetFd} of pid ${target.pid}`);
     throw err;
   }
 }
