@@ -493,8 +493,8 @@ Napi::Value SocketPair(const Napi::CallbackInfo &info) {
   return out;
 }
 
-// sendFds(socket, fds): one message of one byte carrying `fds` (SCM_RIGHTS; none: a bare message). Never
-// blocks: a full receiver is EAGAIN.
+// sendFds(socket, fds, byte = 'h'): one message of one byte carrying `fds` (SCM_RIGHTS; none: a bare message).
+// The byte is the pause's verb: 'h' hold, 'd' drop (pause.c). Never blocks: a full receiver is EAGAIN.
 Napi::Value SendFds(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int sock = info[0].As<Napi::Number>().Int32Value();
@@ -503,7 +503,7 @@ Napi::Value SendFds(const Napi::CallbackInfo &info) {
   if (arr.Length() > max) throw Napi::RangeError::New(env, "sendFds: at most 16 fds per message");
   int fds[16];
   for (uint32_t i = 0; i < arr.Length(); i++) fds[i] = arr.Get(i).As<Napi::Number>().Int32Value();
-  char byte = 'h';
+  char byte = info[2].IsString() && info[2].As<Napi::String>().Utf8Value() == "d" ? 'd' : 'h';
   struct iovec iov = {&byte, 1};
   union {
     struct cmsghdr align;

@@ -11,8 +11,9 @@
  * copies of the fds the shim sends it — the read ends of the containers' output pipes — so that a pipe never
  * loses its last reader when the shim dies. A container then never gets SIGPIPE/EPIPE: its output waits in the
  * pipe until a new shim takes the fds back (pidfd_getfd(2) on this process) and reads on. It never reads them.
- *   fd 3: the receiving end of a SOCK_SEQPACKET socketpair; each message is one byte, with fds (SCM_RIGHTS)
- *         to hold, or none (a nudge: "look at the parked fds again").
+ *   fd 3: the receiving end of a SOCK_SEQPACKET socketpair; each message is one byte and fds (SCM_RIGHTS):
+ *         'h': hold these (none: a nudge, "look at the parked fds again"); 'd': drop the held fds that are the
+ *         same open files as these (a container's stdin the shim closes on purpose: EOF must reach it).
  *   fd 4: the sending end of the same pair, kept only so that a later shim can take a copy and send on it.
  * Each held fd is closed once all its writers are gone (POLLHUP/POLLERR), so nothing accumulates across
  * container restarts — unless output is still unread in it: then it is parked (left out of poll, which would
@@ -90,6 +91,38 @@ static void hold(int fd) {
   n_held++;
 }
 
+/* The open file an fd refers to, as far as the store needs to tell: inode and access mode (both ends of a pipe
+ * share the inode; the store never holds both). */
+struct identity {
+  dev_t dev;
+  ino_t ino;
+  int mode;
+};
+
+static int identify(int fd, struct identity *id) {
+  struct stat st;
+  int flags = fcntl(fd, F_GETFL);
+  if (fstat(fd, &st) < 0 || flags < 0) return -1;
+  id->dev = st.st_dev;
+  id->ino = st.st_ino;
+  id->mode = flags & O_ACCMODE;
+  return 0;
+}
+
+/* Closes every held fd that is the same open file as `fd` (and `fd` itself, the sender's copy). */
+static void drop(int fd) {
+  struct identity wanted, id;
+  if (identify(fd, &wanted) == 0) {
+    for (size_t i = 0; i < n_held; i++) {
+      if (held[i].fd < 0 || identify(held[i].fd, &id) < 0) continue;
+      if (id.dev != wanted.dev || id.ino != wanted.ino || id.mode != wanted.mode) continue;
+      close(held[i].fd);
+      held[i].fd = -1;
+    }
+  }
+  close(fd);
+}
+
 /* Every message waiting on the store; returns 0 when the store itself failed. */
 static int receive(void) {
   for (;;) {
@@ -115,7 +148,10 @@ static int receive(void) {
       size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
       int fds[MAX_PER_MESSAGE];
       memcpy(fds, CMSG_DATA(c), count * sizeof(int));
-      for (size_t i = 0; i < count; i++) hold(fds[i]);
+      for (size_t i = 0; i < count; i++) {
+        if (byte == 'd') drop(fds[i]);
+        else hold(fds[i]);
+      }
     }
   }
 }

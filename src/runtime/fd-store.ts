@@ -93,6 +93,11 @@ export class FdStore {
     }
   }
 
+  /** The pause lets go of its copies of `fds` (the same open files): a container's stdin closed on purpose. */
+  drop(fds: number[], what: string): void {
+    sendFds(this.sendFd, fds, `take ${what} back from the pause's fd store`, 'drop');
+  }
+
   /** Tells the pause to look at its parked fds again (after a run's output was read to the end). */
   nudge(): void {
     sendFds(this.sendFd, [], "nudge the pause's fd store");

@@ -584,7 +584,7 @@ export class PodSupervisor {
     const spec = this.containerSpec(name)!;
     this.oomBaseline.set(name, this.oomKillCount(name));
     const logs = new CriLogWriter(state.logPath);
-    const io = ContainerIO.takenOver(spec, fds, logs);
+    const io = ContainerIO.takenOver(spec, fds, logs, this.releaseStdin(name));
     // The namespace is held only if it is still the recorded one (its process runs): see holdMountNamespace.
     const held = exited && state.process ? holdMountNamespace(state.process.pid) : undefined;
     const mntNs = held && held.inode === state.mntNs ? held : undefined;
@@ -645,17 +645,14 @@ export class PodSupervisor {
     // Everything that can fail comes before the spawn or is guarded, so that a started process is always
     // watched: an unreaped child of ours in the pod's PID namespace would keep the pause from ever exiting.
     const logs = new CriLogWriter(state.logPath);
-    const io = ContainerIO.create(container);
+    const io = ContainerIO.create(container, this.releaseStdin(container.name));
     let pid: number;
     let heldFds: ContainerState['heldFds'];
     try {
-      // The pause holds copies of the output pipes' read ends from before the container exists: whenever the
-      // shim dies, the container never writes into a pipe without a reader (EPIPE), and a new shim takes them back.
-      const held = Object.entries(io.heldFds());
-      if (this.fdStore && held.length) {
-        this.fdStore.hold(held.map(([, fd]) => fd), `container "${container.name}"'s output pipes`);
-        heldFds = Object.fromEntries(held.map(([role, fd]) => [role, fdIdentity(fd)]));
-      }
+      // The pause holds copies of our ends of the pipes from before the container exists: whenever the shim
+      // dies, the container never writes into a pipe without a reader (EPIPE) nor reads EOF from its stdin, and
+      // a new shim takes them back.
+      heldFds = this.holdInFdStore(container.name, io);
       state.spec = resolveEnv(state.spec, this.state.podIP);
       const request = planContainerSpawn(
         {
@@ -683,6 +680,14 @@ export class PodSupervisor {
         // A started process is always watched or gone: it must not stay a zombie in the pod's PID namespace.
         killAndReap(pid);
         throw err;
+      }
+      // A terminal's master exists only now. Best effort: the process runs, and is watched whatever happens here.
+      if (master !== undefined) {
+        try {
+          heldFds = this.holdInFdStore(container.name, io);
+        } catch (err) {
+          this.log.error('the pause could not take the terminal; it will not outlive this shim', { container: container.name, error: String(err) });
+        }
       }
     } catch (err) {
       io.abandon();
@@ -935,6 +940,19 @@ export class PodSupervisor {
     if (state.restartPending) this.scheduleRestart(name);
     this.save();
     if (!state.sidecar) this.stopSidecarsWhenAppsAreDone();
+  }
+
+  /** Hands the run's fds (ContainerIO.heldFds) to the pause's fd store; returns their identities for state.json. */
+  private holdInFdStore(name: string, io: ContainerIO): ContainerState['heldFds'] {
+    const held = Object.entries(io.heldFds());
+    if (!this.fdStore || held.length === 0) return undefined;
+    this.fdStore.hold(held.map(([, fd]) => fd), `container "${name}"'s stdio`);
+    return Object.fromEntries(held.map(([role, fd]) => [role, fdIdentity(fd)]));
+  }
+
+  /** For ContainerIO: stdin closed on purpose (stdinOnce) is taken back from the pause first, so EOF reaches the container. */
+  private releaseStdin(name: string): (fd: number) => void {
+    return (fd) => this.fdStore?.drop([fd], `container "${name}"'s stdin`);
   }
 
   /** What is left of a container whose main process exited: its mount namespace's processes, and its cgroup's. */

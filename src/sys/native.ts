@@ -113,7 +113,7 @@ interface Addon {
   watchForeignExit(pid: number, startTime: number, callback: (status: ExitStatus) => void): void;
   takeFd(pid: number, startTime: number, targetFd: number): number;
   socketPair(): [number, number];
-  sendFds(socket: number, fds: number[]): void;
+  sendFds(socket: number, fds: number[], verb?: 'h' | 'd'): void;
   pipe(size?: number): [number, number];
   setChildSubreaper(): void;
   killAndReap(pid: number): void;
@@ -274,10 +274,13 @@ export function makeSocketPair(): [number, number] {
 /** The most fds one message may carry (the pause's receive buffer). */
 export const FD_STORE_MAX_PER_MESSAGE = 16;
 
-/** One message carrying `fds` (SCM_RIGHTS); no fds: a bare message. Never blocks (EAGAIN when the receiver is full). */
-export function sendFds(socket: number, fds: number[], what: string): void {
+/**
+ * One message carrying `fds` (SCM_RIGHTS; none: a bare message) to the pause's fd store: `hold` them, or `drop`
+ * the held fds that are the same open files. Never blocks (EAGAIN when the receiver is full).
+ */
+export function sendFds(socket: number, fds: number[], what: string, verb: 'hold' | 'drop' = 'hold'): void {
   try {
-    load().sendFds(socket, fds);
+    load().sendFds(socket, fds, verb === 'drop' ? 'd' : 'h');
   } catch (err) {
     if (isRaw(err)) throw new SysError('native.sendFds', 'sendmsg', err.errno, err.code, what);
     throw err;

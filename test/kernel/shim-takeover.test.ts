@@ -63,7 +63,7 @@ describe.skipIf(kernelSkip)('the pause as fd store, and watching a process that 
     for (const pid of started) if (isRunning(pid)) process.kill(pid, 'SIGKILL'); // pauses this test started
   });
 
-  it('pause with PODNS_FD_STORE=1 holds what it is sent, closes a pipe whose writers are gone, and parks one with unread output until a nudge', async () => {
+  it('pause with PODNS_FD_STORE=1 holds what it is sent, closes a pipe whose writers are gone, parks one with unread output until a nudge, and drops a write end on request', async () => {
     const [receive, send] = makeSocketPair();
     const pid = spawnProcess({ execFile: pauseBin, argv: ['/pause'], env: ['PODNS_FD_STORE=1'], extraFds: [receive, send] }, 'pause');
     started.push(pid);
@@ -94,6 +94,16 @@ describe.skipIf(kernelSkip)('the pause as fd store, and watching a process that 
     fs.closeSync(copy);
     sendFds(send, [], 'nudge');
     await waitFor(() => pipes().length === 0, 3000, 'the parked pipe closed after the nudge');
+
+    // A write end (a container's stdin) is held until it is dropped: then the reader sees EOF at once.
+    const [inRead, inWrite] = makePipe();
+    sendFds(send, [inWrite], 'test');
+    await waitFor(() => pipes().length === 1, 3000, 'the held write end');
+    sendFds(send, [inWrite], 'test', 'drop');
+    fs.closeSync(inWrite);
+    await waitFor(() => pipes().length === 0, 3000, 'the write end dropped');
+    expect(fs.readSync(inRead, Buffer.alloc(8))).toBe(0);
+    fs.closeSync(inRead);
     fs.closeSync(send);
     process.kill(pid, 'SIGTERM');
   });
@@ -379,6 +389,56 @@ spec:
     await podns.ok(['rm', '-f', name]);
     expect(await leaksAfterRemoval(podns.root, [name])).toEqual([]);
   });
+  it("stdin and a terminal outlive the shim too: no EOF on the container's stdin, no hang-up of its terminal; after recover, attach -i reaches the same process, stdinOnce still ends in EOF", async () => {
+    const name = pod('tko-stdio');
+    const manifest = `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  terminationGracePeriodSeconds: 1
+  restartPolicy: OnFailure
+  containers:
+  - name: reader
+    image: ${BUSYBOX}
+    command: ["sh", "-c", "while read line; do echo \\"got $line\\"; done; echo eof"]
+    stdin: true
+  - name: once
+    image: ${BUSYBOX}
+    command: ["cat"]
+    stdin: true
+    stdinOnce: true
+  - name: term
+    image: ${BUSYBOX}
+    command: ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"]
+    tty: true
+`;
+    await podns.ok(['run', podns.writeManifest(name, manifest)]);
+    const before = await killShim(name);
+    const pids = Object.fromEntries(before.containers.map((c) => [c.name, c.process!.pid]));
+    // stdio of reader and once: 3 pipes each (stdin's write end among them); term: its terminal's master.
+    const held = fdsOf(before.pause.pid);
+    expect(held.filter((l) => l.includes('pipe:'))).toHaveLength(6);
+    expect(held.filter((l) => l.includes('/dev/pts/ptmx'))).toHaveLength(1);
+    await sleep(1000);
+    for (const [c, pid] of Object.entries(pids)) expect(isRunning(pid), `${c} lives on without its shim`).toBe(true);
+
+    await podns.ok(['recover', name]);
+    for (const c of before.containers) expect((await ctr(name, c.name)).process!.pid).toBe(pids[c.name]);
+    const r = await podns.run(['attach', '-i', name, '-c', 'reader'], { input: 'after\n', timeout: 1500 });
+    expect(String(r.stdout)).toContain('got after');
+    expect(String(r.stdout)).not.toContain('eof');
+    const once = await podns.run(['attach', '-i', name, '-c', 'once'], { input: 'one\n' });
+    expect(once.exitCode).toBe(0);
+    expect(String(once.stdout)).toBe('one');
+    await waitFor(async () => (await ctr(name, 'once')).status === 'exited', 5000, 'cat to see EOF and exit');
+    expect(await ctr(name, 'once')).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    // The terminal's output went on into its log across the gap, numbered without a hole.
+    await sleep(400);
+    const ticks = String((await podns.run(['logs', name, '-c', 'term'])).stdout).split('\n').map((l) => Number(l.replace(/\r$/, '').split(' ')[1]));
+    expect(ticks.length).toBeGreaterThan(8);
+    expect(ticks).toEqual(ticks.map((_, i) => i));
+  });
+
   // Last in the file: it makes this test process a child subreaper, for good (orphans of what it starts come to it).
   it('a container that exited while no shim ran, and was reaped as init would reap it: its last output is in the log, and after recover it is ContainerStatusUnknown (137), as kubelet reports a lost status', async () => {
     // PID 1 here never reaps its zombies, which would keep the exit status for the new shim to read. Play the
