@@ -439,6 +439,45 @@ spec:
     expect(ticks).toEqual(ticks.map((_, i) => i));
   });
 
+  it("a sidecar is adopted and restarted by the new shim like any other run; the pod's activeDeadlineSeconds still holds after the takeover", async () => {
+    const name = pod('tko-sidecar');
+    const manifest = `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  terminationGracePeriodSeconds: 1
+  activeDeadlineSeconds: 6
+  initContainers:
+  - name: proxy
+    image: ${BUSYBOX}
+    command: ${SLEEPER}
+    restartPolicy: Always
+  containers:
+  - name: app
+    image: ${BUSYBOX}
+    command: ${SLEEPER}
+`;
+    await podns.ok(['run', podns.writeManifest(name, manifest)]);
+    const before = await killShim(name);
+    await podns.ok(['recover', name]);
+    const proxy = before.initContainers![0]!;
+    expect((await state(name)).initContainers![0]!.process!.pid).toBe(proxy.process!.pid);
+    process.kill(proxy.process!.pid, 'SIGKILL'); // the sidecar this test started
+    const again = await waitFor(async () => {
+      const x = (await state(name)).initContainers![0]!;
+      return x.restartCount === 1 && x.status === 'running' ? x : undefined;
+    }, 5000, 'the sidecar restarted');
+    expect(again.lastState?.terminated).toMatchObject({ exitCode: 137, reason: 'Error' });
+    // Counted from the pod's creation, not from the takeover.
+    const s = await waitFor(async () => {
+      const x = (await inspect(podns, name)) as unknown as Pod & { reason?: string };
+      return x.phase === 'Failed' ? x : undefined;
+    }, 10_000, 'the deadline');
+    expect(s.reason).toBe('DeadlineExceeded');
+    // The new shim stops the pod as the first would have: the pause (not its child) goes too.
+    await waitFor(() => !isRunning(before.pause.pid), 5000, 'the pause to be stopped');
+  });
+
   // Last in the file: it makes this test process a child subreaper, for good (orphans of what it starts come to it).
   it('a container that exited while no shim ran, and was reaped as init would reap it: its last output is in the log, and after recover it is ContainerStatusUnknown (137), as kubelet reports a lost status', async () => {
     // PID 1 here never reaps its zombies, which would keep the exit status for the new shim to read. Play the
