@@ -126,6 +126,8 @@ async function startPod(startLog: string): Promise<void> {
 async function adoptPod(runDir: string): Promise<void> {
   const channel = new net.Socket({ fd: CHANNEL_FD, readable: true, writable: true });
   const log = createLogger((line) => process.stderr.write(line), 'debug');
+  // `podns recover` waits for the report as `podns run` does: as long as this shows the shim alive.
+  startHeartbeat(channel);
   const file = readJsonIfExists<SpecFile>(`${runDir}/spec.json`);
   if (!file) return reportFailureAndExit(channel, { error: `no pod in ${runDir} (no spec.json)` });
   const name = file.pod.metadata.name;
@@ -156,7 +158,7 @@ async function adoptPod(runDir: string): Promise<void> {
   }
   supervisor.completeTakeover();
   await release();
-  report(channel, { ok: true, pid: process.pid });
+  report(channel, { ok: true });
   serveUntilStopped(supervisor, control, file);
 }
 

@@ -73,29 +73,3 @@ export function startDetached(argv: string[], logFile: string, env: NodeJS.Proce
   }
 }
 
-/**
- * The helper's one report line, parsed; bounded by `timeoutMs` (the helper is SIGKILLed then, so that a helper
- * stuck in the kernel cannot hang the caller) — undefined when there was none.
- */
-export async function readReport<T>(helper: DetachedHelper, timeoutMs: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const text = await Promise.race([
-    helper.report,
-    new Promise<string>((resolve) => {
-      timer = setTimeout(() => {
-        try {
-          process.kill(helper.pid, 'SIGKILL');
-        } catch {
-          // exited meanwhile
-        }
-        resolve('');
-      }, timeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
-  try {
-    return JSON.parse(text.trim().split('\n')[0] ?? '') as T;
-  } catch {
-    return undefined;
-  }
-}

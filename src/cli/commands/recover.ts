@@ -1,16 +1,15 @@
 /**
  * `podns recover [POD...] [--all]`: a new shim (`podns shim --adopt <run-dir>`, detached like the one `podns run`
- * starts) takes over each pod whose shim died; it answers on the same fd-3 channel. Explicit on purpose: no
- * other verb starts a shim behind the user's back.
+ * starts) takes over each pod whose shim died; it answers on the same fd-3 channel, waited for as `podns run`
+ * waits (heartbeats, then one report). Explicit on purpose: no other verb starts a shim behind the user's back.
  */
 import { PodnsError, UserError } from '../../errors.js';
 import type { Roots } from '../../state/paths.js';
 import { takeoverRefusal } from '../../shim/takeover.js';
-import { readReport, startDetached } from '../../sys/detached.js';
+import { startDetached } from '../../sys/detached.js';
 import { findPod, listPods, requireState, type PodRecord } from '../pod-lookup.js';
+import { awaitStartReport, shimSilenceLimitMs } from '../start-wait.js';
 import { podStatus } from './ps.js';
-
-const REPORT_TIMEOUT_MS = 60_000;
 
 export async function recoverPods(roots: Roots, namespace: string, names: string[], all: boolean, say: (line: string) => void): Promise<void> {
   if (all === names.length > 0) throw new UserError('EUSAGE', 'recover: name the pods, or give --all (not both)');
@@ -28,11 +27,19 @@ async function recoverPod(record: PodRecord): Promise<number> {
   if (refusal) throw new UserError('ERECOVER', `pod "${state.name}": ${refusal}`);
   const { paths } = record;
   const shim = startDetached([process.execPath, process.argv[1]!, 'shim', '--adopt', paths.runDir], paths.shimLog);
-  const report = await readReport<{ ok: boolean; pid?: number; error?: string; step?: string }>(shim, REPORT_TIMEOUT_MS);
-  if (report?.ok) return report.pid ?? shim.pid;
-  // A failed takeover exits right after its report and changes nothing of the pod.
+  const outcome = await awaitStartReport(shim, shimSilenceLimitMs());
+  if (outcome.kind === 'report' && outcome.report.ok) return shim.pid;
+  // A stuck shim is given up on; a failed takeover exits right after its report. Either way the pod is as it was.
+  if (outcome.kind !== 'report') {
+    try {
+      process.kill(shim.pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
   let waited: NodeJS.Timeout | undefined;
   await Promise.race([shim.exited, new Promise((r) => (waited = setTimeout(r, 5000)))]);
   clearTimeout(waited);
+  const report = outcome.kind === 'report' ? outcome.report : undefined;
   throw new PodnsError(report?.step ?? 'shim.takeover', `pod "${state.name}": ${report?.error ?? `the new shim exited without reporting (see ${paths.shimLog})`}`);
 }
