@@ -413,7 +413,8 @@ export class PodSupervisor {
     // `podns run` waits for the app containers, or for the first init container that goes into back-off: a
     // crash-looping init container leaves the pod Pending (Init:CrashLoopBackOff), as kubelet would, and the
     // rest carries on here after the report. A failure under restartPolicy Never fails the start itself. A stop
-    // or removal asked for meanwhile (or the active deadline) ends the wait at once (the caller aborts the start).
+    // or removal asked for meanwhile ends the wait at once (the caller aborts the start); the active deadline
+    // stops the containers with their grace period first, and the sequence then fails.
     let inBackOff!: () => void;
     const backingOff = new Promise<'backoff'>((resolve) => (inBackOff = () => resolve('backoff')));
     this.onInitBackOff = inBackOff;
