@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "podns",
-      "sources": ["native/addon.cc", "native/spawn.c", "native/seccomp-build.c", "native/cgroup-bpf.c"],
+      "sources": ["native/addon.cc", "native/spawn.c", "native/seccomp-build.c", "native/cgroup-bpf.c", "native/pidfd.c"],
       "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],

@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 
 extern "C" {
 #include "cgroup-bpf.h"
+#include "pidfd.h"
 #include "seccomp-build.h"
 #include "spawn.h"
 }
@@ -210,6 +212,11 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
       Napi::Array s = o.Get("stdio").As<Napi::Array>();
       for (uint32_t i = 0; i < 3 && i < s.Length(); i++) spec.stdio[i] = s.Get(i).As<Napi::Number>().Int32Value();
     }
+    if (Has(o, "extraFds")) {
+      Napi::Array extra = o.Get("extraFds").As<Napi::Array>();
+      if (extra.Length() > PODNS_MAX_EXTRA_FDS) throw Napi::RangeError::New(env, "spawn: too many extraFds");
+      for (uint32_t i = 0; i < extra.Length(); i++) spec.extra_fds[spec.n_extra_fds++] = extra.Get(i).As<Napi::Number>().Int32Value();
+    }
 
     if (Has(o, "security")) {
       Napi::Object sec = o.Get("security").As<Napi::Object>();
@@ -392,11 +399,144 @@ Napi::Value SetWindowSize(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// pipe(): [readFd, writeFd], both close-on-exec (spawn dup2s the one a container gets).
+// A non-child's exit: the pidfd polled on the event loop (waitid cannot reap what is not ours); the status is
+// read when it becomes readable (pidfd.c podns_exit_status), through the /proc/<pid>/stat opened beforehand.
+struct ForeignExitWatch {
+  uv_poll_t poll;
+  int pidfd;
+  int stat_fd;
+  napi_env env;
+  Napi::FunctionReference callback;
+};
+
+void OnForeignWatchClosed(uv_handle_t *handle) { delete static_cast<ForeignExitWatch *>(handle->data); }
+
+void OnForeignPidfdReadable(uv_poll_t *handle, int status, int events) {
+  (void)status;
+  (void)events;
+  ForeignExitWatch *w = static_cast<ForeignExitWatch *>(handle->data);
+  int wstatus = podns_exit_status(w->pidfd, w->stat_fd);
+  uv_poll_stop(&w->poll);
+  close(w->pidfd);
+  close(w->stat_fd);
+
+  Napi::Env env(w->env);
+  Napi::HandleScope scope(env);
+  Napi::Object result = Napi::Object::New(env);
+  if (wstatus < 0) {
+    // Reaped by its parent before we could read it, on a kernel that keeps no exit info for pidfds.
+    result.Set("exitCode", env.Null());
+    result.Set("signal", env.Null());
+    result.Set("error", Napi::String::New(env, ErrnoName(-wstatus)));
+  } else if (WIFEXITED(wstatus)) {
+    result.Set("exitCode", Napi::Number::New(env, WEXITSTATUS(wstatus)));
+    result.Set("signal", env.Null());
+  } else {
+    result.Set("exitCode", env.Null());
+    result.Set("signal", Napi::Number::New(env, WTERMSIG(wstatus)));
+  }
+  w->callback.MakeCallback(env.Global(), {result});
+  uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), OnForeignWatchClosed);
+}
+
+// watchForeignExit(pid, startTime, callback({exitCode, signal, error?})): for a process that is not our child
+// (one a dead shim started). Throws ESRCH when the pid no longer names the process that started at startTime.
+Napi::Value WatchForeignExit(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  unsigned long long start_time = (unsigned long long)info[1].As<Napi::Number>().Int64Value();
+  if (!info[2].IsFunction()) throw Napi::TypeError::New(env, "watchForeignExit: callback expected");
+  int stat_fd = -1;
+  int pidfd = podns_pidfd_open_verified(pid, start_time, &stat_fd);
+  if (pidfd < 0) throw SysError(env, "pidfd_open", -pidfd);
+  uv_loop_t *loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  ForeignExitWatch *w = new ForeignExitWatch();
+  w->pidfd = pidfd;
+  w->stat_fd = stat_fd;
+  w->env = env;
+  w->callback = Napi::Persistent(info[2].As<Napi::Function>());
+  w->poll.data = w;
+  if (uv_poll_init(loop, &w->poll, pidfd) != 0 || uv_poll_start(&w->poll, UV_READABLE, OnForeignPidfdReadable) != 0) {
+    close(pidfd);
+    close(stat_fd);
+    delete w;
+    throw SysError(env, "uv_poll_start", EINVAL);
+  }
+  return env.Undefined();
+}
+
+// takeFd(pid, startTime, targetFd) → a copy of fd `targetFd` of that process (pidfd_getfd(2), close-on-exec);
+// the pid is verified against its start time first.
+Napi::Value TakeFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  unsigned long long start_time = (unsigned long long)info[1].As<Napi::Number>().Int64Value();
+  int target = info[2].As<Napi::Number>().Int32Value();
+  int pidfd = podns_pidfd_open_verified(pid, start_time, nullptr);
+  if (pidfd < 0) throw SysError(env, "pidfd_open", -pidfd);
+  int fd = (int)syscall(SYS_pidfd_getfd, pidfd, target, 0);
+  int err = errno;
+  close(pidfd);
+  if (fd < 0) throw SysError(env, "pidfd_getfd", err, target);
+  return Napi::Number::New(env, fd);
+}
+
+// socketPair() → [a, b]: AF_UNIX SOCK_SEQPACKET (one message per send, fds and all), close-on-exec.
+Napi::Value SocketPair(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) throw SysError(env, "socketpair", errno);
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, fds[0]));
+  out.Set(1u, Napi::Number::New(env, fds[1]));
+  return out;
+}
+
+// sendFds(socket, fds, byte = 'h'): one message of one byte carrying `fds` (SCM_RIGHTS; none: a bare message).
+// The byte is the pause's verb: 'h' hold, 'd' drop (pause.c). Never blocks: a full receiver is EAGAIN.
+Napi::Value SendFds(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  Napi::Array arr = info[1].As<Napi::Array>();
+  const uint32_t max = 16;  // what the pause takes per message (pause.c MAX_PER_MESSAGE)
+  if (arr.Length() > max) throw Napi::RangeError::New(env, "sendFds: at most 16 fds per message");
+  int fds[16];
+  for (uint32_t i = 0; i < arr.Length(); i++) fds[i] = arr.Get(i).As<Napi::Number>().Int32Value();
+  char byte = info[2].IsString() && info[2].As<Napi::String>().Utf8Value() == "d" ? 'd' : 'h';
+  struct iovec iov = {&byte, 1};
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int) * 16)];
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (arr.Length() > 0) {
+    msg.msg_control = control.buf;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * arr.Length());
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * arr.Length());
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * arr.Length());
+  }
+  ssize_t n;
+  do n = sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) throw SysError(env, "sendmsg", errno);
+  return env.Undefined();
+}
+
+// pipe(size?): [readFd, writeFd], both close-on-exec (spawn dup2s the one a container gets). With size, the
+// pipe's buffer is raised to it (F_SETPIPE_SZ) where allowed; a refusal keeps the default 64 KiB.
 Napi::Value Pipe(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0) throw SysError(env, "pipe2", errno);
+  if (info[0].IsNumber()) (void)fcntl(fds[0], F_SETPIPE_SZ, info[0].As<Napi::Number>().Int32Value());
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, fds[0]));
   out.Set(1u, Napi::Number::New(env, fds[1]));
@@ -568,6 +708,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWindowSize", Napi::Function::New(env, SetWindowSize));
   exports.Set("watchExit", Napi::Function::New(env, WatchExit));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("watchForeignExit", Napi::Function::New(env, WatchForeignExit));
+  exports.Set("takeFd", Napi::Function::New(env, TakeFd));
+  exports.Set("socketPair", Napi::Function::New(env, SocketPair));
+  exports.Set("sendFds", Napi::Function::New(env, SendFds));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("killAndReap", Napi::Function::New(env, KillAndReap));
   exports.Set("mount", Napi::Function::New(env, Mount));

@@ -5,13 +5,32 @@
  * SIGTERM, reaps every child handed to it on SIGCHLD (orphans re-parented to PID 1 in a shared PID namespace
  * would otherwise stay zombies), warns when it is not PID 1, prints its version for -v, and otherwise sleeps.
  * Written for podns; statically linked so it runs in an empty root.
+ *
+ * With PODNS_FD_STORE=1 in its environment (podns asks for it so, and its command line stays "/pause", as ps
+ * shows Kubernetes' pause; without it nothing below runs) it is also the pod's fd store: it keeps
+ * copies of the fds the shim sends it — the read ends of the containers' output pipes — so that a pipe never
+ * loses its last reader when the shim dies. A container then never gets SIGPIPE/EPIPE: its output waits in the
+ * pipe until a new shim takes the fds back (pidfd_getfd(2) on this process) and reads on. It never reads them.
+ *   fd 3: the receiving end of a SOCK_SEQPACKET socketpair; each message is one byte and fds (SCM_RIGHTS):
+ *         'h': hold these (none: a nudge, "look at the parked fds again"); 'd': drop the held fds that are the
+ *         same open files as these (a container's stdin the shim closes on purpose: EOF must reach it).
+ *   fd 4: the sending end of the same pair, kept only so that a later shim can take a copy and send on it.
+ * Each held fd is closed once all its writers are gone (POLLHUP/POLLERR), so nothing accumulates across
+ * container restarts — unless output is still unread in it: then it is parked (left out of poll, which would
+ * report the hang-up forever) until a nudge finds it drained, so that a container's last words, written while
+ * no shim ran, wait for the next shim.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +38,13 @@
 #ifndef PODNS_VERSION
 #define PODNS_VERSION "dev"
 #endif
+
+#define STORE_FD 3
+#define STORE_SEND_FD 4
+/* Two per container run; a pod with hundreds of containers is not something podns expects. */
+#define MAX_HELD 1024
+/* The shim sends at most this many fds per message (src/sys/native.ts FD_STORE_MAX_PER_MESSAGE). */
+#define MAX_PER_MESSAGE 16
 
 static void on_terminate(int sig) {
   /* write(2) rather than stdio: async-signal-safe. */
@@ -38,12 +64,173 @@ static void on_child(int sig) {
   errno = saved;
 }
 
+struct held {
+  int fd;
+  int parked; /* hung up with output unread: not polled until a nudge finds it drained */
+};
+
+static struct held held[MAX_HELD];
+static size_t n_held;
+
+/* Output still unread in a pipe or pty (FIONREAD); a write end (a container's stdin) has nothing to keep. */
+static int has_unread_output(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY) return 0;
+  int n = 0;
+  return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+static void hold(int fd) {
+  if (n_held == MAX_HELD) {
+    fprintf(stderr, "pause: fd store full (%d fds): not holding another\n", MAX_HELD);
+    close(fd);
+    return;
+  }
+  held[n_held].fd = fd;
+  held[n_held].parked = 0;
+  n_held++;
+}
+
+/* The open file an fd refers to, as far as the store needs to tell: inode and access mode (both ends of a pipe
+ * share the inode; the store never holds both). */
+struct identity {
+  dev_t dev;
+  ino_t ino;
+  int mode;
+};
+
+static int identify(int fd, struct identity *id) {
+  struct stat st;
+  int flags = fcntl(fd, F_GETFL);
+  if (fstat(fd, &st) < 0 || flags < 0) return -1;
+  id->dev = st.st_dev;
+  id->ino = st.st_ino;
+  id->mode = flags & O_ACCMODE;
+  return 0;
+}
+
+/* Closes every held fd that is the same open file as `fd` (and `fd` itself, the sender's copy). */
+static void drop(int fd) {
+  struct identity wanted, id;
+  if (identify(fd, &wanted) == 0) {
+    for (size_t i = 0; i < n_held; i++) {
+      if (held[i].fd < 0 || identify(held[i].fd, &id) < 0) continue;
+      if (id.dev != wanted.dev || id.ino != wanted.ino || id.mode != wanted.mode) continue;
+      close(held[i].fd);
+      held[i].fd = -1;
+    }
+  }
+  close(fd);
+}
+
+/* Every message waiting on the store; returns 0 when the store itself failed. */
+static int receive(void) {
+  for (;;) {
+    char byte;
+    union {
+      struct cmsghdr align;
+      char buf[CMSG_SPACE(sizeof(int) * MAX_PER_MESSAGE)];
+    } control;
+    struct iovec iov = {&byte, 1};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    ssize_t n = recvmsg(STORE_FD, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+    /* The kernel closed whatever did not fit. */
+    if (msg.msg_flags & MSG_CTRUNC) fprintf(stderr, "pause: fd store: a message carried more than %d fds; the rest were closed\n", MAX_PER_MESSAGE);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      int fds[MAX_PER_MESSAGE];
+      memcpy(fds, CMSG_DATA(c), count * sizeof(int));
+      for (size_t i = 0; i < count; i++) {
+        if (byte == 'd') drop(fds[i]);
+        else hold(fds[i]);
+      }
+    }
+  }
+}
+
+/* Drops the entries whose fd was closed (-1), keeping the order of the rest. */
+static void compact(void) {
+  size_t kept = 0;
+  for (size_t i = 0; i < n_held; i++)
+    if (held[i].fd >= 0) held[kept++] = held[i];
+  n_held = kept;
+}
+
+/* The fd store's loop (see the top of the file); returns only if the store socket itself fails. */
+static void serve_fd_store(void) {
+  static struct pollfd fds[1 + MAX_HELD];
+  static size_t which[MAX_HELD];
+  for (;;) {
+    nfds_t n = 1;
+    fds[0].fd = STORE_FD;
+    fds[0].events = POLLIN;
+    fds[0].revents = 0;
+    for (size_t i = 0; i < n_held; i++) {
+      if (held[i].parked) continue;
+      /* No events asked for: poll reports POLLHUP and POLLERR whatever is asked. */
+      fds[n].fd = held[i].fd;
+      fds[n].events = 0;
+      fds[n].revents = 0;
+      which[n - 1] = i;
+      n++;
+    }
+    /* SIGCHLD interrupts the wait (EINTR): the handler has reaped, the loop goes on. */
+    if (poll(fds, n, -1) < 0) continue;
+    for (nfds_t k = 1; k < n; k++) {
+      struct held *h = &held[which[k - 1]];
+      if (!(fds[k].revents & (POLLHUP | POLLERR | POLLNVAL))) continue;
+      if (!(fds[k].revents & POLLNVAL) && has_unread_output(h->fd)) {
+        h->parked = 1;
+        continue;
+      }
+      if (!(fds[k].revents & POLLNVAL)) close(h->fd);
+      h->fd = -1;
+    }
+    if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+      fprintf(stderr, "pause: fd store socket failed; holding what it has\n");
+      return;
+    }
+    if (fds[0].revents & POLLIN) {
+      if (!receive()) {
+        fprintf(stderr, "pause: fd store: recvmsg: %s; holding what it has\n", strerror(errno));
+        return;
+      }
+      /* Any message is a chance that a shim has drained a parked fd meanwhile. */
+      for (size_t i = 0; i < n_held; i++) {
+        if (!held[i].parked || has_unread_output(held[i].fd)) continue;
+        close(held[i].fd);
+        held[i].fd = -1;
+      }
+    }
+    compact();
+  }
+}
+
+static int is_socket(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcasecmp(argv[i], "-v") == 0) {
       printf("pause.c (podns) %s\n", PODNS_VERSION);
       return 0;
     }
+  }
+  const char *store = getenv("PODNS_FD_STORE");
+  int fd_store = store && strcmp(store, "1") == 0;
+  if (fd_store && !(is_socket(STORE_FD) && is_socket(STORE_SEND_FD))) {
+    fprintf(stderr, "pause: PODNS_FD_STORE: fds %d and %d must be the store's socket pair\n", STORE_FD, STORE_SEND_FD);
+    return 4;
   }
 
   if (getpid() != 1) fprintf(stderr, "pause: warning: not PID 1 (pid %d); orphans will not be reaped here\n", (int)getpid());
@@ -55,7 +242,7 @@ int main(int argc, char **argv) {
   if (sigaction(SIGINT, &sa, NULL) < 0) return 1;
   if (sigaction(SIGTERM, &sa, NULL) < 0) return 2;
 
-  /* No SA_RESTART: pause() should return so the loop goes on; SA_NOCLDSTOP: stops are not exits. */
+  /* No SA_RESTART: pause() and poll() should return so the loop goes on; SA_NOCLDSTOP: stops are not exits. */
   sa.sa_handler = on_child;
   sa.sa_flags = SA_NOCLDSTOP;
   if (sigaction(SIGCHLD, &sa, NULL) < 0) return 3;
@@ -63,6 +250,7 @@ int main(int argc, char **argv) {
   /* Children that exited before the handler was installed. */
   on_child(SIGCHLD);
 
+  if (fd_store) serve_fd_store();
   for (;;) pause();
   fprintf(stderr, "pause: error: infinite loop terminated\n");
   return 42;

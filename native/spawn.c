@@ -452,9 +452,38 @@ static void setup_console(const struct podns_spawn *spec, int report_fd) {
   done(PODNS_STEP_CONSOLE, -1);
 }
 
-static void exec_program(const struct podns_spawn *spec, int report_fd) {
-  if (spec->exec_fd >= 0) {
-    syscall(SYS_execveat, spec->exec_fd, "", spec->argv, spec->envp, AT_EMPTY_PATH);
+/*
+ * The extra fds become 3, 4, ... as the stdio fds become 0..2. What the final process still needs after this
+ * step (the report pipe, the executable's fd) is first moved above that range so that dup2 cannot clobber it,
+ * and the sources are moved there too, so that extra = {4, 3} cannot clobber itself.
+ */
+static void setup_extra_fds(const struct podns_spawn *spec, int *report_fd, int *exec_fd) {
+  if (spec->n_extra_fds == 0) return;
+  int floor = 3 + (int)spec->n_extra_fds;
+  if (*report_fd < floor) {
+    int moved = fcntl(*report_fd, F_DUPFD_CLOEXEC, floor);
+    if (moved < 0) fail(*report_fd, PODNS_STEP_DUP2, 3);
+    if (trace_fd == *report_fd) trace_fd = moved;
+    *report_fd = moved;
+  }
+  if (*exec_fd >= 0 && *exec_fd < floor) {
+    *exec_fd = fcntl(*exec_fd, F_DUPFD_CLOEXEC, floor);
+    if (*exec_fd < 0) fail(*report_fd, PODNS_STEP_DUP2, 3);
+  }
+  int moved[PODNS_MAX_EXTRA_FDS];
+  for (size_t i = 0; i < spec->n_extra_fds; i++) {
+    moved[i] = fcntl(spec->extra_fds[i], F_DUPFD_CLOEXEC, floor);
+    if (moved[i] < 0) fail(*report_fd, PODNS_STEP_DUP2, 3 + (int)i);
+  }
+  for (size_t i = 0; i < spec->n_extra_fds; i++) {
+    if (dup2(moved[i], 3 + (int)i) < 0) fail(*report_fd, PODNS_STEP_DUP2, 3 + (int)i); /* clears CLOEXEC */
+    close(moved[i]);
+  }
+}
+
+static void exec_program(const struct podns_spawn *spec, int exec_fd, int report_fd) {
+  if (exec_fd >= 0) {
+    syscall(SYS_execveat, exec_fd, "", spec->argv, spec->envp, AT_EMPTY_PATH);
     fail(report_fd, PODNS_STEP_EXEC, -1);
   }
   if (strchr(spec->path, '/') || !spec->search_path) {
@@ -534,6 +563,8 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
   if (spec->new_session) done(PODNS_STEP_SETSID, -1);
   if (spec->console_socket >= 0) setup_console(spec, report_fd);
   else setup_stdio(spec, report_fd);
+  int exec_fd = spec->exec_fd;
+  setup_extra_fds(spec, &report_fd, &exec_fd);
 
   const struct podns_security *sec = &spec->security;
   int has_seccomp = sec->seccomp_filter != NULL && sec->seccomp_len > 0;
@@ -562,7 +593,7 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
   /* The last word before execve: a successful one closes the pipe, a failed one reports after this. */
   done(PODNS_STEP_EXEC, -1);
 
-  exec_program(spec, report_fd);
+  exec_program(spec, exec_fd, report_fd);
   _exit(127);
 }
 

@@ -120,6 +120,8 @@ struct podns_sysctl {
 };
 
 #define PODNS_MAX_CGROUP_FDS 16
+/* Inherited fds beyond stdio (the pause's fd store takes two). */
+#define PODNS_MAX_EXTRA_FDS 8
 
 struct podns_spawn {
   int ns_fds[PODNS_NS_COUNT]; /* namespaces to join (-1: keep); staged shape when any is set */
@@ -141,6 +143,9 @@ struct podns_spawn {
    * devpts (/dev/ptmx after pivot_root or the mount-namespace join), the master is sent on this unix socket
    * (SCM_RIGHTS), and the peer becomes stdin/stdout/stderr and the controlling terminal (needs new_session). */
   int console_socket;
+  /* fds to become 3, 4, ... in the final process, in order; every other fd of the caller is closed at exec */
+  int extra_fds[PODNS_MAX_EXTRA_FDS];
+  size_t n_extra_fds;
   int exec_fd;      /* >= 0: execveat(exec_fd, "", AT_EMPTY_PATH) */
   const char *path; /* else: the program; searched in search_path when it has no '/' */
   const char *search_path;

@@ -13,7 +13,7 @@ module.enableCompileCache?.();
 if (process.argv[2] === 'shim') {
   process.title = 'podns shim';
   const { runShim } = await import('../shim/shim-main.js');
-  await runShim(process.argv[3]!);
+  await runShim(process.argv.slice(3));
 } else {
   if (commandOf(process.argv) === 'run' && !process.argv.includes('--help') && !process.argv.includes('-h')) {
     // The shim's start-up is the longest wait of a run: begin it before loading anything else (early-shim.ts).
@@ -120,8 +120,9 @@ async function main(): Promise<void> {
         process.stdout.write(JSON.stringify(listPods(roots()).map((p) => p.state), null, 2) + '\n');
         return;
       }
-      const { psTable } = await import('./commands/ps.js');
+      const { psTable, shimDeadHints } = await import('./commands/ps.js');
       process.stdout.write(psTable(roots(), Date.now(), opts.output === 'wide'));
+      for (const hint of shimDeadHints(roots())) process.stderr.write(`${hint}\n`);
     });
 
   program
@@ -194,6 +195,16 @@ async function main(): Promise<void> {
     .action(async (pods: string[], opts: { force?: boolean }) => {
       const { removePod } = await import('./commands/rm.js');
       for (const pod of pods) await removePod(roots(), ns(), pod, !!opts.force);
+    });
+
+  program
+    .command('recover')
+    .description('a new shim takes over each pod whose shim died (its containers keep running, their output kept)')
+    .argument('[pods...]')
+    .option('--all', 'every pod whose shim died')
+    .action(async (pods: string[], opts: { all?: boolean }) => {
+      const { recoverPods } = await import('./commands/recover.js');
+      await recoverPods(roots(), ns(), pods, !!opts.all, (line) => process.stdout.write(`${line}\n`));
     });
 
   program

@@ -29,7 +29,8 @@ export interface HostNamespaces {
 
 /**
  * Starts pause as PID 1 of new pid/net/ipc/uts/mnt namespaces, in an empty tmpfs root. hostNetwork keeps the
- * host's network and UTS namespaces (as containerd does), hostIPC the IPC one, hostPID the PID one.
+ * host's network and UTS namespaces (as containerd does), hostIPC the IPC one, hostPID the PID one. With
+ * `fdStore` (the two ends of FdStore.create) it is also the pod's fd store.
  */
 export function startPause(
   paths: PodPaths,
@@ -38,6 +39,7 @@ export function startPause(
   host: HostNamespaces,
   cgroupProcsFiles: string[] = [],
   explain?: (steps: Step[]) => void,
+  fdStore?: [number, number],
 ): number {
   fs.mkdirSync(paths.pauseRoot, { recursive: true });
   const request: SpawnRequest = {
@@ -57,7 +59,10 @@ export function startPause(
     cwd: '/',
     execFile: pauseBinary(),
     argv: ['/pause'],
-    env: [],
+    // The fd store's two ends become its fds 3 and 4 (native/README.md, "The fd store"); asked for in the
+    // environment, so that its command line stays Kubernetes' pause's.
+    ...(fdStore ? { extraFds: fdStore } : {}),
+    env: fdStore ? ['PODNS_FD_STORE=1'] : [],
   };
   return spawnProcess(request, 'pause', explain && ((steps, pid) => explain(describeSpawn(request, steps, 'pause', pid))));
 }

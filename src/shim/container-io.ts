@@ -10,21 +10,34 @@
  *
  * stdinOnce: the first attach session that used stdin closes it when it ends (EOF to the container; with a
  * terminal, the EOF character, since a pty cannot be half-closed).
+ *
+ * The pause's fd store holds a copy of every fd of ours the run depends on (heldFds): the output pipes' read
+ * ends (1 MiB pipes), stdin's write end, the terminal's master. So when the shim dies the container writes on
+ * into its pipes, keeps its stdin open (no EOF) and its terminal (no hang-up); a new shim makes the run's IO
+ * again from the copies it takes back (ContainerIO.takenOver). A stdin closed on purpose (stdinOnce) is first
+ * taken back from the store (`release`), or the container would never see its EOF.
  */
 import fs from 'node:fs';
 import net from 'node:net';
 import tty from 'node:tty';
 import type { CriLogWriter } from '../logs/cri-log-writer.js';
 import { makePipe } from '../sys/native.js';
+import { OUTPUT_PIPE_BYTES } from '../runtime/fd-store.js';
 import { TerminalWriter } from './terminal-writer.js';
 
 export type OutputStream = 'stdout' | 'stderr';
+
+/** What each fd the pause holds for a run is (the keys of state.json's heldFds). */
+export type HeldRole = OutputStream | 'stdin' | 'tty';
 
 export interface StdioOptions {
   stdin?: boolean;
   stdinOnce?: boolean;
   tty?: boolean;
 }
+
+/** Called with stdin's write end just before it is closed on purpose: the pause must let go of its copy. */
+export type ReleaseStdin = (fd: number) => void;
 
 /** What an attached client gets: output as it comes, and the end of the run. */
 export interface AttachListener {
@@ -54,13 +67,30 @@ export class ContainerIO {
   private stdinUsed = false;
   private finished = false;
 
-  constructor(options: StdioOptions) {
+  /** `taken`: the fds of a run a dead shim started, taken back from the pause (see takenOver). */
+  private constructor(
+    options: StdioOptions,
+    private readonly release?: ReleaseStdin,
+    taken?: Partial<Record<HeldRole, number>>,
+  ) {
     this.terminal = options.tty === true;
     this.stdinOpen = options.stdin === true;
     this.once = options.stdinOnce === true;
+    if (taken) {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const fd = taken[stream];
+        if (fd !== undefined) this.outputs.push({ fd, stream });
+      }
+      this.stdinPipe = taken.stdin;
+      // No copy of stdin's write end in the pause: it was closed on purpose (stdinOnce) before the takeover.
+      if (!this.terminal && this.stdinPipe === undefined) this.stdinClosed = true;
+      this.masterFd = taken.tty;
+      return;
+    }
     if (this.terminal) return; // the addon makes the terminal inside the container
-    const [outRead, outWrite] = makePipe();
-    const [errRead, errWrite] = makePipe();
+    // Large: what the container writes while no shim reads (after a shim died) waits here.
+    const [outRead, outWrite] = makePipe(OUTPUT_PIPE_BYTES);
+    const [errRead, errWrite] = makePipe(OUTPUT_PIPE_BYTES);
     this.outputs = [
       { fd: outRead, stream: 'stdout' },
       { fd: errRead, stream: 'stderr' },
@@ -75,6 +105,35 @@ export class ContainerIO {
     }
     this.childFds = [stdin, outWrite, errWrite];
     this.stdio = [stdin, outWrite, errWrite];
+  }
+
+  /** A new run's IO. */
+  static create(options: StdioOptions, release?: ReleaseStdin): ContainerIO {
+    return new ContainerIO(options, release);
+  }
+
+  /**
+   * The IO of a run a dead shim started, from the fds taken back from the pause (a missing one: the pause no
+   * longer had it, its writers being gone): output is read on into `logs` (appended), stdin and the terminal
+   * take input again.
+   */
+  static takenOver(options: StdioOptions, taken: Partial<Record<HeldRole, number>>, logs: CriLogWriter, release?: ReleaseStdin): ContainerIO {
+    const io = new ContainerIO(options, release, taken);
+    // A terminal's master the pause no longer had: the terminal is gone, and its output with it.
+    if (io.terminal && io.masterFd === undefined) io.stdinClosed = true;
+    else io.started(logs, io.masterFd);
+    return io;
+  }
+
+  /**
+   * The fds the pause's fd store holds for this run: the output pipes' read ends and stdin's write end before
+   * the spawn, or the terminal's master once it is started.
+   */
+  heldFds(): Partial<Record<HeldRole, number>> {
+    const held: Partial<Record<HeldRole, number>> = Object.fromEntries(this.outputs.map((o) => [o.stream, o.fd]));
+    if (this.stdinPipe !== undefined) held.stdin = this.stdinPipe;
+    if (this.masterFd !== undefined) held.tty = this.masterFd;
+    return held;
   }
 
   /** The fds that become the child's 0, 1, 2 (not with a terminal). */
@@ -156,8 +215,18 @@ export class ContainerIO {
   closeStdin(): void {
     if (this.stdinClosed) return;
     this.stdinClosed = true;
-    if (this.terminalWriter) this.terminalWriter.write(TERMINAL_EOF);
-    else this.stdinSocket?.end();
+    if (this.terminalWriter) {
+      this.terminalWriter.write(TERMINAL_EOF);
+      return;
+    }
+    if (this.stdinSocket && this.stdinPipe !== undefined && !this.finished) {
+      try {
+        this.release?.(this.stdinPipe);
+      } catch {
+        // The pause is gone: it holds nothing any more.
+      }
+    }
+    this.stdinSocket?.end();
   }
 
   /** A session joins; returns its leave function (which closes stdin under stdinOnce, if it used it). */

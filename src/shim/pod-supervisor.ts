@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { PodnsError } from '../errors.js';
+import { PodnsError, SysError } from '../errors.js';
 import type { ImageRecord } from '../image/types.js';
 import type { Logger } from '../log.js';
 import { CriLogWriter } from '../logs/cri-log-writer.js';
@@ -14,7 +14,8 @@ import type { ContainerSpec, LifecycleHandler } from '../manifest/types.js';
 import type { PodPaths } from '../state/paths.js';
 import { writePodState, type ContainerState, type PodSpecFile, type PodState, type TerminatedState } from '../state/pod-state.js';
 import { appendEvent } from '../state/events.js';
-import { killAndReap, spawnProcess, spawnWithTerminal, watchExit, type ExitStatus } from '../sys/native.js';
+import { killAndReap, spawnProcess, spawnWithTerminal, watchExit, watchForeignExit, type ExitStatus } from '../sys/native.js';
+import { FdStore, fdIdentity, fdTable, takeHeldFd } from '../runtime/fd-store.js';
 import { SpawnRunner, TracingRunner } from '../sys/command.js';
 import { StepLog } from '../explain/step-log.js';
 import { describeCommand } from '../explain/describe-command.js';
@@ -39,7 +40,7 @@ import type { CgroupDriver } from '../cgroup/driver.js';
 import { containerLimits, podLimits, sandboxLimits } from '../cgroup/resources.js';
 import { backOffScale, CrashLoopBackOff, shouldRestart } from './restart-policy.js';
 import { execInContainer } from './container-exec.js';
-import { ContainerIO, type AttachListener } from './container-io.js';
+import { ContainerIO, type AttachListener, type HeldRole } from './container-io.js';
 import { ContainerProber, type ProbeKind } from './probes.js';
 import { checkHttp } from './probe-connect.js';
 import { computeConditions, computePhase, type PodStatusInput } from './pod-status.js';
@@ -52,6 +53,9 @@ interface Running {
   /** Its stdin, output and terminal, for attach. */
   io: ContainerIO;
 }
+
+/** Why a start did not finish: a `podns stop` or `podns rm`, or the active deadline, came while the pod was starting. */
+export class StartStopped extends PodnsError {}
 
 /**
  * Opens the container's mount namespace and keeps it open until its exit is handled: a held namespace
@@ -85,6 +89,34 @@ function watchChild(pid: number): Promise<ExitStatus> {
       reject(err);
     }
   });
+}
+
+/**
+ * The exit of a process that is not our child (a dead shim started it): polled through its pidfd. Undefined
+ * when the pid no longer names it — it exited while no shim ran (or the pid was recycled: never adopted).
+ */
+function watchForeign(target: { pid: number; startTime: number }): Promise<ExitStatus> | undefined {
+  let resolve!: (status: ExitStatus) => void;
+  const exited = new Promise<ExitStatus>((r) => (resolve = r));
+  try {
+    watchForeignExit(target, resolve);
+  } catch (err) {
+    if (err instanceof SysError && err.code === 'ESRCH') return undefined;
+    throw err;
+  }
+  return exited;
+}
+
+/** The status of an exit nobody saw: the process was gone when the shim that took the pod over came. */
+const LOST: ExitStatus = { exitCode: null, signal: null, error: 'ENODATA' };
+
+/** A running container as a taking-over shim found it, before it commits to the takeover. */
+interface Found {
+  state: ContainerState;
+  /** Its exit, watched through a pidfd; undefined: it exited while no shim ran. */
+  exited?: Promise<ExitStatus>;
+  /** The fds the pause held for this run, taken back (a role missing: the pause no longer had it). */
+  fds: Partial<Record<HeldRole, number>>;
 }
 
 /** An image's StopSignal ("SIGQUIT", "QUIT" or "3") as a number; SIGTERM when unset or unknown. */
@@ -210,15 +242,31 @@ export class PodSupervisor {
   /** The app containers are done: sidecars are being stopped and are not restarted any more. */
   private sidecarsStopping = false;
   private initFailed = false;
+  /** The pause's fd store (none with --infra=none). */
+  private fdStore?: FdStore;
+  /** Settles when a stop or removal is asked for: every wait of the start gives way to it. */
+  private readonly stopRequested: Promise<'stopped'>;
+  private requestStop!: () => void;
 
+  /** `recorded`: the state of a pod whose shim died, for a takeover (prepareTakeover); absent: a new pod. */
   constructor(
     private readonly paths: PodPaths,
     private readonly spec: PodSpecFile,
     private readonly log: Logger,
+    recorded?: PodState,
   ) {
     const { pod } = spec;
     this.initialized = !pod.spec.initContainers?.length;
     this.steps = new StepLog(paths.stepsFile);
+    this.stopRequested = new Promise((resolve) => (this.requestStop = () => resolve('stopped')));
+    if (recorded) {
+      this.state = recorded;
+      // A sidecar is past once it counted as started, or the app containers began (it runs on beside them).
+      const appsBegan = recorded.containers.some((c) => c.status !== 'created');
+      this.initialized = (recorded.initContainers ?? []).every((c) => (c.sidecar ? c.started || appsBegan : c.status === 'exited' && c.exitCode === 0));
+      this.appStarted = recorded.containers.every((c) => c.status !== 'created');
+      return;
+    }
     this.state = {
       id: paths.id,
       name: pod.metadata.name,
@@ -293,6 +341,7 @@ export class PodSupervisor {
     await this.prepareInitContainers();
     this.save();
     this.armDeadline();
+    this.throwIfStopped();
     fs.mkdirSync(this.paths.libDir, { recursive: true, mode: 0o700 });
     this.createCgroups();
     mountPodFilesystems(spec, this.paths, this.state, () => this.save());
@@ -303,9 +352,10 @@ export class PodSupervisor {
     const host = { network: spec.hostNetwork, ipc: spec.hostIPC, pid: spec.hostPID };
     const filters = this.filters;
     for (const c of this.allContainers()) filters.set(c.name, await this.seccompFilterFor(c));
+    this.throwIfStopped();
     const podFiles = () =>
       writePodFiles(this.paths.etcDir, { hostname: this.state.hostname, podIPs: this.state.podIP ? [this.state.podIP] : [], spec });
-    const [first, ...rest] = pod.spec.containers;
+    const [first] = pod.spec.containers;
 
     // The holder of the pod's namespaces: the pause, or with --infra=none the first container itself.
     let holder: number;
@@ -317,7 +367,25 @@ export class PodSupervisor {
         host,
       });
     } else {
-      holder = startPause(this.paths, this.state.hostname, sysctlWrites(spec), host, this.cgroups?.procsFiles(PAUSE_LEAF), (steps) => this.steps.addAll(steps));
+      const store = FdStore.create();
+      this.state.fdStore = store.store.identity;
+      try {
+        holder = startPause(
+          this.paths,
+          this.state.hostname,
+          sysctlWrites(spec),
+          host,
+          this.cgroups?.procsFiles(PAUSE_LEAF),
+          (steps) => this.steps.addAll(steps),
+          store.pauseFds,
+        );
+      } catch (err) {
+        store.store.close();
+        throw err;
+      } finally {
+        store.closeReceiveEnd();
+      }
+      this.fdStore = store.store;
       this.pauseExited = watchChild(holder);
       this.state.pause = processRef(holder) ?? { pid: holder, startTime: 0 };
       this.pauseExited.then((status) => this.onPauseExit(status));
@@ -333,38 +401,74 @@ export class PodSupervisor {
         command: `touch ${this.paths.netnsPin} && mount --bind /proc/${holder}/ns/net ${this.paths.netnsPin}`,
       });
       await this.connectNetwork();
+      this.throwIfStopped();
     }
     podFiles();
     const by = this.spec.infra === 'none' ? `container ${first!.name} (no pause)` : `pause pid ${holder}`;
     this.event('Normal', 'SandboxReady', undefined, `Pod sandbox ready: namespaces held by ${by}${this.state.podIP ? `, IP ${this.state.podIP}` : ''}`);
     this.log.info('sandbox ready', { holder, infra: this.spec.infra, netns: this.state.netnsPin, ip: this.state.podIP });
 
-    const startApps = async () => {
-      for (const container of this.spec.infra === 'none' ? rest : pod.spec.containers) {
-        if (this.stopping) throw this.stoppedWhileInitializing();
-        this.startContainer(container, this.spec.images[container.name]!, holder, filters.get(container.name));
-        await this.postStart(container);
-      }
-      // With --infra=none the first container was started before the network: its hook runs now.
-      if (this.spec.infra === 'none') await this.postStart(first!);
-      this.appStarted = true;
-      this.save();
-      this.stopSidecarsWhenAppsAreDone();
-    };
+    // With --infra=none the first container was started before the network: its hook runs after the others.
+    const startApps = () => this.startAppContainers(this.spec.infra === 'none' ? first!.name : undefined);
     // `podns run` waits for the app containers, or for the first init container that goes into back-off: a
     // crash-looping init container leaves the pod Pending (Init:CrashLoopBackOff), as kubelet would, and the
-    // rest carries on here after the report. A failure under restartPolicy Never fails the start itself.
+    // rest carries on here after the report. A failure under restartPolicy Never fails the start itself. A stop
+    // or removal asked for meanwhile ends the wait at once (the caller aborts the start); the active deadline
+    // stops the containers with their grace period first, and the sequence then fails.
     let inBackOff!: () => void;
     const backingOff = new Promise<'backoff'>((resolve) => (inBackOff = () => resolve('backoff')));
     this.onInitBackOff = inBackOff;
     const sequence = this.runInitContainers().then(startApps);
-    const outcome = await Promise.race([sequence.then(() => 'started' as const), backingOff]).finally(() => (this.startReturned = true));
-    if (outcome === 'backoff') {
-      sequence.catch((err) => {
-        this.log.error('pod failed while initializing', { error: err instanceof Error ? err.message : String(err) });
-        this.save();
-      });
+    const outcome = await Promise.race([sequence.then(() => 'started' as const), backingOff, this.stopRequested]).finally(
+      () => (this.startReturned = true),
+    );
+    if (outcome === 'started') return this.throwIfStopped();
+    sequence.catch((err) => {
+      if (err instanceof StartStopped) return;
+      this.log.error('pod failed while initializing', { error: err instanceof Error ? err.message : String(err) });
+      this.save();
+    });
+    if (outcome === 'stopped') this.throwIfStopped();
+  }
+
+  /**
+   * The app containers not started yet, in order, each followed by its postStart hook. `hookLast`: a container
+   * already started (--infra=none's first) whose hook runs after the others.
+   */
+  private async startAppContainers(hookLast?: string): Promise<void> {
+    for (const container of this.spec.pod.spec.containers) {
+      if (this.containerState(container.name).status !== 'created') continue;
+      this.throwIfStopped();
+      this.startContainer(container, this.spec.images[container.name]!, this.holder, this.filters.get(container.name));
+      await this.postStart(container);
     }
+    this.throwIfStopped();
+    const last = hookLast && this.spec.pod.spec.containers.find((c) => c.name === hookLast);
+    if (last) await this.postStart(last);
+    this.throwIfStopped();
+    this.appStarted = true;
+    this.save();
+    this.stopSidecarsWhenAppsAreDone();
+  }
+
+  /** A stop or removal was asked for while the pod starts (or its deadline passed): nothing more may be started. */
+  private throwIfStopped(): void {
+    if (this.stopping) throw this.stoppedWhileInitializing();
+  }
+
+  private stopReason?: string;
+
+  /**
+   * `podns stop` or `podns rm` while the start is still running: the start gives up at its next step or wait
+   * (start() throws StartStopped) and the caller aborts it, undoing everything. Nothing starts or restarts after this.
+   */
+  cancelStart(reason: string): void {
+    this.stopReason ??= reason;
+    this.stopping = true;
+    this.phaseFinal = true;
+    clearTimeout(this.deadlineTimer);
+    for (const name of [...this.restartTimers.keys()]) this.cancelRestart(name);
+    this.requestStop();
   }
 
   /**
@@ -396,11 +500,118 @@ export class PodSupervisor {
   /** start() has returned (or reported an init back-off): from then on the shim serves the pod. */
   private startReturned = false;
 
-  private stoppedWhileInitializing(): PodnsError {
+  private stoppedWhileInitializing(): StartStopped {
     if (this.state.reason === 'DeadlineExceeded') {
-      return new PodnsError('shim.init', `pod "${this.state.name}" exceeded its activeDeadlineSeconds (${this.spec.pod.spec.activeDeadlineSeconds} s) while initializing (DeadlineExceeded)`);
+      return new StartStopped('shim.init', `pod "${this.state.name}" exceeded its activeDeadlineSeconds (${this.spec.pod.spec.activeDeadlineSeconds} s) while initializing (DeadlineExceeded)`);
     }
-    return new PodnsError('shim.init', `pod "${this.state.name}" was stopped while initializing`);
+    return new StartStopped('shim.start', `stopped while starting (by ${this.stopReason ?? 'podns stop'})`);
+  }
+
+  private found: Found[] = [];
+
+  /**
+   * A takeover's first half (`podns recover`, the new shim under the takeover lock): reach the pause (its exit
+   * watched through a pidfd: it is not our child) and its fd store, then each running container — its exit
+   * watched the same way, verified by (pid, start time) so that a recycled pid is never adopted — and take its
+   * fds back from the pause. Everything here can fail, and nothing is changed yet: a failed takeover leaves the
+   * pod as it was (the copies taken die with this process).
+   */
+  prepareTakeover(): void {
+    const pause = this.state.pause!;
+    const pauseExited = watchForeign(pause);
+    if (!pauseExited) throw new PodnsError('shim.takeover', `its pause (pid ${pause.pid}) is gone; remove it with podns rm -f ${this.state.name}`);
+    this.pauseExited = pauseExited;
+    this.holder = pause.pid;
+    this.fdStore = FdStore.reopen(pause, this.state.fdStore!);
+    const table = fdTable(pause.pid);
+    for (const state of this.allContainers()) {
+      if (state.status !== 'running') continue;
+      const exited = state.process ? watchForeign(state.process) : undefined;
+      const fds: Found['fds'] = {};
+      for (const [role, id] of Object.entries(state.heldFds ?? {})) {
+        const fd = takeHeldFd(pause, table, id);
+        if (fd !== undefined) fds[role as HeldRole] = fd;
+      }
+      this.found.push({ state, exited, fds });
+    }
+    if (this.state.cgroups) {
+      this.cgroups = openCgroupDriver(this.state.cgroups, { attachDeviceFilter });
+      this.cgroups.onStep = (what, command) => this.steps.add({ actor: 'cgroup', what, command });
+    }
+    // The programs the containers run under, for their restarts (built by the first shim, kept beside the state).
+    for (const c of this.allContainers()) this.filters.set(c.name, c.seccompFilterFile ? fs.readFileSync(c.seccompFilterFile) : undefined);
+  }
+
+  /**
+   * The second half: this process is the pod's shim from now on (state.json says so). Output is read on into
+   * each container's current CRI log (appended), exits go through the usual path (restartPolicy, back-off), a
+   * container that exited while no shim ran is such an exit with its status lost (kubelet's
+   * ContainerStatusUnknown, 137), probes start again, the active deadline is armed again, and what the dead
+   * shim had in progress goes on: init containers, app containers not started yet, restarts it had pending
+   * (their back-off starts afresh, as kubelet's does when kubelet restarts). A postStart hook the dead shim was
+   * running is not run again: its container counts as started.
+   */
+  completeTakeover(): void {
+    const previous = this.state.shim?.pid;
+    this.state.shim = processRef(process.pid);
+    this.startReturned = true;
+    const gone = this.found.filter((f) => !f.exited).map((f) => f.state.name);
+    this.event(
+      'Normal',
+      'TookOver',
+      undefined,
+      `Shim pid ${process.pid} took the pod over from shim pid ${previous ?? '?'}, which had died` +
+        (gone.length ? `; exited meanwhile: ${gone.join(', ')}` : ''),
+    );
+    this.log.info('took the pod over', { previousShim: previous, pause: this.state.pause?.pid, exitedMeanwhile: gone });
+    this.pauseExited!.then((status) => this.onPauseExit(status));
+    const found = this.found;
+    this.found = [];
+    for (const { state, exited, fds } of found) this.adoptContainer(state, exited, fds);
+    // Restarts the dead shim had pending (recorded with the exit): their timers died with it.
+    for (const c of [...this.sidecars(), ...this.state.containers]) {
+      if (c.status !== 'exited' || !c.restartPending || this.running.has(c.name)) continue;
+      if (this.willRestart(c)) this.scheduleRestart(c.name);
+      else c.restartPending = undefined;
+    }
+    this.save();
+    this.armDeadline();
+    this.stopSidecarsWhenAppsAreDone();
+    void this.resumeStart();
+  }
+
+  private adoptContainer(state: ContainerState, exited: Promise<ExitStatus> | undefined, fds: Found['fds']): void {
+    const name = state.name;
+    const spec = this.containerSpec(name)!;
+    this.oomBaseline.set(name, this.oomKillCount(name));
+    const logs = new CriLogWriter(state.logPath);
+    const io = ContainerIO.takenOver(spec, fds, logs, this.releaseStdin(name));
+    // The namespace is held only if it is still the recorded one (its process runs): see holdMountNamespace.
+    const held = exited && state.process ? holdMountNamespace(state.process.pid) : undefined;
+    const mntNs = held && held.inode === state.mntNs ? held : undefined;
+    if (held && !mntNs) fs.closeSync(held.fd);
+    const whenExited = exited ?? Promise.resolve(LOST);
+    const finished = whenExited
+      .then((status) => this.onContainerExit(name, status, logs, io, mntNs !== undefined))
+      .finally(() => mntNs && fs.closeSync(mntNs.fd));
+    this.running.set(name, { exited: whenExited, finished, logs, io });
+    if (exited) {
+      if (!spec.startupProbe) this.markStarted(name);
+      this.startProber(spec, state);
+    }
+    this.log.info(exited ? 'container adopted' : 'container exited while no shim ran', { container: name, pid: state.process?.pid, fds: Object.keys(fds) });
+  }
+
+  /** After a takeover: init containers and app containers the dead shim had not got to. */
+  private async resumeStart(): Promise<void> {
+    try {
+      if (!this.initialized) await this.runInitContainers();
+      if (!this.appStarted) await this.startAppContainers();
+    } catch (err) {
+      if (err instanceof StartStopped) return;
+      this.log.error('pod failed while initializing', { error: err instanceof Error ? err.message : String(err) });
+      this.save();
+    }
   }
 
   /** Told when an init container first enters its crash-loop back-off (see start). */
@@ -435,9 +646,14 @@ export class PodSupervisor {
     // Everything that can fail comes before the spawn or is guarded, so that a started process is always
     // watched: an unreaped child of ours in the pod's PID namespace would keep the pause from ever exiting.
     const logs = new CriLogWriter(state.logPath);
-    const io = new ContainerIO(container);
+    const io = ContainerIO.create(container, this.releaseStdin(container.name));
     let pid: number;
+    let heldFds: ContainerState['heldFds'];
     try {
+      // The pause holds copies of our ends of the pipes from before the container exists: whenever the shim
+      // dies, the container never writes into a pipe without a reader (EPIPE) nor reads EOF from its stdin, and
+      // a new shim takes them back.
+      heldFds = this.holdInFdStore(container.name, io);
       state.spec = resolveEnv(state.spec, this.state.podIP);
       const request = planContainerSpawn(
         {
@@ -466,6 +682,14 @@ export class PodSupervisor {
         killAndReap(pid);
         throw err;
       }
+      // A terminal's master exists only now. Best effort: the process runs, and is watched whatever happens here.
+      if (master !== undefined) {
+        try {
+          heldFds = this.holdInFdStore(container.name, io);
+        } catch (err) {
+          this.log.error('the pause could not take the terminal; it will not outlive this shim', { container: container.name, error: String(err) });
+        }
+      }
     } catch (err) {
       io.abandon();
       void logs.close();
@@ -478,6 +702,7 @@ export class PodSupervisor {
     Object.assign(state, {
       status: 'running',
       process: processRef(pid) ?? { pid, startTime: 0 },
+      heldFds,
       startedAt: new Date().toISOString(),
       started: false,
       // The previous run's outcome is in lastState now.
@@ -537,47 +762,62 @@ export class PodSupervisor {
       if (c.restartPolicy === 'Always') {
         // A sidecar: started, not waited for; the next one starts once it counts as started (its postStart
         // returned and its startupProbe succeeded). Should it exit before that, it is restarted with the
-        // crash-loop back-off like any sidecar exit, and the sequence waits on.
-        this.startContainer(c, this.spec.images[c.name]!, this.holder, this.filters.get(c.name));
-        this.save();
-        await this.postStart(c);
+        // crash-loop back-off like any sidecar exit, and the sequence waits on. After a takeover it may run
+        // already (adopted) or be waiting for its restart: then only the wait is left.
+        if (state.status === 'created') {
+          this.throwIfStopped();
+          this.startContainer(c, this.spec.images[c.name]!, this.holder, this.filters.get(c.name));
+          this.save();
+          await this.postStart(c);
+        }
         await this.untilStarted(c.name);
         continue;
       }
+      // Resumable (a shim that took the pod over picks up where the dead one was): done ones are skipped, a
+      // running one (adopted) is waited for, a failed one goes through its back-off first.
       for (;;) {
-        if (this.stopping) throw this.stoppedWhileInitializing();
-        this.startContainer(c, this.spec.images[c.name]!, this.holder, this.filters.get(c.name));
-        this.save();
-        await this.running.get(c.name)!.finished;
-        if (this.stopping) throw this.stoppedWhileInitializing();
-        if (state.exitCode === 0) break;
-        if (this.spec.pod.spec.restartPolicy === 'Never') {
-          this.initFailed = true;
+        if (state.status === 'exited' && state.exitCode === 0) break;
+        this.throwIfStopped();
+        if (state.status === 'exited') await this.backOffInit(c.name);
+        if (state.status !== 'running') {
+          this.startContainer(c, this.spec.images[c.name]!, this.holder, this.filters.get(c.name));
           this.save();
-          const last = lastLogLine(state.logPath);
-          throw new PodnsError(
-            'shim.init',
-            `init container "${c.name}" failed (Init:${state.reason ?? 'Error'}, exit code ${state.exitCode}); restartPolicy Never: the pod failed${last ? `; its last log line: ${last}` : ''}`,
-          );
         }
-        // The same back-off as the app containers (kubelet's doBackOff for init containers too): the first
-        // retry is at once, and only a real wait is a CrashLoopBackOff that `podns run` reports (see start).
-        const backOff = this.backOffOf(c.name);
-        const finishedAt = Date.parse(state.finishedAt!);
-        const delay = backOff.remaining(finishedAt, Date.now());
-        if (delay > 0) {
-          this.enterBackOff(state, backOff);
-          this.save();
-          this.onInitBackOff?.();
-          await new Promise((resolve) => setTimeout(resolve, delay));
-        }
-        backOff.next(finishedAt, Date.now());
-        state.lastState = { terminated: kubeTerminated(state) };
-        state.restartCount += 1;
+        await Promise.race([this.running.get(c.name)!.finished, this.stopRequested]);
       }
     }
+    this.throwIfStopped();
     this.initialized = true;
     this.save();
+  }
+
+  /** After a failed init container: fail the pod under restartPolicy Never, else wait out the back-off (if any). */
+  private async backOffInit(name: string): Promise<void> {
+    const state = this.containerState(name);
+    if (this.spec.pod.spec.restartPolicy === 'Never') {
+      this.initFailed = true;
+      this.save();
+      const last = lastLogLine(state.logPath);
+      throw new PodnsError(
+        'shim.init',
+        `init container "${name}" failed (Init:${state.reason ?? 'Error'}, exit code ${state.exitCode}); restartPolicy Never: the pod failed${last ? `; its last log line: ${last}` : ''}`,
+      );
+    }
+    // The same back-off as the app containers (kubelet's doBackOff for init containers too): the first
+    // retry is at once, and only a real wait is a CrashLoopBackOff that `podns run` reports (see start).
+    const backOff = this.backOffOf(name);
+    const finishedAt = Date.parse(state.finishedAt!);
+    const delay = backOff.remaining(finishedAt, Date.now());
+    if (delay > 0) {
+      this.enterBackOff(state, backOff);
+      this.save();
+      this.onInitBackOff?.();
+      await Promise.race([new Promise((resolve) => setTimeout(resolve, delay)), this.stopRequested]);
+      this.throwIfStopped();
+    }
+    backOff.next(finishedAt, Date.now());
+    state.lastState = { terminated: kubeTerminated(state) };
+    state.restartCount += 1;
   }
 
   /** ip, nft and CNI plugins, each call logged as a step as it is made. */
@@ -660,19 +900,29 @@ export class PodSupervisor {
     return state;
   }
 
-  private async onContainerExit(name: string, status: ExitStatus, logs: CriLogWriter, io: ContainerIO): Promise<void> {
+  /**
+   * `mntNsHeld`: the container's mount namespace is held open by us (so its recorded inode is still its own);
+   * false for a container that exited while no shim ran, whose inode may name another namespace by now.
+   */
+  private async onContainerExit(name: string, status: ExitStatus, logs: CriLogWriter, io: ContainerIO, mntNsHeld = true): Promise<void> {
     const state = this.containerState(name);
     this.probers.get(name)?.stop();
     this.probers.delete(name);
     if (this.sandboxGone() && name !== this.state.containers[0]!.name) state.endedWithSandbox = true;
     // Processes the main one left behind in a shared PID namespace (re-parented to pause) go with it;
     // they may hold the log pipe, so they go before the log is closed.
-    if (state.mntNs !== undefined) for (const pid of pidsInMountNamespace(state.mntNs)) this.kill(pid, 'SIGKILL');
+    for (const pid of this.leftoverPids(state, mntNsHeld)) this.kill(pid, 'SIGKILL');
     await logs.close().catch((err) => this.log.error('log close failed', { container: name, error: String(err) }));
-    // A container that exits by a signal reports 128+signal, as kubelet shows it (SIGKILL: 137).
-    const exitCode = status.exitCode ?? (status.signal !== null ? 128 + status.signal : 255);
+    // The run's output is read to the end: the pause may drop its copies of the pipes now.
+    this.nudgeFdStore();
+    const lost = status.exitCode === null && status.signal === null;
+    // A container that exits by a signal reports 128+signal, as kubelet shows it (SIGKILL: 137). A status that was
+    // lost counts as kubelet counts it: 137, ContainerStatusUnknown.
+    const exitCode = lost ? 137 : (status.exitCode ?? 128 + status.signal!);
     const spec = this.containerSpec(name);
-    const message = terminationMessage(terminationLogFile(this.paths, name), state.logPath, spec?.terminationMessagePolicy ?? 'File', exitCode);
+    const message = lost
+      ? `The container's exit was not seen: the shim that started it died, and pid ${process.pid} took the pod over after it had exited (its status is lost)`
+      : terminationMessage(terminationLogFile(this.paths, name), state.logPath, spec?.terminationMessagePolicy ?? 'File', exitCode);
     Object.assign(state, {
       status: 'exited',
       started: false,
@@ -680,7 +930,7 @@ export class PodSupervisor {
       exitCode,
       signal: status.signal ?? undefined,
       // As containerd reports it: an OOM kill in the container's cgroup makes the reason OOMKilled (exit 137).
-      reason: this.oomKilled(name) ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
+      reason: lost ? 'ContainerStatusUnknown' : this.oomKilled(name) ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
       message,
     } satisfies Partial<ContainerState>);
     state.restartPending = this.willRestart(state) || undefined;
@@ -691,6 +941,36 @@ export class PodSupervisor {
     if (state.restartPending) this.scheduleRestart(name);
     this.save();
     if (!state.sidecar) this.stopSidecarsWhenAppsAreDone();
+  }
+
+  /** Hands the run's fds (ContainerIO.heldFds) to the pause's fd store; returns their identities for state.json. */
+  private holdInFdStore(name: string, io: ContainerIO): ContainerState['heldFds'] {
+    const held = Object.entries(io.heldFds());
+    if (!this.fdStore || held.length === 0) return undefined;
+    this.fdStore.hold(held.map(([, fd]) => fd), `container "${name}"'s stdio`);
+    return Object.fromEntries(held.map(([role, fd]) => [role, fdIdentity(fd)]));
+  }
+
+  /** For ContainerIO: stdin closed on purpose (stdinOnce) is taken back from the pause first, so EOF reaches the container. */
+  private releaseStdin(name: string): (fd: number) => void {
+    return (fd) => this.fdStore?.drop([fd], `container "${name}"'s stdin`);
+  }
+
+  /** What is left of a container whose main process exited: its mount namespace's processes, and its cgroup's. */
+  private leftoverPids(state: ContainerState, mntNsHeld: boolean): number[] {
+    const pids = new Set<number>();
+    if (mntNsHeld && state.mntNs !== undefined) for (const pid of pidsInMountNamespace(state.mntNs)) pids.add(pid);
+    if (this.cgroups) for (const pid of this.cgroups.pids(containerLeaf(state.name))) pids.add(pid);
+    return [...pids];
+  }
+
+  private nudgeFdStore(): void {
+    try {
+      this.fdStore?.nudge();
+    } catch (err) {
+      // The pause is gone (the sandbox died): nothing is held any more.
+      this.log.debug('fd store nudge failed', { error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /** The restartable init containers, in their order. */
@@ -986,6 +1266,7 @@ export class PodSupervisor {
   async stopPod(graceSeconds: number): Promise<void> {
     this.stopping = true;
     this.phaseFinal = true;
+    this.requestStop();
     clearTimeout(this.deadlineTimer);
     for (const name of [...this.restartTimers.keys()]) this.cancelRestart(name);
     // kubelet's order: the app (and init) containers together, then the sidecars one by one in reverse order,
@@ -997,6 +1278,7 @@ export class PodSupervisor {
     }
     if (this.state.pause && isAlive(this.state.pause)) this.kill(this.state.pause.pid, 'SIGKILL');
     await this.pauseExited;
+    this.fdStore?.close();
     await killPodProcesses(this.state);
     await this.removeCgroups();
     await releasePodResources(this.state, this.paths.libRoot);
@@ -1014,6 +1296,7 @@ export class PodSupervisor {
   async abort(): Promise<void> {
     this.stopping = true;
     this.phaseFinal = true;
+    this.requestStop();
     clearTimeout(this.deadlineTimer);
     for (const name of [...this.restartTimers.keys()]) this.cancelRestart(name);
     await killPodProcesses(this.state).catch((err) => this.log.error('abort: kill failed', { error: String(err) }));

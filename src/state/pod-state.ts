@@ -20,6 +20,12 @@ export interface ProcessRef {
   startTime: number;
 }
 
+/** An open file told apart from every other: st_dev and st_ino (a pipe's inode on pipefs, a socket's on sockfs). */
+export interface FdIdentity {
+  dev: number;
+  ino: number;
+}
+
 export interface ProcessSpec {
   argv: string[];
   env: string[];
@@ -39,6 +45,8 @@ export interface ContainerState {
   process?: ProcessRef;
   /** Inode of the container's mount namespace: finds every process of the container, exec sessions too. */
   mntNs?: number;
+  /** The fds of this run the pause holds (its output pipes' read ends, by role): a new shim takes them back. */
+  heldFds?: Record<string, FdIdentity>;
   startedAt?: string;
   finishedAt?: string;
   exitCode?: number;
@@ -122,6 +130,8 @@ export interface PodState {
   message?: string;
   shim?: ProcessRef;
   pause?: ProcessRef;
+  /** The pause's fd store (its sending end, fd 4), absent with --infra=none: how a new shim reaches it. */
+  fdStore?: FdIdentity;
   /** Recorded before the bind mount is made, removed after it is undone. */
   netnsPin?: string;
   /** The pod's addresses and links (bridge or CNI mode), each recorded before it is made. */

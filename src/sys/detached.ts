@@ -72,3 +72,4 @@ export function startDetached(argv: string[], logFile: string, env: NodeJS.Proce
     fs.closeSync(log);
   }
 }
+

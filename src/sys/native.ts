@@ -72,6 +72,8 @@ export interface SpawnRequest {
   cwd?: string;
   user?: { uid: number; gid: number; groups: number[] };
   stdio?: [number, number, number];
+  /** fds that become 3, 4, ... in the final process (at most 8); every other fd is closed at exec. */
+  extraFds?: number[];
   /** execveat() this host file (opened before the fork), e.g. the pause binary. */
   execFile?: string;
   path?: string;
@@ -98,11 +100,21 @@ export interface ExitStatus {
   error?: string;
 }
 
+/** A process beyond its pid: the start time (clock ticks after boot) tells it from a later one with the same pid. */
+export interface ProcessIdentity {
+  pid: number;
+  startTime: number;
+}
+
 interface Addon {
   spawn(request: SpawnRequest): number | { pid: number; console?: number; steps?: { step: string; index: number }[] };
   setWindowSize(fd: number, rows: number, cols: number): void;
   watchExit(pid: number, callback: (status: ExitStatus) => void): void;
-  pipe(): [number, number];
+  watchForeignExit(pid: number, startTime: number, callback: (status: ExitStatus) => void): void;
+  takeFd(pid: number, startTime: number, targetFd: number): number;
+  socketPair(): [number, number];
+  sendFds(socket: number, fds: number[], verb?: 'h' | 'd'): void;
+  pipe(size?: number): [number, number];
   setChildSubreaper(): void;
   killAndReap(pid: number): void;
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
@@ -225,8 +237,59 @@ export function killAndReap(pid: number): void {
   load().killAndReap(pid);
 }
 
-export function makePipe(): [number, number] {
-  return load().pipe();
+/**
+ * Calls back once when `target` — not our child: started by a shim that died — has exited. The status comes
+ * from the pidfd (Linux 6.15+) or the zombie's /proc entry; when both are gone it is lost (`error` set, exit
+ * code and signal null). Throws ESRCH when the pid no longer names that process (it exited, or was recycled).
+ */
+export function watchForeignExit(target: ProcessIdentity, callback: (status: ExitStatus) => void): void {
+  try {
+    load().watchForeignExit(target.pid, target.startTime, callback);
+  } catch (err) {
+    if (isRaw(err)) throw new SysError('native.watchForeignExit', 'pidfd_open', err.errno, err.code, `watch pid ${target.pid}`);
+    throw err;
+  }
+}
+
+/** A copy of fd `targetFd` of `target` (pidfd_getfd(2)), after checking the pid still names it. */
+export function takeFd(target: ProcessIdentity, targetFd: number): number {
+  try {
+    return load().takeFd(target.pid, target.startTime, targetFd);
+  } catch (err) {
+    if (isRaw(err)) throw new SysError('native.takeFd', err.step, err.errno, err.code, `take fd ${targetFd} of pid ${target.pid}`);
+    throw err;
+  }
+}
+
+/** A connected AF_UNIX SOCK_SEQPACKET pair, close-on-exec: the pause's fd store. */
+export function makeSocketPair(): [number, number] {
+  try {
+    return load().socketPair();
+  } catch (err) {
+    if (isRaw(err)) throw new SysError('native.socketPair', 'socketpair', err.errno, err.code, 'create the fd store socket pair');
+    throw err;
+  }
+}
+
+/** The most fds one message may carry (the pause's receive buffer). */
+export const FD_STORE_MAX_PER_MESSAGE = 16;
+
+/**
+ * One message carrying `fds` (SCM_RIGHTS; none: a bare message) to the pause's fd store: `hold` them, or `drop`
+ * the held fds that are the same open files. Never blocks (EAGAIN when the receiver is full).
+ */
+export function sendFds(socket: number, fds: number[], what: string, verb: 'hold' | 'drop' = 'hold'): void {
+  try {
+    load().sendFds(socket, fds, verb === 'drop' ? 'd' : 'h');
+  } catch (err) {
+    if (isRaw(err)) throw new SysError('native.sendFds', 'sendmsg', err.errno, err.code, what);
+    throw err;
+  }
+}
+
+/** pipe2(O_CLOEXEC); with `size`, its buffer raised to that many bytes where the kernel allows (F_SETPIPE_SZ). */
+export function makePipe(size?: number): [number, number] {
+  return load().pipe(size);
 }
 
 export function becomeChildSubreaper(): void {

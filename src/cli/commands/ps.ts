@@ -17,7 +17,8 @@ export function formatAge(since: string | undefined, now = Date.now()): string {
 
 /** The pod's status as a person needs it: the recorded phase, corrected by what is alive now. */
 export function podStatus(state: PodState): string {
-  if (state.phase === 'Running' && (!state.shim || !isAlive(state.shim))) return 'ShimDead';
+  // Only a stop ends a shim while its pod is still starting or running (`podns recover` takes such a pod over).
+  if ((state.phase === 'Running' || state.phase === 'Pending') && (!state.shim || !isAlive(state.shim))) return 'ShimDead';
   // kubectl shows a pod's reason in place of its phase (DeadlineExceeded, Evicted).
   if (state.reason) return state.reason;
   if (state.phase === 'Running' && state.infra !== 'none' && (!state.pause || !isAlive(state.pause))) return 'SandboxDead';
@@ -68,4 +69,15 @@ export function psTable(roots: Roots, now = Date.now(), wide = false): string {
   // No pods: the header as it was before RESTARTS (docs/walkthrough.md shows an empty listing).
   if (rows.length === 1) rows[0]!.pop();
   return formatColumns(rows);
+}
+
+/** What to do about each pod whose shim died: one line each, for stderr (the table stays as scripts read it). */
+export function shimDeadHints(roots: Roots): string[] {
+  const hints: string[] = [];
+  for (const { state } of listPods(roots)) {
+    if (!state || podStatus(state) !== 'ShimDead') continue;
+    const ns = state.namespace === 'default' ? '' : ` -n ${state.namespace}`;
+    hints.push(`hint: pod "${state.name}": its shim died; take the pod over with podns${ns} recover ${state.name}, or remove it with podns${ns} rm -f ${state.name}`);
+  }
+  return hints;
 }

@@ -13,7 +13,7 @@ export async function stopPod(roots: Roots, namespace: string, name: string, con
   }
   if (!state.shim || !isAlive(state.shim)) {
     if (state.phase === 'Stopped' || state.phase === 'Failed' || state.phase === 'Succeeded') return;
-    throw new UserError('ENOSHIM', `pod "${name}": its shim is not running; use podns rm -f ${name}`);
+    throw new UserError('ENOSHIM', `pod "${name}": its shim is not running; take the pod over with podns recover ${name}, or remove it with podns rm -f ${name}`);
   }
   const response = await callShim(record.paths.socket, { op: 'stop', container, timeout });
   if (!response.ok) throw new UserError('ESHIM', `pod "${name}": ${response.error}`);
