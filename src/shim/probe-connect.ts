@@ -13,8 +13,7 @@
  * The script prints one JSON line, `{"ok":true|false,"message":"..."}`, and exits 0 whenever it reached a
  * verdict (2 on bad arguments). Only node: built-ins are imported, so it starts as fast as Node can.
  */
-import http from 'node:http';
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -44,6 +43,14 @@ export interface TcpCheck {
   port: number;
   timeoutMs: number;
 }
+
+/**
+ * node:http and node:http2, loaded on first use through process.getBuiltinModule: their ESM facades read every
+ * export, and a lazy getter among them loads undici (~20 ms). The shim imports this module at start-up, and most
+ * pods never run an HTTP or gRPC probe.
+ */
+const http = () => process.getBuiltinModule('node:http');
+const h2 = () => process.getBuiltinModule('node:http2');
 
 /** kubelet sends kube-probe/<its major.minor>; podns follows the 1.34 API. */
 const USER_AGENT = 'kube-probe/1.34';
@@ -99,7 +106,7 @@ function getOnce(url: URL, extra: HttpCheck['headers'], timeoutMs: number): Prom
       resolve(r);
     };
     // agent: false is a fresh connection with Connection: close, as kubelet's DisableKeepAlives.
-    const req = http.get(url, { headers, agent: false }, (res) => {
+    const req = http().get(url, { headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       const done = () => finish({ status: res.statusCode ?? 0, location: res.headers.location, body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_BODY) });
@@ -187,7 +194,7 @@ export function checkGrpc(check: GrpcCheck): Promise<CheckOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     let connected = false;
-    const client = http2.connect(`http://${target}`);
+    const client = h2().connect(`http://${target}`);
     const finish = (outcome: CheckOutcome) => {
       if (settled) return;
       settled = true;
