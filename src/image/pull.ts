@@ -13,7 +13,7 @@ import type { ImageStore } from './image-store.js';
 import { withLock } from './lock.js';
 import { formatImageReference, parseImageReference } from './reference.js';
 import { RegistryClient, RegistryError } from './registry/client.js';
-import { loadCredentials, loadRegistryConfig } from './registry/config.js';
+import { findCredentials, loadCredentials, loadRegistryConfig } from './registry/config.js';
 import { planEndpoints } from './registry/endpoints.js';
 import {
   INDEX_TYPES,
@@ -40,6 +40,8 @@ export interface PullOptions {
   /** Directory of registries.json and auth.json. */
   etcDir: string;
   authFile?: string;
+  /** Docker config objects from a pod's imagePullSecrets, tried before auth.json (kubelet's order). */
+  pullSecrets?: unknown[];
   platform?: Platform;
   progress?: PullProgress;
   /** Retry tuning (tests shorten it). */
@@ -61,7 +63,8 @@ export async function pullImage(store: ImageStore, ref: string, options: PullOpt
   const name = formatImageReference(parsed);
   const repository = parsed.path;
   const config = await loadRegistryConfig(options.etcDir);
-  const credentials = (await loadCredentials(options.etcDir, options.authFile))(parsed.domain);
+  const fromSecrets = (options.pullSecrets ?? []).map((raw) => findCredentials(raw, parsed.domain, 'imagePullSecret')).find((c) => c !== undefined);
+  const credentials = fromSecrets ?? (await loadCredentials(options.etcDir, options.authFile))(parsed.domain);
   const client = new RegistryClient({
     domain: parsed.domain,
     repository,

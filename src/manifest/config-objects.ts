@@ -55,6 +55,18 @@ export function buildConfigObject(r: Reporter, kind: 'ConfigMap' | 'Secret', raw
     for (const anyOf of REQUIRED_KEYS[type] ?? []) {
       if (!anyOf.some((k) => Object.hasOwn(data, k))) r.fail(anyOf.length === 1 ? `data[${anyOf[0]}]` : 'data', `required value${anyOf.length > 1 ? `: must have at least one of ${anyOf.join(', ')}` : ''} (type ${type})`, 'type');
     }
+    // ValidateSecret: the docker config must parse as JSON (its content is never echoed back).
+    for (const key of ['.dockerconfigjson', '.dockercfg']) {
+      if ((type === 'kubernetes.io/dockerconfigjson' && key === '.dockerconfigjson') || (type === 'kubernetes.io/dockercfg' && key === '.dockercfg')) {
+        const value = data[key];
+        if (!value) continue;
+        try {
+          JSON.parse(value.toString('utf8'));
+        } catch (err) {
+          r.fail(`data[${key}]`, `invalid value "<secret contents redacted>": ${(err as Error).message}`, keyPath(Object.hasOwn(text, key) ? 'data' : 'stringData', key));
+        }
+      }
+    }
     if (type === 'kubernetes.io/service-account-token') {
       const annotations = (m.annotations as Record<string, string> | undefined) ?? {};
       if (!annotations['kubernetes.io/service-account.name']) r.fail('metadata.annotations[kubernetes.io/service-account.name]', 'required value', 'type');

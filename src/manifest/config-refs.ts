@@ -83,6 +83,17 @@ export function resolveConfigRefs(pod: PodManifest, r: Reporter, objects: Config
   const lookup = (kind: 'ConfigMap' | 'Secret', name: string) => (kind === 'ConfigMap' ? objects.configMaps : objects.secrets).get(`${ns}/${name}`);
   const names = new Set(pod.spec.containers.map((c) => c.name));
 
+  // kubelet's getPullSecretsForPod: a missing secret is an event (FailedToRetrieveImagePullSecret), not an error;
+  // one of another type has no registry credentials in it.
+  (pod.spec.imagePullSecrets ?? []).forEach((name, i) => {
+    const at = `spec.imagePullSecrets[${i}].name`;
+    const obj = lookup('Secret', name);
+    if (!obj) warn(`${r.file}:${r.lineOf(at)}: ${r.at(at)}: secret ${JSON.stringify(name)} not found: unable to retrieve some image pull secrets; attempting to pull the image may not succeed`);
+    else if (obj.type !== 'kubernetes.io/dockerconfigjson' && obj.type !== 'kubernetes.io/dockercfg') {
+      warn(`${r.file}:${r.lineOf(at)}: ${r.at(at)}: secret ${JSON.stringify(name)} is of type ${JSON.stringify(obj.type ?? 'Opaque')}, not kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg: it holds no registry credentials`);
+    }
+  });
+
   pod.spec.containers.forEach((c, i) => {
     const path = `spec.containers[${i}]`;
     c.env.forEach((e, j) => {
@@ -165,4 +176,25 @@ function configFiles(r: Reporter, kind: 'ConfigMap' | 'Secret', obj: ConfigObjec
     files.push({ path: posix.normalize(item.path), mode: item.mode ?? source.defaultMode, data: value.toString('base64') });
   });
   return files;
+}
+
+/**
+ * The registry credentials of a pod's imagePullSecrets, in their order, as docker config objects
+ * (`{"auths": {HOST: {auth}}}`; a legacy .dockercfg is the `auths` map itself). Secrets that are missing or of
+ * another type give nothing (resolveConfigRefs warned about them).
+ */
+export function pullSecretAuths(pod: PodManifest, objects: ConfigObjects): unknown[] {
+  const out: unknown[] = [];
+  for (const name of pod.spec.imagePullSecrets ?? []) {
+    const obj = objects.secrets.get(`${pod.metadata.namespace}/${name}`);
+    const raw = obj?.type === 'kubernetes.io/dockerconfigjson' ? obj.data['.dockerconfigjson'] : obj?.type === 'kubernetes.io/dockercfg' ? obj.data['.dockercfg'] : undefined;
+    if (!raw) continue;
+    try {
+      const parsed = JSON.parse(raw.toString('utf8')) as unknown;
+      out.push(obj!.type === 'kubernetes.io/dockercfg' ? { auths: parsed } : parsed);
+    } catch {
+      // The API server checks .dockerconfigjson is JSON (config-objects.ts does too); nothing to use otherwise.
+    }
+  }
+  return out;
 }

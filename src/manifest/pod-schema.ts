@@ -585,6 +585,13 @@ export const HOST_ALIAS: ObjectSchema = {
   },
 };
 
+export const LOCAL_OBJECT_REFERENCE: ObjectSchema = {
+  name: 'LocalObjectReference',
+  fields: {
+    name: honoured(STRING, 'a Secret of the same file, in the pod\'s namespace'),
+  },
+};
+
 export const POD_SPEC: ObjectSchema = {
   name: 'PodSpec',
   fields: {
@@ -608,7 +615,7 @@ export const POD_SPEC: ObjectSchema = {
     hostPID: honoured(BOOL, "default false; true: the host's PID namespace for the pause and every container"),
     hostUsers: rejected([true]),
     hostnameOverride: rejected(),
-    imagePullSecrets: ignored('registry credentials from Secrets are not supported; pulls are anonymous'),
+    imagePullSecrets: honoured({ kind: 'list', item: LOCAL_OBJECT_REFERENCE }, 'Secrets of type kubernetes.io/dockerconfigjson or dockercfg in the same file: their credentials are tried first for this pod\'s pulls, then auth.json (kubelet\'s order); a missing one is a warning, as kubelet\'s event'),
     initContainers: honoured({ kind: 'list', item: INIT_CONTAINER }, 'Container fields without ports, probes and lifecycle; run one at a time, in order, each to exit 0 before the next and before containers; a failure is retried per restartPolicy (Never: the pod fails); names unique across both lists'),
     nodeName: ignored(SCHEDULER),
     nodeSelector: ignored(SCHEDULER),
@@ -798,7 +805,7 @@ export const ALL_SCHEMAS: readonly ObjectSchema[] = [
   CONTAINER_PORT, VOLUME_MOUNT, VOLUME, EMPTY_DIR, HOST_PATH, CLAIM_VOLUME, CONFIG_MAP_VOLUME, SECRET_VOLUME, KEY_TO_PATH,
   DOWNWARD_API_VOLUME, DOWNWARD_API_VOLUME_FILE, PROJECTED_VOLUME, VOLUME_PROJECTION, CONFIG_MAP_PROJECTION, SECRET_PROJECTION,
   DOWNWARD_API_PROJECTION, SERVICE_ACCOUNT_TOKEN_PROJECTION,
-  POD_DNS_CONFIG, POD_DNS_CONFIG_OPTION, HOST_ALIAS, CONFIG_MAP, SECRET,
+  POD_DNS_CONFIG, POD_DNS_CONFIG_OPTION, HOST_ALIAS, LOCAL_OBJECT_REFERENCE, CONFIG_MAP, SECRET,
   ...Object.values(WORKLOADS).map((w) => w.schema), POD_TEMPLATE, DEPLOYMENT_SPEC, REPLICA_SET_SPEC, DAEMON_SET_SPEC, STATEFUL_SET_SPEC,
   PERSISTENT_VOLUME_CLAIM_TEMPLATE, JOB_SPEC,
 ];

@@ -113,6 +113,8 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
     if (deadline < 1 || deadline > 2147483647) r.fail('spec.activeDeadlineSeconds', `invalid value ${deadline}: must be between 1 and 2147483647, inclusive`);
     spec.activeDeadlineSeconds = deadline;
   }
+  const pullSecrets = ((s.imagePullSecrets as Plain[] | undefined) ?? []).map((ref) => (ref.name as string | undefined) ?? '').filter((n) => n !== '');
+  if (pullSecrets.length) spec.imagePullSecrets = pullSecrets;
   const serviceAccountName = s.serviceAccountName as string | undefined;
   if (serviceAccountName) {
     r.check('spec.serviceAccountName', checkDns1123Subdomain(serviceAccountName), serviceAccountName);

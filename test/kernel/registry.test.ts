@@ -133,6 +133,37 @@ describe.skipIf(kernelSkip || missingTools.length > 0)('pull from registries', (
     fs.rmSync(path.join(podns.root, 'etc', 'auth.json'));
   });
 
+  it("imagePullSecrets: a dockerconfigjson Secret of the same file lets podns run pull from the private registry", async () => {
+    const p = await createPodns({ images: false });
+    try {
+      const ref = `${secured.host}/yauritux/busybox-curl:latest`;
+      const config = (pass: string) => JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from(`podns:${pass}`).toString('base64') } } });
+      const manifest = (name: string, pass: string | undefined) =>
+        p.writeManifest(
+          name,
+          `${pass === undefined ? '' : `apiVersion: v1\nkind: Secret\nmetadata: {name: regcred}\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '${config(pass)}'\n---\n`}apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  imagePullSecrets: [{name: regcred}]
+  containers:
+  - {name: c, image: ${ref}, command: ["sleep", "3600"]}
+`,
+        );
+      // Without the Secret: kubelet's warning, then an anonymous pull the registry refuses, in one line.
+      const missing = await p.fails(['run', manifest(podName('pull-nosecret'), undefined)]);
+      expect(missing.stderr).toMatch(/spec\.imagePullSecrets\[0\]\.name: secret "regcred" not found: unable to retrieve some image pull secrets/);
+      expect(missing.stderr).toMatch(/ErrImagePull: registry .* refused anonymous access/);
+      expect((await p.fails(['run', manifest(podName('pull-wrong'), 'wrong')])).stderr).toContain('refused the credentials of "podns" (HTTP 401)');
+      const pod = podName('pull-secret');
+      await p.ok(['run', manifest(pod, 's3cret')]);
+      expect(await p.ok(['images'])).toContain(`${secured.host}/yauritux/busybox-curl`);
+      await p.ok(['rm', '-f', pod]);
+    } finally {
+      await p.dispose();
+    }
+  });
+
   it('an index picks linux/amd64; an index without it names the platforms it has', async () => {
     const { digest, doc } = await getManifest(registry, 'library/nginx', 'latest');
     // An arm64 "variant": the same blobs, one annotation more, so another manifest digest.

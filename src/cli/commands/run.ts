@@ -7,6 +7,7 @@ import { ImageStore } from '../../image/image-store.js';
 import { formatImageReference, parseImageReference } from '../../image/reference.js';
 import type { ImageRecord } from '../../image/types.js';
 import { loadManifests, type LoadedManifests } from '../../manifest/load-manifest.js';
+import { pullSecretAuths } from '../../manifest/config-refs.js';
 import type { PodManifest } from '../../manifest/types.js';
 import { writeJsonAtomic } from '../../state/atomic-file.js';
 import { namedVolumeDir, imagesDir, podId, podPaths, type PodPaths, type Roots } from '../../state/paths.js';
@@ -58,6 +59,7 @@ async function resolveImages(
   warn: (line: string) => void,
   roots: Roots,
   pulled: Map<string, Promise<ImageRecord>>,
+  pullSecrets: unknown[] = [],
 ): Promise<Record<string, ImageRecord>> {
   const images: Record<string, ImageRecord> = {};
   // Init containers too: they are pulled and planned here like the others, before anything exists.
@@ -80,7 +82,7 @@ async function resolveImages(
     let pulling = pulled.get(key);
     if (!pulling) {
       // The registry client loads only when an image is pulled: most runs use what is present.
-      pulling = import('../../image/pull.js').then(({ pullImage }) => pullImage(store, c.image, { etcDir: roots.etc })).then((r) => r.record);
+      pulling = import('../../image/pull.js').then(({ pullImage }) => pullImage(store, c.image, { etcDir: roots.etc, pullSecrets })).then((r) => r.record);
       pulled.set(key, pulling);
     }
     try {
@@ -172,7 +174,7 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
       const uid = loaded.metadata.uid ?? randomUUID();
       const envCtx = envContext(loaded, uid, { configMaps, secrets });
       const pod = withClaimVolumes(planPodSpec(loaded, envCtx), roots);
-      const images = await resolveImages(pod, store, warn, roots, pulled);
+      const images = await resolveImages(pod, store, warn, roots, pulled, pullSecretAuths(pod, { configMaps, secrets }));
       plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images, envCtx, warn), network, infra: infraOf(pod, options) });
     }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManifestError } from '../../../src/errors.js';
 import { parseManifests } from '../../../src/manifest/load-manifest.js';
+import { pullSecretAuths } from '../../../src/manifest/config-refs.js';
 
 const POD = (extra = '', ns = '') => `apiVersion: v1
 kind: Pod
@@ -156,5 +157,34 @@ describe('references from the Pod', () => {
       { name: 'M', value: '', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
     ]);
     expect(pod.spec.serviceAccountName).toBe('robot');
+  });
+});
+
+describe('imagePullSecrets', () => {
+  const file = (secret: string) => `${secret}---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  imagePullSecrets: [{name: regcred}]
+  containers: [{name: c, image: busybox}]
+`;
+  const dockerconfig = (json: string) => `apiVersion: v1\nkind: Secret\nmetadata: {name: regcred}\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '${json}'\n`;
+
+  it("gives the secret's docker config to the pulls, a legacy .dockercfg as its auths", () => {
+    const loaded = parseManifests('pod.yaml', file(dockerconfig('{"auths":{"reg.example":{"auth":"dTpw"}}}')));
+    expect(loaded.warnings).toEqual([]);
+    expect(pullSecretAuths(loaded.pods[0]!, loaded)).toEqual([{ auths: { 'reg.example': { auth: 'dTpw' } } }]);
+    const legacy = parseManifests('pod.yaml', file(`apiVersion: v1\nkind: Secret\nmetadata: {name: regcred}\ntype: kubernetes.io/dockercfg\nstringData:\n  .dockercfg: '{"reg.example":{"auth":"dTpw"}}'\n`));
+    expect(pullSecretAuths(legacy.pods[0]!, legacy)).toEqual([{ auths: { 'reg.example': { auth: 'dTpw' } } }]);
+  });
+
+  it('warns about a missing secret or one without credentials, as kubelet does, and refuses a config that is not JSON', () => {
+    const missing = parseManifests('pod.yaml', file(''));
+    expect(missing.warnings).toEqual(['pod.yaml:6: spec.imagePullSecrets[0].name: secret "regcred" not found: unable to retrieve some image pull secrets; attempting to pull the image may not succeed']);
+    expect(pullSecretAuths(missing.pods[0]!, missing)).toEqual([]);
+    const opaque = parseManifests('pod.yaml', file('apiVersion: v1\nkind: Secret\nmetadata: {name: regcred}\nstringData: {a: b}\n'));
+    expect(opaque.warnings[0]).toMatch(/secret "regcred" is of type "Opaque", not kubernetes\.io\/dockerconfigjson/);
+    expect(() => parseManifests('pod.yaml', file(dockerconfig('{not json')))).toThrow(/pod\.yaml:6: data\[\.dockerconfigjson\]: invalid value "<secret contents redacted>": /);
   });
 });
