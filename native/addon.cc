@@ -161,6 +161,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
     }
     spec.clone_flags = (int)GetInt(o, "cloneFlags", 0);
     spec.new_session = o.Get("newSession").ToBoolean().Value();
+    spec.root_propagation = (unsigned long)GetInt(o, "rootPropagation", 0);
     spec.loopback_up = o.Get("loopbackUp").ToBoolean().Value();
     if (Has(o, "hostname")) spec.hostname = strings.Keep(GetString(o, "hostname"));
     if (Has(o, "rootfs")) spec.rootfs = strings.Keep(GetString(o, "rootfs"));
@@ -184,6 +185,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
         std::string create = GetString(m, "create");
         pm.create = create == "dir" ? PODNS_TARGET_DIR : create == "file" ? PODNS_TARGET_FILE : PODNS_TARGET_EXISTS;
         pm.remount_flags = (unsigned long)GetInt(m, "remountFlags", 0);
+        pm.propagation = (unsigned long)GetInt(m, "propagation", 0);
         mounts.push_back(pm);
       }
     }

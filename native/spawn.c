@@ -77,6 +77,7 @@ const char *podns_step_name(int step) {
     case PODNS_STEP_SECCOMP: return "seccomp";
     case PODNS_STEP_CGROUP_JOIN: return "cgroup-join";
     case PODNS_STEP_CONSOLE: return "console";
+    case PODNS_STEP_PROPAGATION: return "propagation";
     default: return "unknown";
   }
 }
@@ -294,17 +295,21 @@ static void do_mounts(const struct podns_spawn *spec, int report_fd) {
 
     if (mount(m->source, target, m->fstype, m->flags, m->data) < 0) fail(report_fd, PODNS_STEP_MOUNT, (int)i);
     done(PODNS_STEP_MOUNT, (int)i);
-    if (m->remount_flags) {
+    if ((m->remount_flags || m->propagation) && target_fd >= 0) {
       /* The fd still names the directory under the new mount; open the target again to reach the mount. */
-      if (target_fd >= 0) {
-        close(target_fd);
-        target_fd = resolve_target(root_fd, m->target, PODNS_TARGET_EXISTS);
-        if (target_fd < 0) fail(report_fd, PODNS_STEP_RESOLVE, (int)i);
-        format_fd_path(fd_path, target_fd);
-      }
+      close(target_fd);
+      target_fd = resolve_target(root_fd, m->target, PODNS_TARGET_EXISTS);
+      if (target_fd < 0) fail(report_fd, PODNS_STEP_RESOLVE, (int)i);
+      format_fd_path(fd_path, target_fd);
+    }
+    if (m->remount_flags) {
       if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | m->remount_flags, NULL) < 0)
         fail(report_fd, PODNS_STEP_REMOUNT, (int)i);
       done(PODNS_STEP_REMOUNT, (int)i);
+    }
+    if (m->propagation) {
+      if (mount(NULL, target, NULL, m->propagation, NULL) < 0) fail(report_fd, PODNS_STEP_PROPAGATION, (int)i);
+      done(PODNS_STEP_PROPAGATION, (int)i);
     }
     if (target_fd >= 0) close(target_fd);
     if (m->fstype && strcmp(m->fstype, "overlay") == 0 && root_fd >= 0) {
@@ -533,7 +538,8 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
 
   if (spec->clone_flags & CLONE_NEWNS) {
     /* Nothing we mount may propagate back to the host (or to other pods). */
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail(report_fd, PODNS_STEP_MOUNT_PRIVATE, -1);
+    unsigned long root = spec->root_propagation ? spec->root_propagation : MS_PRIVATE;
+    if (mount(NULL, "/", NULL, MS_REC | root, NULL) < 0) fail(report_fd, PODNS_STEP_MOUNT_PRIVATE, -1);
     done(PODNS_STEP_MOUNT_PRIVATE, -1);
   }
   if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)

@@ -71,6 +71,7 @@ enum podns_step {
   PODNS_STEP_SECCOMP,
   PODNS_STEP_CGROUP_JOIN,
   PODNS_STEP_CONSOLE,
+  PODNS_STEP_PROPAGATION,
 };
 
 enum podns_mount_target { PODNS_TARGET_EXISTS = 0, PODNS_TARGET_DIR = 1, PODNS_TARGET_FILE = 2 };
@@ -95,6 +96,9 @@ struct podns_mount {
   /* Bind mounts ignore MS_RDONLY and friends on the first call; when set, a second
    * mount(MS_REMOUNT|MS_BIND|remount_flags) applies them. */
   unsigned long remount_flags;
+  /* When set: mount(NULL, target, NULL, propagation) after the mount (MS_REC|MS_SLAVE for mountPropagation
+   * HostToContainer, MS_REC|MS_PRIVATE to keep a bind private under a slave root). */
+  unsigned long propagation;
 };
 
 /*
@@ -127,6 +131,9 @@ struct podns_spawn {
   int ns_fds[PODNS_NS_COUNT]; /* namespaces to join (-1: keep); staged shape when any is set */
   int clone_flags;            /* CLONE_NEW* for the final process */
   int new_session;            /* setsid() in the final process */
+  /* Propagation of "/" in a new mount namespace, set first: MS_PRIVATE (0: the default) or MS_SLAVE, which
+   * containerd asks for when a mount is HostToContainer (host mount events then reach the container). */
+  unsigned long root_propagation;
   const char *hostname;       /* sethostname() when set (needs a new UTS namespace) */
   int loopback_up;            /* bring up "lo" (a new network namespace starts with it down) */
   const struct podns_mount *mounts;

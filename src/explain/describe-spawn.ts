@@ -65,7 +65,14 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
         add(`join cgroup ${request.cgroupProcsFiles?.[index] ?? request.cgroupProcsFile}`, `echo ${pid} > ${request.cgroupProcsFiles?.[index] ?? request.cgroupProcsFile}`);
         break;
       case 'make-rprivate':
-        add('mount(NULL, "/", NULL, MS_REC|MS_PRIVATE)', 'mount --make-rprivate /');
+        if (request.rootPropagation === MS.SLAVE) add('mount(NULL, "/", NULL, MS_REC|MS_SLAVE)', 'mount --make-rslave /');
+        else add('mount(NULL, "/", NULL, MS_REC|MS_PRIVATE)', 'mount --make-rprivate /');
+        break;
+      case 'propagation':
+        if (m) {
+          const slave = ((m.propagation ?? 0) & MS.SLAVE) !== 0;
+          add(`${slave ? 'rslave' : 'rprivate'} ${inRoot(m.target)}`, `mount --make-${slave ? 'rslave' : 'rprivate'} ${inRoot(m.target)}`);
+        }
         break;
       case 'sethostname':
         add(`sethostname("${request.hostname}")`, `hostname ${request.hostname}`);

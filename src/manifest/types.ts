@@ -223,6 +223,8 @@ export interface VolumeMount {
   subPath?: string;
   /** As written: `$(VAR)` references to the container's env, expanded by `podns run`. */
   subPathExpr?: string;
+  /** HostToContainer: mounts the host makes below the source later appear in the container (rslave). */
+  mountPropagation?: 'HostToContainer';
 }
 
 export type VolumeSpec =

@@ -249,6 +249,11 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
       r.noBacksteps(`${at}.subPath`, subPath);
       mount.subPath = subPath;
     }
+    if (m.mountPropagation !== undefined && m.mountPropagation !== '') {
+      const mode = r.oneOf(`${at}.mountPropagation`, m.mountPropagation as string, ['Bidirectional', 'HostToContainer', 'None'] as const);
+      if (mode === 'Bidirectional') r.fail(`${at}.mountPropagation`, 'Bidirectional is not supported by podns yet (it needs the container\'s root mount shared with the host)');
+      if (mode === 'HostToContainer') mount.mountPropagation = 'HostToContainer';
+    }
     // validateVolumeMounts: expanded by `podns run` (runtime/subpath-expr.ts), which checks the result again.
     if (m.subPathExpr !== undefined && m.subPathExpr !== '') {
       const expr = m.subPathExpr as string;

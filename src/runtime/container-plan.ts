@@ -201,8 +201,22 @@ function volumeMounts(container: ContainerSpec, pod: PodSpec, paths: PodPaths, c
       flags: MS.BIND | MS.REC,
       create: 'dir',
       remountFlags: (readOnly ? MS.RDONLY : 0) | nodev(conf),
+      ...(vm.mountPropagation === 'HostToContainer' ? { propagation: MS.REC | MS.SLAVE } : {}),
     };
   });
+}
+
+/**
+ * containerd's rule for mountPropagation: a HostToContainer mount needs the container's root rslave (so its
+ * bind keeps receiving the host's mount events), and then every other bind is made rprivate explicitly, as
+ * containerd's spec gives them ("rprivate"), so that only the asked-for mounts follow the host.
+ */
+function applyPropagation(mounts: MountStep[]): { mounts: MountStep[]; rootPropagation?: number } {
+  if (!mounts.some((m) => m.propagation !== undefined)) return { mounts };
+  return {
+    mounts: mounts.map((m) => (m.propagation === undefined && ((m.flags ?? 0) & MS.BIND) !== 0 ? { ...m, propagation: MS.REC | MS.PRIVATE } : m)),
+    rootPropagation: MS.SLAVE,
+  };
 }
 
 /** The file behind a container's terminationMessagePath, in the pod's dir; the shim makes it before each start. */
@@ -283,10 +297,12 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
         },
         cloneFlags: CLONE.NEWNS | (sharesPid ? 0 : CLONE.NEWPID),
       };
+  const { mounts, rootPropagation } = applyPropagation([overlay, ...baseMounts(paths, conf, input.hostDevices ?? []), ...volumes, terminationLogMount(paths, container, conf)]);
   return {
     ...namespaces,
+    ...(rootPropagation ? { rootPropagation } : {}),
     newSession: true,
-    mounts: [overlay, ...baseMounts(paths, conf, input.hostDevices ?? []), ...volumes, terminationLogMount(paths, container, conf)],
+    mounts,
     rootfs: dirs.rootfs,
     cwd: proc.cwd,
     user: proc.user,

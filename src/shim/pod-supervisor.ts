@@ -28,6 +28,7 @@ import { resolveEnv } from '../runtime/env.js';
 import { podHostname, writePodFiles } from '../runtime/pod-files.js';
 import { hostDeviceNames } from '../runtime/host-devices.js';
 import { volumeHostPath } from '../runtime/volume-source.js';
+import { ensureSharedOrSlave } from '../runtime/mount-propagation.js';
 import { sysctlWrites } from '../security/confinement.js';
 import { seccompFilterOf } from '../security/seccomp-filter.js';
 import { isAlive, pidsInMountNamespace, processRef } from '../runtime/proc.js';
@@ -636,6 +637,10 @@ export class PodSupervisor {
     fs.writeFileSync(terminationLog, '');
     fs.chmodSync(terminationLog, 0o666);
     for (const vm of container.volumeMounts) {
+      if (vm.mountPropagation === 'HostToContainer') {
+        const volume = this.spec.pod.spec.volumes.find((v) => v.name === vm.name)!;
+        ensureSharedOrSlave(volumeHostPath(volume, this.paths), `container "${container.name}": volume "${vm.name}"`);
+      }
       if (!vm.subPath) continue;
       const volume = this.spec.pod.spec.volumes.find((v) => v.name === vm.name)!;
       const root = volumeHostPath(volume, this.paths);

@@ -24,6 +24,7 @@ export const MS = {
   BIND: 4096,
   REC: 16384,
   PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
   RELATIME: 1 << 21,
   STRICTATIME: 1 << 24,
 } as const;
@@ -47,6 +48,8 @@ export interface MountStep {
   data?: string;
   create?: 'dir' | 'file';
   remountFlags?: number;
+  /** mount(NULL, target, NULL, propagation) last: MS.REC|MS.SLAVE, MS.REC|MS.PRIVATE. */
+  propagation?: number;
 }
 
 /** Capability sets are 64-bit masks (bit n = capability n). */
@@ -64,6 +67,8 @@ export interface SecuritySpec {
 export interface SpawnRequest {
   joinNamespaces?: Partial<Record<NamespaceKind, string>>;
   cloneFlags?: number;
+  /** Propagation of "/" in the new mount namespace: MS.SLAVE (HostToContainer mounts need it); MS.PRIVATE by default. */
+  rootPropagation?: number;
   newSession?: boolean;
   hostname?: string;
   loopbackUp?: boolean;
@@ -147,7 +152,7 @@ function isRaw(err: unknown): err is RawAddonError {
 function describeSpawnFailure(request: SpawnRequest, err: RawAddonError, what: string): SysError {
   const { step, index } = err;
   let detail: string;
-  if (['mount', 'remount', 'mkdir', 'resolve', 'symlink', 'mask', 'readonly-path'].includes(step) && index >= 0) {
+  if (['mount', 'remount', 'mkdir', 'resolve', 'symlink', 'mask', 'readonly-path', 'propagation'].includes(step) && index >= 0) {
     const m = request.mounts?.[index];
     const target = m?.target ?? '?';
     const type = m?.fstype ?? (m?.kind === 'symlink' ? 'symlink' : 'bind');

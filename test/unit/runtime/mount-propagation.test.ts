@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { mountOf, parseMountInfo } from '../../../src/runtime/mount-propagation.js';
+import { parseManifests } from '../../../src/manifest/load-manifest.js';
+
+const MOUNTINFO = `22 27 0:21 / /proc rw,relatime - proc proc rw
+27 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+40 27 0:40 / /data rw,relatime master:7 - tmpfs tmpfs rw
+41 40 0:41 / /data/private\\040dir rw,relatime - tmpfs tmpfs rw
+`;
+
+describe('mount propagation', () => {
+  it('reads each mount point and its propagation from mountinfo', () => {
+    expect(parseMountInfo(MOUNTINFO)).toEqual([
+      { mountPoint: '/proc', propagation: 'private' },
+      { mountPoint: '/', propagation: 'shared' },
+      { mountPoint: '/data', propagation: 'slave' },
+      { mountPoint: '/data/private dir', propagation: 'private' },
+    ]);
+  });
+
+  it('finds the mount a path lies on: the longest mount point containing it', () => {
+    const mounts = parseMountInfo(MOUNTINFO);
+    expect(mountOf('/srv/x', mounts)?.propagation).toBe('shared');
+    expect(mountOf('/data/y', mounts)?.propagation).toBe('slave');
+    expect(mountOf('/data/private dir/z', mounts)?.propagation).toBe('private');
+    expect(mountOf('/database', mounts)?.mountPoint).toBe('/');
+  });
+
+  it('the manifest takes None and HostToContainer, refuses Bidirectional and anything else', () => {
+    const pod = (mode: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: h, hostPath: {path: /srv}}]\n  containers:\n  - name: c\n    image: busybox\n    volumeMounts: [{name: h, mountPath: /h, mountPropagation: ${mode}}]\n`;
+    expect(parseManifests('pod.yaml', pod('HostToContainer')).pods[0]!.spec.containers[0]!.volumeMounts[0]!.mountPropagation).toBe('HostToContainer');
+    expect(parseManifests('pod.yaml', pod('None')).pods[0]!.spec.containers[0]!.volumeMounts[0]!.mountPropagation).toBeUndefined();
+    expect(() => parseManifests('pod.yaml', pod('Bidirectional'))).toThrow(/volumeMounts\[0\]\.mountPropagation: Bidirectional is not supported by podns yet/);
+    expect(() => parseManifests('pod.yaml', pod('Sideways'))).toThrow(/unsupported value "Sideways": must be one of "Bidirectional", "HostToContainer", "None"/);
+  });
+});
