@@ -186,6 +186,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
         pm.create = create == "dir" ? PODNS_TARGET_DIR : create == "file" ? PODNS_TARGET_FILE : PODNS_TARGET_EXISTS;
         pm.remount_flags = (unsigned long)GetInt(m, "remountFlags", 0);
         pm.propagation = (unsigned long)GetInt(m, "propagation", 0);
+        pm.recursive_readonly = (int)GetInt(m, "recursiveReadOnly", 0);
         mounts.push_back(pm);
       }
     }

@@ -78,6 +78,7 @@ const char *podns_step_name(int step) {
     case PODNS_STEP_CGROUP_JOIN: return "cgroup-join";
     case PODNS_STEP_CONSOLE: return "console";
     case PODNS_STEP_PROPAGATION: return "propagation";
+    case PODNS_STEP_RECURSIVE_READONLY: return "recursive-readonly";
     default: return "unknown";
   }
 }
@@ -310,6 +311,17 @@ static void do_mounts(const struct podns_spawn *spec, int report_fd) {
     if (m->propagation) {
       if (mount(NULL, target, NULL, m->propagation, NULL) < 0) fail(report_fd, PODNS_STEP_PROPAGATION, (int)i);
       done(PODNS_STEP_PROPAGATION, (int)i);
+    }
+    if (m->recursive_readonly) {
+      /* <linux/mount.h> clashes with glibc's <sys/mount.h>: the two fields used, as the kernel lays them out. */
+      struct {
+        uint64_t attr_set, attr_clr, propagation, userns_fd;
+      } attr = {0x00000001 /* MOUNT_ATTR_RDONLY */, 0, 0, 0};
+      if (syscall(SYS_mount_setattr, AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof attr) == 0) {
+        done(PODNS_STEP_RECURSIVE_READONLY, (int)i);
+      } else if (m->recursive_readonly == 2) {
+        fail(report_fd, PODNS_STEP_RECURSIVE_READONLY, (int)i);
+      }
     }
     if (target_fd >= 0) close(target_fd);
     if (m->fstype && strcmp(m->fstype, "overlay") == 0 && root_fd >= 0) {

@@ -72,6 +72,7 @@ enum podns_step {
   PODNS_STEP_CGROUP_JOIN,
   PODNS_STEP_CONSOLE,
   PODNS_STEP_PROPAGATION,
+  PODNS_STEP_RECURSIVE_READONLY,
 };
 
 enum podns_mount_target { PODNS_TARGET_EXISTS = 0, PODNS_TARGET_DIR = 1, PODNS_TARGET_FILE = 2 };
@@ -99,6 +100,9 @@ struct podns_mount {
   /* When set: mount(NULL, target, NULL, propagation) after the mount (MS_REC|MS_SLAVE for mountPropagation
    * HostToContainer, MS_REC|MS_PRIVATE to keep a bind private under a slave root). */
   unsigned long propagation;
+  /* recursiveReadOnly: 1 IfPossible, 2 Enabled: mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY) on the target,
+   * so the mounts below a read-only bind are read-only too; 2 fails when the kernel cannot (before 5.12). */
+  int recursive_readonly;
 };
 
 /*

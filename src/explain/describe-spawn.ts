@@ -68,6 +68,9 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
         if (request.rootPropagation === MS.SLAVE) add('mount(NULL, "/", NULL, MS_REC|MS_SLAVE)', 'mount --make-rslave /');
         else add('mount(NULL, "/", NULL, MS_REC|MS_PRIVATE)', 'mount --make-rprivate /');
         break;
+      case 'recursive-readonly':
+        if (m) add(`read-only, recursively: ${inRoot(m.target)}`, `mount -o remount,bind,ro=recursive ${inRoot(m.target)}   # util-linux 2.39+: mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY)`);
+        break;
       case 'propagation':
         if (m) {
           const slave = ((m.propagation ?? 0) & MS.SLAVE) !== 0;

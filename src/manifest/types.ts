@@ -225,6 +225,8 @@ export interface VolumeMount {
   subPathExpr?: string;
   /** HostToContainer: mounts the host makes below the source later appear in the container (rslave). */
   mountPropagation?: 'HostToContainer';
+  /** With readOnly: the mounts below the volume's source read-only too (IfPossible: when the kernel can). */
+  recursiveReadOnly?: 'IfPossible' | 'Enabled';
 }
 
 export type VolumeSpec =

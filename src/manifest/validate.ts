@@ -254,6 +254,15 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
       if (mode === 'Bidirectional') r.fail(`${at}.mountPropagation`, 'Bidirectional is not supported by podns yet (it needs the container\'s root mount shared with the host)');
       if (mode === 'HostToContainer') mount.mountPropagation = 'HostToContainer';
     }
+    if (m.recursiveReadOnly !== undefined && m.recursiveReadOnly !== '') {
+      // validateMountRecursiveReadOnly's three rules.
+      const rro = r.oneOf(`${at}.recursiveReadOnly`, m.recursiveReadOnly as string, ['Disabled', 'IfPossible', 'Enabled'] as const);
+      if (rro !== 'Disabled') {
+        if (!mount.readOnly) r.fail(`${at}.recursiveReadOnly`, 'may only be specified when readOnly is true');
+        if (mount.mountPropagation) r.fail(`${at}.recursiveReadOnly`, 'may only be specified when mountPropagation is None or not specified');
+        mount.recursiveReadOnly = rro;
+      }
+    }
     // validateVolumeMounts: expanded by `podns run` (runtime/subpath-expr.ts), which checks the result again.
     if (m.subPathExpr !== undefined && m.subPathExpr !== '') {
       const expr = m.subPathExpr as string;

@@ -202,6 +202,7 @@ function volumeMounts(container: ContainerSpec, pod: PodSpec, paths: PodPaths, c
       create: 'dir',
       remountFlags: (readOnly ? MS.RDONLY : 0) | nodev(conf),
       ...(vm.mountPropagation === 'HostToContainer' ? { propagation: MS.REC | MS.SLAVE } : {}),
+      ...(vm.recursiveReadOnly ? { recursiveReadOnly: vm.recursiveReadOnly === 'Enabled' ? (2 as const) : (1 as const) } : {}),
     };
   });
 }

@@ -50,6 +50,8 @@ export interface MountStep {
   remountFlags?: number;
   /** mount(NULL, target, NULL, propagation) last: MS.REC|MS.SLAVE, MS.REC|MS.PRIVATE. */
   propagation?: number;
+  /** Read-only below the target too (mount_setattr AT_RECURSIVE): 1 if the kernel can, 2 required. */
+  recursiveReadOnly?: 1 | 2;
 }
 
 /** Capability sets are 64-bit masks (bit n = capability n). */
@@ -152,7 +154,7 @@ function isRaw(err: unknown): err is RawAddonError {
 function describeSpawnFailure(request: SpawnRequest, err: RawAddonError, what: string): SysError {
   const { step, index } = err;
   let detail: string;
-  if (['mount', 'remount', 'mkdir', 'resolve', 'symlink', 'mask', 'readonly-path', 'propagation'].includes(step) && index >= 0) {
+  if (['mount', 'remount', 'mkdir', 'resolve', 'symlink', 'mask', 'readonly-path', 'propagation', 'recursive-readonly'].includes(step) && index >= 0) {
     const m = request.mounts?.[index];
     const target = m?.target ?? '?';
     const type = m?.fstype ?? (m?.kind === 'symlink' ? 'symlink' : 'bind');

@@ -69,6 +69,29 @@ spec:
     expect(await leaksAfterRemoval(podns.root, [pod])).toEqual([]);
   });
 
+  it('recursiveReadOnly: a read-only volume with a mount below it is read-only all the way down only when asked', async () => {
+    const rro = podName('prop-rro');
+    fs.mkdirSync(path.join(privateDir, 'sub'), { recursive: true });
+    await execa('mount', ['-t', 'tmpfs', 'podns-sub', path.join(privateDir, 'sub')]);
+    mounted.unshift(path.join(privateDir, 'sub'));
+    try {
+      await podns.ok([
+        'run',
+        podns.writeManifest(
+          rro,
+          `apiVersion: v1\nkind: Pod\nmetadata: {name: ${rro}}\nspec:\n  volumes: [{name: host, hostPath: {path: ${privateDir}}}]\n  containers:\n  - name: c\n    image: ${BUSYBOX}\n    command: ["sleep", "3600"]\n    volumeMounts:\n    - {name: host, mountPath: /ro, readOnly: true}\n    - {name: host, mountPath: /rro, readOnly: true, recursiveReadOnly: Enabled}\n`,
+        ),
+      ]);
+      // The well-known hole of a plain readOnly: the submount under it stays writable.
+      expect(await shOk(podns, rro, 'c', 'touch /ro/sub/a && echo writable')).toBe('writable');
+      const r = await podns.run(['exec', rro, '-c', 'c', '--', 'sh', '-c', 'touch /rro/sub/b']);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stderr).toMatch(/Read-only file system/);
+    } finally {
+      await podns.run(['rm', '-f', rro]);
+    }
+  });
+
   it('a source on a private mount is refused in one line, nothing left', async () => {
     const r = await podns.fails(['run', podns.writeManifest(refused, manifest(refused, privateDir))]);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -34,4 +34,13 @@ describe('mount propagation', () => {
     expect(() => parseManifests('pod.yaml', pod('Bidirectional'))).toThrow(/volumeMounts\[0\]\.mountPropagation: Bidirectional is not supported by podns yet/);
     expect(() => parseManifests('pod.yaml', pod('Sideways'))).toThrow(/unsupported value "Sideways": must be one of "Bidirectional", "HostToContainer", "None"/);
   });
+
+  it('recursiveReadOnly: IfPossible or Enabled, only with readOnly and without mountPropagation', () => {
+    const pod = (fields: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: h, hostPath: {path: /srv}}]\n  containers:\n  - name: c\n    image: busybox\n    volumeMounts: [{name: h, mountPath: /h, ${fields}}]\n`;
+    expect(parseManifests('pod.yaml', pod('readOnly: true, recursiveReadOnly: Enabled')).pods[0]!.spec.containers[0]!.volumeMounts[0]!.recursiveReadOnly).toBe('Enabled');
+    expect(parseManifests('pod.yaml', pod('readOnly: true, recursiveReadOnly: Disabled')).pods[0]!.spec.containers[0]!.volumeMounts[0]!.recursiveReadOnly).toBeUndefined();
+    expect(() => parseManifests('pod.yaml', pod('recursiveReadOnly: IfPossible'))).toThrow(/recursiveReadOnly: may only be specified when readOnly is true/);
+    expect(() => parseManifests('pod.yaml', pod('readOnly: true, mountPropagation: HostToContainer, recursiveReadOnly: Enabled'))).toThrow(/may only be specified when mountPropagation is None or not specified/);
+  });
 });
