@@ -1,14 +1,22 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { planAddHostPorts, planBridge, planDeleteHostPorts, planHostLinks, planPodLinks, vethName } from '../../../src/network/bridge-plan.js';
 import { allocateAddress, listLeases, releaseAddress } from '../../../src/network/ipam.js';
 import { formatIPv4, parseIPv4, parseSubnet, podAddresses } from '../../../src/network/ipv4.js';
 import { loadNetworkConfig } from '../../../src/network/network-config.js';
 import { hostPortElements } from '../../../src/runtime/garbage.js';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'podns-net-'));
+const made: string[] = [];
+const tmp = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-net-'));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 describe('ipv4', () => {
   it('parses and formats addresses and subnets', () => {

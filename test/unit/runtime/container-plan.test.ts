@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ImageRecord } from '../../../src/image/types.js';
 import type { ContainerSpec, PodSpec } from '../../../src/manifest/types.js';
 import { containerArgv, planContainerSpawn, planExecSpawn, planProcess } from '../../../src/runtime/container-plan.js';
@@ -54,6 +54,7 @@ describe('the process environment', () => {
 
 describe('planProcess resolves the image user from its passwd/group files', () => {
   const layer = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-user-'));
+  afterAll(() => fs.rmSync(layer, { recursive: true, force: true }));
   fs.mkdirSync(path.join(layer, 'etc'));
   fs.writeFileSync(path.join(layer, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnginx:x:101:102:nginx:/nonexistent:/bin/false\n');
   fs.writeFileSync(path.join(layer, 'etc/group'), 'root:x:0:\nnginx:x:102:\nadm:x:4:nginx\n');

@@ -1,11 +1,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { innermostPid, isAlive, processRef } from '../../../src/runtime/proc.js';
+
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 function fakeProc(entries: Record<number, { stat: string; status?: string }>): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-proc-'));
+  made.push(root);
   for (const [pid, e] of Object.entries(entries)) {
     fs.mkdirSync(path.join(root, pid));
     fs.writeFileSync(path.join(root, pid, 'stat'), e.stat);

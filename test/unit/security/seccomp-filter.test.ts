@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CAPABILITIES } from '../../../src/security/capabilities.js';
 import type { Confinement } from '../../../src/security/confinement.js';
 import { seccompFilterOf } from '../../../src/security/seccomp-filter.js';
@@ -17,6 +17,7 @@ const conf = (capabilities: string[]): Confinement => ({
 
 describe('seccompFilterOf keeps compiled RuntimeDefault programs on disk', () => {
   const lib = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-seccomp-'));
+  afterAll(() => fs.rmSync(lib, { recursive: true, force: true }));
   const cached = () => fs.readdirSync(path.join(lib, 'cache', 'seccomp'));
 
   it('compiles once, then reads the same program back', async () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { terminationMessage } from '../../../src/shim/pod-supervisor.js';
 
 describe('terminationMessage', () => {
@@ -11,6 +11,7 @@ describe('terminationMessage', () => {
   afterEach(() => {
     for (const f of [file, log]) fs.rmSync(f, { force: true });
   });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const writeLog = (lines: string[]) => fs.writeFileSync(log, lines.map((l) => `2026-01-01T00:00:00.000000000Z stdout F ${l}\n`).join(''));
 
   it('is the file, up to 4 KiB, whatever the policy', () => {
