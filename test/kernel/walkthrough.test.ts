@@ -12,9 +12,15 @@ import { kernelSkip, projectRoot } from './harness.js';
 
 describe.skipIf(kernelSkip)('docs/walkthrough.md', () => {
   it('is generated from a real run and tells the whole story', async () => {
-    const out = process.env.CI ? path.join(projectRoot, 'docs', 'walkthrough.md') : path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'podns-walk-')), 'walkthrough.md');
-    await execa(process.execPath, [path.join(projectRoot, 'scripts', 'walkthrough.ts'), out], { env: { PODNS_NODE: process.execPath } });
-    const doc = fs.readFileSync(out, 'utf8');
+    const tmp = process.env.CI ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'podns-walk-'));
+    const out = tmp ? path.join(tmp, 'walkthrough.md') : path.join(projectRoot, 'docs', 'walkthrough.md');
+    let doc: string;
+    try {
+      await execa(process.execPath, [path.join(projectRoot, 'scripts', 'walkthrough.ts'), out], { env: { PODNS_NODE: process.execPath } });
+      doc = fs.readFileSync(out, 'utf8');
+    } finally {
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    }
     for (const heading of ['## 1. Run it, and see every kernel step', '## 3. The namespace map', '## 4. The processes, seen from the sidecar', '## 6. Why the pause exists', '## 7. Nothing is left behind']) {
       expect(doc).toContain(heading);
     }
