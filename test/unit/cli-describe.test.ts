@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describePod, describeProbe, formatBytes, qosClass } from '../../src/cli/commands/describe.js';
+import { describePod, describeProbe, formatMemoryQuantity, qosClass } from '../../src/cli/commands/describe.js';
 import type { PodRecord } from '../../src/cli/pod-lookup.js';
 import type { ContainerSpec } from '../../src/manifest/types.js';
 import { processRef } from '../../src/runtime/proc.js';
@@ -8,9 +8,9 @@ const container = (over: Partial<ContainerSpec> = {}): ContainerSpec => ({ name:
 
 describe('podns describe', () => {
   it('prints quantities and probes as kubectl does', () => {
-    expect(formatBytes(64 * 1024 * 1024)).toBe('64Mi');
-    expect(formatBytes(1536)).toBe('1536');
-    expect(formatBytes(1024 ** 3)).toBe('1Gi');
+    expect(formatMemoryQuantity(64 * 1024 * 1024)).toBe('64Mi');
+    expect(formatMemoryQuantity(1536)).toBe('1536');
+    expect(formatMemoryQuantity(1024 ** 3)).toBe('1Gi');
     expect(describeProbe({ httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP', httpHeaders: [] }, initialDelaySeconds: 3, timeoutSeconds: 1, periodSeconds: 3, successThreshold: 1, failureThreshold: 3 })).toBe(
       'http-get http://:8080/healthz delay=3s timeout=1s period=3s #success=1 #failure=3',
     );

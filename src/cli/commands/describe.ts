@@ -87,7 +87,7 @@ function describeContainer(lines: string[], c: ContainerState, spec: ContainerSp
     if (!r || (r.cpu === undefined && r.memory === undefined)) continue;
     lines.push(`    ${kind === 'limits' ? 'Limits' : 'Requests'}:`);
     if (r.cpu !== undefined) lines.push(`      cpu:     ${r.cpu < 1 ? `${Math.round(r.cpu * 1000)}m` : r.cpu}`);
-    if (r.memory !== undefined) lines.push(`      memory:  ${formatBytes(r.memory)}`);
+    if (r.memory !== undefined) lines.push(`      memory:  ${formatMemoryQuantity(r.memory)}`);
   }
   const probes: [string, Probe | undefined][] = [['Liveness', spec?.livenessProbe], ['Readiness', spec?.readinessProbe], ['Startup', spec?.startupProbe]];
   for (const [label, p] of probes) if (p) lines.push(`    ${`${label}:`.padEnd(16)}${describeProbe(p)}`);
@@ -103,7 +103,7 @@ function describeContainer(lines: string[], c: ContainerState, spec: ContainerSp
 }
 
 /** Bytes as Kubernetes prints a memory quantity: the largest binary suffix that divides it (64Mi), else bytes. */
-export function formatBytes(bytes: number): string {
+export function formatMemoryQuantity(bytes: number): string {
   const units = ['Ei', 'Pi', 'Ti', 'Gi', 'Mi', 'Ki'];
   for (let i = 0; i < units.length; i++) {
     const size = 1024 ** (units.length - i);

@@ -4,7 +4,7 @@ import type { ImageRecord } from '../../image/types.js';
 import { imagesDir, type Roots } from '../../state/paths.js';
 import { SpawnRunner } from '../../sys/command.js';
 import { UserError } from '../../errors.js';
-import { formatColumns } from '../columns.js';
+import { formatColumns, humanSize } from '../columns.js';
 import { listPods } from '../pod-lookup.js';
 import { formatAge } from './ps.js';
 
@@ -25,17 +25,6 @@ export async function removeImage(roots: Roots, ref: string): Promise<void> {
     }
   }
   await store.remove(ref);
-}
-
-function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)}${units[i]}`;
 }
 
 /** `image prune`: layers and blobs no image references, and what interrupted pulls left. */

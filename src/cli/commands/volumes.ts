@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
 import { namedVolumeDir, namedVolumesDir, type Roots } from '../../state/paths.js';
-import { formatColumns } from '../columns.js';
+import { formatColumns, humanSize } from '../columns.js';
 import { listPods } from '../pod-lookup.js';
 
 export interface NamedVolume {
@@ -46,17 +46,6 @@ function diskUsage(dir: string): number {
   return total;
 }
 
-function human(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let n = bytes;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${i === 0 ? n : n.toFixed(1)}${units[i]}`;
-}
-
 /** The pods (by name) whose spec refers to this volume's directory. */
 function usersOf(roots: Roots, dir: string): string[] {
   return listPods(roots)
@@ -66,7 +55,7 @@ function usersOf(roots: Roots, dir: string): string[] {
 
 export function volumeTable(roots: Roots): string {
   const rows = [['NAMESPACE', 'NAME', 'SIZE', 'USED BY', 'PATH']];
-  for (const v of listVolumes(roots)) rows.push([v.namespace, v.name, human(diskUsage(v.dir)), usersOf(roots, v.dir).join(',') || '-', v.dir]);
+  for (const v of listVolumes(roots)) rows.push([v.namespace, v.name, humanSize(diskUsage(v.dir)), usersOf(roots, v.dir).join(',') || '-', v.dir]);
   return formatColumns(rows);
 }
 
