@@ -40,11 +40,18 @@ export function parseManifests(file: string, text: string): LoadedManifests {
   const warnings: string[] = [];
   const objects: ConfigObjects = { configMaps: new Map(), secrets: new Map() };
   const seen = new Map<string, number>();
+  const skippedKinds = new Set<string>();
   for (const source of parseYamlDocuments(file, text)) {
     if (!source.root) continue;
     const ctx: CheckContext = { file, source, lines: new Map(), warnings };
     const root = source.resolve(source.root);
     if (!root || !isMap(root)) throw new ManifestError(file, source.line, '', 'a document must be a mapping (an object with apiVersion, kind, metadata and spec)');
+    const skipped = bundledKind(root, ctx);
+    if (skipped) {
+      skippedKinds.add(skipped.kind);
+      warnings.push(`${file}:${skipped.line}: kind ${skipped.kind}: skipped: ${SKIPPED_KINDS[skipped.kind]}`);
+      continue;
+    }
     const kind = checkHeader(root, ctx);
     if (kind === 'ConfigMap' || kind === 'Secret') {
       const raw = checkObject(root, kind === 'ConfigMap' ? CONFIG_MAP : SECRET, '', source.line, ctx);
@@ -77,8 +84,8 @@ export function parseManifests(file: string, text: string): LoadedManifests {
     reporters.push(new Reporter(file, ctx.lines, source.line, prefix));
   }
   if (pods.length === 0) {
-    const only = objects.configMaps.size + objects.secrets.size > 0 ? 'only ConfigMaps and Secrets' : 'no documents';
-    throw new ManifestError(file, undefined, '', `no Pod found (the file has ${only})`);
+    const has = [...(objects.configMaps.size + objects.secrets.size > 0 ? ['ConfigMaps and Secrets'] : []), ...skippedKinds];
+    throw new ManifestError(file, undefined, '', `no Pod found (the file has ${has.length ? `only ${has.join(', ')}` : 'no documents'})`);
   }
   pods.forEach((pod, i) => resolveConfigRefs(pod, reporters[i]!, objects, (line) => warnings.push(line)));
   return { pods, ...objects, warnings };
@@ -117,6 +124,42 @@ function checkHeader(root: YAMLMap, ctx: CheckContext): Kind | undefined {
 }
 
 type Kind = 'Pod' | 'ConfigMap' | 'Secret' | WorkloadKind;
+
+const NO_CLUSTER = 'podns runs pods on this host; there is no cluster to give it meaning';
+/**
+ * Kinds that real manifest bundles carry beside their workloads (a Deployment with its Service, Ingress,
+ * ServiceAccount, RBAC, ...): they create no pod, so they are skipped with a warning, as the file's pods can run
+ * without them. Any other kind stays an error: a typo must not pass silently.
+ */
+const SKIPPED_KINDS: Record<string, string> = {
+  Service: 'there are no Services (publish a port with hostPort)',
+  Ingress: NO_CLUSTER,
+  IngressClass: NO_CLUSTER,
+  ServiceAccount: 'there is no API server: no token is issued',
+  Role: NO_CLUSTER,
+  RoleBinding: NO_CLUSTER,
+  ClusterRole: NO_CLUSTER,
+  ClusterRoleBinding: NO_CLUSTER,
+  NetworkPolicy: 'podns does not enforce network policies',
+  PodDisruptionBudget: NO_CLUSTER,
+  HorizontalPodAutoscaler: NO_CLUSTER,
+  Namespace: 'a pod\'s namespace needs no object of its own here',
+  PersistentVolumeClaim: 'a persistentVolumeClaim volume is a named local volume made on first use (podns volume ls)',
+  PersistentVolume: NO_CLUSTER,
+  StorageClass: NO_CLUSTER,
+  LimitRange: NO_CLUSTER,
+  ResourceQuota: NO_CLUSTER,
+  PriorityClass: NO_CLUSTER,
+  Endpoints: NO_CLUSTER,
+  EndpointSlice: NO_CLUSTER,
+};
+
+/** A document of a kind in SKIPPED_KINDS: its name and line. */
+function bundledKind(root: YAMLMap, ctx: CheckContext): { kind: string; line: number } | undefined {
+  const kind = headerField(root, 'kind', ctx);
+  if (!kind || typeof kind.value !== 'string' || !Object.hasOwn(SKIPPED_KINDS, kind.value)) return undefined;
+  return { kind: kind.value, line: kind.line };
+}
 
 const API_VERSIONS: Record<Kind, string> = {
   Pod: 'v1',

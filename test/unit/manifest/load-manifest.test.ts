@@ -192,7 +192,20 @@ describe('parseManifests: documents', () => {
   });
 
   it('rejects other kinds, naming the line of kind', () => {
-    expect(errorOf(`${pod('a')}---\napiVersion: v1\nkind: Service\nmetadata: {name: x}\n`)).toBe('pod.yaml:7: kind Service is not supported (only Pod, ConfigMap, Secret, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job)');
+    expect(errorOf(`${pod('a')}---\napiVersion: v1\nkind: Serivce\nmetadata: {name: x}\n`)).toBe('pod.yaml:7: kind Serivce is not supported (only Pod, ConfigMap, Secret, Deployment, ReplicaSet, DaemonSet, StatefulSet, Job)');
+  });
+
+  it("skips, with a warning, the kinds a bundle carries beside its pods (Service, Ingress, RBAC, ...)", () => {
+    const loaded = parseManifests(
+      'pod.yaml',
+      `${pod('a')}---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\n`,
+    );
+    expect(loaded.pods.map((p) => p.metadata.name)).toEqual(['a']);
+    expect(loaded.warnings).toEqual([
+      'pod.yaml:7: kind Service: skipped: there are no Services (publish a port with hostPort)',
+      'pod.yaml:12: kind Ingress: skipped: podns runs pods on this host; there is no cluster to give it meaning',
+    ]);
+    expect(errorOf('apiVersion: v1\nkind: Service\nmetadata: {name: web}\n')).toBe('pod.yaml: no Pod found (the file has only Service)');
   });
 
   it('rejects a file without a Pod', () => {
