@@ -4,6 +4,7 @@
  * the root), then the root itself. The names are unique to the bench, so all of it is the bench's own.
  */
 import fs from 'node:fs';
+import { detectCgroups, parseProcCgroup, resolveCgroupParent } from '../cgroup/layout.js';
 import path from 'node:path';
 import { describe, timed } from './spawn-timed.js';
 import { projectPath } from '../sys/project-path.js';
@@ -66,4 +67,30 @@ export async function cleanupRoot(root: string, known: string[], env: NodeJS.Pro
     fs.rmSync(root, { recursive: true, force: true });
   }
   return problems;
+}
+
+/**
+ * The bench's pods get a cgroup parent of their own below the bench's own cgroup (relative, as the kernel tests
+ * do), never the default /podns at the top of the host's hierarchies; it goes again at the end.
+ */
+export function useOwnCgroupParent(): () => void {
+  if (process.env.PODNS_CGROUP_PARENT !== undefined) return () => {};
+  const parent = `podns-bench-${process.pid}`;
+  process.env.PODNS_CGROUP_PARENT = parent;
+  return () => {
+    const host = detectCgroups(process.env.PODNS_CGROUP_ROOT ?? '/sys/fs/cgroup');
+    const parents = resolveCgroupParent(parent, host, parseProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8')));
+    for (const [hierarchy, rel] of Object.entries(parents)) {
+      const dir = path.join(host.mounts[hierarchy]!, rel);
+      const walk = (d: string): void => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+        fs.rmdirSync(d);
+      };
+      try {
+        if (fs.existsSync(dir)) walk(dir);
+      } catch (err) {
+        process.stderr.write(`bench: could not remove cgroup ${dir}: ${(err as Error).message}\n`);
+      }
+    }
+  };
 }

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { cleanupRoot } from './cleanup.js';
+import { cleanupRoot, useOwnCgroupParent } from './cleanup.js';
 import { benchManifest } from './manifest-variant.js';
 import { describe, live, timed } from './spawn-timed.js';
 import { median } from './stats.js';
@@ -28,6 +28,7 @@ const imageCache = process.env.PODNS_IMAGE_CACHE ?? '/var/cache/podns/test-image
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 10;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-breakdown-'));
+const removeCgroupParent = useOwnCgroupParent();
 const env = { ...process.env, PODNS_NODE: process.execPath };
 const pods = new Set<string>();
 let stop = false;
@@ -152,4 +153,5 @@ try {
   process.stderr.write(`run-breakdown: ${(err as Error).message}\n`);
 }
 for (const p of await cleanupRoot(root, [...pods], env, false)) process.stderr.write(`run-breakdown: cleanup: ${p}\n`);
+removeCgroupParent();
 process.exitCode = failed ? 1 : 0;

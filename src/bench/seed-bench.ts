@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args.js';
 import { benchManifest } from './manifest-variant.js';
-import { cleanupRoot } from './cleanup.js';
+import { cleanupRoot, useOwnCgroupParent } from './cleanup.js';
 import { memoryUse, type MemoryUse } from './smaps.js';
 import { describe, live, timed, type Done } from './spawn-timed.js';
 import { ratio, summarize, type Summary } from './stats.js';
@@ -359,4 +359,9 @@ async function main(): Promise<number> {
   return problems.length ? 1 : 0;
 }
 
-process.exitCode = await main();
+const removeCgroupParent = useOwnCgroupParent();
+try {
+  process.exitCode = await main();
+} finally {
+  removeCgroupParent();
+}
