@@ -3,7 +3,8 @@
  * (pkg/kubelet/cm/helpers_linux.go: MilliCPUToShares, MilliCPUToQuota, ResourceConfigForPod) and the runtime's
  * (runc/crun: shares → cpu.weight, the device allow list).
  */
-import type { ContainerSpec } from '../manifest/types.js';
+import type { ContainerSpec, PodSpec } from '../manifest/types.js';
+import { aggregateOverContainers } from '../manifest/pod-resources.js';
 
 export const MIN_SHARES = 2;
 export const MAX_SHARES = 262144;
@@ -107,27 +108,30 @@ export function sandboxLimits(): CgroupLimits {
 }
 
 /**
- * The pod cgroup, as kubelet's ResourceConfigForPod sets it: shares from the sum of CPU requests; a CPU quota
- * and a memory limit only when every container has that limit (their sum); the pod's pids limit.
+ * The pod cgroup, as kubelet's ResourceConfigForPod sets it: shares from the aggregate CPU request; a CPU quota
+ * and a memory limit only when every container has that limit (their aggregate); the pod's pids limit. Pod-level
+ * resources (spec.resources, KEP-2837) take the place of the aggregate for what they set.
  */
-export function podLimits(containers: ContainerSpec[], pidsLimit: number | undefined): CgroupLimits {
-  let requestMilli = 0;
-  let limitMilli = 0;
-  let memory = 0;
-  let allCpu = true;
-  let allMemory = true;
-  for (const c of containers) {
-    const { limits = {}, requests = {} } = c.resources ?? {};
-    requestMilli += milliCpu(requests.cpu);
-    if (limits.cpu === undefined) allCpu = false;
-    else limitMilli += milliCpu(limits.cpu);
-    if (limits.memory === undefined) allMemory = false;
-    else memory += Math.floor(limits.memory);
-  }
+export function podLimits(pod: Pick<PodSpec, 'containers' | 'initContainers' | 'resources'>, pidsLimit: number | undefined): CgroupLimits {
+  const all = [...(pod.initContainers ?? []), ...pod.containers];
+  const podLevel = pod.resources;
+  const requestMilli = podLevel?.requests.cpu !== undefined ? milliCpu(podLevel.requests.cpu) : aggregateOverContainers(pod, (c) => milliCpu(c.resources?.requests.cpu));
   const out: CgroupLimits = { cpuShares: milliCpuToShares(requestMilli) };
-  const quota = allCpu ? milliCpuToQuota(limitMilli) : undefined;
+  const limitMilli =
+    podLevel?.limits.cpu !== undefined
+      ? milliCpu(podLevel.limits.cpu)
+      : all.every((c) => c.resources?.limits.cpu !== undefined)
+        ? aggregateOverContainers(pod, (c) => milliCpu(c.resources?.limits.cpu))
+        : undefined;
+  const quota = limitMilli === undefined ? undefined : milliCpuToQuota(limitMilli);
   if (quota !== undefined) Object.assign(out, { cpuQuota: quota, cpuPeriod: QUOTA_PERIOD });
-  if (allMemory && containers.length > 0) Object.assign(out, { memoryLimit: memory, noSwap: true });
+  const memory =
+    podLevel?.limits.memory !== undefined
+      ? Math.floor(podLevel.limits.memory)
+      : all.length > 0 && all.every((c) => c.resources?.limits.memory !== undefined)
+        ? aggregateOverContainers(pod, (c) => Math.floor(c.resources?.limits.memory ?? 0))
+        : undefined;
+  if (memory !== undefined) Object.assign(out, { memoryLimit: memory, noSwap: true });
   if (pidsLimit !== undefined && pidsLimit > 0) out.pidsLimit = pidsLimit;
   return out;
 }

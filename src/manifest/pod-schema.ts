@@ -626,7 +626,7 @@ export const POD_SPEC: ObjectSchema = {
     priorityClassName: ignored(SCHEDULER),
     readinessGates: ignored('there is no pod status condition to gate'),
     resourceClaims: rejected([[]]),
-    resources: rejected([{}]),
+    resources: honoured({ kind: 'object', schema: RESOURCE_REQUIREMENTS }, 'pod-level cpu and memory (KEP-2837): the pod cgroup\'s shares, quota and memory limit in place of the containers\' aggregate; requests must cover the containers\' aggregate requests, no container limit may exceed them'),
     runtimeClassName: rejected(),
     schedulerName: ignored(SCHEDULER),
     schedulingGates: ignored(SCHEDULER),

@@ -22,6 +22,8 @@ export interface PodMetadata {
 
 export interface PodSpec {
   containers: ContainerSpec[];
+  /** Pod-level cpu and memory (KEP-2837): the pod cgroup's, in place of the containers' aggregate. */
+  resources?: { limits: ResourceValues; requests: ResourceValues };
   /** Secrets (of the same file) whose registry credentials pulls of this pod's images use first. */
   imagePullSecrets?: string[];
   /** Run to completion one by one before `containers`; absent when the manifest has none. */

@@ -16,6 +16,7 @@ import { buildPodNetwork, isIPv4 } from './pod-network.js';
 import { buildProbes } from './probes.js';
 import { buildProjected } from './projected.js';
 import { buildLifecycle, buildTerminationMessage } from './lifecycle.js';
+import { aggregateOverContainers, formatCpu, formatMemory } from './pod-resources.js';
 import type { ContainerPort, ContainerSpec, HostPathType, PodManifest, PodMetadata, PodSpec, ResourceValues, VolumeMount, VolumeSpec } from './types.js';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
@@ -112,6 +113,13 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
     const deadline = s.activeDeadlineSeconds as number;
     if (deadline < 1 || deadline > 2147483647) r.fail('spec.activeDeadlineSeconds', `invalid value ${deadline}: must be between 1 and 2147483647, inclusive`);
     spec.activeDeadlineSeconds = deadline;
+  }
+  if (s.resources !== undefined) {
+    const resources = buildResources(r, s.resources as Plain, 'spec.resources');
+    if (resources) {
+      checkPodLevelResources(r, spec, resources, s.resources as Plain);
+      spec.resources = resources;
+    }
   }
   const pullSecrets = ((s.imagePullSecrets as Plain[] | undefined) ?? []).map((ref) => (ref.name as string | undefined) ?? '').filter((n) => n !== '');
   if (pullSecrets.length) spec.imagePullSecrets = pullSecrets;
@@ -341,6 +349,34 @@ function buildResources(r: Reporter, raw: Plain, path: string): ContainerSpec['r
   }
   if (Object.keys(limits).length === 0 && Object.keys(requests).length === 0) return undefined;
   return { limits, requests };
+}
+
+/**
+ * validatePodResourceConsistency (KEP-2837): pod-level requests cover the containers' aggregate requests, and no
+ * container's limit goes beyond the pod's, in the API server's words.
+ */
+function checkPodLevelResources(r: Reporter, spec: PodSpec, resources: NonNullable<PodSpec['resources']>, raw: Plain): void {
+  const text = (side: 'limits' | 'requests', key: 'cpu' | 'memory') => ((raw[side] as Plain | undefined)?.[key] as string | undefined) ?? (raw.limits as Plain)[key];
+  const format = (key: 'cpu' | 'memory', v: number) => (key === 'cpu' ? formatCpu(v) : formatMemory(v));
+  for (const key of ['cpu', 'memory'] as const) {
+    const request = resources.requests[key];
+    if (request !== undefined) {
+      const aggregate = aggregateOverContainers(spec, (c) => c.resources?.requests[key] ?? 0);
+      if (request < aggregate) {
+        r.fail(`spec.resources.requests[${key}]`, `invalid value ${JSON.stringify(String(text('requests', key)))}: must be greater than or equal to aggregate container requests of ${format(key, aggregate)}`, `spec.resources.${(raw.requests as Plain | undefined)?.[key] !== undefined ? 'requests' : 'limits'}.${key}`);
+      }
+    }
+    const limit = resources.limits[key];
+    if (limit === undefined) continue;
+    for (const [list, path] of [[spec.initContainers ?? [], 'spec.initContainers'], [spec.containers, 'spec.containers']] as const) {
+      list.forEach((c, i) => {
+        const own = c.resources?.limits[key];
+        if (own !== undefined && own > limit) {
+          r.fail(`${path}[${i}].resources.limits[${key}]`, `invalid value ${JSON.stringify(format(key, own))}: must be less than or equal to pod limits of ${format(key, limit)}`, `${path}[${i}].resources.limits.${key}`);
+        }
+      });
+    }
+  }
 }
 
 /** `/data/`, `/data/.` and `//data` name the same mount point as `/data`. */

@@ -865,7 +865,7 @@ export class PodSupervisor {
     this.save();
     this.cgroups = openCgroupDriver(layout, { attachDeviceFilter });
     this.cgroups.onStep = (what, command) => this.steps.add({ actor: 'cgroup', what, command });
-    this.cgroups.create(undefined, podLimits(containers, plan.pidsLimit));
+    this.cgroups.create(undefined, podLimits(this.spec.pod.spec, plan.pidsLimit));
     this.cgroups.create(PAUSE_LEAF, sandboxLimits());
     for (const c of containers) {
       this.cgroups.create(containerLeaf(c.name), containerLimits(c, this.containerState(c.name).spec.confinement.privileged));

@@ -69,7 +69,7 @@ export async function checkHttp(check: HttpCheck): Promise<CheckOutcome> {
   let url = new URL(`http://${hostPort(check.host, check.port)}${check.path.startsWith('/') ? '' : '/'}${check.path}`);
   const original = url.hostname;
   for (let redirects = 0; ; redirects++) {
-    const response = await getOnce(url, check.headers, deadline - Date.now());
+    const response = await getOnce(url, check.headers, deadline - Date.now(), check.timeoutMs);
     if ('error' in response) return { ok: false, message: `Get "${url.href}": ${response.error}` };
     const { status, location, body } = response;
     if (status >= 300 && status < 400 && location !== undefined) {
@@ -88,7 +88,8 @@ export async function checkHttp(check: HttpCheck): Promise<CheckOutcome> {
 
 type Response = { status: number; location?: string; body: string } | { error: string };
 
-function getOnce(url: URL, extra: HttpCheck['headers'], timeoutMs: number): Promise<Response> {
+/** One GET within what is left of the probe's time (`remainingMs` of `timeoutMs`, which the message names). */
+function getOnce(url: URL, extra: HttpCheck['headers'], remainingMs: number, timeoutMs: number): Promise<Response> {
   // kubelet: the probe's headers first; User-Agent and Accept only when they set none; Host from a Host header.
   const headers: Record<string, string> = {};
   for (const h of extra) headers[h.name] = headers[h.name] === undefined ? h.value : `${headers[h.name]}, ${h.value}`;
@@ -96,7 +97,8 @@ function getOnce(url: URL, extra: HttpCheck['headers'], timeoutMs: number): Prom
   if (!has('user-agent')) headers['User-Agent'] = USER_AGENT;
   if (!has('accept')) headers.Accept = '*/*';
   return new Promise((resolve) => {
-    if (timeoutMs <= 0) return resolve({ error: 'timed out' });
+    const timedOut = { error: `timed out after ${timeoutMs} ms (Client.Timeout exceeded)` };
+    if (remainingMs <= 0) return resolve(timedOut);
     let settled = false;
     const finish = (r: Response) => {
       if (settled) return;
@@ -119,7 +121,7 @@ function getOnce(url: URL, extra: HttpCheck['headers'], timeoutMs: number): Prom
       res.on('error', (err) => finish({ error: err.message }));
     });
     req.on('error', (err) => finish({ error: describeSocketError(err) }));
-    const timer = setTimeout(() => finish({ error: `timed out after ${timeoutMs} ms (Client.Timeout exceeded)` }), timeoutMs);
+    const timer = setTimeout(() => finish(timedOut), remainingMs);
   });
 }
 

@@ -38,10 +38,10 @@ describe.skipIf(kernelSkip)(`pod cgroups (v${version})`, () => {
     await podns.dispose();
   });
 
-  async function startPod(base: string, container: string, runArgs: string[] = []): Promise<string> {
+  async function startPod(base: string, container: string, runArgs: string[] = [], specLines = ''): Promise<string> {
     const name = podName(base);
     pods.push(name);
-    const yaml = `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  restartPolicy: Never\n  terminationGracePeriodSeconds: 1\n  containers:\n${container}`;
+    const yaml = `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  restartPolicy: Never\n  terminationGracePeriodSeconds: 1\n${specLines}  containers:\n${container}`;
     await podns.ok(['run', ...runArgs, podns.writeManifest(name, yaml)]);
     return name;
   }
@@ -109,6 +109,29 @@ describe.skipIf(kernelSkip)(`pod cgroups (v${version})`, () => {
     expect(stats.find((r) => r.container === 'c')).toMatchObject({ memoryLimit: 64 * 2 ** 20, pids: 1 });
     await podns.ok(['rm', '-f', pod]);
     for (const h of Object.keys(l.mounts)) expect(fs.existsSync(path.join(l.mounts[h]!, l.pod[h]!))).toBe(false);
+  });
+
+  it("pod-level resources set the pod cgroup in place of the containers' aggregate (KEP-2837)", async () => {
+    const pod = await startPod(
+      'cg-podlevel',
+      `  - name: c\n    image: ${BUSYBOX}\n    command: [sleep, "3600"]\n    resources: {requests: {cpu: 100m}}\n`,
+      [],
+      '  resources:\n    limits: {cpu: 300m, memory: 48Mi}\n    requests: {cpu: 200m}\n',
+    );
+    const l = await layoutOf(pod);
+    const mem = String(48 * 2 ** 20);
+    if (v1) {
+      expect(read(l, 'cpu', 'cpu.shares')).toBe('204');
+      expect(read(l, 'cpu', 'cpu.cfs_quota_us')).toBe('30000');
+      expect(read(l, 'memory', 'memory.limit_in_bytes')).toBe(mem);
+      // The container has no limits of its own: it runs within the pod's.
+      expect(read(l, 'cpu', 'cpu.cfs_quota_us', 'ctr-c')).toBe('-1');
+    } else {
+      expect(read(l, 'cpu', 'cpu.max')).toBe('30000 100000');
+      expect(read(l, 'memory', 'memory.max')).toBe(mem);
+      expect(read(l, 'cpu', 'cpu.max', 'ctr-c')).toBe('max 100000');
+    }
+    await podns.ok(['rm', '-f', pod]);
   });
 
   it('OOM-kills a memory hog at limits.memory 32Mi; ps and inspect say OOMKilled 137', async () => {

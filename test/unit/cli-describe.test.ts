@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describePod, describeProbe, formatMemoryQuantity, qosClass } from '../../src/cli/commands/describe.js';
+import { describePod, describeProbe, qosClass } from '../../src/cli/commands/describe.js';
+import { formatMemory as formatMemoryQuantity } from '../../src/manifest/pod-resources.js';
 import type { PodRecord } from '../../src/cli/pod-lookup.js';
 import type { ContainerSpec } from '../../src/manifest/types.js';
 import { processRef } from '../../src/runtime/proc.js';

@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import type { ContainerSpec, Probe, VolumeSpec } from '../../manifest/types.js';
+import { formatCpu, formatMemory } from '../../manifest/pod-resources.js';
 import { readEvents, type PodEvent } from '../../state/events.js';
 import type { Roots } from '../../state/paths.js';
 import { kubeContainerState, type ContainerState, type PodState } from '../../state/pod-state.js';
@@ -86,8 +87,8 @@ function describeContainer(lines: string[], c: ContainerState, spec: ContainerSp
     const r = spec?.resources?.[kind];
     if (!r || (r.cpu === undefined && r.memory === undefined)) continue;
     lines.push(`    ${kind === 'limits' ? 'Limits' : 'Requests'}:`);
-    if (r.cpu !== undefined) lines.push(`      cpu:     ${r.cpu < 1 ? `${Math.round(r.cpu * 1000)}m` : r.cpu}`);
-    if (r.memory !== undefined) lines.push(`      memory:  ${formatMemoryQuantity(r.memory)}`);
+    if (r.cpu !== undefined) lines.push(`      cpu:     ${formatCpu(r.cpu)}`);
+    if (r.memory !== undefined) lines.push(`      memory:  ${formatMemory(r.memory)}`);
   }
   const probes: [string, Probe | undefined][] = [['Liveness', spec?.livenessProbe], ['Readiness', spec?.readinessProbe], ['Startup', spec?.startupProbe]];
   for (const [label, p] of probes) if (p) lines.push(`    ${`${label}:`.padEnd(16)}${describeProbe(p)}`);
@@ -100,16 +101,6 @@ function describeContainer(lines: string[], c: ContainerState, spec: ContainerSp
   const mounts = spec?.volumeMounts ?? [];
   lines.push(`    Mounts:${mounts.length ? '' : '         <none>'}`);
   for (const m of mounts) lines.push(`      ${m.mountPath} from ${m.name} (${m.readOnly ? 'ro' : 'rw'}${m.subPath ? `,path="${m.subPath}"` : ''})`);
-}
-
-/** Bytes as Kubernetes prints a memory quantity: the largest binary suffix that divides it (64Mi), else bytes. */
-export function formatMemoryQuantity(bytes: number): string {
-  const units = ['Ei', 'Pi', 'Ti', 'Gi', 'Mi', 'Ki'];
-  for (let i = 0; i < units.length; i++) {
-    const size = 1024 ** (units.length - i);
-    if (bytes >= size && bytes % size === 0) return `${bytes / size}${units[i]}`;
-  }
-  return String(bytes);
 }
 
 export function describePod(record: PodRecord, now = Date.now(), events: PodEvent[] = []): string {

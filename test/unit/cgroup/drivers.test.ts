@@ -105,7 +105,7 @@ describe('cgroup v1 driver', () => {
     const host = detectCgroups(root);
     const layout = planLayout(host, resolveCgroupParent('/podns', host, {}), 'p', ['hog']);
     const driver = new CgroupV1(layout, { removeDir: rmTree });
-    driver.create(undefined, podLimits([hog], 64));
+    driver.create(undefined, podLimits({ containers: [hog] }, 64));
     driver.create('pause', sandboxLimits());
     driver.create('ctr-hog', containerLimits(hog, false));
     expect(read('cpu/podns/p/cpu.cfs_quota_us')).toBe('20000');
@@ -175,7 +175,7 @@ describe('cgroup v2 driver', () => {
       'memory.max=33554432',
       'memory.swap.max=0',
     ]);
-    expect(driver.planWrites(podLimits([hog], 4096)).map((w) => `${w.file}=${w.value}`)).toContain('pids.max=4096');
+    expect(driver.planWrites(podLimits({ containers: [hog] }, 4096)).map((w) => `${w.file}=${w.value}`)).toContain('pids.max=4096');
     // 100m, 250m, 500m, 1 and 2 CPUs requested:
     const weights = [0.1, 0.25, 0.5, 1, 2].map(
       (cpu) => driver.planWrites(containerLimits({ ...hog, resources: { limits: {}, requests: { cpu } } }, true))[0]!.value,
@@ -186,7 +186,7 @@ describe('cgroup v2 driver', () => {
   it('enables cpu, memory and pids top-down before making children; one cgroup.procs per leaf', async () => {
     const attached: [string, Buffer][] = [];
     const driver = new CgroupV2(v2Layout(), { removeDir: rmTree, attachDeviceFilter: (dir, program) => attached.push([dir, program]) });
-    driver.create(undefined, podLimits([hog], 100));
+    driver.create(undefined, podLimits({ containers: [hog] }, 100));
     driver.create('ctr-hog', containerLimits(hog, false));
     expect(read('cgroup.subtree_control')).toBe('+cpu +memory +pids');
     expect(read('podns/cgroup.subtree_control')).toBe('+cpu +memory +pids');

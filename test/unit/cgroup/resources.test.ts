@@ -65,8 +65,32 @@ describe('container and pod limits', () => {
   it('the pod sums requests, and limits only when every container has one (ResourceConfigForPod)', () => {
     const a = container('a', { limits: { cpu: 1, memory: 100 }, requests: { cpu: 0.5, memory: 100 } });
     const b = container('b', { limits: { cpu: 0.5 }, requests: { cpu: 0.25 } });
-    expect(podLimits([a, b], 4096)).toEqual({ cpuShares: 768, cpuQuota: 150000, cpuPeriod: 100000, pidsLimit: 4096 });
-    expect(podLimits([a], 0)).toEqual({ cpuShares: 512, cpuQuota: 100000, cpuPeriod: 100000, memoryLimit: 100, noSwap: true });
-    expect(podLimits([container('c')], undefined)).toEqual({ cpuShares: 2 });
+    expect(podLimits({ containers: [a, b] }, 4096)).toEqual({ cpuShares: 768, cpuQuota: 150000, cpuPeriod: 100000, pidsLimit: 4096 });
+    expect(podLimits({ containers: [a] }, 0)).toEqual({ cpuShares: 512, cpuQuota: 100000, cpuPeriod: 100000, memoryLimit: 100, noSwap: true });
+    expect(podLimits({ containers: [container('c')] }, undefined)).toEqual({ cpuShares: 2 });
+  });
+
+  it('init containers count at their peak, sidecars all the time (KEP-753), as resource.PodRequests sums them', () => {
+    const app = container('app', { limits: { cpu: 1, memory: 100 }, requests: { cpu: 1, memory: 100 } });
+    const init = container('init', { limits: { cpu: 3, memory: 300 }, requests: { cpu: 3, memory: 300 } });
+    const sidecar = { ...container('proxy', { limits: { cpu: 0.5, memory: 50 }, requests: { cpu: 0.5, memory: 50 } }), restartPolicy: 'Always' as const };
+    // A plain init container runs alone: the pod needs max(3, 1) cores, not 4.
+    expect(podLimits({ containers: [app], initContainers: [init] }, undefined)).toMatchObject({ cpuShares: 3072, cpuQuota: 300000, memoryLimit: 300 });
+    // A sidecar before it runs beside it and beside the app: max(0.5 + 3, 0.5 + 1).
+    expect(podLimits({ containers: [app], initContainers: [sidecar, init] }, undefined)).toMatchObject({ cpuShares: 3584, cpuQuota: 350000, memoryLimit: 350 });
+    // After it, only beside the app: max(3, 1 + 0.5).
+    expect(podLimits({ containers: [app], initContainers: [init, sidecar] }, undefined)).toMatchObject({ cpuShares: 3072, memoryLimit: 300 });
+  });
+
+  it('pod-level resources take the place of the aggregate for what they set', () => {
+    const app = container('app', { limits: {}, requests: { cpu: 0.25 } });
+    expect(podLimits({ containers: [app], resources: { limits: { cpu: 2, memory: 1 << 30 }, requests: { cpu: 1 } } }, undefined)).toEqual({
+      cpuShares: 1024,
+      cpuQuota: 200000,
+      cpuPeriod: 100000,
+      memoryLimit: 1 << 30,
+      noSwap: true,
+    });
+    expect(podLimits({ containers: [app], resources: { limits: {}, requests: { memory: 1 << 20 } } }, undefined)).toEqual({ cpuShares: 256 });
   });
 });

@@ -74,3 +74,29 @@ describe('container resources', () => {
     expect(errorOf(pod('      claims: [{name: gpu}]\n'))).toBe('pod.yaml:9: spec.containers[0].resources.claims: dynamic resource allocation needs an API server');
   });
 });
+
+describe('pod-level resources (KEP-2837)', () => {
+  const podLevel = (podResources: string, containers: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  resources:
+${podResources}  containers:
+${containers}`;
+  const ctr = (name: string, resources: string) => `  - name: ${name}\n    image: busybox\n    resources: ${resources}\n`;
+
+  it('are read like a container\'s, requests defaulted to limits', () => {
+    const spec = parseManifests('pod.yaml', podLevel('    limits: {cpu: "2", memory: 1Gi}\n', ctr('a', '{requests: {cpu: 500m}}'))).pods[0]!.spec;
+    expect(spec.resources).toEqual({ limits: { cpu: 2, memory: 1 << 30 }, requests: { cpu: 2, memory: 1 << 30 } });
+  });
+
+  it("must cover the containers' aggregate requests, and no container limit may exceed them (the API server's words)", () => {
+    expect(errorOf(podLevel('    requests: {cpu: "1"}\n', ctr('a', '{requests: {cpu: 750m}}') + ctr('b', '{requests: {cpu: 750m}}')))).toBe(
+      'pod.yaml:6: spec.resources.requests[cpu]: invalid value "1": must be greater than or equal to aggregate container requests of 1500m',
+    );
+    expect(errorOf(podLevel('    limits: {memory: 64Mi}\n', ctr('a', '{limits: {memory: 128Mi}, requests: {memory: 32Mi}}')))).toBe(
+      'pod.yaml:10: spec.containers[0].resources.limits[memory]: invalid value "128Mi": must be less than or equal to pod limits of 64Mi',
+    );
+    expect(errorOf(podLevel('    limits: {hugepages-2Mi: 2Mi}\n', ctr('a', '{}')))).toMatch(/^pod\.yaml:6: spec\.resources\.limits\.hugepages-2Mi: podns honours cpu and memory only/);
+  });
+});
