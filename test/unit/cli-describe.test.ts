@@ -23,6 +23,9 @@ describe('podns describe', () => {
     expect(qosClass([container({ resources: exact })])).toBe('Guaranteed');
     expect(qosClass([container({ resources: exact }), container({ name: 'b' })])).toBe('Burstable');
     expect(qosClass([container({ resources: { limits: {}, requests: { cpu: 0.1 } } })])).toBe('Burstable');
+    // Pod-level resources decide when set.
+    expect(qosClass([container()], { limits: { cpu: 1, memory: 1 << 20 }, requests: { cpu: 1, memory: 1 << 20 } })).toBe('Guaranteed');
+    expect(qosClass([container({ resources: exact })], { limits: { cpu: 2 }, requests: { cpu: 1 } })).toBe('Burstable');
   });
 
   it('shows the state, the last state, conditions, volumes and events', () => {

@@ -141,7 +141,7 @@ export function describePod(record: PodRecord, now = Date.now(), events: PodEven
   }
   lines.push(`Volumes:${pod.spec.volumes.length ? '' : '          <none>'}`);
   for (const v of pod.spec.volumes) lines.push(`  ${v.name}:`, ...describeVolume(v).map((l) => `    ${l}`));
-  field('QoS Class', qosClass(specs));
+  field('QoS Class', qosClass(specs, pod.spec.resources));
   if (!events.length) {
     lines.push('Events:           <none>');
   } else {
@@ -152,8 +152,15 @@ export function describePod(record: PodRecord, now = Date.now(), events: PodEven
   return lines.join('\n') + '\n';
 }
 
-/** Kubernetes' QoS classes: Guaranteed (every container's cpu and memory limits = requests), BestEffort (none), else Burstable. */
-export function qosClass(containers: ContainerSpec[]): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+/**
+ * Kubernetes' QoS classes: Guaranteed (every container's cpu and memory limits = requests), BestEffort (none),
+ * else Burstable; with pod-level resources, the pod's own cpu and memory decide (KEP-2837).
+ */
+export function qosClass(containers: ContainerSpec[], podLevel?: ContainerSpec['resources']): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  if (podLevel) {
+    const { limits, requests } = podLevel;
+    return limits.cpu !== undefined && limits.memory !== undefined && requests.cpu === limits.cpu && requests.memory === limits.memory ? 'Guaranteed' : 'Burstable';
+  }
   const any = containers.some((c) => Object.values(c.resources?.limits ?? {}).some((v) => v !== undefined) || Object.values(c.resources?.requests ?? {}).some((v) => v !== undefined));
   if (!any) return 'BestEffort';
   const guaranteed = containers.every((c) => {
