@@ -33,6 +33,8 @@ export interface PodSpec {
   /** spec.hostname; the pod name is used when absent. */
   hostname?: string;
   subdomain?: string;
+  /** The UTS hostname is the FQDN (<hostname>.<subdomain>.<namespace>.svc.<cluster domain>) when a subdomain is set. */
+  setHostnameAsFQDN?: boolean;
   /** Defaults to 30, as in Kubernetes. */
   terminationGracePeriodSeconds: number;
   /** Defaults to Always: kubelet's restart rules (shim/restart-policy.ts). */

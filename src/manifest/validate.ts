@@ -128,6 +128,7 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
     r.check('spec.serviceAccountName', checkDns1123Subdomain(serviceAccountName), serviceAccountName);
     spec.serviceAccountName = serviceAccountName;
   }
+  if (s.setHostnameAsFQDN === true) spec.setHostnameAsFQDN = true;
   for (const key of ['hostname', 'subdomain'] as const) {
     const v = s[key] as string | undefined;
     if (!v) continue;

@@ -48,6 +48,9 @@ export function workloadPod(kind: WorkloadKind, raw: Plain, r: Reporter, warn: (
       volumes.push({ name: claim, persistentVolumeClaim: { claimName: `${claim}-${podName}` } });
     }
     podSpec.volumes = volumes;
+    // The StatefulSet controller's identity: hostname = pod name, subdomain = the governing service's name.
+    if (podSpec.hostname === undefined) podSpec.hostname = podName;
+    if (spec.serviceName && podSpec.subdomain === undefined) podSpec.subdomain = spec.serviceName;
   }
   return {
     metadata: {

@@ -2,7 +2,8 @@
  * podns's network settings: `network.json` in podns's etc folder (/etc/podns, or DIR/etc under --root), with
  * environment overrides for tests. The default subnet stays clear of podman's 10.88.0.0/16.
  *
- *   { "mode": "bridge" | "cni" | "none", "bridge": "podns0", "subnet": "10.89.0.0/16", "cniConfDir": "/etc/cni/net.d" }
+ *   { "mode": "bridge" | "cni" | "none", "bridge": "podns0", "subnet": "10.89.0.0/16", "cniConfDir": "/etc/cni/net.d",
+ *     "clusterDomain": "cluster.local" }
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,8 @@ export interface NetworkConfig {
   /** CNI mode: where the conflist is looked for; podns's own default is used when none is there. */
   cniConfDir: string;
   cniBinDirs: string[];
+  /** kubelet's --cluster-domain: a pod with a subdomain is <hostname>.<subdomain>.<namespace>.svc.<this>. */
+  clusterDomain: string;
 }
 
 export const DEFAULT_NETWORK: Omit<NetworkConfig, 'gateway'> = {
@@ -25,6 +28,8 @@ export const DEFAULT_NETWORK: Omit<NetworkConfig, 'gateway'> = {
   subnet: '10.89.0.0/16',
   cniConfDir: '/etc/cni/net.d',
   cniBinDirs: ['/usr/lib/cni', '/opt/cni/bin'],
+  // What kubeadm, kind and minikube configure kubelet with (kubelet's own default is empty).
+  clusterDomain: 'cluster.local',
 };
 
 export function loadNetworkConfig(etcDir: string, env: NodeJS.ProcessEnv = process.env): NetworkConfig {

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { PodnsError } from '../errors.js';
 import type { PodDNSConfig, PodSpec } from '../manifest/types.js';
 
 const MAX_NAMESERVERS = 3;
@@ -14,7 +15,8 @@ function aliasLines(aliases: PodSpec['hostAliases']): string[] {
   return ['', '# Entries added by HostAliases.', ...aliases.flatMap((a) => a.hostnames.map((h) => `${a.ip}\t${h}`))];
 }
 
-export function hostsFileContent(hostname: string, podIPs: string[], aliases: PodSpec['hostAliases'] = []): string {
+/** kubelet's managedHostsFileContent: with a domain (a subdomain was set), each IP names `<host>.<domain>` too. */
+export function hostsFileContent(hostname: string, podIPs: string[], aliases: PodSpec['hostAliases'] = [], domain?: string): string {
   const lines = [
     '# Kubernetes-managed hosts file.',
     '127.0.0.1\tlocalhost',
@@ -23,7 +25,7 @@ export function hostsFileContent(hostname: string, podIPs: string[], aliases: Po
     'fe00::0\tip6-mcastprefix',
     'fe00::1\tip6-allnodes',
     'fe00::2\tip6-allrouters',
-    ...podIPs.map((ip) => `${ip}\t${hostname}`),
+    ...podIPs.map((ip) => (domain ? `${ip}\t${hostname}.${domain}\t${hostname}` : `${ip}\t${hostname}`)),
     ...aliasLines(aliases),
   ];
   return lines.join('\n') + '\n';
@@ -95,7 +97,11 @@ function readOrEmpty(file: string): string {
 }
 
 export interface PodFilesInput {
+  /** The pod's kernel hostname (/etc/hostname): the FQDN with setHostnameAsFQDN. */
   hostname: string;
+  /** With a subdomain: the short name and the domain for /etc/hosts (kubelet writes `<ip> <host>.<domain> <host>`). */
+  hostsName?: string;
+  domain?: string;
   podIPs: string[];
   spec: Pick<PodSpec, 'dnsPolicy' | 'dnsConfig' | 'hostAliases' | 'hostNetwork'>;
   hostResolvConf?: string;
@@ -108,10 +114,28 @@ export function writePodFiles(etcDir: string, input: PodFilesInput): void {
   fs.writeFileSync(path.join(etcDir, 'hostname'), `${input.hostname}\n`, { mode: 0o644 });
   const hosts = spec.hostNetwork
     ? hostNetworkHostsContent(readOrEmpty(input.hostHosts ?? '/etc/hosts'), spec.hostAliases)
-    : hostsFileContent(input.hostname, input.podIPs, spec.hostAliases);
+    : hostsFileContent(input.hostsName ?? input.hostname, input.podIPs, spec.hostAliases, input.domain);
   fs.writeFileSync(path.join(etcDir, 'hosts'), hosts, { mode: 0o644 });
   const resolv = podResolvConf(spec, readOrEmpty(input.hostResolvConf ?? '/etc/resolv.conf'));
   fs.writeFileSync(path.join(etcDir, 'resolv.conf'), formatResolvConf(resolv), { mode: 0o644 });
+}
+
+/** kubelet's GeneratePodHostNameAndDomain: a subdomain puts the pod in `<subdomain>.<namespace>.svc.<cluster domain>`. */
+export function podDomain(spec: Pick<PodSpec, 'subdomain'>, namespace: string, clusterDomain: string): string | undefined {
+  return spec.subdomain ? `${spec.subdomain}.${namespace}.svc.${clusterDomain}` : undefined;
+}
+
+/**
+ * The hostname the pod's UTS namespace gets (util.GetNodenameForKernel): the short name, or with
+ * setHostnameAsFQDN and a domain the FQDN, which may not exceed the kernel's 64 characters.
+ */
+export function kernelHostname(short: string, domain: string | undefined, asFQDN: boolean | undefined): string {
+  if (!asFQDN || !domain) return short;
+  const fqdn = `${short}.${domain}`;
+  if (fqdn.length > 64) {
+    throw new PodnsError('pod.hostname', `failed to construct FQDN from pod hostname and cluster domain, FQDN ${fqdn} is too long (64 characters is the max, ${fqdn.length} characters requested)`);
+  }
+  return fqdn;
 }
 
 /** Kubernetes truncates the pod hostname to 63 characters (a DNS label). */

@@ -25,7 +25,7 @@ import { setUpCni } from '../network/cni.js';
 import type { PodNetworkRecord } from '../state/pod-state.js';
 import { containerDirs, planContainerSpawn, terminationLogFile, type ContainerPlanInput } from '../runtime/container-plan.js';
 import { resolveEnv } from '../runtime/env.js';
-import { podHostname, writePodFiles } from '../runtime/pod-files.js';
+import { kernelHostname, podDomain, podHostname, writePodFiles } from '../runtime/pod-files.js';
 import { hostDeviceNames } from '../runtime/host-devices.js';
 import { volumeHostPath } from '../runtime/volume-source.js';
 import { ensureSharedOrSlave } from '../runtime/mount-propagation.js';
@@ -240,6 +240,8 @@ export class PodSupervisor {
   private readonly probers = new Map<string, ContainerProber>();
   /** Every init container has exited 0 (true when there are none). */
   private initialized: boolean;
+  /** The pod's DNS domain (<subdomain>.<namespace>.svc.<cluster domain>) when it has a subdomain. */
+  private readonly domain: string | undefined;
   /** The app containers are done: sidecars are being stopped and are not restarted any more. */
   private sidecarsStopping = false;
   private initFailed = false;
@@ -257,6 +259,8 @@ export class PodSupervisor {
     recorded?: PodState,
   ) {
     const { pod } = spec;
+    // A spec.json written before clusterDomain existed (a pod taken over): kubeadm's default, as network-config's.
+    this.domain = pod.spec.hostNetwork ? undefined : podDomain(pod.spec, pod.metadata.namespace, spec.network.clusterDomain ?? 'cluster.local');
     this.initialized = !pod.spec.initContainers?.length;
     this.steps = new StepLog(paths.stepsFile);
     this.stopRequested = new Promise((resolve) => (this.requestStop = () => resolve('stopped')));
@@ -275,7 +279,7 @@ export class PodSupervisor {
       uid: spec.uid,
       createdAt: new Date().toISOString(),
       // hostNetwork pods share the node's UTS namespace, and so its hostname.
-      hostname: pod.spec.hostNetwork ? os.hostname() : podHostname(pod.metadata.name, pod.spec.hostname),
+      hostname: pod.spec.hostNetwork ? os.hostname() : kernelHostname(podHostname(pod.metadata.name, pod.spec.hostname), this.domain, pod.spec.setHostnameAsFQDN),
       phase: 'Pending',
       shim: processRef(process.pid),
       hostMounts: [],
@@ -355,7 +359,13 @@ export class PodSupervisor {
     for (const c of this.allContainers()) filters.set(c.name, await this.seccompFilterFor(c));
     this.throwIfStopped();
     const podFiles = () =>
-      writePodFiles(this.paths.etcDir, { hostname: this.state.hostname, podIPs: this.state.podIP ? [this.state.podIP] : [], spec });
+      writePodFiles(this.paths.etcDir, {
+        hostname: this.state.hostname,
+        hostsName: podHostname(pod.metadata.name, spec.hostname),
+        domain: this.domain,
+        podIPs: this.state.podIP ? [this.state.podIP] : [],
+        spec,
+      });
     const [first] = pod.spec.containers;
 
     // The holder of the pod's namespaces: the pause, or with --infra=none the first container itself.

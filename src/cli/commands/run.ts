@@ -16,7 +16,7 @@ import { planProcess } from '../../runtime/container-plan.js';
 import { resolveDownwardAPI } from '../../runtime/downward-api.js';
 import { nodeAddresses, type EnvContext } from '../../runtime/env.js';
 import { expandSubPathExprs } from '../../runtime/subpath-expr.js';
-import { podHostname } from '../../runtime/pod-files.js';
+import { kernelHostname, podDomain, podHostname } from '../../runtime/pod-files.js';
 import { loadNetworkConfig } from '../../network/network-config.js';
 import { SpawnRunner } from '../../sys/command.js';
 import { takeShim, type StartedShim } from '../early-shim.js';
@@ -134,8 +134,16 @@ function withClaimVolumes(pod: PodManifest, roots: Roots): PodManifest {
  * Every container's process, planned before anything is created: a bad user or runAsNonRoot fails here. Env
  * sources are resolved from the file's ConfigMaps and Secrets and the node; status.podIP waits for the shim.
  */
-function planProcesses(pod: PodManifest, uid: string, images: Record<string, ImageRecord>, envCtx: EnvContext, warn: (line: string) => void): Record<string, ProcessSpec> {
-  const hostname = podHostname(pod.metadata.name, pod.spec.hostname);
+function planProcesses(
+  pod: PodManifest,
+  uid: string,
+  images: Record<string, ImageRecord>,
+  envCtx: EnvContext,
+  clusterDomain: string,
+  warn: (line: string) => void,
+): Record<string, ProcessSpec> {
+  // HOSTNAME is the pod's kernel hostname (the FQDN with setHostnameAsFQDN), which fails here when too long.
+  const hostname = kernelHostname(podHostname(pod.metadata.name, pod.spec.hostname), podDomain(pod.spec, pod.metadata.namespace, clusterDomain), pod.spec.setHostnameAsFQDN);
   const podLabel = `${pod.metadata.name}_${pod.metadata.namespace}(${uid})`;
   const say = (line: string) => warn(`pod "${pod.metadata.name}": ${line}`);
   return Object.fromEntries(
@@ -175,7 +183,7 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
       const envCtx = envContext(loaded, uid, { configMaps, secrets });
       const pod = withClaimVolumes(planPodSpec(loaded, envCtx), roots);
       const images = await resolveImages(pod, store, warn, roots, pulled, pullSecretAuths(pod, { configMaps, secrets }));
-      plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images, envCtx, warn), network, infra: infraOf(pod, options) });
+      plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images, envCtx, network.clusterDomain, warn), network, infra: infraOf(pod, options) });
     }
 
     const cgroup = planCgroups(options);

@@ -68,6 +68,8 @@ spec:
 `;
     const pod = parseManifests('w.yaml', sts).pods[0]!;
     expect(pod.metadata.name).toBe('db-0');
+    // The controller's identity: hostname = the pod's name, subdomain = the governing service.
+    expect([pod.spec.hostname, pod.spec.subdomain]).toEqual(['db-0', 'db']);
     expect(pod.spec.volumes).toEqual([{ name: 'data', persistentVolumeClaim: { claimName: 'data-db-0', readOnly: false } }]);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatResolvConf, hostNetworkHostsContent, hostsFileContent, parseResolvConf, podResolvConf } from '../../../src/runtime/pod-files.js';
+import { formatResolvConf, hostNetworkHostsContent, hostsFileContent, kernelHostname, parseResolvConf, podDomain, podResolvConf } from '../../../src/runtime/pod-files.js';
 
 const HOST = '# generated\nnameserver 10.0.0.2\nnameserver 10.0.0.3\nsearch corp.example\noptions timeout:2 rotate\n';
 
@@ -27,5 +27,20 @@ describe('/etc/resolv.conf per dnsPolicy', () => {
   });
   it('parses domain as the search list and skips comments', () => {
     expect(parseResolvConf('domain a.example # x\nnameserver 1.2.3.4\n')).toEqual({ nameservers: ['1.2.3.4'], searches: ['a.example'], options: [] });
+  });
+});
+
+describe('subdomain and setHostnameAsFQDN (kubelet GeneratePodHostNameAndDomain, GetNodenameForKernel)', () => {
+  it('a subdomain puts the pod in <subdomain>.<namespace>.svc.<cluster domain>, and /etc/hosts names it so', () => {
+    expect(podDomain({ subdomain: 'db' }, 'shop', 'cluster.local')).toBe('db.shop.svc.cluster.local');
+    expect(podDomain({}, 'shop', 'cluster.local')).toBeUndefined();
+    expect(hostsFileContent('db-0', ['10.89.0.9'], [], 'db.shop.svc.cluster.local')).toContain('10.89.0.9\tdb-0.db.shop.svc.cluster.local\tdb-0\n');
+  });
+
+  it('the kernel hostname is the FQDN only with setHostnameAsFQDN and a domain, at most 64 characters', () => {
+    expect(kernelHostname('db-0', 'db.shop.svc.cluster.local', true)).toBe('db-0.db.shop.svc.cluster.local');
+    expect(kernelHostname('db-0', 'db.shop.svc.cluster.local', false)).toBe('db-0');
+    expect(kernelHostname('db-0', undefined, true)).toBe('db-0');
+    expect(() => kernelHostname('a'.repeat(40), 'db.shop.svc.cluster.local', true)).toThrow(/FQDN a+\.db\.shop\.svc\.cluster\.local is too long \(64 characters is the max, 66 characters requested\)/);
   });
 });
