@@ -400,7 +400,7 @@ export const EMPTY_DIR: ObjectSchema = {
   name: 'EmptyDirVolumeSource',
   fields: {
     medium: honoured(STRING, '"" (a directory on disk) or Memory (tmpfs); HugePages rejected'),
-    sizeLimit: honoured({ kind: 'quantity' }, 'a quantity >= 0'),
+    sizeLimit: honoured({ kind: 'quantity' }, 'a quantity >= 0; Memory: the tmpfs size (bounded by the pod\'s memory limit, which alone sizes it when unset), as kubelet sizes it; on disk not enforced (kubelet evicts the pod)'),
   },
 };
 

@@ -7,6 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PodSpec } from '../manifest/types.js';
+import { aggregateOverContainers } from '../manifest/pod-resources.js';
+import { parseQuantity } from '../manifest/quantity.js';
 import type { PodPaths } from '../state/paths.js';
 import type { PodState } from '../state/pod-state.js';
 import { CLONE, MNT_DETACH, MS, mount, spawnProcess, umount, type SpawnRequest } from '../sys/native.js';
@@ -89,6 +91,21 @@ export function unpinNetworkNamespace(pin: string): void {
   fs.rmSync(pin, { force: true });
 }
 
+/**
+ * kubelet's calculateEmptyDirMemorySize: a Memory emptyDir's tmpfs is as large as its sizeLimit, bounded by the
+ * pod's memory limit (pod-level, or every container's aggregate), or that limit alone; without either the
+ * kernel's default (half the RAM) stays, where kubelet would use the node's allocatable memory.
+ */
+export function memoryEmptyDirSize(spec: PodSpec, sizeLimit: string | undefined): number | undefined {
+  const all = [...(spec.initContainers ?? []), ...spec.containers];
+  const podLimit =
+    spec.resources?.limits.memory ??
+    (all.length > 0 && all.every((c) => c.resources?.limits.memory !== undefined) ? aggregateOverContainers(spec, (c) => c.resources?.limits.memory ?? 0) : undefined);
+  const limit = sizeLimit === undefined ? undefined : Math.ceil(parseQuantity(sizeLimit));
+  if (limit !== undefined && limit > 0) return podLimit === undefined ? limit : Math.min(limit, podLimit);
+  return podLimit === undefined ? undefined : Math.floor(podLimit);
+}
+
 /** The pod-wide host mounts, recorded in state before each is made. */
 export function mountPodFilesystems(spec: PodSpec, paths: PodPaths, state: PodState, save: () => void): void {
   const tmpfs = (target: string, data: string) => {
@@ -101,7 +118,10 @@ export function mountPodFilesystems(spec: PodSpec, paths: PodPaths, state: PodSt
   for (const volume of spec.volumes) {
     const dir = path.join(paths.volumesDir, volume.name);
     if ('emptyDir' in volume) {
-      if (volume.emptyDir.medium === 'Memory') tmpfs(dir, 'mode=1777');
+      if (volume.emptyDir.medium === 'Memory') {
+        const size = memoryEmptyDirSize(spec, volume.emptyDir.sizeLimit);
+        tmpfs(dir, `mode=1777${size === undefined ? '' : `,size=${size}`}`);
+      }
       else fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
       fs.chmodSync(dir, 0o777); // emptyDir is world-writable in Kubernetes (0777)
       const { fsGroup } = spec.securityContext;
