@@ -16,7 +16,7 @@
  * every RFC3339 parser (kubelet's included) reads the same.
  */
 
-import { mkdirSync, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdirSync, createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { fromNodeError, PodnsError } from '../errors.js';
 
@@ -58,7 +58,17 @@ export class CriLogWriter {
     // flags 'a' = O_WRONLY|O_APPEND|O_CREAT, like containerd's os.OpenFile(path, O_CREATE|O_WRONLY|O_APPEND, 0640).
     // One WriteStream serialises all records of all streams in call order; each record is handed over whole,
     // so records of stdout and stderr never interleave mid-line.
-    this.out = createWriteStream(path, { flags: 'a', mode: 0o640 });
+    // Opened here, synchronously: the file exists once the writer does, so a reader that learns of the run from
+    // state.json (saved right after the spawn) always finds its log.
+    // One that cannot be opened is left to the stream to fail on, so that the error reaches close() as any write
+    // error does (and the container's output is still drained).
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'a', 0o640);
+    } catch {
+      fd = undefined;
+    }
+    this.out = fd === undefined ? createWriteStream(path, { flags: 'a', mode: 0o640 }) : createWriteStream(path, { fd, flags: 'a' });
     this.out.on('error', (err) => {
       // Like containerd, keep draining the container's pipes after a write error (a full disk must not block
       // the container); the error is reported by close().

@@ -32,7 +32,7 @@ export async function attachLogs(roots: Roots, namespace: string, names: string[
             write(pieces.map((l, i) => (i > 0 || atLineStart[stream] ? prefix + l : l)).join(''), stream);
             atLineStart[stream] = chunk.endsWith('\n');
           },
-        }).catch(() => undefined);
+        }).catch((err: Error) => write(`podns: ${prefix.trim()} logs: ${err.message}\n`, 'stderr'));
       });
     });
     await Promise.all(follows);
