@@ -32,7 +32,7 @@ export function computePhase(input: PodStatusInput): PodPhase {
 }
 
 export function computeConditions(input: PodStatusInput): PodCondition[] {
-  const notReady = [...(input.sidecars ?? []), ...input.containers].filter((c) => c.status !== 'running' || input.ready?.(c.name) === false).map((c) => c.name);
+  const notReady = [...(input.sidecars ?? []), ...input.containers].filter((c) => c.status !== 'running' || c.waiting !== undefined || input.ready?.(c.name) === false).map((c) => c.name);
   const ready: PodCondition = notReady.length
     ? { type: 'ContainersReady', status: 'False', reason: `ContainersNotReady: ${notReady.join(', ')}` }
     : { type: 'ContainersReady', status: 'True' };

@@ -328,7 +328,7 @@ export class PodSupervisor {
     const input = this.statusInput();
     if (this.appStarted && !this.phaseFinal) this.state.phase = computePhase(input);
     this.state.conditions = computeConditions(input);
-    for (const c of [...this.sidecars(), ...this.state.containers]) c.ready = c.status === 'running' && (input.ready?.(c.name) ?? true);
+    for (const c of [...this.sidecars(), ...this.state.containers]) c.ready = c.status === 'running' && !c.waiting && (input.ready?.(c.name) ?? true);
   }
 
   /** An event in kubelet's words, for `podns events`. */
@@ -607,6 +607,9 @@ export class PodSupervisor {
       .finally(() => mntNs && fs.closeSync(mntNs.fd));
     this.running.set(name, { exited: whenExited, finished, logs, io });
     if (exited) {
+      // A postStart the dead shim was running is not run again (kubelet does not either): the container counts as
+      // started now, no longer waiting for it.
+      if (state.waiting?.reason === 'ContainerCreating') state.waiting = undefined;
       if (!spec.startupProbe) this.markStarted(name);
       this.startProber(spec, state);
     }
@@ -720,8 +723,9 @@ export class PodSupervisor {
       heldFds,
       startedAt: new Date().toISOString(),
       started: false,
-      // The previous run's outcome is in lastState now.
-      waiting: undefined,
+      // The previous run's outcome is in lastState now. While a postStart hook runs the container is not yet
+      // Running for kubelet ("its status is not set to RUNNING until the postStart handler completes").
+      waiting: container.lifecycle?.postStart ? { reason: 'ContainerCreating', message: 'postStart hook running' } : undefined,
       restartPending: undefined,
       finishedAt: undefined,
       exitCode: undefined,
@@ -1218,6 +1222,10 @@ export class PodSupervisor {
     const pid = state.process?.pid;
     if (hook) {
       const failure = await this.runHook(state, hook, POST_START_TIMEOUT_MS);
+      if (state.process?.pid === pid && state.waiting?.reason === 'ContainerCreating') {
+        state.waiting = undefined;
+        this.save();
+      }
       if (failure && !this.stopping && state.status === 'running') {
         this.event('Warning', 'FailedPostStartHook', container.name, `PostStartHook failed: ${failure}`);
         await this.killContainer(container.name, this.gracePeriod, `FailedPostStartHook: container ${container.name} will be killed`);

@@ -107,8 +107,9 @@ export interface PodCondition {
 
 /** The recorded container in kubelet's shape (state.waiting / running / terminated). */
 export function kubeContainerState(c: ContainerState): KubeContainerState {
-  if (c.status === 'running') return { running: { startedAt: c.startedAt } };
+  // Waiting first: a container whose postStart still runs is waiting for kubelet, though its process runs.
   if (c.waiting) return { waiting: c.waiting };
+  if (c.status === 'running') return { running: { startedAt: c.startedAt } };
   if (c.status === 'exited') {
     return {
       terminated: { exitCode: c.exitCode ?? 0, signal: c.signal, reason: c.reason, message: c.message, startedAt: c.startedAt, finishedAt: c.finishedAt },

@@ -41,6 +41,7 @@ export function podStatus(state: PodState): string {
  * reads `Exited (n)`: kubelet has no such state.
  */
 export function containerStatus(c: PodState['containers'][number]): string {
+  if (c.status === 'running' && c.waiting) return c.waiting.reason; // its postStart still runs
   if (c.status === 'running') return c.process && isAlive(c.process) ? 'Running' : 'Unknown';
   const state = kubeContainerState(c);
   if ('waiting' in state) return state.waiting.reason;
