@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { readJsonIfExists } from '../state/atomic-file.js';
 import { podId, podsRunDir, type PodPaths, type Roots } from '../state/paths.js';
-import { readPodState, type PodSpecFile, type PodState } from '../state/pod-state.js';
+import { readPodState, type ContainerState, type PodSpecFile, type PodState } from '../state/pod-state.js';
 
 export interface PodRecord {
   paths: PodPaths;
@@ -43,6 +43,17 @@ export function listPods(roots: Roots): PodRecord[] {
 export function requireState(record: PodRecord): PodState {
   if (!record.state) throw new UserError('ENOSTATE', `pod "${record.spec.pod.metadata.name}" is still being created`);
   return record.state;
+}
+
+/**
+ * The container a verb acts on, its recorded state: an init container (a sidecar, one still initializing, or a
+ * finished one for logs) when named with -c, as kubectl allows; else pickContainer's app container.
+ */
+export function findContainer(state: PodState, container: string | undefined): ContainerState {
+  const init = container === undefined ? undefined : state.initContainers?.find((c) => c.name === container);
+  if (init) return init;
+  const name = pickContainer(state, container);
+  return state.containers.find((c) => c.name === name)!;
 }
 
 /** The container a verb acts on: the one named, or (as kubectl does) the first. */

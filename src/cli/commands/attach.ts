@@ -9,7 +9,7 @@ import { UserError } from '../../errors.js';
 import { Channel, encodeFrame, FrameReader, type AttachAnswer, type AttachRequest } from '../../shim/attach-protocol.js';
 import type { Roots } from '../../state/paths.js';
 import { startLocalTerminal } from '../local-terminal.js';
-import { findPod, pickContainer, requireState } from '../pod-lookup.js';
+import { findContainer, findPod, requireState } from '../pod-lookup.js';
 
 export interface AttachOptions {
   container?: string;
@@ -55,8 +55,7 @@ function openAttach(socketPath: string, request: AttachRequest): Promise<{ socke
 export async function attachToContainer(roots: Roots, namespace: string, name: string, options: AttachOptions): Promise<number> {
   const record = findPod(roots, namespace, name);
   const state = requireState(record);
-  const inits = state.initContainers ?? [];
-  const container = options.container && inits.some((c) => c.name === options.container) ? options.container : pickContainer(state, options.container);
+  const container = findContainer(state, options.container).name;
   const { socket, answer, rest } = await openAttach(record.paths.socket, { op: 'attach', container, stdin: options.stdin === true });
 
   // kubectl's rules: -t on a container without a terminal is dropped with a warning; a container with one

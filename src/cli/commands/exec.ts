@@ -15,7 +15,7 @@ import { TerminalWriter } from '../../shim/terminal-writer.js';
 import { startLocalTerminal } from '../local-terminal.js';
 import { containerLeaf } from '../../cgroup/layout.js';
 import { openCgroupDriver } from '../../cgroup/open-driver.js';
-import { findPod, pickContainer, requireState } from '../pod-lookup.js';
+import { findContainer, findPod, requireState } from '../pod-lookup.js';
 
 export interface ExecOptions {
   container?: string;
@@ -27,9 +27,8 @@ export async function execInPod(roots: Roots, namespace: string, name: string, a
   if (argv.length === 0) throw new UserError('EUSAGE', 'exec: no command given (podns exec POD -- CMD ...)');
   const state = requireState(findPod(roots, namespace, name));
   // A running init container (a sidecar, or one still initializing) can be entered too, as kubectl exec -c allows.
-  const init = options.container ? state.initContainers?.find((c) => c.name === options.container) : undefined;
-  const containerName = init ? init.name : pickContainer(state, options.container);
-  const container = init ?? state.containers.find((c) => c.name === containerName)!;
+  const container = findContainer(state, options.container);
+  const containerName = container.name;
   if (container.status !== 'running' || !container.process || !isAlive(container.process)) {
     throw new UserError('ENOTRUNNING', `pod "${name}": container "${containerName}" is not running`);
   }

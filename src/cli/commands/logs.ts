@@ -7,7 +7,7 @@ import { UserError } from '../../errors.js';
 import { readLogs } from '../../logs/cri-log-reader.js';
 import type { Roots } from '../../state/paths.js';
 import { runIsOver } from '../container-runs.js';
-import { findPod, pickContainer, requireState } from '../pod-lookup.js';
+import { findContainer, findPod, requireState } from '../pod-lookup.js';
 
 export interface LogsOptions {
   container?: string;
@@ -20,10 +20,8 @@ export interface LogsOptions {
 export async function showLogs(roots: Roots, namespace: string, name: string, options: LogsOptions): Promise<void> {
   const record = findPod(roots, namespace, name);
   const state = requireState(record);
-  // Init containers are named with -c only, as with kubectl.
-  const init = state.initContainers?.find((c) => c.name === options.container);
-  const containerName = init ? init.name : pickContainer(state, options.container);
-  const container = init ?? state.containers.find((c) => c.name === containerName)!;
+  const container = findContainer(state, options.container);
+  const containerName = container.name;
   let logPath = container.logPath;
   if (options.previous) {
     if (container.restartCount === 0) {
