@@ -4,7 +4,7 @@
  * (runc/crun: shares → cpu.weight, the device allow list).
  */
 import type { ContainerSpec, PodSpec } from '../manifest/types.js';
-import { aggregateOverContainers } from '../manifest/pod-resources.js';
+import { aggregateOverContainers, podMemoryLimit } from '../manifest/pod-resources.js';
 
 export const MIN_SHARES = 2;
 export const MAX_SHARES = 262144;
@@ -125,12 +125,7 @@ export function podLimits(pod: Pick<PodSpec, 'containers' | 'initContainers' | '
         : undefined;
   const quota = limitMilli === undefined ? undefined : milliCpuToQuota(limitMilli);
   if (quota !== undefined) Object.assign(out, { cpuQuota: quota, cpuPeriod: QUOTA_PERIOD });
-  const memory =
-    podLevel?.limits.memory !== undefined
-      ? Math.floor(podLevel.limits.memory)
-      : all.length > 0 && all.every((c) => c.resources?.limits.memory !== undefined)
-        ? aggregateOverContainers(pod, (c) => Math.floor(c.resources?.limits.memory ?? 0))
-        : undefined;
+  const memory = podMemoryLimit(pod);
   if (memory !== undefined) Object.assign(out, { memoryLimit: memory, noSwap: true });
   if (pidsLimit !== undefined && pidsLimit > 0) out.pidsLimit = pidsLimit;
   return out;

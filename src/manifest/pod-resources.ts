@@ -21,6 +21,17 @@ export function aggregateOverContainers(pod: Pick<PodSpec, 'containers' | 'initC
   return Math.max(running, initPeak);
 }
 
+/**
+ * The pod's memory limit as kubelet takes it for the pod cgroup and for sizing Memory emptyDirs: the pod-level
+ * limit, else the containers' aggregate when every one of them has a limit; undefined when unlimited.
+ */
+export function podMemoryLimit(pod: Pick<PodSpec, 'containers' | 'initContainers' | 'resources'>): number | undefined {
+  if (pod.resources?.limits.memory !== undefined) return Math.floor(pod.resources.limits.memory);
+  const all = [...(pod.initContainers ?? []), ...pod.containers];
+  if (all.length === 0 || !all.every((c) => c.resources?.limits.memory !== undefined)) return undefined;
+  return aggregateOverContainers(pod, (c) => Math.floor(c.resources?.limits.memory ?? 0));
+}
+
 /** A cpu amount in cores as Kubernetes prints it: whole cores, else millicores (1500m). */
 export function formatCpu(cores: number): string {
   const milli = Math.round(cores * 1000);

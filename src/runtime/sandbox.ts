@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PodSpec } from '../manifest/types.js';
-import { aggregateOverContainers } from '../manifest/pod-resources.js';
+import { podMemoryLimit } from '../manifest/pod-resources.js';
 import { parseQuantity } from '../manifest/quantity.js';
 import type { PodPaths } from '../state/paths.js';
 import type { PodState } from '../state/pod-state.js';
@@ -97,13 +97,10 @@ export function unpinNetworkNamespace(pin: string): void {
  * kernel's default (half the RAM) stays, where kubelet would use the node's allocatable memory.
  */
 export function memoryEmptyDirSize(spec: PodSpec, sizeLimit: string | undefined): number | undefined {
-  const all = [...(spec.initContainers ?? []), ...spec.containers];
-  const podLimit =
-    spec.resources?.limits.memory ??
-    (all.length > 0 && all.every((c) => c.resources?.limits.memory !== undefined) ? aggregateOverContainers(spec, (c) => c.resources?.limits.memory ?? 0) : undefined);
+  const podLimit = podMemoryLimit(spec);
   const limit = sizeLimit === undefined ? undefined : Math.ceil(parseQuantity(sizeLimit));
   if (limit !== undefined && limit > 0) return podLimit === undefined ? limit : Math.min(limit, podLimit);
-  return podLimit === undefined ? undefined : Math.floor(podLimit);
+  return podLimit;
 }
 
 /** The pod-wide host mounts, recorded in state before each is made. */
