@@ -3,42 +3,14 @@
  * the resource values with their divisors), and how projected sources merge into one volume.
  */
 import { describe, expect, it } from 'vitest';
-import type { ContainerSpec, DownwardAPIVolumeSource, PodSpec, VolumeSpec } from '../../../src/manifest/types.js';
+import type { DownwardAPIVolumeSource, VolumeSpec } from '../../../src/manifest/types.js';
 import { volumeFiles } from '../../../src/runtime/config-volumes.js';
 import { downwardAPIFiles, formatMap, quoteGo, resolveDownwardAPI } from '../../../src/runtime/downward-api.js';
 import type { EnvContext } from '../../../src/runtime/env.js';
+import { container, envContext, podSpec } from './fixtures.js';
 
-function container(over: Partial<ContainerSpec> = {}): ContainerSpec {
-  return { name: 'c', image: 'x', env: [], ports: [], volumeMounts: [], ...over };
-}
-function podSpec(containers: ContainerSpec[], over: Partial<PodSpec> = {}): PodSpec {
-  return {
-    containers,
-    volumes: [],
-    shareProcessNamespace: false,
-    terminationGracePeriodSeconds: 30,
-    restartPolicy: 'Always',
-    securityContext: { supplementalGroups: [], sysctls: [] },
-    hostNetwork: false,
-    hostIPC: false,
-    hostPID: false,
-    dnsPolicy: 'ClusterFirst',
-    hostAliases: [],
-    ...over,
-  };
-}
-function ctx(over: Partial<EnvContext> = {}): EnvContext {
-  return {
-    metadata: { name: 'web', namespace: 'shop', labels: { zone: 'us-est-coast', cluster: 'test-cluster1', rack: 'rack-22' }, annotations: { build: 'two', builder: 'john-doe' } },
-    uid: 'uid-1',
-    nodeName: 'node-1',
-    hostIPs: ['192.0.2.10'],
-    node: { cpu: 8, memory: 16 * 2 ** 30 },
-    configMaps: new Map(),
-    secrets: new Map(),
-    ...over,
-  };
-}
+const ctx = (over: Partial<EnvContext> = {}): EnvContext =>
+  envContext({ labels: { zone: 'us-est-coast', cluster: 'test-cluster1', rack: 'rack-22' }, annotations: { build: 'two', builder: 'john-doe' }, ...over });
 const text = (data: string) => Buffer.from(data, 'base64').toString('utf8');
 
 describe("quoteGo: Go's strconv.Quote (%q)", () => {

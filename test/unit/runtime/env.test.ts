@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ImageRecord } from '../../../src/image/types.js';
 import { parseManifests } from '../../../src/manifest/load-manifest.js';
-import type { ContainerSpec, PodSpec } from '../../../src/manifest/types.js';
 import { planProcess } from '../../../src/runtime/container-plan.js';
 import { expandVars, kubeletEnvEntries, nodeAddresses, resolveEnv, resourceValue, type EnvContext } from '../../../src/runtime/env.js';
+import { container, envContext, podSpec } from './fixtures.js';
 
 /** MappingFuncFor(context): a name not in the map is left as $(NAME). */
 const lookupIn = (vars: Record<string, string>) => (name: string) => (Object.hasOwn(vars, name) ? vars[name] : undefined);
@@ -62,38 +62,8 @@ describe('expandVars: the table of k8s.io/kubernetes third_party/forked/golang/e
 function image(config: ImageRecord['config']): ImageRecord {
   return { name: 'x', id: 'sha256:x', layers: [], config: { Cmd: ['/bin/true'], ...config }, created: '', size: 0 };
 }
-function container(over: Partial<ContainerSpec> = {}): ContainerSpec {
-  return { name: 'c', image: 'x', env: [], ports: [], volumeMounts: [], ...over };
-}
-function podSpec(containers: ContainerSpec[], over: Partial<PodSpec> = {}): PodSpec {
-  return {
-    containers,
-    volumes: [],
-    shareProcessNamespace: false,
-    terminationGracePeriodSeconds: 30,
-    restartPolicy: 'Always',
-    securityContext: { supplementalGroups: [], sysctls: [] },
-    hostNetwork: false,
-    hostIPC: false,
-    hostPID: false,
-    dnsPolicy: 'ClusterFirst',
-    hostAliases: [],
-    ...over,
-  };
-}
 const ID = { pod: 'p_default(u)', container: 'c' };
-function ctx(over: Partial<EnvContext> = {}): EnvContext {
-  return {
-    metadata: { name: 'web', namespace: 'shop', labels: { app: 'web', 'a.b/c': 'x' }, annotations: { note: 'hi' } },
-    uid: 'uid-1',
-    nodeName: 'node-1',
-    hostIPs: ['192.0.2.10'],
-    node: { cpu: 8, memory: 16 * 2 ** 30 },
-    configMaps: new Map(),
-    secrets: new Map(),
-    ...over,
-  };
-}
+const ctx = (over: Partial<EnvContext> = {}): EnvContext => envContext({ labels: { app: 'web', 'a.b/c': 'x' }, annotations: { note: 'hi' }, ...over });
 
 describe('fieldRef', () => {
   const env = (fieldPath: string, pod = podSpec([])) => {

@@ -3,35 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { ConfigObject, ContainerSpec, PodSpec, VolumeMount } from '../../../src/manifest/types.js';
 import type { EnvContext } from '../../../src/runtime/env.js';
 import { expandSubPathExprs } from '../../../src/runtime/subpath-expr.js';
+import { envContext, podSpec as fixturePodSpec } from './fixtures.js';
 
-function podSpec(containers: ContainerSpec[], over: Partial<PodSpec> = {}): PodSpec {
-  return {
-    containers,
-    volumes: [{ name: 'v', emptyDir: { medium: '' } }],
-    shareProcessNamespace: false,
-    terminationGracePeriodSeconds: 30,
-    restartPolicy: 'Always',
-    securityContext: { supplementalGroups: [], sysctls: [] },
-    hostNetwork: false,
-    hostIPC: false,
-    hostPID: false,
-    dnsPolicy: 'ClusterFirst',
-    hostAliases: [],
-    ...over,
-  };
-}
+const podSpec = (containers: ContainerSpec[], over: Partial<PodSpec> = {}): PodSpec => fixturePodSpec(containers, { volumes: [{ name: 'v', emptyDir: { medium: '' } }], ...over });
 const CM: ConfigObject = { kind: 'ConfigMap', name: 'cfg', namespace: 'shop', data: { TIER: Buffer.from('gold') }, immutable: false, line: 1 };
-function ctx(): EnvContext {
-  return {
-    metadata: { name: 'web', namespace: 'shop', labels: {}, annotations: {} },
-    uid: 'uid-1',
-    nodeName: 'node-1',
-    hostIPs: ['192.0.2.10'],
-    node: { cpu: 8, memory: 2 ** 34 },
-    configMaps: new Map([['shop/cfg', CM]]),
-    secrets: new Map(),
-  };
-}
+const ctx = (): EnvContext => envContext({ configMaps: new Map([['shop/cfg', CM]]) });
 const mount = (subPathExpr: string): VolumeMount => ({ name: 'v', mountPath: '/data', readOnly: false, subPathExpr });
 const ENV: ContainerSpec['env'] = [
   { name: 'POD_NAME', value: '', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
