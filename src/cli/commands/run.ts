@@ -115,19 +115,16 @@ function envContext(pod: PodManifest, uid: string, objects: Pick<LoadedManifests
 }
 
 /**
- * The pod's spec as the shim runs it: the downward API's files resolved and every subPathExpr expanded (a
- * missing variable fails here, before anything exists), since metadata.uid and the node are known only here.
+ * The pod's spec as the shim runs it, with what only `podns run` knows: the downward API's files resolved and
+ * every subPathExpr expanded (a missing variable fails here, before anything exists; metadata.uid and the node
+ * are known only here), and each persistentVolumeClaim volume given its named volume's directory (the roots).
  */
-function planPodSpec(pod: PodManifest, envCtx: EnvContext): PodManifest {
-  return { ...pod, spec: expandSubPathExprs(resolveDownwardAPI(pod.spec, envCtx), envCtx) };
-}
-
-/** Each persistentVolumeClaim volume gets its named volume's directory (podman kube play's mapping). */
-function withClaimVolumes(pod: PodManifest, roots: Roots): PodManifest {
-  const volumes = pod.spec.volumes.map((v) =>
+function planPodSpec(pod: PodManifest, envCtx: EnvContext, roots: Roots): PodManifest {
+  const spec = expandSubPathExprs(resolveDownwardAPI(pod.spec, envCtx), envCtx);
+  const volumes = spec.volumes.map((v) =>
     'persistentVolumeClaim' in v ? { ...v, persistentVolumeClaim: { ...v.persistentVolumeClaim, path: namedVolumeDir(roots, pod.metadata.namespace, v.persistentVolumeClaim.claimName) } } : v,
   );
-  return { ...pod, spec: { ...pod.spec, volumes } };
+  return { ...pod, spec: { ...spec, volumes } };
 }
 
 /**
@@ -181,7 +178,7 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
     for (const loaded of pods) {
       const uid = loaded.metadata.uid ?? randomUUID();
       const envCtx = envContext(loaded, uid, { configMaps, secrets });
-      const pod = withClaimVolumes(planPodSpec(loaded, envCtx), roots);
+      const pod = planPodSpec(loaded, envCtx, roots);
       const images = await resolveImages(pod, store, warn, roots, pulled, pullSecretAuths(pod, { configMaps, secrets }));
       plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images, envCtx, network.clusterDomain, warn), network, infra: infraOf(pod, options) });
     }
