@@ -68,7 +68,7 @@ ${fs.readFileSync(manifest, 'utf8').trim()}
 
 ## 1. Run it, and see every kernel step
 
-\`podns run --explain\` brings the pod up and then prints the step log the addon and the shim kept as they
+\`podns run --explain\` brings the pod up and then prints the step log the addon and the supervisor kept as they
 worked, each step with the command that does the same by hand. The pause comes first (new namespaces, an empty
 root), its network namespace is pinned, the network is set up, and each container joins the pause's namespaces.
 (The cgroup writes and the device and mask mounts are left out here for length: \`podns explain POD\` shows all.)`);
@@ -137,6 +137,8 @@ namespace down, and the kernel kills every other process in it: busybox dies wit
     for (const pod of fs.existsSync(path.join(root, 'run', 'pods')) ? fs.readdirSync(path.join(root, 'run', 'pods')) : []) {
       if (!pod.startsWith('.')) podns(['rm', '-f', pod], true);
     }
+    // The root's supervisor, started by the first command that needed it.
+    podns(['serve', '--stop'], true);
   } finally {
     execFileSync('ip', ['netns', 'del', netns], { stdio: 'ignore' });
     fs.rmSync(root, { recursive: true, force: true });

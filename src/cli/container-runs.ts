@@ -1,6 +1,6 @@
 /**
  * A container's runs as the pod's state file shows them, for the verbs that follow logs: each run writes its
- * own CRI log, `<container>/<restartCount>.log` (kubelet's naming), and the shim records a run's end only
+ * own CRI log, `<container>/<restartCount>.log` (kubelet's naming), and the supervisor records a run's end only
  * after its log is closed, so "the run is over" read from the state means "its log is complete".
  */
 import path from 'node:path';
@@ -11,30 +11,30 @@ import { readPodState, type ContainerState, type PodState } from '../state/pod-s
 interface Now {
   pod?: PodState;
   container?: ContainerState;
-  shimAlive: boolean;
+  supervised: boolean;
 }
 
 function readNow(stateFile: string, name: string): Now {
   const pod = readPodState(stateFile);
   const container = pod && [...(pod.initContainers ?? []), ...pod.containers].find((c) => c.name === name);
-  return { pod, container, shimAlive: !!pod?.shim && isAlive(pod.shim) };
+  return { pod, container, supervised: !!pod?.supervisor && isAlive(pod.supervisor) };
 }
 
 /**
- * `isDone` for following run `run` (its restartCount) of container `name`: over once the shim recorded its
- * exit, started a newer run, or is gone (pod removed, shim dead).
+ * `isDone` for following run `run` (its restartCount) of container `name`: over once the supervisor recorded its
+ * exit, started a newer run, or is gone (pod removed, supervisor dead).
  */
 export function runIsOver(stateFile: string, name: string, run: number): () => boolean {
   return () => {
-    const { container: c, shimAlive } = readNow(stateFile, name);
-    return !c || !shimAlive || c.restartCount > run || c.status !== 'running';
+    const { container: c, supervised } = readNow(stateFile, name);
+    return !c || !supervised || c.restartCount > run || c.status !== 'running';
   };
 }
 
 /**
  * Follows container `name` across restarts: every run's log from its first line, in order, from the current
  * run on, until the container has exited and will not be started again (no restartPending: restartPolicy, a
- * stop, the pod stopped), or the shim is gone. A container that has not started yet (its pod is initializing)
+ * stop, the pod stopped), or the supervisor is gone. A container that has not started yet (its pod is initializing)
  * is waited for. Runs are taken by number, so a quick restart between two polls is not skipped; a log kubelet's
  * rule already removed (only the current and the previous run are kept) is passed over.
  */
@@ -44,7 +44,7 @@ export async function followContainerRuns(stateFile: string, name: string, opts:
   const dir = path.dirname(first.logPath);
   let run = first.restartCount;
   while (!opts.signal?.aborted) {
-    const { container: c, shimAlive } = readNow(stateFile, name);
+    const { container: c, supervised } = readNow(stateFile, name);
     if (!c) return;
     const started = c.restartCount > run || (c.restartCount === run && c.status !== 'created');
     if (started) {
@@ -55,7 +55,7 @@ export async function followContainerRuns(stateFile: string, name: string, opts:
       run += 1;
       continue;
     }
-    if (!shimAlive || (c.status === 'exited' && !c.restartPending)) return;
+    if (!supervised || (c.status === 'exited' && !c.restartPending)) return;
     await pause(FOLLOW_POLL_MS, opts.signal);
   }
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * podns's entry point. `podns shim` goes straight to the shim without loading the CLI (its start-up is on
- * the critical path of every `podns run`); every other verb is parsed by commander, and each verb's module is
- * imported only when that verb runs.
+ * podns's entry point. Every verb is parsed by commander and each verb's module is imported only when that verb
+ * runs; `podns serve --background` (the supervisor as the CLI starts it on demand) goes straight to the
+ * supervisor without loading the CLI (its start-up is on the path of the first command that needs it).
  */
 import module from 'node:module';
 import type { Roots } from '../state/paths.js';
@@ -10,16 +10,10 @@ import type { Roots } from '../state/paths.js';
 // V8's code cache on disk: every podns start parses the same modules; this saves ~15 ms of each.
 module.enableCompileCache?.();
 
-if (process.argv[2] === 'shim') {
-  process.title = 'podns shim';
-  const { runShim } = await import('../shim/shim-main.js');
-  await runShim(process.argv.slice(3));
+if (commandOf(process.argv) === 'serve' && process.argv.includes('--background')) {
+  const [{ resolveRoots }, { serve }] = await Promise.all([import('../state/paths.js'), import('../supervisor/serve.js')]);
+  await serve(resolveRoots(rootArgument(process.argv)), { background: true });
 } else {
-  if (commandOf(process.argv) === 'run' && !process.argv.includes('--help') && !process.argv.includes('-h')) {
-    // The shim's start-up is the longest wait of a run: begin it before loading anything else (early-shim.ts).
-    const [{ resolveRoots }, { startEarlyShim }] = await Promise.all([import('../state/paths.js'), import('./early-shim.js')]);
-    startEarlyShim(resolveRoots(rootArgument(process.argv)));
-  }
   await main();
 }
 
@@ -43,6 +37,11 @@ function rootArgument(argv: string[]): string | undefined {
 }
 
 async function main(): Promise<void> {
+  /**
+   * Verbs that show the pods' state: a dead supervisor is brought back (and adopts the pods) before they run.
+   * Not exec: it joins the container's namespaces itself and needs no supervisor.
+   */
+  const SHOWS_PODS = new Set(['ps', 'describe', 'logs', 'events', 'inspect', 'explain', 'stats']);
   const { Command, Option } = await import('commander');
   const { resolveRoots } = await import('../state/paths.js');
   const program = new Command('podns');
@@ -53,10 +52,16 @@ async function main(): Promise<void> {
     .option('--debug', 'show stack traces and causes of errors')
     .option('-n, --namespace <ns>', 'the pod namespace', 'default')
     .configureOutput({ outputError: (str, write) => write(str) });
-  program.hook('preAction', () => {
-    debug = !!program.opts().debug;
-  });
   const roots = (): Roots => resolveRoots(program.opts().root);
+  program.hook('preAction', async (_program, action) => {
+    debug = !!program.opts().debug;
+    // The verbs that show or use running pods bring a dead supervisor back first: it adopts them (the verbs
+    // that change pods reach it through its socket, which starts it when nobody answers).
+    if (SHOWS_PODS.has(action.name())) {
+      const { reviveSupervisor } = await import('../supervisor/liveness.js');
+      await reviveSupervisor(roots());
+    }
+  });
   const ns = (): string => program.opts().namespace;
   const warn = (line: string) => process.stderr.write(`warning: ${line}\n`);
 
@@ -120,9 +125,9 @@ async function main(): Promise<void> {
         process.stdout.write(JSON.stringify(listPods(roots()).map((p) => p.state), null, 2) + '\n');
         return;
       }
-      const { psTable, shimDeadHints } = await import('./commands/ps.js');
+      const { psTable, unsupervisedHints } = await import('./commands/ps.js');
       process.stdout.write(psTable(roots(), Date.now(), opts.output === 'wide'));
-      for (const hint of shimDeadHints(roots())) process.stderr.write(`${hint}\n`);
+      for (const hint of unsupervisedHints(roots())) process.stderr.write(`${hint}\n`);
     });
 
   program
@@ -198,13 +203,26 @@ async function main(): Promise<void> {
     });
 
   program
-    .command('recover')
-    .description('a new shim takes over each pod whose shim died (its containers keep running, their output kept)')
-    .argument('[pods...]')
-    .option('--all', 'every pod whose shim died')
-    .action(async (pods: string[], opts: { all?: boolean }) => {
-      const { recoverPods } = await import('./commands/recover.js');
-      await recoverPods(roots(), ns(), pods, !!opts.all, (line) => process.stdout.write(`${line}\n`));
+    .command('serve')
+    .description('run the supervisor of this root in the foreground (what a systemd unit runs; see README)')
+    .option('--stop', 'stop the running supervisor instead (the pods run on; the next podns command starts a new one)')
+    .action(async (opts: { stop?: boolean }) => {
+      if (opts.stop) {
+        const { stopSupervisor } = await import('./commands/info.js');
+        process.stdout.write(`${await stopSupervisor(roots())}\n`);
+        return;
+      }
+      const { serve } = await import('../supervisor/serve.js');
+      await serve(roots(), { background: false });
+    });
+
+  program
+    .command('info')
+    .description('the supervisor: pid, pods, memory, event-loop delay')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts: { output: string }) => {
+      const { supervisorInfo } = await import('./commands/info.js');
+      process.stdout.write(await supervisorInfo(roots(), opts.output === 'json'));
     });
 
   program

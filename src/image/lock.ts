@@ -22,11 +22,20 @@ export function lockOwner(pid = process.pid): string | undefined {
   }
 }
 
-/** True if the process that wrote `owner` (`pid starttime`) still runs. */
+/** True if the process that wrote `owner` (`pid starttime`) still runs; a zombie (exited, not yet reaped) does not. */
 export function ownerAlive(owner: string): boolean {
   const pid = Number.parseInt(owner, 10);
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  return lockOwner(pid) === owner.trim();
+  return lockOwner(pid) === owner.trim() && !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return true;
+  }
 }
 
 export type Release = () => Promise<void>;

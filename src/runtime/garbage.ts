@@ -1,9 +1,9 @@
 /**
- * `podns gc`: finds what podns made and nothing owns any more, and removes it — pods whose shim and processes
- * are all gone (torn down from their state, like `rm -f`), address leases of pods that no longer exist, pod
- * veths on the bridge that belong to no pod, published ports that point at no leased address, shim start logs
- * of runs that died, and the bridge with podns's nft table once no pod uses them. Network pins in /run/netns
- * without a pod record are left alone: `ip netns add` makes the same kind of file, and it may not be ours.
+ * `podns gc`: finds what podns made and nothing owns any more, and removes it — pods whose supervisor and
+ * processes are all gone (torn down from their state, like `rm -f`), address leases of pods that no longer
+ * exist, pod veths on the bridge that belong to no pod, published ports that point at no leased address, and
+ * the bridge with podns's nft table once no pod uses them. Network pins in /run/netns without a pod record are
+ * left alone: `ip netns add` makes the same kind of file, and it may not be ours.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,25 +24,16 @@ export async function collectGarbage(roots: Roots, cfg: NetworkConfig, runner: C
   const live = new Set<string>();
   for (const id of ids) {
     const file = path.join(podsDir, id);
-    if (id.startsWith('.shim-')) {
-      // A start log stays only while its shim waits for work; the pid is in the name.
-      const pid = Number(id.split('-')[1]);
-      if (!Number.isInteger(pid) || !fs.existsSync(`/proc/${pid}`)) {
-        fs.rmSync(file, { force: true });
-        report(`removed stale shim log ${file}`);
-      }
-      continue;
-    }
     const spec = readJsonIfExists<{ paths: PodPaths }>(path.join(file, 'spec.json'));
     const state = spec && readPodState(spec.paths.stateFile);
     if (!spec || !state) {
       live.add(id); // being created, or not ours to judge
       continue;
     }
-    const orphaned = state.phase !== 'Stopped' && !isAlive(state.shim) && podProcessPids(state).length === 0;
+    const orphaned = state.phase !== 'Stopped' && !isAlive(state.supervisor) && podProcessPids(state).length === 0;
     if (orphaned) {
       await teardownPod(state, spec.paths);
-      report(`removed pod ${state.name} (its shim and processes were gone)`);
+      report(`removed pod ${state.name} (its supervisor and processes were gone)`);
     } else {
       live.add(id);
     }

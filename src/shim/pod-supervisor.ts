@@ -39,7 +39,7 @@ import { openCgroupDriver } from '../cgroup/open-driver.js';
 import { attachDeviceFilter } from '../sys/native.js';
 import type { CgroupDriver } from '../cgroup/driver.js';
 import { containerLimits, podLimits, sandboxLimits } from '../cgroup/resources.js';
-import { backOffScale, CrashLoopBackOff, shouldRestart } from './restart-policy.js';
+import { CrashLoopBackOff, shouldRestart } from './restart-policy.js';
 import { execInContainer } from './container-exec.js';
 import { ContainerIO, type AttachListener, type HeldRole } from './container-io.js';
 import { ContainerProber, type ProbeKind } from './probes.js';
@@ -235,7 +235,7 @@ export class PodSupervisor {
   private appStarted = false;
   /** stop/abort/a dead sandbox decided the phase; containers exiting no longer change it. */
   private phaseFinal = false;
-  private readonly backOffScale = backOffScale();
+  private readonly backOffScale: number;
   /** One per running container that has probes; made after postStart, stopped on exit. */
   private readonly probers = new Map<string, ContainerProber>();
   /** Every init container has exited 0 (true when there are none). */
@@ -262,6 +262,7 @@ export class PodSupervisor {
     // A spec.json written before clusterDomain existed (a pod taken over): kubeadm's default, as network-config's.
     this.domain = pod.spec.hostNetwork ? undefined : podDomain(pod.spec, pod.metadata.namespace, spec.network.clusterDomain ?? 'cluster.local');
     this.initialized = !pod.spec.initContainers?.length;
+    this.backOffScale = spec.backOffScale ?? 1;
     this.steps = new StepLog(paths.stepsFile);
     this.stopRequested = new Promise((resolve) => (this.requestStop = () => resolve('stopped')));
     if (recorded) {
@@ -281,7 +282,7 @@ export class PodSupervisor {
       // hostNetwork pods share the node's UTS namespace, and so its hostname.
       hostname: pod.spec.hostNetwork ? os.hostname() : kernelHostname(podHostname(pod.metadata.name, pod.spec.hostname), this.domain, pod.spec.setHostnameAsFQDN),
       phase: 'Pending',
-      shim: processRef(process.pid),
+      supervisor: processRef(process.pid),
       hostMounts: [],
       shareProcessNamespace: pod.spec.shareProcessNamespace,
       infra: spec.infra,
@@ -563,15 +564,15 @@ export class PodSupervisor {
    * running is not run again: its container counts as started.
    */
   completeTakeover(): void {
-    const previous = this.state.shim?.pid;
-    this.state.shim = processRef(process.pid);
+    const previous = this.state.supervisor?.pid;
+    this.state.supervisor = processRef(process.pid);
     this.startReturned = true;
     const gone = this.found.filter((f) => !f.exited).map((f) => f.state.name);
     this.event(
       'Normal',
       'TookOver',
       undefined,
-      `Shim pid ${process.pid} took the pod over from shim pid ${previous ?? '?'}, which had died` +
+      `Supervisor pid ${process.pid} took the pod over from supervisor pid ${previous ?? '?'}, which had died` +
         (gone.length ? `; exited meanwhile: ${gone.join(', ')}` : ''),
     );
     this.log.info('took the pod over', { previousShim: previous, pause: this.state.pause?.pid, exitedMeanwhile: gone });
@@ -940,7 +941,7 @@ export class PodSupervisor {
     const exitCode = lost ? 137 : (status.exitCode ?? 128 + status.signal!);
     const spec = this.containerSpec(name);
     const message = lost
-      ? `The container's exit was not seen: the shim that started it died, and pid ${process.pid} took the pod over after it had exited (its status is lost)`
+      ? `The container's exit was not seen: the supervisor that started it died, and supervisor pid ${process.pid} took the pod over after it had exited (its status is lost)`
       : terminationMessage(terminationLogFile(this.paths, name), state.logPath, spec?.terminationMessagePolicy ?? 'File', exitCode);
     Object.assign(state, {
       status: 'exited',

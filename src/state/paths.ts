@@ -6,6 +6,8 @@
 import path from 'node:path';
 
 export interface Roots {
+  /** The directory given by --root or PODNS_ROOT, if any (the supervisor is started with it). */
+  base?: string;
   run: string;
   lib: string;
   log: string;
@@ -17,7 +19,7 @@ export function resolveRoots(root?: string): Roots {
   const base = root ?? process.env.PODNS_ROOT;
   if (base) {
     const abs = path.resolve(base);
-    return { run: path.join(abs, 'run'), lib: path.join(abs, 'lib'), log: path.join(abs, 'log'), etc: path.join(abs, 'etc') };
+    return { base: abs, run: path.join(abs, 'run'), lib: path.join(abs, 'lib'), log: path.join(abs, 'log'), etc: path.join(abs, 'etc') };
   }
   return { run: '/run/podns', lib: '/var/lib/podns', log: '/var/log/podns', etc: '/etc/podns' };
 }
@@ -28,8 +30,6 @@ export interface PodPaths {
   runDir: string;
   stateFile: string;
   specFile: string;
-  socket: string;
-  shimLog: string;
   eventsFile: string;
   /** The step log of `--explain`. */
   stepsFile: string;
@@ -57,8 +57,6 @@ export function podPaths(roots: Roots, id: string, logDirName: string): PodPaths
     runDir,
     stateFile: path.join(runDir, 'state.json'),
     specFile: path.join(runDir, 'spec.json'),
-    socket: path.join(runDir, 'shim.sock'),
-    shimLog: path.join(runDir, 'shim.log'),
     eventsFile: path.join(runDir, 'events.jsonl'),
     stepsFile: path.join(runDir, 'steps.jsonl'),
     pauseRoot: path.join(runDir, 'pause-root'),
@@ -89,4 +87,17 @@ export function namedVolumeDir(roots: Roots, namespace: string, claimName: strin
 
 export function imagesDir(roots: Roots): string {
   return path.join(roots.lib, 'images');
+}
+
+/** The supervisor of a root (one process for all its pods): its control socket, pid/lock file and log. */
+export interface SupervisorPaths {
+  /** JSON-lines control socket (root-only: the run root is 0700). */
+  socket: string;
+  /** `<pid> <starttime>`, created with O_EXCL: the lock that makes the supervisor one per root. */
+  pidFile: string;
+  log: string;
+}
+
+export function supervisorPaths(roots: Roots): SupervisorPaths {
+  return { socket: path.join(roots.run, 'podns.sock'), pidFile: path.join(roots.run, 'supervisor.pid'), log: path.join(roots.run, 'supervisor.log') };
 }

@@ -1,6 +1,6 @@
 /**
- * The record of a pod on disk (state.json). The shim writes it on every change; the CLI reads it for ps,
- * exec, logs and inspect, and tears a pod down from it alone when the shim is gone. Every kernel object is
+ * The record of a pod on disk (state.json). The supervisor writes it on every change; the CLI reads it for ps,
+ * exec, logs and inspect, and a new supervisor adopts the pod, or tears it down, from it alone. Every kernel object is
  * recorded before it is created, so teardown never has to guess.
  */
 import type { ImageRecord } from '../image/types.js';
@@ -45,7 +45,7 @@ export interface ContainerState {
   process?: ProcessRef;
   /** Inode of the container's mount namespace: finds every process of the container, exec sessions too. */
   mntNs?: number;
-  /** The fds of this run the pause holds (its output pipes' read ends, by role): a new shim takes them back. */
+  /** The fds of this run the pause holds (its output pipes' read ends, by role): a new supervisor takes them back. */
   heldFds?: Record<string, FdIdentity>;
   startedAt?: string;
   finishedAt?: string;
@@ -82,7 +82,8 @@ export interface ContainerState {
   spec: ProcessSpec;
 }
 
-export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Stopped';
+/** kubelet's phases; Stopped after `podns stop`; Unknown: no supervisor can hold it (reason says why). */
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Stopped' | 'Unknown';
 
 export interface TerminatedState {
   exitCode: number;
@@ -129,9 +130,10 @@ export interface PodState {
   /** Why the pod is in its phase when kubelet says so (DeadlineExceeded), and the message. */
   reason?: string;
   message?: string;
-  shim?: ProcessRef;
+  /** The supervisor process that holds the pod. */
+  supervisor?: ProcessRef;
   pause?: ProcessRef;
-  /** The pause's fd store (its sending end, fd 4), absent with --infra=none: how a new shim reaches it. */
+  /** The pause's fd store (its sending end, fd 4), absent with --infra=none: how a new supervisor reaches it. */
   fdStore?: FdIdentity;
   /** Recorded before the bind mount is made, removed after it is undone. */
   netnsPin?: string;
@@ -152,7 +154,7 @@ export interface PodState {
   containers: ContainerState[];
 }
 
-/** What `podns run` hands the shim: the validated manifest and the images it resolved. */
+/** What `podns run` hands the supervisor: the validated manifest and the images it resolved. */
 export interface PodSpecFile {
   pod: PodManifest;
   uid: string;
@@ -163,6 +165,13 @@ export interface PodSpecFile {
   cgroup?: PodCgroupPlan;
   network: NetworkConfig;
   infra: Infra;
+  /**
+   * The `podns run` that reserved the pod and will hand it to the supervisor: until it has, a supervisor that
+   * starts meanwhile leaves the pod alone (when that process is gone, the reservation is void).
+   */
+  reservedBy?: ProcessRef;
+  /** TEST ONLY: PODNS_BACKOFF_SCALE of the `podns run` that made the pod (restart-policy.ts backOffScale). */
+  backOffScale?: number;
 }
 
 export type Infra = 'pause' | 'none';

@@ -10,6 +10,7 @@
 import { execa, type ResultPromise } from 'execa';
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPodns, inspect, kernelSkip, podName, podnsBin, sleep, waitFor, type Podns } from './harness.js';
 import { BUSYBOX, leaksAfterRemoval } from './support.js';
@@ -228,9 +229,8 @@ spec:
   it('a client that stops reading is cut off after 4 MiB; the container and its log go on', async () => {
     const loud = podName('att-loud');
     await podns.ok(['run', podns.writeManifest(loud, `apiVersion: v1\nkind: Pod\nmetadata: {name: ${loud}}\nspec:\n  containers:\n  - name: loud\n    image: ${BUSYBOX}\n    command: ["sh", "-c", "sleep 0.5; yes 0123456789abcdef | head -c 20000000; echo; echo done; exec sleep 3600"]\n`)]);
-    const { paths } = await inspect(podns, loud);
-    const socket = net.createConnection(`${paths.runDir}/shim.sock`);
-    socket.write(JSON.stringify({ op: 'attach', container: 'loud', stdin: false }) + '\n');
+    const socket = net.createConnection(path.join(podns.root, 'run', 'podns.sock'));
+    socket.write(JSON.stringify({ op: 'attach', pod: loud, container: 'loud', stdin: false }) + '\n');
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.pause(); // never read while the container writes
     await waitFor(async () => (await podns.ok(['logs', loud, '--tail', '1'])) === 'done', 20_000, 'all output in the log');

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectCgroups } from '../../src/cgroup/layout.js';
-import { createPodns, findLeaks, inspect, kernelSkip, podName, sleep, testCgroupParents, waitFor, type Podns } from './harness.js';
+import { createPodns, findLeaks, inspect, kernelSkip, killSupervisor, podName, sleep, testCgroupParents, waitFor, type Podns } from './harness.js';
 import { BUSYBOX } from './support.js';
 
 const version = kernelSkip ? 0 : detectCgroups(process.env.PODNS_CGROUP_ROOT ?? '/sys/fs/cgroup').version;
@@ -201,12 +201,10 @@ describe.skipIf(kernelSkip)(`pod cgroups (v${version})`, () => {
     expect(String(r.stderr)).toMatch(/Operation not permitted/);
   });
 
-  it('rm -f after the shim was SIGKILLed kills the pod through its cgroups and removes them', async () => {
+  it('rm -f after the supervisor was SIGKILLed kills the pod through its cgroups and removes them', async () => {
     const pod = await startPod('cg-rmf', `  - name: c\n    image: ${BUSYBOX}\n    command: [sh, -c, 'sleep 600 & sleep 600 & wait']\n`);
     const l = await layoutOf(pod);
-    const state = JSON.parse(fs.readFileSync(path.join(podns.root, 'run', 'pods', pod, 'state.json'), 'utf8')) as { shim: { pid: number } };
-    process.kill(state.shim.pid, 'SIGKILL');
-    await waitFor(() => !fs.existsSync(`/proc/${state.shim.pid}/stat`) || fs.readFileSync(`/proc/${state.shim.pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z'), 5000 * slow, 'the shim to die');
+    await killSupervisor(podns.root);
     const pids = fs.readFileSync(path.join(dir(l, 'memory'), 'ctr-c', 'cgroup.procs'), 'utf8').trim().split('\n').map(Number);
     expect(pids.length).toBe(3);
     await podns.ok(['rm', '-f', pod]);

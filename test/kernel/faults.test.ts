@@ -1,14 +1,15 @@
 /**
  * Faults against the real kernel: every bad input gives one clear stderr line (no stack), exit code 1, and
- * leaves nothing behind; a failed start undoes what had started; `rm -f` cleans up after a SIGKILLed shim or
- * pause; `ps` reports a dead shim; two concurrent runs of one pod: exactly one wins.
+ * leaves nothing behind; a failed start undoes what had started; after a SIGKILLed supervisor the next command's
+ * supervisor adopts the pod (stop, rm work); `rm -f` cleans up after a SIGKILLed pause; two concurrent runs of
+ * one pod: exactly one wins.
  * Requires: root, the native build, dist/, the test images (see harness.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createPodns, findLeaks, inspect, kernelSkip, podName, waitFor, type Podns } from './harness.js';
+import { createPodns, findLeaks, inspect, kernelSkip, killSupervisor, podName, supervisorPid, waitFor, type Podns } from './harness.js';
 import { BUSYBOX, expectCleanError, hostProcesses, isRunning, leaksAfterRemoval, podYaml } from './support.js';
 
 describe.skipIf(kernelSkip)('faults', () => {
@@ -159,39 +160,52 @@ describe.skipIf(kernelSkip)('faults', () => {
     await expectNothingOf(name);
   });
 
-  it('ps reports a dead shim; rm -f after the shim was SIGKILLed removes everything', async () => {
-    const name = pod('f-shimkill');
+  it('after the supervisor was SIGKILLed the pod runs on; the next command brings a new one that adopts it; stop and rm work', async () => {
+    const name = pod('f-supkill');
     await podns.ok(['run', podns.writeManifest(name, podYaml(name))]);
-    const state = (await inspect(podns, name)) as Awaited<ReturnType<typeof inspect>> & { shim: { pid: number } };
+    const state = await inspect(podns, name);
     const pids = [state.pause.pid, state.containers[0]!.process!.pid];
-    process.kill(state.shim.pid, 'SIGKILL'); // the shim of the pod this test started
-    await waitFor(() => !isRunning(state.shim.pid), 3000, 'the shim to die');
-    // The pod itself lives on without its shim.
+    const dead = await killSupervisor(podns.root); // this test's root's supervisor, started by its podns commands
+    // The pod itself lives on without a supervisor.
     for (const pid of pids) expect(isRunning(pid), `pid ${pid}`).toBe(true);
-    expect(await podns.ok(['ps'])).toMatch(new RegExp(`${name}\\s+\\(pause\\)\\s+ShimDead`));
-    expect(await podns.ok(['ps', '-o', 'json'])).toContain(name);
-    // stop cannot reach it and says so in one line; rm without -f refuses.
-    const stop = await podns.run(['stop', name]);
-    expectCleanError({ stderr: String(stop.stderr), exitCode: stop.exitCode }, /shim is not running.*rm -f/);
+    // ps brings a new supervisor up first: it adopts the pod, which is Running as before.
+    expect(await podns.ok(['ps'])).toMatch(new RegExp(`${name}\\s+\\(pause\\)\\s+Running`));
+    const adopter = supervisorPid(podns.root)!;
+    expect(adopter).not.toBe(dead);
+    expect(isRunning(adopter)).toBe(true);
+    expect(await podns.ok(['events', name])).toMatch(new RegExp(`TookOver.*Supervisor pid ${adopter} took the pod over from supervisor pid ${dead}`));
+    // rm without -f refuses a running pod; stop reaches it through the new supervisor.
     const rm = await podns.run(['rm', name]);
-    expectCleanError({ stderr: String(rm.stderr), exitCode: rm.exitCode }, /shim is gone.*rm -f/);
+    expectCleanError({ stderr: String(rm.stderr), exitCode: rm.exitCode }, /is running: stop it first, or use rm -f/);
+    await podns.ok(['stop', '-t', '1', name]);
+    for (const pid of pids) expect(isRunning(pid), `pid ${pid}`).toBe(false);
+    expect(await podns.ok(['ps'])).toMatch(new RegExp(`${name}\\s+\\(pause\\)\\s+Stopped`));
+    await podns.ok(['rm', name]);
+    await expectNothingOf(name);
+  });
 
+  it('rm -f right after the supervisor was SIGKILLed removes everything', async () => {
+    const name = pod('f-supkill-rm');
+    await podns.ok(['run', podns.writeManifest(name, podYaml(name))]);
+    const state = await inspect(podns, name);
+    const pids = [state.pause.pid, state.containers[0]!.process!.pid];
+    await killSupervisor(podns.root);
     await podns.ok(['rm', '-f', name]);
     for (const pid of pids) expect(isRunning(pid), `pid ${pid}`).toBe(false);
     await expectNothingOf(name);
   });
 
-  it('rm -f after the pause was SIGKILLed removes everything', async () => {
+  it('rm -f after the pause was SIGKILLed removes everything; the supervisor runs on', async () => {
     const name = pod('f-pausekill');
     await podns.ok(['run', podns.writeManifest(name, podYaml(name))]);
-    const state = (await inspect(podns, name)) as Awaited<ReturnType<typeof inspect>> & { shim: { pid: number } };
+    const state = await inspect(podns, name);
     const container = state.containers[0]!.process!.pid;
     process.kill(state.pause.pid, 'SIGKILL'); // the pause of the pod this test started
-    // The shim notices and stops the pod: it is reported Failed, its containers gone.
+    // The supervisor notices and stops the pod: it is reported Failed, its containers gone.
     await waitFor(async () => /\(pause\)\s+Failed/.test(await podns.ok(['ps']).then((ps) => ps.split('\n').filter((l) => l.startsWith(name)).join('\n'))), 5000, 'the pod to be Failed');
     expect(isRunning(container)).toBe(false);
     await podns.ok(['rm', '-f', name]);
-    expect(isRunning(state.shim.pid)).toBe(false);
+    expect(isRunning(supervisorPid(podns.root)!)).toBe(true);
     await expectNothingOf(name);
   });
 
@@ -206,23 +220,23 @@ describe.skipIf(kernelSkip)('faults', () => {
     expectCleanError({ stderr: String(failed[0]!.stderr), exitCode: failed[0]!.exitCode }, new RegExp(`pod "${name}" already exists`));
     const state = await inspect(podns, name);
     expect(state.containers[0]!.status).toBe('running');
-    expect(hostProcesses().filter((p) => p.cmd === `podns shim ${name}`)).toHaveLength(1);
+    // One supervisor for the root, whichever run started it.
+    expect(hostProcesses().filter((p) => p.cmd === `podns supervisor --root ${podns.root}`)).toHaveLength(1);
     await podns.ok(['rm', '-f', name]);
     await expectNothingOf(name);
   });
 
-  // BUG (podns): teardown trusts a recorded namespace inode after the process that held it is gone. Namespace
-  // inode numbers are reused by the kernel (lowest free number), so when pod A's shim died and then its
-  // container exited, the next pod's pause (or container) gets A's old container mount-namespace inode, and
-  // `podns rm -f A` (pod-teardown.ts podProcessPids -> pidsInMountNamespace(c.mntNs)) SIGKILLs pod B.
-  it('rm -f of a pod whose shim died and whose container then exited does not touch another pod', async () => {
+  // Teardown must not trust a recorded namespace inode after the process that held it is gone: namespace inode
+  // numbers are reused by the kernel (lowest free number), so when pod A's supervisor died and then its
+  // container exited, the next pod's pause (or container) may get A's old container mount-namespace inode, and
+  // a teardown by that inode (pidsInMountNamespace(c.mntNs)) would SIGKILL pod B.
+  it('rm -f of a pod whose supervisor died and whose container then exited does not touch another pod', async () => {
     const a = pod('f-reuse-a');
     const b = pod('f-reuse-b');
     await podns.ok(['run', podns.writeManifest(a, podYaml(a))]);
-    const stateA = (await inspect(podns, a)) as Awaited<ReturnType<typeof inspect>> & { shim: { pid: number } };
+    const stateA = await inspect(podns, a);
     const containerA = stateA.containers[0]!.process!.pid;
-    process.kill(stateA.shim.pid, 'SIGKILL'); // pod A's shim, started by this test
-    await waitFor(() => !isRunning(stateA.shim.pid), 3000, 'the shim to die');
+    await killSupervisor(podns.root);
     process.kill(containerA, 'SIGKILL'); // pod A's container, started by this test: its namespaces are freed
     await waitFor(() => !isRunning(containerA), 3000, 'the container to die');
 

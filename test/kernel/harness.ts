@@ -152,11 +152,14 @@ export async function createPodns(options: { images?: boolean; pull?: string; ne
     async dispose() {
       // Anything a failed test left: remove by name, through podns itself, then check nothing is left.
       // The network namespace and the root go whatever happens, so one failing file cannot litter the host.
-      let leaks: string[] = [];
+      const leaks: string[] = [];
       try {
         const pods = fs.existsSync(path.join(root, 'run', 'pods')) ? fs.readdirSync(path.join(root, 'run', 'pods')) : [];
         for (const pod of pods.filter((p) => !p.startsWith('.'))) await run(['rm', '-f', pod]);
-        leaks = [...findLeaks(root), ...(privateNet ? await findNetworkLeaks(netns, root) : [])];
+        // The root's supervisor (started on demand by the first command) goes last; the pods would run on without it.
+        const stop = await run(['serve', '--stop']);
+        if (stop.exitCode !== 0) leaks.push(`podns serve --stop failed: ${stop.stderr}`);
+        leaks.push(...findLeaks(root), ...(privateNet ? await findNetworkLeaks(netns, root) : []));
       } finally {
         // Pod cgroups left below the test's cgroup parent are leaks too; they are removed either way.
         if (!kernelSkip) leaks.push(...removeTestCgroups());
@@ -180,7 +183,7 @@ export async function createPodns(options: { images?: boolean; pull?: string; ne
   return podns;
 }
 
-/** Everything a pod of this root could leave: mounts, netns pins, processes, state directories. */
+/** Everything a pod of this root could leave: mounts, netns pins, processes (its supervisor too), state directories. */
 export function findLeaks(root: string, pods: string[] = []): string[] {
   const leaks: string[] = [];
   const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
@@ -190,17 +193,44 @@ export function findLeaks(root: string, pods: string[] = []): string[] {
     if (mounts.includes(`/run/netns/${pod}`)) leaks.push(`mount /run/netns/${pod}`);
     for (const dir of ['run', 'lib'].map((d) => path.join(root, d, 'pods', pod))) if (fs.existsSync(dir)) leaks.push(`dir ${dir}`);
   }
+  // The root's supervisor serves every pod of the root and lives on between pods: it is a leak only once it
+  // was asked to stop (then its pid file is gone; dispose checks that).
+  const supervisor = supervisorPid(root);
   for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || Number(entry) === supervisor) continue;
     let cmdline = '';
     try {
       cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
     } catch {
       continue;
     }
-    if (cmdline.includes(root) || pods.some((p) => cmdline.includes(`podns shim ${p}`))) leaks.push(`process ${entry}: ${cmdline}`);
+    if (cmdline.includes(root)) leaks.push(`process ${entry}: ${cmdline}`);
   }
   return leaks;
+}
+
+/** The pid in the root's supervisor.pid, while that file exists. */
+export function supervisorPid(root: string): number | undefined {
+  try {
+    return Number(fs.readFileSync(path.join(root, 'run', 'supervisor.pid'), 'utf8').split(' ')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGKILLs the root's supervisor (started on demand by this test's podns commands) and waits until it is dead. */
+export async function killSupervisor(root: string): Promise<number> {
+  const pid = supervisorPid(root);
+  if (!pid) throw new Error(`no supervisor.pid under ${root}`);
+  process.kill(pid, 'SIGKILL');
+  await waitFor(() => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+    } catch {
+      return true;
+    }
+  }, 5000, `the supervisor (pid ${pid}) to die`);
+  return pid;
 }
 
 /** What pods could leave in the test's network namespace: pod veths, published ports, address leases. */

@@ -21,7 +21,7 @@ import { CniPluginError } from '../../src/network/cni-exec.js';
 import { checkCni, setUpCni, tearDownCni, type CniNetworkRecord } from '../../src/network/cni.js';
 import type { NetworkConfig } from '../../src/network/network-config.js';
 import { SpawnRunner, type CommandRunner } from '../../src/sys/command.js';
-import { createPodns, inspect, kernelSkip, podName, projectRoot, waitFor, type Podns } from './harness.js';
+import { createPodns, inspect, kernelSkip, killSupervisor, podName, projectRoot, waitFor, type Podns } from './harness.js';
 
 const CNI_BIN = '/usr/lib/cni';
 
@@ -263,13 +263,12 @@ describe.skipIf(kernelSkip || missing.length > 0 || !wired)('pods in CNI mode, e
     expect(await podns.ok(['exec', b, '--', 'wget', '-qO-', `http://${ipA}/`])).toContain('Welcome to nginx');
   });
 
-  it('rm -f after the shim was SIGKILLed runs DEL from the recorded list: the hostPort and the lease go', async () => {
+  it('rm -f after the supervisor was SIGKILLed runs DEL from the recorded list: the hostPort and the lease go', async () => {
     const k = podName('cni-e2e-kill');
     await run(k, web(k, '    ports: [{containerPort: 80, hostPort: 8081}]\n'));
-    const state = (await inspect(podns, k)) as unknown as { shim: { pid: number }; podIP: string };
+    const state = (await inspect(podns, k)) as unknown as { podIP: string };
     expect(leases()).toContain(state.podIP);
-    process.kill(state.shim.pid, 'SIGKILL'); // this test's pod's shim
-    await waitFor(() => !fs.existsSync(`/proc/${state.shim.pid}/cmdline`) || fs.readFileSync(`/proc/${state.shim.pid}/cmdline`, 'utf8') === '', 3000, 'shim gone');
+    await killSupervisor(podns.root);
     await podns.ok(['rm', '-f', k]);
     pods.splice(pods.indexOf(k), 1);
     expect(leases()).not.toContain(state.podIP);

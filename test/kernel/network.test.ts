@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPodns, findNetworkLeaks, inspect, kernelSkip, podName, projectRoot, waitFor, type Podns } from './harness.js';
+import { createPodns, findNetworkLeaks, inspect, kernelSkip, killSupervisor, podName, projectRoot, waitFor, type Podns } from './harness.js';
 
 function webPod(name: string, extra = ''): string {
   return `apiVersion: v1
@@ -143,12 +143,11 @@ spec:
     expect(new Set(ips).size).toBe(4);
   });
 
-  it('rm -f after the shim was SIGKILLed removes the veth, the hostPort and the lease', async () => {
+  it('rm -f after the supervisor was SIGKILLed removes the veth, the hostPort and the lease', async () => {
     const k = podName('net-kill');
     await run(k, webPod(k, '    ports: [{containerPort: 80, hostPort: 8081}]\n'));
-    const state = (await inspect(podns, k)) as unknown as { shim: { pid: number }; network: { veth: string; ip: string } };
-    process.kill(state.shim.pid, 'SIGKILL'); // this test's pod's shim
-    await waitFor(() => !fs.existsSync(`/proc/${state.shim.pid}/cmdline`) || fs.readFileSync(`/proc/${state.shim.pid}/cmdline`, 'utf8') === '', 3000, 'shim gone');
+    const state = (await inspect(podns, k)) as unknown as { network: { veth: string; ip: string } };
+    await killSupervisor(podns.root);
     await podns.ok(['rm', '-f', k]);
     pods.splice(pods.indexOf(k), 1);
     expect(String((await podns.inNetns(['ip', '-o', 'link'])).stdout)).not.toContain(state.network.veth);
@@ -199,9 +198,9 @@ describe.skipIf(kernelSkip)('podns gc', () => {
   it('removes a dead pod, a stray veth and a stray published port, then the idle bridge and table', async () => {
     const dead = podName('gc-dead');
     await podns.ok(['run', podns.writeManifest(dead, webPod(dead, '    ports: [{containerPort: 80, hostPort: 8090}]\n'))]);
-    const state = (await inspect(podns, dead)) as unknown as { shim: { pid: number }; pause: { pid: number }; containers: { process: { pid: number } }[] };
-    // This test's own pod: its shim, then every process of it, as a crash would leave them.
-    process.kill(state.shim.pid, 'SIGKILL');
+    const state = (await inspect(podns, dead)) as unknown as { pause: { pid: number }; containers: { process: { pid: number } }[] };
+    // This test's own pod: the root's supervisor, then every process of the pod, as a crash would leave them.
+    await killSupervisor(podns.root);
     for (const pid of [state.pause.pid, ...state.containers.map((c) => c.process.pid)]) process.kill(pid, 'SIGKILL');
     await waitFor(() => [state.pause.pid, state.containers[0]!.process.pid].every((pid) => !fs.existsSync(`/proc/${pid}/ns`)), 5000, 'processes gone');
     await podns.inNetns(['ip', 'link', 'add', 'pn0123456789ab', 'type', 'veth', 'peer', 'name', 'pnstraypeer']);

@@ -100,8 +100,8 @@ export async function shOk(podns: Podns, pod: string, container: string, script:
 }
 
 /**
- * What a removed pod left behind, checked at once: `podns rm` and `stop POD` return only after the shim has
- * exited (exec-stop-rm.test.ts proves it), so mounts, pins, dirs and processes must all be gone already.
+ * What a removed pod left behind, checked at once: `podns rm` and `stop POD` return only after the pod's
+ * processes have exited (exec-stop-rm.test.ts proves it), so mounts, pins, dirs and processes must all be gone already.
  */
 export async function leaksAfterRemoval(root: string, pods: string[]): Promise<string[]> {
   const { findLeaks } = await import('./harness.js');

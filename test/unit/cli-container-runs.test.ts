@@ -36,7 +36,7 @@ describe('following a container across its runs', () => {
   };
   const setState = (c: Partial<ContainerState>, shim = live) => {
     const container = { name: 'app', status: 'running', restartCount: 0, logPath: logOf(c.restartCount ?? 0), ...c };
-    fs.writeFileSync(stateFile, JSON.stringify({ shim, containers: [container] } as unknown as PodState));
+    fs.writeFileSync(stateFile, JSON.stringify({ supervisor: shim, containers: [container] } as unknown as PodState));
   };
   const follow = () => {
     const out: string[] = [];

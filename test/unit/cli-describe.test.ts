@@ -41,8 +41,8 @@ describe('podns describe', () => {
       state: {
         createdAt: '2026-11-27T09:00:00.000Z',
         phase: 'Running',
-        // A live shim and pause (this process): ps would say ShimDead or SandboxDead otherwise.
-        shim: processRef(process.pid),
+        // A live shim and pause (this process): ps would say NoSupervisor or SandboxDead otherwise.
+        supervisor: processRef(process.pid),
         pause: processRef(process.pid),
         podIP: '10.89.0.7',
         conditions: [{ type: 'Ready', status: 'True' }],

@@ -4,8 +4,8 @@
  */
 import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
-import { awaitStartReport, shimSilenceLimitMs, type ReportSource } from '../../src/cli/start-wait.js';
-import { parseReportLine, startHeartbeat } from '../../src/shim/start-report.js';
+import { awaitStartReport, supervisorSilenceLimitMs, type ReportSource } from '../../src/cli/start-wait.js';
+import { parseReportLine, startHeartbeat } from '../../src/supervisor/start-report.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -87,9 +87,9 @@ describe("run's wait for the start report", () => {
 
 describe('the silence limit', () => {
   it('is 60 s; only the test-only scale (0 < s <= 1) changes it', () => {
-    expect(shimSilenceLimitMs({})).toBe(60_000);
-    expect(shimSilenceLimitMs({ PODNS_SHIM_SILENCE_SCALE: '0.05' })).toBe(3000);
-    for (const v of ['', '0', '-1', '2', 'x']) expect(shimSilenceLimitMs({ PODNS_SHIM_SILENCE_SCALE: v })).toBe(60_000);
+    expect(supervisorSilenceLimitMs({})).toBe(60_000);
+    expect(supervisorSilenceLimitMs({ PODNS_SILENCE_SCALE: '0.05' })).toBe(3000);
+    for (const v of ['', '0', '-1', '2', 'x']) expect(supervisorSilenceLimitMs({ PODNS_SILENCE_SCALE: v })).toBe(60_000);
   });
 });
 

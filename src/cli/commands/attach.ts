@@ -1,13 +1,14 @@
 /**
  * `podns attach [-i] [-t] POD [-c CTR]`: kubectl attach / podman attach. Joins the running container's streams
- * through its shim (the shim holds them: attach-server.ts): its output from now on, our stdin into its stdin
+ * through the supervisor (it holds them: src/supervisor/attach-server.ts): its output from now on, our stdin into its stdin
  * (-i, when it was started with stdin: true), our terminal's size into its terminal (tty: true). Ends with the
  * run's exit code, or 0 when detached with Ctrl-P Ctrl-Q; the container runs on after a detach.
  */
 import net from 'node:net';
 import { UserError } from '../../errors.js';
-import { Channel, encodeFrame, FrameReader, type AttachAnswer, type AttachRequest } from '../../shim/attach-protocol.js';
-import type { Roots } from '../../state/paths.js';
+import { Channel, encodeFrame, FrameReader, type AttachAnswer, type AttachRequest } from '../../supervisor/attach-protocol.js';
+import { connectSupervisor } from '../../supervisor/client.js';
+import { podId, type Roots } from '../../state/paths.js';
 import { startLocalTerminal } from '../local-terminal.js';
 import { findContainer, findPod, requireState } from '../pod-lookup.js';
 
@@ -19,17 +20,16 @@ export interface AttachOptions {
   quiet?: boolean;
 }
 
-/** Connects and reads the shim's answer line; what came after it is the start of the frame stream. */
-function openAttach(socketPath: string, request: AttachRequest): Promise<{ socket: net.Socket; answer: AttachAnswer; rest: Buffer }> {
+/** Sends the request and reads the supervisor's answer line; what came after it is the start of the frame stream. */
+function openAttach(socket: net.Socket, request: AttachRequest): Promise<{ socket: net.Socket; answer: AttachAnswer; rest: Buffer }> {
   return new Promise((resolve, reject) => {
-    const socket = net.createConnection(socketPath);
     let buffer = Buffer.alloc(0);
     const fail = (message: string) => {
       socket.destroy();
       reject(new UserError('EATTACH', message));
     };
-    socket.once('error', (err: NodeJS.ErrnoException) => fail(`attach: shim not reachable at ${socketPath}: ${err.code ?? err.message} (is the pod's shim alive? podns ps)`));
-    socket.on('connect', () => socket.write(JSON.stringify(request) + '\n'));
+    socket.once('error', (err: NodeJS.ErrnoException) => fail(`attach: the connection to the supervisor failed: ${err.code ?? err.message}`));
+    socket.write(JSON.stringify(request) + '\n');
     const onData = (chunk: Buffer) => {
       buffer = Buffer.concat([buffer, chunk]);
       const nl = buffer.indexOf(0x0a);
@@ -40,13 +40,13 @@ function openAttach(socketPath: string, request: AttachRequest): Promise<{ socke
       try {
         answer = JSON.parse(buffer.subarray(0, nl).toString('utf8'));
       } catch {
-        return fail('attach: the shim sent an answer that is not JSON');
+        return fail('attach: the supervisor sent an answer that is not JSON');
       }
       if (!answer.ok) return fail(answer.error);
       socket.removeAllListeners('error');
       resolve({ socket, answer, rest: buffer.subarray(nl + 1) });
     };
-    const onEnd = () => fail('attach: the shim closed the connection without an answer (see its shim.log)');
+    const onEnd = () => fail('attach: the supervisor closed the connection without an answer (see its supervisor.log)');
     socket.on('data', onData);
     socket.once('end', onEnd);
   });
@@ -56,7 +56,8 @@ export async function attachToContainer(roots: Roots, namespace: string, name: s
   const record = findPod(roots, namespace, name);
   const state = requireState(record);
   const container = findContainer(state, options.container).name;
-  const { socket, answer, rest } = await openAttach(record.paths.socket, { op: 'attach', container, stdin: options.stdin === true });
+  const connection = await connectSupervisor(roots);
+  const { socket, answer, rest } = await openAttach(connection, { op: 'attach', pod: podId(namespace, name), container, stdin: options.stdin === true });
 
   // kubectl's rules: -t on a container without a terminal is dropped with a warning; a container with one
   // is attached as a terminal whatever was asked (its output is a terminal's).
@@ -100,7 +101,7 @@ export async function attachToContainer(roots: Roots, namespace: string, name: s
         process.stderr.write(`${failure}\n`);
         resolve(1);
       } else {
-        process.stderr.write(`attach: the connection to pod "${name}"'s shim closed before container "${container}" ended\n`);
+        process.stderr.write(`attach: the connection to the supervisor closed before container "${container}" of pod "${name}" ended\n`);
         resolve(1);
       }
     });

@@ -20,7 +20,7 @@ export function inspectPod(roots: Roots, namespace: string, name: string): objec
   const pauseAlive = isAlive(state.pause);
   return {
     ...state,
-    shimAlive: isAlive(state.shim),
+    supervisorAlive: isAlive(state.supervisor),
     pause: state.pause && { ...state.pause, alive: pauseAlive, ...(pauseAlive ? describeProcess(state.pause.pid) : {}) },
     // kubelet's view beside podns's record: state (waiting/running/terminated with reason, exitCode, message),
     // lastState, restartCount.

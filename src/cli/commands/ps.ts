@@ -17,8 +17,8 @@ export function formatAge(since: string | undefined, now = Date.now()): string {
 
 /** The pod's status as a person needs it: the recorded phase, corrected by what is alive now. */
 export function podStatus(state: PodState): string {
-  // Only a stop ends a shim while its pod is still starting or running (`podns recover` takes such a pod over).
-  if ((state.phase === 'Running' || state.phase === 'Pending') && (!state.shim || !isAlive(state.shim))) return 'ShimDead';
+  // Nothing holds a starting or running pod whose supervisor is gone (the next command's supervisor adopts it).
+  if ((state.phase === 'Running' || state.phase === 'Pending') && (!state.supervisor || !isAlive(state.supervisor))) return 'NoSupervisor';
   // kubectl shows a pod's reason in place of its phase (DeadlineExceeded, Evicted).
   if (state.reason) return state.reason;
   if (state.phase === 'Running' && state.infra !== 'none' && (!state.pause || !isAlive(state.pause))) return 'SandboxDead';
@@ -72,13 +72,18 @@ export function psTable(roots: Roots, now = Date.now(), wide = false): string {
   return formatColumns(rows);
 }
 
-/** What to do about each pod whose shim died: one line each, for stderr (the table stays as scripts read it). */
-export function shimDeadHints(roots: Roots): string[] {
+/**
+ * What to do about each pod no supervisor holds (one that could not be adopted: SupervisorLost, or none runs):
+ * one line each, for stderr (the table stays as scripts read it).
+ */
+export function unsupervisedHints(roots: Roots): string[] {
   const hints: string[] = [];
   for (const { state } of listPods(roots)) {
-    if (!state || podStatus(state) !== 'ShimDead') continue;
+    const status = state && podStatus(state);
+    if (!state || (status !== 'NoSupervisor' && status !== 'SupervisorLost')) continue;
     const ns = state.namespace === 'default' ? '' : ` -n ${state.namespace}`;
-    hints.push(`hint: pod "${state.name}": its shim died; take the pod over with podns${ns} recover ${state.name}, or remove it with podns${ns} rm -f ${state.name}`);
+    const why = status === 'SupervisorLost' ? (state.message ?? 'it could not be adopted') : 'no supervisor runs (see podns info)';
+    hints.push(`hint: pod "${state.name}": ${why}; remove it with podns${ns} rm -f ${state.name}`);
   }
   return hints;
 }

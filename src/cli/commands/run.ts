@@ -1,6 +1,7 @@
-/** `podns run FILE`: validate, resolve images, reserve the name, start the shim, wait for its word. */
+/** `podns run FILE`: validate, resolve images, reserve the name, hand the pod to the supervisor, wait for its word. */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import { PodnsError, UserError } from '../../errors.js';
 import { ImageStore } from '../../image/image-store.js';
@@ -10,17 +11,20 @@ import { loadManifests, type LoadedManifests } from '../../manifest/load-manifes
 import { pullSecretAuths } from '../../manifest/config-refs.js';
 import type { PodManifest } from '../../manifest/types.js';
 import { writeJsonAtomic } from '../../state/atomic-file.js';
-import { namedVolumeDir, imagesDir, podId, podPaths, type PodPaths, type Roots } from '../../state/paths.js';
-import { readPodState, type Infra, type PodSpecFile, type ProcessSpec } from '../../state/pod-state.js';
+import { namedVolumeDir, imagesDir, podId, podPaths, podsRunDir, supervisorPaths, type Roots } from '../../state/paths.js';
+import type { Infra, PodSpecFile, ProcessSpec } from '../../state/pod-state.js';
 import { planProcess } from '../../runtime/container-plan.js';
+import { processRef } from '../../runtime/proc.js';
 import { resolveDownwardAPI } from '../../runtime/downward-api.js';
 import { nodeAddresses, type EnvContext } from '../../runtime/env.js';
 import { expandSubPathExprs } from '../../runtime/subpath-expr.js';
 import { kernelHostname, podDomain, podHostname } from '../../runtime/pod-files.js';
 import { loadNetworkConfig } from '../../network/network-config.js';
 import { SpawnRunner } from '../../sys/command.js';
-import { takeShim, type StartedShim } from '../early-shim.js';
-import { awaitStartReport, shimSilenceLimitMs, type StartOutcome } from '../start-wait.js';
+import { awaitStartReport, supervisorSilenceLimitMs, type ReportSource, type StartOutcome } from '../start-wait.js';
+import { callSupervisor, connectSupervisor } from '../../supervisor/client.js';
+import type { SupervisorRequest } from '../../supervisor/protocol.js';
+import { backOffScale } from '../../shim/restart-policy.js';
 import { detectCgroups, parseProcCgroup, resolveCgroupParent } from '../../cgroup/layout.js';
 import { DEFAULT_POD_PIDS_LIMIT } from '../../cgroup/resources.js';
 import type { PodCgroupPlan } from '../../state/pod-state.js';
@@ -115,7 +119,7 @@ function envContext(pod: PodManifest, uid: string, objects: Pick<LoadedManifests
 }
 
 /**
- * The pod's spec as the shim runs it, with what only `podns run` knows: the downward API's files resolved and
+ * The pod's spec as the supervisor runs it, with what only `podns run` knows: the downward API's files resolved and
  * every subPathExpr expanded (a missing variable fails here, before anything exists; metadata.uid and the node
  * are known only here), and each persistentVolumeClaim volume given its named volume's directory (the roots).
  */
@@ -129,7 +133,7 @@ function planPodSpec(pod: PodManifest, envCtx: EnvContext, roots: Roots): PodMan
 
 /**
  * Every container's process, planned before anything is created: a bad user or runAsNonRoot fails here. Env
- * sources are resolved from the file's ConfigMaps and Secrets and the node; status.podIP waits for the shim.
+ * sources are resolved from the file's ConfigMaps and Secrets and the node; status.podIP waits for the supervisor.
  */
 function planProcesses(
   pod: PodManifest,
@@ -167,42 +171,39 @@ export function planCgroups(options: RunOptions): PodCgroupPlan {
 }
 
 export async function runPods(roots: Roots, file: string, options: RunOptions, warn: (line: string) => void): Promise<string[]> {
-  let early: StartedShim | undefined = takeShim(roots);
-  try {
-    const { pods, warnings, configMaps, secrets } = await loadManifests(file);
-    warnings.forEach(warn);
-    const store = new ImageStore(imagesDir(roots), new SpawnRunner());
-    const network = loadNetworkConfig(roots.etc);
-    const plans: PodSpecFile[] = [];
-    const pulled = new Map<string, Promise<ImageRecord>>();
-    for (const loaded of pods) {
-      const uid = loaded.metadata.uid ?? randomUUID();
-      const envCtx = envContext(loaded, uid, { configMaps, secrets });
-      const pod = planPodSpec(loaded, envCtx, roots);
-      const images = await resolveImages(pod, store, warn, roots, pulled, pullSecretAuths(pod, { configMaps, secrets }));
-      plans.push({ pod, uid, images, processes: planProcesses(pod, uid, images, envCtx, network.clusterDomain, warn), network, infra: infraOf(pod, options) });
-    }
-
-    const cgroup = planCgroups(options);
-    for (const plan of plans) plan.cgroup = cgroup;
-    const started: string[] = [];
-    for (const plan of plans) {
-      const shim = early ?? takeShim(roots);
-      early = undefined;
-      await runPod(roots, plan, options, shim);
-      started.push(plan.pod.metadata.name);
-    }
-    return started;
-  } finally {
-    if (early) {
-      early.shim.cancel();
-      await early.shim.report;
-      fs.rmSync(early.log, { force: true });
-    }
+  const { pods, warnings, configMaps, secrets } = await loadManifests(file);
+  warnings.forEach(warn);
+  const store = new ImageStore(imagesDir(roots), new SpawnRunner());
+  const network = loadNetworkConfig(roots.etc);
+  const plans: PodSpecFile[] = [];
+  const pulled = new Map<string, Promise<ImageRecord>>();
+  for (const loaded of pods) {
+    const uid = loaded.metadata.uid ?? randomUUID();
+    const envCtx = envContext(loaded, uid, { configMaps, secrets });
+    const pod = planPodSpec(loaded, envCtx, roots);
+    const images = await resolveImages(pod, store, warn, roots, pulled, pullSecretAuths(pod, { configMaps, secrets }));
+    plans.push({
+      pod,
+      uid,
+      images,
+      processes: planProcesses(pod, uid, images, envCtx, network.clusterDomain, warn),
+      network,
+      infra: infraOf(pod, options),
+      ...(backOffScale() !== 1 ? { backOffScale: backOffScale() } : {}),
+    });
   }
+
+  const cgroup = planCgroups(options);
+  for (const plan of plans) plan.cgroup = cgroup;
+  const started: string[] = [];
+  for (const plan of plans) {
+    await runPod(roots, plan, options);
+    started.push(plan.pod.metadata.name);
+  }
+  return started;
 }
 
-async function runPod(roots: Roots, plan: PodSpecFile, options: RunOptions, started: StartedShim): Promise<void> {
+async function runPod(roots: Roots, plan: PodSpecFile, options: RunOptions): Promise<void> {
   const { name, namespace } = plan.pod.metadata;
   const id = podId(namespace, name);
   const paths = podPaths(roots, id, `${namespace}_${name}_${plan.uid}`);
@@ -212,69 +213,86 @@ async function runPod(roots: Roots, plan: PodSpecFile, options: RunOptions, star
   try {
     fs.mkdirSync(paths.runDir, { mode: 0o700 });
   } catch (err) {
-    started.shim.cancel();
-    await started.shim.report;
-    fs.rmSync(started.log, { force: true });
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new UserError('EEXIST', `pod "${name}" already exists (use --replace, or podns rm -f ${name})`);
     }
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      fs.mkdirSync(podsRunDir(roots), { recursive: true, mode: 0o700 });
+      return runPod(roots, plan, options);
+    }
     throw err;
   }
-  writeJsonAtomic(paths.specFile, { ...plan, paths });
+  writeJsonAtomic(paths.specFile, { ...plan, paths, reservedBy: processRef(process.pid) });
 
-  started.shim.send(paths.runDir);
-  // Ctrl-C abandons the start: the shim (in its own session, so the terminal's SIGINT does not reach it) is
-  // killed and the pod undone from its state, as after a stuck shim. The handler stays until that is done, so
-  // a second Ctrl-C cannot cut the teardown short.
+  let socket: net.Socket;
+  try {
+    socket = await connectSupervisor(roots);
+  } catch (err) {
+    fs.rmSync(paths.runDir, { recursive: true, force: true });
+    throw err;
+  }
+  socket.write(JSON.stringify({ op: 'run', runDir: paths.runDir } satisfies SupervisorRequest) + '\n');
+  // Ctrl-C abandons the start: the supervisor undoes the pod (as for `podns rm -f` during a start) and we
+  // return once that is done. The handler stays until then, so a second Ctrl-C cannot cut the teardown short.
   const interrupt = new AbortController();
   const onInterrupt = () => interrupt.abort();
   process.on('SIGINT', onInterrupt);
   try {
-    const outcome = await awaitStartReport(started.shim, shimSilenceLimitMs(), interrupt.signal);
+    const outcome = await awaitStartReport(lineSource(socket), supervisorSilenceLimitMs(), interrupt.signal);
     if (outcome.kind === 'report' && outcome.report.ok) return;
-    await undoFailedStart(paths, started, outcome, name);
+    await failedStart(roots, id, name, outcome);
   } finally {
+    socket.destroy();
     process.off('SIGINT', onInterrupt);
   }
 }
 
-/** After anything but a good report: nothing of the pod may outlive `run`. Throws the one-line error. */
-async function undoFailedStart(paths: PodPaths, started: StartedShim, outcome: StartOutcome, name: string): Promise<never> {
-  if (outcome.kind === 'silent' || outcome.kind === 'interrupted') {
-    try {
-      process.kill(started.shim.pid, 'SIGKILL');
-    } catch {
-      // exited meanwhile
-    }
-  }
-  // A shim exits right after reporting a failure; wait for it, so that nothing of the pod outlives `run`.
-  let waited: NodeJS.Timeout | undefined;
-  await Promise.race([started.shim.exited, new Promise((r) => (waited = setTimeout(r, 5000)))]);
-  clearTimeout(waited);
+/** The socket's lines as awaitStartReport reads them. */
+function lineSource(socket: net.Socket): ReportSource {
+  const listeners: ((line: string) => void)[] = [];
+  let text = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    const from = text.lastIndexOf('\n') + 1;
+    text += chunk;
+    for (const line of text.slice(from).split('\n').slice(0, -1)) for (const l of listeners) l(line);
+  });
+  const closed = new Promise<void>((resolve) => {
+    socket.on('close', () => resolve());
+    socket.on('error', () => resolve());
+  });
+  return { onLine: (l) => listeners.push(l), report: closed };
+}
 
-  // The shim undoes a failed start itself; if it died without a word (or was killed), undo from the state on disk.
-  const shimLog = fs.existsSync(paths.shimLog) ? fs.readFileSync(paths.shimLog, 'utf8') : '';
-  const state = readPodState(paths.stateFile);
-  if (fs.existsSync(paths.runDir)) {
-    if (state) await (await import('../../runtime/pod-teardown.js')).teardownPod(state, paths);
-    else for (const dir of [paths.runDir, paths.libDir, paths.logDir]) fs.rmSync(dir, { recursive: true, force: true });
-  }
-  const report = outcome.kind === 'report' ? outcome.report : undefined;
+/**
+ * After anything but a good report: nothing of the pod may outlive `run`. A reported failure was undone by the
+ * supervisor; after a Ctrl-C, or a supervisor that died mid-start (the next one adopted the half-started pod),
+ * the pod is removed. Throws the one-line error.
+ */
+async function failedStart(roots: Roots, id: string, name: string, outcome: StartOutcome): Promise<never> {
+  const removeIt = async () => {
+    const response = await callSupervisor(roots, { op: 'remove', pod: id, force: true });
+    if (!response.ok) throw new PodnsError('run.undo', `pod "${name}": the start failed and removing it failed too: ${response.error}`);
+  };
   let why: string;
+  let step = 'supervisor';
   switch (outcome.kind) {
     case 'report':
-      why = outcome.report.error ?? 'the shim reported a failure without saying why';
+      why = outcome.report.error ?? 'the supervisor reported a failure without saying why';
+      step = outcome.report.step ?? step;
       break;
     case 'died':
-      why = `shim exited without reporting (log: ${shimLog.trim().split('\n').pop() || 'empty'})`;
+      await removeIt();
+      why = `the supervisor died while starting it (see ${supervisorPaths(roots).log}); the pod was removed`;
       break;
     case 'silent':
-      why = `the shim gave no sign of life for ${shimSilenceLimitMs() / 1000} s; the start was abandoned and the pod removed`;
+      // Our going away is the supervisor's cue: once it runs again it abandons the start and undoes the pod.
+      why = `the supervisor gave no sign of life for ${supervisorSilenceLimitMs() / 1000} s; the start was abandoned (the supervisor undoes it once it runs again)`;
       break;
     case 'interrupted':
+      await removeIt();
       why = 'start interrupted (SIGINT); the pod was removed';
+      step = 'run.interrupted';
   }
-  const error = new PodnsError(report?.step ?? (outcome.kind === 'interrupted' ? 'run.interrupted' : 'shim'), `pod "${name}": ${why}`);
-  if (report?.stack) error.stack = report.stack;
-  throw error;
+  throw new PodnsError(step, `pod "${name}": ${why}`);
 }

@@ -1,16 +1,16 @@
 /**
- * The attach stream on the shim's control socket. After the JSON request line `{"op":"attach",...}` and the
- * shim's JSON answer line, both sides send frames:
+ * The attach stream on the supervisor's control socket. After the JSON request line `{"op":"attach",...}` and
+ * the supervisor's JSON answer line, both sides send frames:
  *
  *     <channel: 1 byte> <length: 4 bytes, big-endian> <payload>
  *
  * The channels are Kubernetes' remotecommand channels (k8s.io/apimachinery/pkg/util/remotecommand), so the
  * stream reads like what kubectl attach speaks to kubelet:
- *   0 stdin   client → shim; an empty payload says the client's stdin ended
- *   1 stdout  shim → client
- *   2 stderr  shim → client
- *   3 status  shim → client, last frame: JSON {"exitCode": n} or {"error": "..."}
- *   4 resize  client → shim: JSON {"Width": cols, "Height": rows}
+ *   0 stdin   client → supervisor; an empty payload says the client's stdin ended
+ *   1 stdout  supervisor → client
+ *   2 stderr  supervisor → client
+ *   3 status  supervisor → client, last frame: JSON {"exitCode": n} or {"error": "..."}
+ *   4 resize  client → supervisor: JSON {"Width": cols, "Height": rows}
  */
 export const Channel = { stdin: 0, stdout: 1, stderr: 2, status: 3, resize: 4 } as const;
 export type ChannelNumber = (typeof Channel)[keyof typeof Channel];
@@ -20,12 +20,14 @@ export const MAX_FRAME = 1 << 20;
 
 export interface AttachRequest {
   op: 'attach';
+  /** The pod's id. */
+  pod: string;
   container: string;
   /** The client sends input (attach -i). */
   stdin: boolean;
 }
 
-/** The shim's answer line: what the container has, so the client knows whether to set up a terminal. */
+/** The supervisor's answer line: what the container has, so the client knows whether to set up a terminal. */
 export interface AttachAnswer {
   ok: true;
   container: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Channel, encodeFrame, FrameReader, MAX_FRAME } from '../../../src/shim/attach-protocol.js';
+import { Channel, encodeFrame, FrameReader, MAX_FRAME } from '../../../src/supervisor/attach-protocol.js';
 import { DETACH_KEYS, KeySequence } from '../../../src/cli/local-terminal.js';
 
 describe('attach frames', () => {

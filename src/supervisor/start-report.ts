@@ -1,14 +1,15 @@
 /**
- * The start report on the shim's fd 3, JSON lines: `{"alive":true}` every HEARTBEAT_MS while the start goes
- * on, then one final `{"ok":…}` line. A start may rightly take long (an init container runs as long as it
- * needs, a postStart hook up to 2 minutes per container), so `podns run` waits as long as the shim shows it
- * is alive, and judges a stuck shim (its event loop blocked, e.g. in an uninterruptible syscall) by silence.
+ * A start report, JSON lines: `{"alive":true}` every HEARTBEAT_MS while the work goes on, then one final
+ * `{"ok":…}` line. The supervisor reports so on a `run` connection (a pod's start may rightly take long: an init
+ * container runs as long as it needs, a postStart hook up to 2 minutes per container), and on fd 3 when the CLI
+ * started it (while it adopts pods). The reader waits as long as the beats come and judges a stuck supervisor
+ * (its event loop blocked) by silence.
  */
 import type { Writable } from 'node:stream';
 
 export const HEARTBEAT_MS = 1000;
 
-/** The final line: the pod runs (`ok`), or why the start failed (the shim has undone it then). */
+/** The final line: the pod runs (`ok`), or why the start failed (the supervisor has undone it then). */
 export interface StartReport {
   ok: boolean;
   error?: string;
@@ -20,7 +21,7 @@ export type StartReportLine = StartReport | { alive: true };
 
 /**
  * Writes a heartbeat on `channel` every `intervalMs` until the channel is ended (by the final report) or
- * destroyed. The timer is unref'd: it never keeps the shim alive by itself.
+ * destroyed. The timer is unref'd: it never keeps the process alive by itself.
  */
 export function startHeartbeat(channel: Writable, intervalMs = HEARTBEAT_MS): void {
   const timer = setInterval(() => {

@@ -1,0 +1,39 @@
+/**
+ * The supervisor's control socket (`<run root>/podns.sock`): one JSON request line per connection. Most
+ * requests get one JSON response line and the connection closes; `run` gets heartbeat lines
+ * (`{"alive":true}`, start-report.ts) while the pod starts and then its final report; `attach` turns the
+ * connection into frames (attach-protocol.ts). Pods are named by their id (`<name>`, or `<namespace>_<name>`).
+ */
+import type { PodState } from '../state/pod-state.js';
+import type { AttachRequest } from './attach-protocol.js';
+
+export type SupervisorRequest =
+  /** Start the pod whose spec.json `podns run` wrote into `runDir` (the pod's run directory). */
+  | { op: 'run'; runDir: string }
+  | { op: 'status'; pod: string }
+  /** Stop the pod (every container, then the sandbox), or one container of it; `timeout` overrides the grace period. */
+  | { op: 'stop'; pod: string; container?: string; timeout?: number }
+  /** Remove the pod: stop it first (SIGKILL with `force`), then delete everything of it. */
+  | { op: 'remove'; pod: string; force: boolean }
+  /** The supervisor itself: pid, pods, memory, event-loop delay. */
+  | { op: 'info' }
+  /** The supervisor exits; the pods run on (the next supervisor adopts them). */
+  | { op: 'shutdown' }
+  | AttachRequest;
+
+export type SupervisorResponse<T = unknown> = { ok: true; state?: PodState; info?: T } | { ok: false; error: string; code?: string; step?: string };
+
+/** What `podns info` shows of the supervisor. */
+export interface SupervisorInfo {
+  pid: number;
+  startedAt: string;
+  root: string;
+  node: string;
+  /** The pods it supervises, by id, with their phase. */
+  pods: { id: string; phase: string }[];
+  /** Pods found on disk that it could not adopt, with why. */
+  unadopted: { id: string; reason: string }[];
+  memory: { rss: number; heapUsed: number };
+  /** perf_hooks.monitorEventLoopDelay since the supervisor started, in ms. */
+  eventLoopDelay: { p50: number; p99: number; max: number; samples: number };
+}

@@ -1,0 +1,253 @@
+/**
+ * The supervisor: one object (and one process, `podns serve`) for every pod of a podns root. It owns the pods'
+ * managers (the kubelet's part, one per pod), routes the control socket's requests to them, and at its start
+ * adopts every pod a previous supervisor left running — their processes never depended on it: the pause holds
+ * each pod's pipes and terminals (its fd store) and state on disk says the rest.
+ *
+ * Containment: every request and every adoption is handled per pod, its errors caught and answered or logged
+ * for that pod alone; the requests that change a pod (stop, remove) are queued per pod so they never interleave.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PodnsError, UserError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { readJsonIfExists } from '../state/atomic-file.js';
+import { podsRunDir, type PodPaths, type Roots } from '../state/paths.js';
+import { readPodState, writePodState, type PodSpecFile, type PodState } from '../state/pod-state.js';
+import { processRef } from '../runtime/proc.js';
+import { decideAdoption } from './adoption.js';
+import { podProcessPids, teardownPod, killPodProcesses, releasePodResources, removePodCgroups } from '../runtime/pod-teardown.js';
+import { PodSupervisor } from '../shim/pod-supervisor.js';
+import type { AttachListener, ContainerIO } from '../shim/container-io.js';
+
+type SpecFile = PodSpecFile & { paths: PodPaths };
+
+interface PodEntry {
+  pod: PodSupervisor;
+  /** A start in progress; stop and remove cancel it and wait until it is undone. */
+  starting?: Promise<void>;
+  /** The requests that change the pod, one after another. */
+  queue: Promise<unknown>;
+}
+
+/** Why a pod found on disk is not adopted, for `podns info` and the log. */
+export interface Unadopted {
+  id: string;
+  reason: string;
+}
+
+export class Supervisor {
+  private readonly pods = new Map<string, PodEntry>();
+  readonly unadopted: Unadopted[] = [];
+
+  constructor(
+    readonly roots: Roots,
+    private readonly log: Logger,
+  ) {}
+
+  /** The pods it supervises now. */
+  list(): PodState[] {
+    return [...this.pods.values()].map((e) => e.pod.state);
+  }
+
+  /**
+   * `podns run`: starts the pod whose spec.json is in `runDir`. Resolves once every container runs (or an init
+   * container went into back-off); rejects, with everything undone, when the start fails or is cancelled.
+   * `cancelled` settles when the client went away: the start is abandoned and undone as for `podns rm`.
+   */
+  async run(runDir: string, cancelled: Promise<void>): Promise<void> {
+    const file = readJsonIfExists<SpecFile>(path.join(runDir, 'spec.json'));
+    if (!file) throw new PodnsError('supervisor.run', `no spec.json in ${runDir}`);
+    const id = file.paths.id;
+    if (this.pods.has(id)) throw new UserError('EEXIST', `pod "${file.pod.metadata.name}" is already supervised`);
+    const log = this.log.child({ pod: id });
+    let pod: PodSupervisor;
+    try {
+      pod = new PodSupervisor(file.paths, file, log);
+      // state.json exists before anyone can ask about the pod.
+      pod.save();
+    } catch (err) {
+      fs.rmSync(runDir, { recursive: true, force: true });
+      throw err;
+    }
+    let settle!: () => void;
+    const entry: PodEntry = { pod, starting: new Promise((resolve) => (settle = resolve)), queue: Promise.resolve() };
+    this.pods.set(id, entry);
+    pod.onStopped = () => this.forget(id, pod);
+    void cancelled.then(() => entry.starting && pod.cancelStart('podns run was interrupted'));
+    try {
+      await pod.start();
+      log.info('pod running');
+    } catch (err) {
+      log.error('start failed', { error: err instanceof Error ? err.message : String(err) });
+      await pod.abort().catch((e) => log.error('abort failed', { error: String(e) }));
+      this.forget(id, pod);
+      throw err;
+    } finally {
+      entry.starting = undefined;
+      settle();
+    }
+  }
+
+  status(id: string): PodState | undefined {
+    return this.pods.get(id)?.pod.state;
+  }
+
+  /** `podns stop`: the whole pod (it is no longer supervised afterwards), or one container of it. */
+  async stop(id: string, container: string | undefined, timeout: number | undefined): Promise<PodState | undefined> {
+    const entry = this.pods.get(id);
+    if (!entry) return this.unsupervised(id, 'stop');
+    if (entry.starting) {
+      if (container) throw new UserError('ESTARTING', 'it is still starting: stop the whole pod, or stop -c once it runs');
+      entry.pod.cancelStart('podns stop');
+      await entry.starting;
+      return undefined;
+    }
+    return this.serialized(entry, async () => {
+      const grace = timeout ?? entry.pod.gracePeriod;
+      if (container) {
+        await entry.pod.stopContainer(container, grace);
+        return entry.pod.state;
+      }
+      await entry.pod.stopPod(grace);
+      this.forget(id, entry.pod);
+      return entry.pod.state;
+    });
+  }
+
+  /** `podns rm`: stops the pod (SIGKILL with `force`) and deletes everything of it; from disk when not supervised. */
+  async remove(id: string, force: boolean): Promise<void> {
+    const entry = this.pods.get(id);
+    if (!entry) {
+      await this.removeFromDisk(id, force);
+      return;
+    }
+    if (entry.starting) {
+      entry.pod.cancelStart('podns rm');
+      await entry.starting;
+      return;
+    }
+    await this.serialized(entry, async () => {
+      if (!force && entry.pod.state.phase === 'Running') throw new UserError('ERUNNING', `pod "${entry.pod.state.name}" is running: stop it first, or use rm -f`);
+      await entry.pod.remove(force);
+      this.forget(id, entry.pod);
+    });
+  }
+
+  attach(id: string, container: string, listener: AttachListener, stdin: boolean): { io: ContainerIO; leave: () => void } {
+    const entry = this.pods.get(id);
+    if (!entry) throw new UserError('ENOPOD', `pod "${id}" is not running`);
+    return entry.pod.attach(container, listener, stdin);
+  }
+
+  /**
+   * Takes over every pod on disk that a dead supervisor left: its containers run on, their output waited in the
+   * pipes the pause held. A pod that cannot be adopted is said why (and kept for `rm -f`); a pod whose sandbox
+   * died meanwhile is stopped and marked Failed; a start that never wrote its state leaves only directories,
+   * which go. One pod's failure never stops the others'.
+   */
+  adoptAll(): void {
+    let ids: string[];
+    try {
+      ids = fs.readdirSync(podsRunDir(this.roots)).filter((id) => !id.startsWith('.'));
+    } catch {
+      return;
+    }
+    for (const id of ids) {
+      try {
+        this.adopt(id);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        this.unadopted.push({ id, reason });
+        this.log.error('adoption failed', { pod: id, error: reason });
+      }
+    }
+  }
+
+  private adopt(id: string): void {
+    const runDir = path.join(podsRunDir(this.roots), id);
+    const file = readJsonIfExists<SpecFile>(path.join(runDir, 'spec.json'));
+    if (!file) return; // not a pod (podns gc removes such leftovers)
+    const state = readPodState(file.paths.stateFile);
+    const log = this.log.child({ pod: id });
+    const decision = decideAdoption({ reservedBy: file.reservedBy, state }, process.pid);
+    switch (decision.kind) {
+      case 'leave':
+        return;
+      case 'remove':
+        log.info('removing a pod whose start never began');
+        for (const dir of [file.paths.runDir, file.paths.libDir, file.paths.logDir]) fs.rmSync(dir, { recursive: true, force: true });
+        return;
+      case 'lost':
+        this.markLost(state!, file.paths, decision.reason);
+        return;
+      case 'sandbox-died':
+        log.info('its sandbox died while no supervisor ran; stopping it');
+        void this.stopDeadSandbox(state!, file.paths, log);
+        return;
+      case 'adopt': {
+        const pod = new PodSupervisor(file.paths, file, log, state);
+        pod.prepareTakeover();
+        pod.onStopped = () => this.forget(id, pod);
+        this.pods.set(id, { pod, queue: Promise.resolve() });
+        pod.completeTakeover();
+      }
+    }
+  }
+
+  /** A pod that cannot be adopted: phase Unknown with the reason, kept on disk for `rm -f`. */
+  private markLost(state: PodState, paths: PodPaths, reason: string): void {
+    this.unadopted.push({ id: state.id, reason });
+    if (state.phase === 'Unknown') return;
+    Object.assign(state, { phase: 'Unknown', reason: 'SupervisorLost', message: reason });
+    writePodState(paths.stateFile, state);
+  }
+
+  /** The pause died while no supervisor ran: what is left of the pod goes, and it is Failed (kept for ps). */
+  private async stopDeadSandbox(state: PodState, paths: PodPaths, log: Logger): Promise<void> {
+    try {
+      await killPodProcesses(state);
+      await removePodCgroups(state);
+      await releasePodResources(state, paths.libRoot);
+      Object.assign(state, { phase: 'Failed', reason: 'SandboxDied', message: 'The pod sandbox (its pause) died while no supervisor ran' });
+      writePodState(paths.stateFile, state);
+    } catch (err) {
+      log.error('stopping a dead sandbox failed', { error: String(err) });
+    }
+  }
+
+  private unsupervised(id: string, verb: string): PodState | undefined {
+    const state = readPodState(path.join(podsRunDir(this.roots), id, 'state.json'));
+    if (!state) throw new UserError('ENOPOD', `pod "${id}" not found`);
+    if (['Stopped', 'Failed', 'Succeeded'].includes(state.phase)) return state;
+    throw new UserError('ELOST', `pod "${state.name}": cannot ${verb} it: ${state.message ?? 'no supervisor holds it'}`);
+  }
+
+  private async removeFromDisk(id: string, force: boolean): Promise<void> {
+    const runDir = path.join(podsRunDir(this.roots), id);
+    const file = readJsonIfExists<SpecFile>(path.join(runDir, 'spec.json'));
+    if (!file) throw new UserError('ENOPOD', `pod "${id}" not found`);
+    const state = readPodState(file.paths.stateFile);
+    if (state && !force && podProcessPids(state).length > 0) {
+      throw new UserError('ERUNNING', `pod "${state.name}": processes of it are left (${state.message ?? 'not supervised'}); use rm -f`);
+    }
+    if (state) await teardownPod(state, file.paths);
+    else for (const dir of [file.paths.libDir, file.paths.logDir, file.paths.runDir]) fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  private serialized<T>(entry: PodEntry, op: () => Promise<T>): Promise<T> {
+    const next = entry.queue.then(op, op);
+    entry.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The pod is no longer supervised (stopped, removed, or its start undone). */
+  private forget(id: string, pod: PodSupervisor): void {
+    if (this.pods.get(id)?.pod === pod) this.pods.delete(id);
+  }
+}
+
+/** This process as the owner recorded in each pod's state. */
+export function supervisorRef(): { pid: number; startTime: number } {
+  return processRef(process.pid) ?? { pid: process.pid, startTime: 0 };
+}
