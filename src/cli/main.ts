@@ -204,7 +204,7 @@ async function main(): Promise<void> {
 
   program
     .command('serve')
-    .description('run the supervisor of this root in the foreground (what a systemd unit runs; see README)')
+    .description('run the supervisor of this root in the foreground (under systemd: scripts/systemd/podns.service, see README)')
     .option('--stop', 'stop the running supervisor instead (the pods run on; the next podns command starts a new one)')
     .action(async (opts: { stop?: boolean }) => {
       if (opts.stop) {
