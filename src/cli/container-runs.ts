@@ -6,16 +6,17 @@
 import path from 'node:path';
 import { FOLLOW_POLL_MS, readLogs, type ReadLogsOptions } from '../logs/cri-log-reader.js';
 import { isAlive } from '../runtime/proc.js';
-import { readPodState, type ContainerState, type PodState } from '../state/pod-state.js';
+import { readPodStatus } from '../kubelet/pod-view.js';
+import type { ContainerStatusRecord, PodStatusRecord } from '../state/pod-state.js';
 
 interface Now {
-  pod?: PodState;
-  container?: ContainerState;
+  pod?: PodStatusRecord;
+  container?: ContainerStatusRecord;
   supervised: boolean;
 }
 
-function readNow(stateFile: string, name: string): Now {
-  const pod = readPodState(stateFile);
+function readNow(runDir: string, name: string): Now {
+  const pod = readPodStatus(runDir);
   const container = pod && [...(pod.initContainers ?? []), ...pod.containers].find((c) => c.name === name);
   return { pod, container, supervised: !!pod?.supervisor && isAlive(pod.supervisor) };
 }
@@ -24,9 +25,9 @@ function readNow(stateFile: string, name: string): Now {
  * `isDone` for following run `run` (its restartCount) of container `name`: over once the supervisor recorded its
  * exit, started a newer run, or is gone (pod removed, supervisor dead).
  */
-export function runIsOver(stateFile: string, name: string, run: number): () => boolean {
+export function runIsOver(runDir: string, name: string, run: number): () => boolean {
   return () => {
-    const { container: c, supervised } = readNow(stateFile, name);
+    const { container: c, supervised } = readNow(runDir, name);
     return !c || !supervised || c.restartCount > run || c.status !== 'running';
   };
 }
@@ -38,17 +39,17 @@ export function runIsOver(stateFile: string, name: string, run: number): () => b
  * is waited for. Runs are taken by number, so a quick restart between two polls is not skipped; a log kubelet's
  * rule already removed (only the current and the previous run are kept) is passed over.
  */
-export async function followContainerRuns(stateFile: string, name: string, opts: Pick<ReadLogsOptions, 'out' | 'signal' | 'timestamps'>): Promise<void> {
-  const first = readNow(stateFile, name).container;
+export async function followContainerRuns(runDir: string, name: string, opts: Pick<ReadLogsOptions, 'out' | 'signal' | 'timestamps'>): Promise<void> {
+  const first = readNow(runDir, name).container;
   if (!first) return;
   const dir = path.dirname(first.logPath);
   let run = first.restartCount;
   while (!opts.signal?.aborted) {
-    const { container: c, supervised } = readNow(stateFile, name);
+    const { container: c, supervised } = readNow(runDir, name);
     if (!c) return;
     const started = c.restartCount > run || (c.restartCount === run && c.status !== 'created');
     if (started) {
-      await readLogs(path.join(dir, `${run}.log`), { ...opts, follow: true, isDone: runIsOver(stateFile, name, run) }).catch((err: NodeJS.ErrnoException) => {
+      await readLogs(path.join(dir, `${run}.log`), { ...opts, follow: true, isDone: runIsOver(runDir, name, run) }).catch((err: NodeJS.ErrnoException) => {
         // Removed (fallen two runs behind), or a start that failed before its log was made.
         if (err.code !== 'ENOENT') throw err;
       });

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { readJsonIfExists } from '../state/atomic-file.js';
 import { podId, podsRunDir, type PodPaths, type Roots } from '../state/paths.js';
-import { readPodState, type ContainerState, type PodSpecFile, type PodState } from '../state/pod-state.js';
+import type { ContainerState, PodSpecFile, PodState } from '../state/pod-state.js';
+import { readPodView } from '../kubelet/pod-view.js';
 
 export interface PodRecord {
   paths: PodPaths;
@@ -14,7 +15,7 @@ export interface PodRecord {
 export function readPodRecord(runDir: string): PodRecord | undefined {
   const spec = readJsonIfExists<PodSpecFile & { paths: PodPaths }>(`${runDir}/spec.json`);
   if (!spec) return undefined;
-  return { paths: spec.paths, spec, state: readPodState(spec.paths.stateFile) };
+  return { paths: spec.paths, spec, state: readPodView(runDir, spec.processes) };
 }
 
 export function findPod(roots: Roots, namespace: string, name: string): PodRecord {
@@ -34,7 +35,7 @@ export function listPods(roots: Roots): PodRecord[] {
     return [];
   }
   return entries
-    .filter((id) => !id.startsWith('.')) // a shim's start log sits there until it knows its pod
+    .filter((id) => !id.startsWith('.'))
     .sort()
     .map((id) => readPodRecord(`${podsRunDir(roots)}/${id}`))
     .filter((r): r is PodRecord => r !== undefined);

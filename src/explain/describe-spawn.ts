@@ -4,7 +4,7 @@
  * same by hand. Everything shown comes from the request the addon executed; nothing is re-planned here.
  */
 import { CAPABILITIES } from '../security/capabilities.js';
-import { CLONE, JOIN_ORDER, MS, type SpawnRequest } from '../sys/native.js';
+import { CLONE, JOIN_ORDER, MS, type SpawnRequest } from '../kernel/types.js';
 import type { Step } from './step-log.js';
 
 export interface TracedStep {

@@ -37,7 +37,7 @@ export interface PodSpec {
   setHostnameAsFQDN?: boolean;
   /** Defaults to 30, as in Kubernetes. */
   terminationGracePeriodSeconds: number;
-  /** Defaults to Always: kubelet's restart rules (shim/restart-policy.ts). */
+  /** Defaults to Always: kubelet's restart rules (kubelet/restart-policy.ts). */
   restartPolicy: 'Always' | 'OnFailure' | 'Never';
   /** Seconds the pod may be active before it is killed and Failed (DeadlineExceeded). */
   activeDeadlineSeconds?: number;

@@ -1,17 +1,19 @@
 /**
- * Plans a container: from the Pod's container spec and its image to the exact spawn request — the argv by
- * Kubernetes' command/args rules, the environment, the user, and the ordered list of mounts that builds the
- * root (overlay, /proc, /dev, /sys, the pod's /etc files, volumes). Pure: it only reads the image's
- * passwd/group files, so unit tests check a plan without a kernel.
+ * Plans a container: from the Pod's container spec and its image to its process — the argv by Kubernetes'
+ * command/args rules, the environment, the user, the confinement (planProcess, what `podns run` does before
+ * anything exists) — and from the runtime's ContainerConfig to the exact spawn request: the ordered list of mounts
+ * that builds the root (overlay, /proc, /dev, /sys, the sandbox's /etc files, the pod's mounts) and the
+ * namespaces it joins or makes. Pure: it only reads the image's passwd/group files, so unit tests check a plan
+ * without a kernel.
  */
 import path from 'node:path';
-import { volumeHostPath } from './volume-source.js';
 import { PodnsError } from '../errors.js';
 import type { ImageRecord } from '../image/types.js';
 import type { ContainerSpec, PodSpec } from '../manifest/types.js';
 import type { PodPaths } from '../state/paths.js';
 import type { ProcessSpec } from '../state/pod-state.js';
-import { CLONE, MS, type MountStep, type SpawnRequest } from '../sys/native.js';
+import { CLONE, MS, type MountStep, type SpawnRequest } from '../kernel/types.js';
+import type { ContainerConfig, ContainerMount } from './records.js';
 import { resolveUser, type ResolvedUser } from './image-user.js';
 import { imageEnv, kubeletEnvEntries, materialiseEnv, needsPodIP, type EnvContext, type EnvPlan, type PlannedProcess } from './env.js';
 import { maskingMounts, ownCapabilities, planConfinement, securityFor, type Confinement } from '../security/confinement.js';
@@ -24,8 +26,9 @@ export interface ContainerDirs {
   rootfs: string;
 }
 
-export function containerDirs(paths: PodPaths, name: string): ContainerDirs {
-  const base = path.join(paths.containersDir, name);
+/** A container's writable layer and root mount point: `<lib>/pods/<pod>/containers/<container id>/`. */
+export function containerDirs(paths: Pick<PodPaths, 'containersDir'>, id: string): ContainerDirs {
+  const base = path.join(paths.containersDir, id);
   return { upper: path.join(base, 'upper'), work: path.join(base, 'work'), rootfs: path.join(base, 'rootfs') };
 }
 
@@ -136,7 +139,7 @@ const DEV_LINKS: [string, string][] = [
 ];
 
 /** The default mounts runc and containerd give a Pod container (see docs: runtime-defaults). */
-function baseMounts(paths: PodPaths, conf: Confinement, hostDevices: string[]): MountStep[] {
+function baseMounts(etcDir: string, shmDir: string, conf: Confinement, hostDevices: string[]): MountStep[] {
   const inRoot = (m: MountStep): MountStep => ({ inRootfs: true, create: 'dir', ...m });
   return [
     inRoot({ source: 'proc', target: '/proc', fstype: 'proc', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
@@ -152,7 +155,7 @@ function baseMounts(paths: PodPaths, conf: Confinement, hostDevices: string[]): 
       data: 'newinstance,ptmxmode=0666,mode=0620,gid=5',
     }),
     // One /dev/shm per pod, as containerd does: the pod shares its IPC namespace, so POSIX shm is pod-wide.
-    inRoot({ source: paths.shmDir, target: '/dev/shm', flags: MS.BIND, remountFlags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
+    inRoot({ source: shmDir, target: '/dev/shm', flags: MS.BIND, remountFlags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
     inRoot({ source: 'mqueue', target: '/dev/mqueue', fstype: 'mqueue', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
     // /sys is read-only but for privileged containers, as with runc.
     inRoot({ source: 'sysfs', target: '/sys', fstype: 'sysfs', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV | (conf.privileged ? 0 : MS.RDONLY) }),
@@ -164,7 +167,7 @@ function baseMounts(paths: PodPaths, conf: Confinement, hostDevices: string[]): 
     ),
     ...DEV_LINKS.map(([link, to]): MountStep => ({ kind: 'symlink', inRootfs: true, source: to, target: link })),
     ...['hostname', 'hosts', 'resolv.conf'].map((f) =>
-      inRoot({ source: path.join(paths.etcDir, f), target: `/etc/${f}`, flags: MS.BIND, create: 'file' }),
+      inRoot({ source: path.join(etcDir, f), target: `/etc/${f}`, flags: MS.BIND, create: 'file' }),
     ),
   ];
 }
@@ -173,38 +176,22 @@ function nodev(conf: Confinement): number {
   return conf.privileged ? 0 : MS.NODEV;
 }
 
-function volumeMounts(container: ContainerSpec, pod: PodSpec, paths: PodPaths, conf: Confinement): MountStep[] {
-  // Parents before children (/var/log before /var/log/nginx), as runc sorts mounts by destination depth.
-  const sorted = [...container.volumeMounts].sort(
-    (a, b) => a.mountPath.split('/').length - b.mountPath.split('/').length,
-  );
-  return sorted.map((vm) => {
-    const volume = pod.volumes.find((v) => v.name === vm.name)!;
-    let source = volumeHostPath(volume, paths);
-    // `podns run` puts the expansion of a subPathExpr in subPath; without it the volume's root would be mounted.
-    if (vm.subPathExpr !== undefined && vm.subPath === undefined) {
-      throw new PodnsError('container.plan', `container "${container.name}": volume "${vm.name}": subPathExpr ${JSON.stringify(vm.subPathExpr)} was not expanded`);
-    }
-    if (vm.subPath) source = path.join(source, vm.subPath);
-    // Volumes of API data are always read-only in the container, as kubelet mounts them.
-    const readOnly =
-      vm.readOnly ||
-      'configMap' in volume ||
-      'secret' in volume ||
-      'downwardAPI' in volume ||
-      'projected' in volume ||
-      ('persistentVolumeClaim' in volume && volume.persistentVolumeClaim.readOnly);
-    return {
-      inRootfs: true,
-      source,
-      target: vm.mountPath,
-      flags: MS.BIND | MS.REC,
-      create: 'dir',
-      remountFlags: (readOnly ? MS.RDONLY : 0) | nodev(conf),
-      ...(vm.mountPropagation === 'HostToContainer' ? { propagation: MS.REC | MS.SLAVE } : {}),
-      ...(vm.recursiveReadOnly ? { recursiveReadOnly: vm.recursiveReadOnly === 'Enabled' ? (2 as const) : (1 as const) } : {}),
-    };
-  });
+/**
+ * The pod's mounts for the container (CRI Mount: volumes, files, the termination log): binds made read-only as
+ * asked, nodev unless privileged, parents before children (/var/log before /var/log/nginx) as runc sorts them.
+ */
+function podMounts(mounts: ContainerMount[], conf: Confinement, isFile: (p: string) => boolean): MountStep[] {
+  const sorted = [...mounts].sort((a, b) => a.containerPath.split('/').length - b.containerPath.split('/').length);
+  return sorted.map((m) => ({
+    inRootfs: true,
+    source: m.hostPath,
+    target: m.containerPath,
+    flags: MS.BIND | MS.REC,
+    create: isFile(m.hostPath) ? ('file' as const) : ('dir' as const),
+    remountFlags: (m.readonly ? MS.RDONLY : 0) | nodev(conf),
+    ...(m.propagation === 'hostToContainer' ? { propagation: MS.REC | MS.SLAVE } : {}),
+    ...(m.recursiveReadOnly ? { recursiveReadOnly: m.recursiveReadOnly === 'Enabled' ? (2 as const) : (1 as const) } : {}),
+  }));
 }
 
 /**
@@ -220,53 +207,37 @@ function applyPropagation(mounts: MountStep[]): { mounts: MountStep[]; rootPropa
   };
 }
 
-/** The file behind a container's terminationMessagePath, in the pod's dir; the shim makes it before each start. */
-export function terminationLogFile(paths: PodPaths, name: string): string {
-  return path.join(paths.containersDir, name, 'termination-log');
-}
-
-/**
- * As kubelet does: a per-container file of the pod's, bind-mounted at terminationMessagePath (default
- * /dev/termination-log), writable, read by the runtime after the container exits.
- */
-function terminationLogMount(paths: PodPaths, container: ContainerSpec, conf: Confinement): MountStep {
-  return {
-    inRootfs: true,
-    source: terminationLogFile(paths, container.name),
-    target: container.terminationMessagePath ?? '/dev/termination-log',
-    flags: MS.BIND,
-    create: 'file',
-    remountFlags: nodev(conf),
-  };
-}
+/** How the container reaches the pod's namespaces. */
+export type PodNamespaces =
+  /** Join those of `holderPid` (the pause): net, ipc, uts, and pid when the pod shares one. */
+  | { holderPid: number; sharePid: boolean }
+  /**
+   * infra none: this container makes the pod's namespaces itself (as `docker run` does for the container others
+   * join with --net=container:), `host` keeping the node's where the pod shares them.
+   */
+  | { creates: { hostname: string; sysctls: { path: string; value: string }[]; host: { network: boolean; ipc: boolean; pid: boolean } } };
 
 export interface ContainerPlanInput {
-  /** Built by the caller from process.confinement (the addon's libseccomp runs before the fork). */
+  config: ContainerConfig;
+  dirs: ContainerDirs;
+  /** The sandbox's /etc files (hostname, hosts, resolv.conf) and its /dev/shm. */
+  etcDir: string;
+  shmDir: string;
+  namespaces: PodNamespaces;
+  stdio: [number, number, number];
+  /** Built by the caller from the confinement (the addon's libseccomp runs before the fork). */
   seccompFilter?: Buffer;
   /** For privileged containers: the host's device nodes (names below /dev). */
   hostDevices?: string[];
-  pod: PodSpec;
-  container: ContainerSpec;
-  image: ImageRecord;
-  process: ProcessSpec;
-  paths: PodPaths;
-  /** The process holding the pod's namespaces: the pause, or with --infra=none the first container. */
-  pausePid: number;
-  stdio: [number, number, number];
-  /**
-   * --infra=none: this container is the first and makes the pod's namespaces itself (as `docker run` does for
-   * the container others join with --net=container:); pausePid is then unused.
-   */
-  createsPodNamespaces?: { hostname: string; sysctls: { path: string; value: string }[]; host: { network: boolean; ipc: boolean; pid: boolean } };
 }
 
-/** Volume sources that are files must be mounted on files: the planner asks the caller which are. */
+/** Mount sources that are files must be mounted on files: the planner asks the caller which are. */
 export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string) => boolean = () => false): SpawnRequest {
-  const { pod, container, image, process: proc, paths, pausePid, stdio } = input;
+  const { config, dirs, stdio } = input;
+  const proc = config.process;
   const conf = proc.confinement;
-  const dirs = containerDirs(paths, container.name);
   // overlayfs lists lowerdir top first; image layers are stored lowest first.
-  const lower = [...image.layers].reverse().join(':');
+  const lower = [...config.image.layers].reverse().join(':');
   const overlay: MountStep = {
     source: 'overlay',
     target: dirs.rootfs,
@@ -274,31 +245,32 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
     flags: nodev(conf),
     data: `lowerdir=${lower},upperdir=${dirs.upper},workdir=${dirs.work}`,
   };
-  const volumes = volumeMounts(container, pod, paths, conf).map((m) => (m.source && isFile(m.source) ? { ...m, create: 'file' as const } : m));
-  const ns = (kind: string) => `/proc/${pausePid}/ns/${kind}`;
-  // With hostPID the pause is in the host's PID namespace, and so is every container (as with kubelet).
-  const sharesPid = pod.shareProcessNamespace || pod.hostPID;
-  const creates = input.createsPodNamespaces;
-  const namespaces = creates
-    ? {
-        cloneFlags:
-          CLONE.NEWNS |
-          (creates.host.network ? 0 : CLONE.NEWNET | CLONE.NEWUTS) |
-          (creates.host.ipc ? 0 : CLONE.NEWIPC) |
-          (creates.host.pid ? 0 : CLONE.NEWPID),
-        sysctls: creates.sysctls,
-        ...(creates.host.network ? {} : { hostname: creates.hostname, loopbackUp: true }),
-      }
-    : {
-        joinNamespaces: {
-          net: ns('net'),
-          ipc: ns('ipc'),
-          uts: ns('uts'),
-          ...(sharesPid ? { pid: ns('pid') } : {}),
-        },
-        cloneFlags: CLONE.NEWNS | (sharesPid ? 0 : CLONE.NEWPID),
-      };
-  const { mounts, rootPropagation } = applyPropagation([overlay, ...baseMounts(paths, conf, input.hostDevices ?? []), ...volumes, terminationLogMount(paths, container, conf)]);
+  const ns = input.namespaces;
+  const namespaces =
+    'creates' in ns
+      ? {
+          cloneFlags:
+            CLONE.NEWNS |
+            (ns.creates.host.network ? 0 : CLONE.NEWNET | CLONE.NEWUTS) |
+            (ns.creates.host.ipc ? 0 : CLONE.NEWIPC) |
+            (ns.creates.host.pid ? 0 : CLONE.NEWPID),
+          sysctls: ns.creates.sysctls,
+          ...(ns.creates.host.network ? {} : { hostname: ns.creates.hostname, loopbackUp: true }),
+        }
+      : {
+          joinNamespaces: {
+            net: `/proc/${ns.holderPid}/ns/net`,
+            ipc: `/proc/${ns.holderPid}/ns/ipc`,
+            uts: `/proc/${ns.holderPid}/ns/uts`,
+            ...(ns.sharePid ? { pid: `/proc/${ns.holderPid}/ns/pid` } : {}),
+          },
+          cloneFlags: CLONE.NEWNS | (ns.sharePid ? 0 : CLONE.NEWPID),
+        };
+  const { mounts, rootPropagation } = applyPropagation([
+    overlay,
+    ...baseMounts(input.etcDir, input.shmDir, conf, input.hostDevices ?? []),
+    ...podMounts(config.mounts, conf, isFile),
+  ]);
   return {
     ...namespaces,
     ...(rootPropagation ? { rootPropagation } : {}),

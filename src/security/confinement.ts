@@ -5,7 +5,7 @@
  * `securityFor` turns it into the addon's SecuritySpec.
  */
 import type { ContainerSpec, PodSpec, SeccompProfile } from '../manifest/types.js';
-import type { MountStep, SecuritySpec } from '../sys/native.js';
+import type { MountStep, SecuritySpec } from '../kernel/types.js';
 import fs from 'node:fs';
 import { CAPABILITIES, capabilitiesInMask, capabilityMask, resolveCapabilities } from './capabilities.js';
 

@@ -28,7 +28,8 @@ export function resolveRoots(root?: string): Roots {
 export interface PodPaths {
   id: string;
   runDir: string;
-  stateFile: string;
+  /** The pod manager's record (status.json); the runtime's are sandbox.json and containers/ beside it. */
+  statusFile: string;
   specFile: string;
   eventsFile: string;
   /** The step log of `--explain`. */
@@ -55,7 +56,7 @@ export function podPaths(roots: Roots, id: string, logDirName: string): PodPaths
   return {
     id,
     runDir,
-    stateFile: path.join(runDir, 'state.json'),
+    statusFile: path.join(runDir, 'status.json'),
     specFile: path.join(runDir, 'spec.json'),
     eventsFile: path.join(runDir, 'events.jsonl'),
     stepsFile: path.join(runDir, 'steps.jsonl'),

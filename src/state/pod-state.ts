@@ -12,7 +12,6 @@ import type { CniNetworkRecord } from '../network/cni.js';
 
 export type PodNetworkRecord = BridgeNetworkRecord | CniNetworkRecord;
 import type { NetworkConfig } from '../network/network-config.js';
-import { readJsonIfExists, writeJsonAtomic } from './atomic-file.js';
 
 /** A process identified beyond its pid: the start time (clock ticks since boot) guards against pid reuse. */
 export interface ProcessRef {
@@ -154,6 +153,39 @@ export interface PodState {
   containers: ContainerState[];
 }
 
+/**
+ * The pod manager's record of a pod (status.json): what kubelet knows of it — its phase and conditions, and of
+ * each container the kubelet's ContainerStatus (state, last state, restart count, readiness, the run it is at)
+ * — plus the host mounts it made for the pod's volumes. The runtime's records hold the rest (runtime/records.ts);
+ * PodState is the two read together (kubelet/pod-view.ts).
+ */
+export interface PodStatusRecord {
+  id: string;
+  name: string;
+  namespace: string;
+  uid: string;
+  createdAt: string;
+  hostname: string;
+  phase: PodPhase;
+  reason?: string;
+  message?: string;
+  /** The supervisor that manages the pod. */
+  supervisor?: ProcessRef;
+  shareProcessNamespace: boolean;
+  infra: Infra;
+  conditions?: PodCondition[];
+  /** Host mounts made for the pod's volumes (Memory emptyDirs, secret, downwardAPI, projected), in creation order. */
+  volumeMounts: string[];
+  initContainers?: ContainerStatusRecord[];
+  containers: ContainerStatusRecord[];
+}
+
+/** ContainerState without what the runtime records of a run (its process, namespaces, fds, directories, spec). */
+export type ContainerStatusRecord = Omit<ContainerState, 'process' | 'mntNs' | 'heldFds' | 'upperDir' | 'seccompFilterFile' | 'spec'> & {
+  /** The runtime's id of its current (or last) run. */
+  containerId?: string;
+};
+
 /** What `podns run` hands the supervisor: the validated manifest and the images it resolved. */
 export interface PodSpecFile {
   pod: PodManifest;
@@ -181,12 +213,4 @@ export interface PodCgroupPlan {
   host: CgroupHost;
   parents: Record<string, string>;
   pidsLimit?: number;
-}
-
-export function readPodState(file: string): PodState | undefined {
-  return readJsonIfExists<PodState>(file);
-}
-
-export function writePodState(file: string, state: PodState): void {
-  writeJsonAtomic(file, state);
 }

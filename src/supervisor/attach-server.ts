@@ -6,7 +6,7 @@
  */
 import type net from 'node:net';
 import { setWindowSize } from '../sys/native.js';
-import type { AttachListener, ContainerIO } from '../shim/container-io.js';
+import type { AttachListener, ContainerIO } from '../runtime/container-io.js';
 import { Channel, encodeFrame, FrameReader, type AttachAnswer, type AttachRequest } from './attach-protocol.js';
 
 /**

@@ -13,7 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { acquireLock, type Release } from '../image/lock.js';
 import { createLogger, type Logger } from '../log.js';
 import { supervisorPaths, podsRunDir, type Roots } from '../state/paths.js';
-import { becomeChildSubreaper } from '../sys/native.js';
+import { nativeKernel } from '../sys/native.js';
 import { PodnsError } from '../errors.js';
 import { ControlServer } from './control-server.js';
 import type { SupervisorInfo } from './protocol.js';
@@ -53,14 +53,14 @@ export async function serve(roots: Roots, options: { background: boolean }): Pro
 
   // What `ps` shows of it (the title replaces the command line): which root it serves.
   process.title = roots.base ? `podns supervisor --root ${roots.base}` : 'podns supervisor';
-  becomeChildSubreaper();
+  nativeKernel.becomeChildSubreaper();
   keepRunningOnErrors(log);
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
   loopDelay.enable();
   const startedAt = new Date().toISOString();
   log.info('supervisor starting', { pid: process.pid, root: roots.run, node: process.version });
 
-  const supervisor = new Supervisor(roots, log);
+  const supervisor = new Supervisor(roots, nativeKernel, log);
   supervisor.adoptAll();
   const info = (): SupervisorInfo => ({
     pid: process.pid,

@@ -10,20 +10,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PodnsError, UserError } from '../errors.js';
+import type { Kernel } from '../kernel/kernel.js';
 import type { Logger } from '../log.js';
-import { readJsonIfExists } from '../state/atomic-file.js';
+import { readJsonIfExists, writeJsonAtomic } from '../state/atomic-file.js';
 import { podsRunDir, type PodPaths, type Roots } from '../state/paths.js';
-import { readPodState, writePodState, type PodSpecFile, type PodState } from '../state/pod-state.js';
+import type { PodSpecFile, PodState, PodStatusRecord } from '../state/pod-state.js';
 import { processRef } from '../runtime/proc.js';
+import { RuntimeService } from '../runtime/runtime-service.js';
+import { podProcessPids, removePodFromDisk, stopPodFromDisk } from '../kubelet/pod-teardown.js';
+import { PodManager } from '../kubelet/pod-manager.js';
+import { readPodStatus, readPodView } from '../kubelet/pod-view.js';
+import type { AttachListener, ContainerIO } from '../runtime/container-io.js';
 import { decideAdoption } from './adoption.js';
-import { podProcessPids, teardownPod, killPodProcesses, releasePodResources, removePodCgroups } from '../runtime/pod-teardown.js';
-import { PodSupervisor } from '../shim/pod-supervisor.js';
-import type { AttachListener, ContainerIO } from '../shim/container-io.js';
 
 type SpecFile = PodSpecFile & { paths: PodPaths };
 
 interface PodEntry {
-  pod: PodSupervisor;
+  pod: PodManager;
   /** A start in progress; stop and remove cancel it and wait until it is undone. */
   starting?: Promise<void>;
   /** The requests that change the pod, one after another. */
@@ -39,11 +42,20 @@ export interface Unadopted {
 export class Supervisor {
   private readonly pods = new Map<string, PodEntry>();
   readonly unadopted: Unadopted[] = [];
+  /** The runtime service every pod's manager drives (one per supervisor, as containerd's CRI plugin is one). */
+  readonly runtime: RuntimeService;
 
   constructor(
     readonly roots: Roots,
+    private readonly kernel: Kernel,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.runtime = new RuntimeService({ kernel, log, libRoot: roots.lib });
+  }
+
+  private manager(file: SpecFile, log: Logger, recorded?: PodStatusRecord): PodManager {
+    return new PodManager({ runtime: this.runtime, kernel: this.kernel, paths: file.paths, spec: file, log }, recorded);
+  }
 
   /** The pods it supervises now. */
   list(): PodState[] {
@@ -61,9 +73,9 @@ export class Supervisor {
     const id = file.paths.id;
     if (this.pods.has(id)) throw new UserError('EEXIST', `pod "${file.pod.metadata.name}" is already supervised`);
     const log = this.log.child({ pod: id });
-    let pod: PodSupervisor;
+    let pod: PodManager;
     try {
-      pod = new PodSupervisor(file.paths, file, log);
+      pod = this.manager(file, log);
       // state.json exists before anyone can ask about the pod.
       pod.save();
     } catch (err) {
@@ -168,7 +180,7 @@ export class Supervisor {
     const runDir = path.join(podsRunDir(this.roots), id);
     const file = readJsonIfExists<SpecFile>(path.join(runDir, 'spec.json'));
     if (!file) return; // not a pod (podns gc removes such leftovers)
-    const state = readPodState(file.paths.stateFile);
+    const state = readPodView(runDir, file.processes);
     const log = this.log.child({ pod: id });
     const decision = decideAdoption({ reservedBy: file.reservedBy, state }, process.pid);
     switch (decision.kind) {
@@ -183,14 +195,13 @@ export class Supervisor {
         return;
       case 'sandbox-died':
         log.info('its sandbox died while no supervisor ran; stopping it');
-        void this.stopDeadSandbox(state!, file.paths, log);
+        void this.stopDeadSandbox(file.paths, log);
         return;
       case 'adopt': {
-        const pod = new PodSupervisor(file.paths, file, log, state);
-        pod.prepareTakeover();
+        const pod = this.manager(file, log, readPodStatus(runDir));
         pod.onStopped = () => this.forget(id, pod);
+        pod.adopt();
         this.pods.set(id, { pod, queue: Promise.resolve() });
-        pod.completeTakeover();
       }
     }
   }
@@ -198,26 +209,27 @@ export class Supervisor {
   /** A pod that cannot be adopted: phase Unknown with the reason, kept on disk for `rm -f`. */
   private markLost(state: PodState, paths: PodPaths, reason: string): void {
     this.unadopted.push({ id: state.id, reason });
-    if (state.phase === 'Unknown') return;
-    Object.assign(state, { phase: 'Unknown', reason: 'SupervisorLost', message: reason });
-    writePodState(paths.stateFile, state);
+    this.updateStatus(paths, { phase: 'Unknown', reason: 'SupervisorLost', message: reason });
+  }
+
+  private updateStatus(paths: PodPaths, change: Partial<PodStatusRecord>): void {
+    const status = readPodStatus(paths.runDir);
+    if (status) writeJsonAtomic(paths.statusFile, { ...status, ...change });
   }
 
   /** The pause died while no supervisor ran: what is left of the pod goes, and it is Failed (kept for ps). */
-  private async stopDeadSandbox(state: PodState, paths: PodPaths, log: Logger): Promise<void> {
+  private async stopDeadSandbox(paths: PodPaths, log: Logger): Promise<void> {
     try {
-      await killPodProcesses(state);
-      await removePodCgroups(state);
-      await releasePodResources(state, paths.libRoot);
-      Object.assign(state, { phase: 'Failed', reason: 'SandboxDied', message: 'The pod sandbox (its pause) died while no supervisor ran' });
-      writePodState(paths.stateFile, state);
+      await stopPodFromDisk(this.kernel, paths);
+      this.updateStatus(paths, { phase: 'Failed', reason: 'SandboxDied', message: 'The pod sandbox (its pause) died while no supervisor ran' });
     } catch (err) {
       log.error('stopping a dead sandbox failed', { error: String(err) });
     }
   }
 
   private unsupervised(id: string, verb: string): PodState | undefined {
-    const state = readPodState(path.join(podsRunDir(this.roots), id, 'state.json'));
+    const runDir = path.join(podsRunDir(this.roots), id);
+    const state = readPodView(runDir);
     if (!state) throw new UserError('ENOPOD', `pod "${id}" not found`);
     if (['Stopped', 'Failed', 'Succeeded'].includes(state.phase)) return state;
     throw new UserError('ELOST', `pod "${state.name}": cannot ${verb} it: ${state.message ?? 'no supervisor holds it'}`);
@@ -227,12 +239,11 @@ export class Supervisor {
     const runDir = path.join(podsRunDir(this.roots), id);
     const file = readJsonIfExists<SpecFile>(path.join(runDir, 'spec.json'));
     if (!file) throw new UserError('ENOPOD', `pod "${id}" not found`);
-    const state = readPodState(file.paths.stateFile);
-    if (state && !force && podProcessPids(state).length > 0) {
-      throw new UserError('ERUNNING', `pod "${state.name}": processes of it are left (${state.message ?? 'not supervised'}); use rm -f`);
+    if (!force && podProcessPids(runDir).length > 0) {
+      const status = readPodStatus(runDir);
+      throw new UserError('ERUNNING', `pod "${file.pod.metadata.name}": processes of it are left (${status?.message ?? 'not supervised'}); use rm -f`);
     }
-    if (state) await teardownPod(state, file.paths);
-    else for (const dir of [file.paths.libDir, file.paths.logDir, file.paths.runDir]) fs.rmSync(dir, { recursive: true, force: true });
+    await removePodFromDisk(this.kernel, file.paths);
   }
 
   private serialized<T>(entry: PodEntry, op: () => Promise<T>): Promise<T> {
@@ -241,9 +252,11 @@ export class Supervisor {
     return next;
   }
 
-  /** The pod is no longer supervised (stopped, removed, or its start undone). */
-  private forget(id: string, pod: PodSupervisor): void {
-    if (this.pods.get(id)?.pod === pod) this.pods.delete(id);
+  /** The pod is no longer supervised (stopped, removed, or its start undone); the runtime forgets its sandbox. */
+  private forget(id: string, pod: PodManager): void {
+    if (this.pods.get(id)?.pod !== pod) return;
+    this.pods.delete(id);
+    this.runtime.release(id);
   }
 }
 

@@ -2,7 +2,7 @@
  * Pods in cgroups (issue 6), with whichever driver the host needs (v1 here; v2 in the VM of scripts/vm-test.sh):
  * the files podns writes match the manifest, a memory hog is OOMKilled (137), a CPU hog is held to its quota, a
  * fork bomb stops at the pod's pids limit, the device cgroup refuses devices off runc's list (EPERM), and
- * teardown leaves no cgroup, also after the shim was SIGKILLed. Every cgroup is below this test process's own
+ * teardown leaves no cgroup, also after the supervisor was SIGKILLed. Every cgroup is below this test process's own
  * cgroup (harness.ts sets PODNS_CGROUP_PARENT to a relative path). Requires: root, cgroup v1 (cpu, cpuacct,
  * memory, pids, devices, freezer) or v2 (cpu, memory, pids), the native build, dist/, the test images.
  */

@@ -248,7 +248,7 @@ spec:
     await podns?.dispose();
   });
 
-  it('is the address the shim gave the pod, in env, in values that use it and in the command', async () => {
+  it('is the address the supervisor gave the pod, in env, in values that use it and in the command', async () => {
     const ip = ((await inspect(podns, pod)) as unknown as { podIP: string }).podIP;
     expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     const env = envOf(await podns.ok(['exec', pod, '--', 'env']));

@@ -94,7 +94,7 @@ describe.skipIf(kernelSkip)('kubelet: init containers', () => {
   it('a failing init container is retried (OnFailure) with a restart count; the app starts only after it succeeded', async () => {
     const inits = init('flaky', 'n=$(cat /data/n 2>/dev/null || echo 0); echo $((n+1)) > /data/n; echo try $((n+1)); [ $n -ge 2 ] || exit 5; echo ok > /data/init-ok');
     // run returns at the first back-off, after the second failure (the pod is Pending then); the retries go on
-    // in the shim.
+    // in the supervisor.
     await podns.ok(['run', podns.writeManifest(retried, manifest(retried, 'OnFailure', inits, 'cat /data/init-ok && exec sleep 3600'))]);
     await waitFor(async () => (await get(retried)).containers[0]?.status === 'running', 20_000, 'the app container after the retries');
     const p = await get(retried);
@@ -111,7 +111,7 @@ describe.skipIf(kernelSkip)('kubelet: init containers', () => {
     const r = await podns.fails(['run', podns.writeManifest(never, manifest(never, 'Never', inits, 'exec sleep 3600'))]);
     expectCleanError(r, /init container "setup" failed \(Init:Error, exit code 3\).*restartPolicy Never.*no database/);
     expect(await podns.ok(['ps'])).not.toContain(never);
-    // `podns run` returns on a failed start before the shim has quite exited (as in faults.test.ts): wait for it.
+    // `podns run` returns on a failed start before its undo is quite over (as in faults.test.ts): wait for it.
     await waitFor(() => leaksOf(never).length === 0, 5000, 'nothing of the pod left').catch(() => undefined);
     expect(leaksOf(never)).toEqual([]);
   });
@@ -127,7 +127,7 @@ describe.skipIf(kernelSkip)('kubelet: init containers', () => {
     expect(p.containers[0]!.state.waiting?.reason).toBe('PodInitializing');
     expect(p.conditions.find((c) => c.type === 'Initialized')?.status).toBe('False');
     await waitFor(async () => /Init:(CrashLoopBackOff|Error)/.test(await podns.ok(['ps'])), 5000, 'ps to show the init back-off');
-    // The shim answers while the init container loops: a plain stop reaches it.
+    // The supervisor answers while the init container loops: a plain stop reaches it.
     await podns.ok(['rm', '-f', blocked]);
     await waitFor(() => leaksOf(blocked).length === 0, 5000, 'nothing of the pod left').catch(() => undefined);
     expect(leaksOf(blocked)).toEqual([]);

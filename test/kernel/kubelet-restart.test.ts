@@ -39,7 +39,7 @@ describe.skipIf(kernelSkip)('kubelet: restartPolicy, back-off, phases', () => {
 
   const pod = async (name: string) => (await inspect(podns, name)) as unknown as KubePod;
   const ctr = async (name: string, c: string) => (await pod(name)).containers.find((x) => x.name === c)!;
-  /** A container's events (time in ms, reason), oldest first, as the shim stamped them. */
+  /** A container's events (time in ms, reason), oldest first, as the supervisor stamped them. */
   const eventsOf = async (name: string, c: string) =>
     (await podns.ok(['events', name]))
       .split('\n')
@@ -96,7 +96,7 @@ describe.skipIf(kernelSkip)('kubelet: restartPolicy, back-off, phases', () => {
     expect(waiting.message).toMatch(/^back-off \S+ restarting failed container=crash pod=/);
     const c = await ctr(always, 'crash');
     expect(c.lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
-    // The shim's own times (polling from here is too coarse under load): the first restart at once, then
+    // The supervisor's own times (polling from here is too coarse under load): the first restart at once, then
     // back-off 100, 200, 400, 800 ms (scaled), each counted from the exit.
     const events = (await eventsOf(always, 'crash')).filter((e) => e.reason === 'Started' || e.reason === 'BackOff');
     const after = (await ctr(always, 'crash')).restartCount;

@@ -9,8 +9,7 @@
  * use it), iproute2, curl, python3 (a tiny HTTP server in the pod). Locally it skips with the reason; in CI
  * it fails instead.
  *
- * The second suite runs pods end to end with `{"mode": "cni"}` through createPodns({ network: 'private' });
- * it needs the shim to call setUpCni (src/shim/pod-supervisor.ts) and skips, saying so, until it does.
+ * The second suite runs pods end to end with `{"mode": "cni"}` through createPodns({ network: 'private' }).
  */
 import { execa, type ResultPromise } from 'execa';
 import fs from 'node:fs';
@@ -209,10 +208,7 @@ describe.skipIf(missing.length > 0)('CNI mode with the reference plugins (standa
   });
 });
 
-const wired = fs.readFileSync(path.join(projectRoot, 'src', 'shim', 'pod-supervisor.ts'), 'utf8').includes('setUpCni');
-if (!wired) console.warn('CNI end-to-end tests skipped: the shim does not call setUpCni yet (src/shim/pod-supervisor.ts)');
-
-describe.skipIf(kernelSkip || missing.length > 0 || !wired)('pods in CNI mode, end to end', () => {
+describe.skipIf(kernelSkip || missing.length > 0)('pods in CNI mode, end to end', () => {
   let podns: Podns;
   const pods: string[] = [];
   const web = (name: string, ports = '') => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  containers:\n  - name: web\n    image: nginx\n${ports}`;

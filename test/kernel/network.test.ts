@@ -1,7 +1,7 @@
 /**
  * Pod networking (bridge mode) inside a network namespace of the test's own: host→pod, pod→pod, hostPort
  * from 127.0.0.1 and from a client namespace on the bridge, hostNetwork, DNS and hosts files, IP exhaustion,
- * concurrent runs, and teardown after a killed shim. Requires: root, iproute2, nftables, curl, the native
+ * concurrent runs, and teardown after a killed supervisor. Requires: root, iproute2, nftables, curl, the native
  * build, dist/, the test images (see harness.ts).
  */
 import { execa } from 'execa';

@@ -1,7 +1,7 @@
 /**
  * httpGet and tcpSocket probes inside a real pod's network namespace: a pod in network mode none has loopback
- * only, so the checks must run in its netns (nsenter --net + dist/shim/probe-connect.js), against nginx there.
- * Then the shim's prober end to end: a liveness exec probe that starts failing restarts the container, and
+ * only, so the checks must run in its netns (nsenter --net + dist/kubelet/probe-connect.js), against nginx there.
+ * Then the pod manager's prober end to end: a liveness exec probe that starts failing restarts the container, and
  * readiness follows an exec probe in `podns inspect`, and an httpGet readiness probe reaches nginx in a pod
  * without an IP.
  * Requires: root, the native build, dist/, the test images (see harness.ts), nsenter (util-linux).
@@ -10,8 +10,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerSpec } from '../../src/manifest/types.js';
-import { checkTcp } from '../../src/shim/probe-connect.js';
-import { ContainerProber, netnsNetwork, type ProbeNetwork } from '../../src/shim/probes.js';
+import { checkTcp } from '../../src/kubelet/probe-connect.js';
+import { ContainerProber, netnsNetwork, type ProbeNetwork } from '../../src/kubelet/probes.js';
 import { SpawnRunner } from '../../src/sys/command.js';
 import { createPodns, inspect, kernelSkip, podName, projectRoot, sleep, waitFor, type Podns } from './harness.js';
 import { BUSYBOX, podYaml, sh } from './support.js';
@@ -26,7 +26,7 @@ describe.skipIf(kernelSkip)('probes in the pod network namespace', () => {
     podns = await createPodns();
     const containers = '  - name: web\n    image: nginx\n    ports: [{containerPort: 80}]\n';
     await podns.ok(['run', podns.writeManifest(pod, podYaml(pod, { containers }))]);
-    network = netnsNetwork(netnsPath, new SpawnRunner(), path.join(projectRoot, 'dist', 'shim', 'probe-connect.js'));
+    network = netnsNetwork(netnsPath, new SpawnRunner(), path.join(projectRoot, 'dist', 'kubelet', 'probe-connect.js'));
     await waitFor(async () => (await network.tcp({ host: '127.0.0.1', port: 80, timeoutMs: 1000 })).ok, 15_000, 'nginx to listen in the pod');
   }, 120_000);
   afterAll(async () => {
@@ -93,7 +93,7 @@ describe.skipIf(kernelSkip)('probes in the pod network namespace', () => {
   }, 30_000);
 });
 
-describe.skipIf(kernelSkip)('probes end to end, through the shim', () => {
+describe.skipIf(kernelSkip)('probes end to end, through the supervisor', () => {
   let podns: Podns;
   const pods: string[] = [];
   const scale = process.env.PODNS_BACKOFF_SCALE;

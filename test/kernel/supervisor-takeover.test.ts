@@ -149,7 +149,7 @@ describe.skipIf(kernelSkip)('the control socket while the pod starts', () => {
   /** `podns run` in the background, and the moment its container runs (its postStart hook holds the start). */
   const startSlow = async (name: string, file: string) => {
     const run = podns.run(['run', file], { timeout: 90_000 });
-    await waitFor(() => fs.existsSync(path.join(podns.root, 'run', 'pods', name, 'state.json')), 10_000, 'the pod to be handed to the supervisor');
+    await waitFor(() => fs.existsSync(path.join(podns.root, 'run', 'pods', name, 'status.json')), 10_000, 'the pod to be handed to the supervisor');
     // The supervisor's own view (ps shows the container ContainerCreating until its postStart returns, as kubectl does).
     await waitFor(async () => {
       const r = await ask({ op: 'status', pod: name });
@@ -320,10 +320,11 @@ describe.skipIf(kernelSkip)('supervisor takeover (the next command adopts the po
     // Stand-in for pid reuse: the recorded pid now names an unrelated process (one of ours), with another start time.
     const stranger = spawn('sleep', ['300'], { stdio: 'ignore' });
     try {
-      const stateFile = path.join(before.paths.runDir, 'state.json');
-      const recorded = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
-      recorded.containers[0].process = { pid: stranger.pid, startTime: old.startTime };
-      fs.writeFileSync(stateFile, JSON.stringify(recorded));
+      // The runtime's record of the container's run (containers/<name>.<attempt>.json).
+      const recordFile = path.join(before.paths.runDir, 'containers', 'main.0.json');
+      const recorded = JSON.parse(fs.readFileSync(recordFile, 'utf8'));
+      recorded.process = { pid: stranger.pid, startTime: old.startTime };
+      fs.writeFileSync(recordFile, JSON.stringify(recorded));
 
       await podns.ok(['ps']);
       const c = await waitFor(async () => {

@@ -1,7 +1,8 @@
 /**
- * Following a container's runs from the state file and its per-run CRI logs (`run --attach`, `logs -f`):
- * every run in order, a quick restart not skipped, the end when it will not come back or the shim is gone.
- * A temp dir stands in for the pod's state and log directories; this test process plays the live shim.
+ * Following a container's runs from the pod manager's record (status.json) and its per-run CRI logs
+ * (`run --attach`, `logs -f`): every run in order, a quick restart not skipped, the end when it will not come
+ * back or the supervisor is gone. A temp dir stands in for the pod's run and log directories; this test process
+ * plays the live supervisor.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { followContainerRuns, runIsOver } from '../../src/cli/container-runs.js';
 import { processRef } from '../../src/runtime/proc.js';
-import type { ContainerState, PodState } from '../../src/state/pod-state.js';
+import type { ContainerStatusRecord, PodStatusRecord } from '../../src/state/pod-state.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Polls `ok` for up to 5 s (the follower polls every 200 ms). */
@@ -20,12 +21,10 @@ async function until(ok: () => boolean): Promise<void> {
 
 describe('following a container across its runs', () => {
   let dir: string;
-  let stateFile: string;
   const live = processRef(process.pid)!;
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-runs-'));
-    stateFile = path.join(dir, 'state.json');
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -34,14 +33,14 @@ describe('following a container across its runs', () => {
     fs.mkdirSync(path.dirname(logOf(run)), { recursive: true });
     fs.appendFileSync(logOf(run), lines.map((l) => `2025-01-01T00:00:00.000000000Z stdout F ${l}\n`).join(''));
   };
-  const setState = (c: Partial<ContainerState>, shim = live) => {
+  const setState = (c: Partial<ContainerStatusRecord>, supervisor = live) => {
     const container = { name: 'app', status: 'running', restartCount: 0, logPath: logOf(c.restartCount ?? 0), ...c };
-    fs.writeFileSync(stateFile, JSON.stringify({ supervisor: shim, containers: [container] } as unknown as PodState));
+    fs.writeFileSync(path.join(dir, 'status.json'), JSON.stringify({ supervisor, containers: [container] } as unknown as PodStatusRecord));
   };
   const follow = () => {
     const out: string[] = [];
     let ended = false;
-    const done = followContainerRuns(stateFile, 'app', { out: (text) => out.push(text) }).then(() => (ended = true));
+    const done = followContainerRuns(dir, 'app', { out: (text) => out.push(text) }).then(() => (ended = true));
     return { out, done, ended: () => ended };
   };
 
@@ -75,7 +74,7 @@ describe('following a container across its runs', () => {
     expect(f.out.join('')).toBe('up\n');
   });
 
-  it('passes over a run whose log was already removed, and ends with the shim', async () => {
+  it('passes over a run whose log was already removed, and ends with the supervisor', async () => {
     writeLog(0, 'first');
     setState({ restartCount: 0 });
     const f = follow();
@@ -84,22 +83,22 @@ describe('following a container across its runs', () => {
     writeLog(2, 'third');
     setState({ restartCount: 2 });
     await until(() => f.out.join('') === 'first\nthird\n');
-    // The shim died (the recorded process is not this one any more): the follower reads to the end and stops.
+    // The supervisor died (the recorded process is not this one any more): the follower reads to the end and stops.
     writeLog(2, 'last words');
     setState({ restartCount: 2, restartPending: true }, { pid: live.pid, startTime: live.startTime + 1 });
     await f.done;
     expect(f.out.join('')).toBe('first\nthird\nlast words\n');
   });
 
-  it('a run is over once the shim recorded its exit, started a newer run, or is gone', () => {
+  it('a run is over once the supervisor recorded its exit, started a newer run, or is gone', () => {
     setState({ restartCount: 3 });
-    expect(runIsOver(stateFile, 'app', 3)()).toBe(false);
-    expect(runIsOver(stateFile, 'app', 2)()).toBe(true);
+    expect(runIsOver(dir, 'app', 3)()).toBe(false);
+    expect(runIsOver(dir, 'app', 2)()).toBe(true);
     setState({ restartCount: 3, status: 'exited' });
-    expect(runIsOver(stateFile, 'app', 3)()).toBe(true);
+    expect(runIsOver(dir, 'app', 3)()).toBe(true);
     setState({ restartCount: 3 }, { pid: live.pid, startTime: live.startTime + 1 });
-    expect(runIsOver(stateFile, 'app', 3)()).toBe(true);
-    fs.rmSync(stateFile);
-    expect(runIsOver(stateFile, 'app', 3)()).toBe(true);
+    expect(runIsOver(dir, 'app', 3)()).toBe(true);
+    fs.rmSync(path.join(dir, 'status.json'));
+    expect(runIsOver(dir, 'app', 3)()).toBe(true);
   });
 });

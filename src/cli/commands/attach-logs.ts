@@ -24,7 +24,7 @@ export async function attachLogs(roots: Roots, namespace: string, names: string[
         // Lines of one container may come in several chunks: prefix only where a line starts.
         const atLineStart = { stdout: true, stderr: true };
         const prefix = `[${name}/${c.name}] `;
-        return followContainerRuns(record.paths.stateFile, c.name, {
+        return followContainerRuns(record.paths.runDir, c.name, {
           signal: abort.signal,
           out: (chunk, stream) => {
             // Split after each newline: every piece but possibly the first starts a line.

@@ -11,7 +11,7 @@ import { planExecSpawn } from '../../runtime/container-plan.js';
 import { isAlive } from '../../runtime/proc.js';
 import type { Roots } from '../../state/paths.js';
 import { setWindowSize, spawnProcess, spawnWithTerminal, watchExit } from '../../sys/native.js';
-import { TerminalWriter } from '../../shim/terminal-writer.js';
+import { TerminalWriter } from '../../runtime/terminal-writer.js';
 import { startLocalTerminal } from '../local-terminal.js';
 import { containerLeaf } from '../../cgroup/layout.js';
 import { openCgroupDriver } from '../../cgroup/open-driver.js';

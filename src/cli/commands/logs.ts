@@ -30,7 +30,7 @@ export async function showLogs(roots: Roots, namespace: string, name: string, op
     logPath = path.join(path.dirname(container.logPath), `${container.restartCount - 1}.log`);
   }
   // -f follows this run to its end, as kubectl does (`run --attach` follows restarts); a previous run is over.
-  const isDone = options.previous ? () => true : runIsOver(record.paths.stateFile, containerName, container.restartCount);
+  const isDone = options.previous ? () => true : runIsOver(record.paths.runDir, containerName, container.restartCount);
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   try {

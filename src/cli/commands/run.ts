@@ -24,7 +24,7 @@ import { SpawnRunner } from '../../sys/command.js';
 import { awaitStartReport, supervisorSilenceLimitMs, type ReportSource, type StartOutcome } from '../start-wait.js';
 import { callSupervisor, connectSupervisor } from '../../supervisor/client.js';
 import type { SupervisorRequest } from '../../supervisor/protocol.js';
-import { backOffScale } from '../../shim/restart-policy.js';
+import { backOffScale } from '../../kubelet/restart-policy.js';
 import { detectCgroups, parseProcCgroup, resolveCgroupParent } from '../../cgroup/layout.js';
 import { DEFAULT_POD_PIDS_LIMIT } from '../../cgroup/resources.js';
 import type { PodCgroupPlan } from '../../state/pod-state.js';

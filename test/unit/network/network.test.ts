@@ -6,7 +6,7 @@ import { planAddHostPorts, planBridge, planDeleteHostPorts, planHostLinks, planP
 import { allocateAddress, listLeases, releaseAddress } from '../../../src/network/ipam.js';
 import { formatIPv4, parseIPv4, parseSubnet, podAddresses } from '../../../src/network/ipv4.js';
 import { loadNetworkConfig } from '../../../src/network/network-config.js';
-import { hostPortElements } from '../../../src/runtime/garbage.js';
+import { hostPortElements } from '../../../src/kubelet/garbage.js';
 
 const made: string[] = [];
 const tmp = () => {

@@ -4,10 +4,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ImageRecord } from '../../../src/image/types.js';
 import type { ContainerSpec, PodSpec } from '../../../src/manifest/types.js';
-import { containerArgv, planContainerSpawn, planExecSpawn, planProcess } from '../../../src/runtime/container-plan.js';
+import { containerArgv, containerDirs, planContainerSpawn, planExecSpawn, planProcess, type ContainerPlanInput } from '../../../src/runtime/container-plan.js';
+import { containerMounts } from '../../../src/kubelet/container-mounts.js';
+import type { ContainerConfig } from '../../../src/runtime/records.js';
 import { planConfinement } from '../../../src/security/confinement.js';
 import { podPaths } from '../../../src/state/paths.js';
-import { CLONE, MS } from '../../../src/sys/native.js';
+import { CLONE, MS } from '../../../src/kernel/types.js';
 
 function image(config: ImageRecord['config'], layers: string[] = ['/l/0', '/l/1']): ImageRecord {
   return { name: 'docker.io/library/x:latest', id: 'sha256:x', layers, config, created: '', size: 0 };
@@ -77,7 +79,7 @@ describe('planProcess resolves the image user from its passwd/group files', () =
 });
 
 describe('planContainerSpawn', () => {
-  const paths = podPaths({ run: '/r', lib: '/l', log: '/g' }, 'p', 'default_p_u');
+  const paths = podPaths({ run: '/r', lib: '/l', log: '/g', etc: '/e' }, 'p', 'default_p_u');
   const pod: PodSpec = {
     ...POD,
     volumes: [
@@ -93,26 +95,51 @@ describe('planContainerSpawn', () => {
     ],
   });
   const proc = { argv: ['sh'], env: ['PATH=/bin:/usr/bin'], cwd: '/', user: { uid: 0, gid: 0, groups: [] }, confinement: planConfinement(POD, container()) };
-  const req = planContainerSpawn({ pod, container: c, image: image({}, ['/layers/a', '/layers/b']), process: proc, paths, pausePid: 42, stdio: [0, 1, 2] });
+  const config = (cs: ContainerSpec = c, ps: PodSpec = pod): ContainerConfig => ({
+    name: cs.name,
+    attempt: 0,
+    image: { name: 'x', id: 'sha256:x', layers: ['/layers/a', '/layers/b'] },
+    process: proc,
+    mounts: containerMounts(cs, ps, paths),
+    logPath: '/g/c/0.log',
+    resources: {},
+  });
+  const plan = (over: Partial<ContainerPlanInput> = {}) =>
+    planContainerSpawn({
+      config: config(),
+      dirs: containerDirs(paths, 'c.0'),
+      etcDir: paths.etcDir,
+      shmDir: paths.shmDir,
+      namespaces: { holderPid: 42, sharePid: false },
+      stdio: [0, 1, 2],
+      ...over,
+    });
+  const req = plan();
 
   it("joins the pause's net/ipc/uts, and gets its own mount and PID namespaces when the PID namespace is not shared", () => {
     expect(req.joinNamespaces).toEqual({ net: '/proc/42/ns/net', ipc: '/proc/42/ns/ipc', uts: '/proc/42/ns/uts' });
     expect(req.cloneFlags).toBe(CLONE.NEWNS | CLONE.NEWPID);
   });
   it("joins the pause's PID namespace when shared", () => {
-    const shared = planContainerSpawn({ pod: { ...pod, shareProcessNamespace: true }, container: c, image: image({}), process: proc, paths, pausePid: 42, stdio: [0, 1, 2] });
+    const shared = plan({ namespaces: { holderPid: 42, sharePid: true } });
     expect(shared.joinNamespaces?.pid).toBe('/proc/42/ns/pid');
     expect(shared.cloneFlags).toBe(CLONE.NEWNS);
   });
-  it('mounts the overlay first, top layer first in lowerdir, with its own upper and work dirs', () => {
+  it('makes the pod namespaces itself when it holds them (--infra=none)', () => {
+    const creates = plan({ namespaces: { creates: { hostname: 'h', sysctls: [], host: { network: false, ipc: false, pid: false } } } });
+    expect(creates.joinNamespaces).toBeUndefined();
+    expect(creates.cloneFlags).toBe(CLONE.NEWNS | CLONE.NEWNET | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID);
+    expect(creates).toMatchObject({ hostname: 'h', loopbackUp: true });
+  });
+  it('mounts the overlay first, top layer first in lowerdir, with the run\'s own upper and work dirs', () => {
     expect(req.mounts![0]).toEqual({
       source: 'overlay',
-      target: '/l/pods/p/containers/c/rootfs',
+      target: '/l/pods/p/containers/c.0/rootfs',
       fstype: 'overlay',
       flags: MS.NODEV,
-      data: 'lowerdir=/layers/b:/layers/a,upperdir=/l/pods/p/containers/c/upper,workdir=/l/pods/p/containers/c/work',
+      data: 'lowerdir=/layers/b:/layers/a,upperdir=/l/pods/p/containers/c.0/upper,workdir=/l/pods/p/containers/c.0/work',
     });
-    expect(req.rootfs).toBe('/l/pods/p/containers/c/rootfs');
+    expect(req.rootfs).toBe('/l/pods/p/containers/c.0/rootfs');
   });
   it('has /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, read-only /sys, devices and the /etc files', () => {
     const byTarget = new Map(req.mounts!.map((m) => [m.target, m]));
@@ -129,6 +156,9 @@ describe('planContainerSpawn', () => {
     expect(volumes.map((m) => m.target)).toEqual(['/data', '/var/log', '/var/log/app/sub']);
     expect(volumes[0]).toMatchObject({ source: '/srv/data/x', remountFlags: MS.RDONLY | MS.NODEV });
     expect(volumes[1]).toMatchObject({ source: '/l/pods/p/volumes/logs', flags: MS.BIND | MS.REC, remountFlags: MS.NODEV });
+  });
+  it('binds the termination-log file at terminationMessagePath', () => {
+    expect(req.mounts!.find((m) => m.target === '/dev/termination-log')).toMatchObject({ source: '/l/pods/p/containers/c/termination-log', remountFlags: MS.NODEV });
   });
   it('searches the command in the container PATH', () => {
     expect(req.searchPath).toBe('/bin:/usr/bin');
@@ -147,13 +177,13 @@ describe('planContainerSpawn', () => {
         { name: 'sa', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: false, subPathExpr: '$(X)', subPath: 'x' },
       ],
     });
-    const mounts = planContainerSpawn({ pod: apiPod, container: api, image: image({}), process: proc, paths, pausePid: 42, stdio: [0, 1, 2] }).mounts!;
+    const mounts = plan({ config: config(api, apiPod) }).mounts!;
     expect(mounts.find((m) => m.target === '/etc/podinfo')).toMatchObject({ source: '/l/pods/p/volumes/info', remountFlags: MS.RDONLY | MS.NODEV });
     expect(mounts.find((m) => m.target === '/var/run/secrets/kubernetes.io/serviceaccount')).toMatchObject({ source: '/l/pods/p/volumes/sa/x', remountFlags: MS.RDONLY | MS.NODEV });
   });
   it('refuses a subPathExpr that podns run did not expand (it would mount the volume root)', () => {
     const c2 = container({ volumeMounts: [{ name: 'logs', mountPath: '/logs', readOnly: false, subPathExpr: '$(POD)' }] });
-    expect(() => planContainerSpawn({ pod, container: c2, image: image({}), process: proc, paths, pausePid: 42, stdio: [0, 1, 2] })).toThrow('container "c": volume "logs": subPathExpr "$(POD)" was not expanded');
+    expect(() => containerMounts(c2, pod, paths)).toThrow('container "c": volume "logs": subPathExpr "$(POD)" was not expanded');
   });
 });
 

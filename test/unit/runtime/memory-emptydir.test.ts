@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerSpec, PodSpec } from '../../../src/manifest/types.js';
-import { memoryEmptyDirSize } from '../../../src/runtime/sandbox.js';
+import { memoryEmptyDirSize } from '../../../src/kubelet/volumes.js';
 
 const c = (memory?: number): ContainerSpec => ({ name: 'c', image: 'i', env: [], ports: [], volumeMounts: [], ...(memory ? { resources: { limits: { memory }, requests: { memory } } } : {}) });
 const spec = (containers: ContainerSpec[], extra: Partial<PodSpec> = {}) => ({ containers, ...extra }) as PodSpec;

@@ -45,7 +45,7 @@ describe('proc', () => {
 });
 
 describe('stopSignalNumber', async () => {
-  const { stopSignalNumber } = await import('../../../src/shim/pod-supervisor.js');
+  const { stopSignalNumber } = await import('../../../src/runtime/runtime-service.js');
   it.each([
     [undefined, 15],
     ['SIGQUIT', 3],

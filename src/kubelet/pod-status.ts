@@ -1,17 +1,20 @@
 /**
  * The pod's phase and conditions from its containers, as kubelet computes them (pkg/kubelet/kubelet_pods.go
- * getPhase, pkg/kubelet/status/generate.go). Pure: the supervisor calls it on every save.
+ * getPhase, pkg/kubelet/status/generate.go). Pure: the pod manager calls it on every save.
  */
 import type { ContainerState, PodCondition, PodPhase } from '../state/pod-state.js';
+
+/** What the phase and conditions look at of a container. */
+type ContainerLike = Pick<ContainerState, 'name' | 'status' | 'waiting' | 'exitCode'>;
 
 export interface PodStatusInput {
   /** Every init container has exited 0 (true when there are none). */
   initialized: boolean;
   /** An init container failed and will not be retried (restartPolicy Never). */
   initFailed: boolean;
-  containers: ContainerState[];
+  containers: ContainerLike[];
   /** Sidecars (restartable init containers): not part of the phase, but of the Ready condition. */
-  sidecars?: ContainerState[];
+  sidecars?: ContainerLike[];
   /** A restart of this container is pending (back-off running). */
   restarting: (name: string) => boolean;
   /** Readiness from a probe; undefined: no probe, ready while running. */

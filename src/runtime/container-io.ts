@@ -1,28 +1,28 @@
 /**
  * One container run's standard streams, as containerd's shim keeps them for CRI: the output goes to the CRI
  * log and to every attached session; stdin, when the container asked for it (`stdin: true`), stays open in the
- * shim so that `podns attach -i` can write to it; with `tty: true` all three are one terminal, made inside the
- * container (the addon's console step), whose master the shim holds.
+ * supervisor so that `podns attach -i` can write to it; with `tty: true` all three are one terminal, made inside
+ * the container (the addon's console step), whose master the supervisor holds.
  *
- *   stdin  false, tty false   0 = /dev/null,   1 and 2 = pipes to the shim (stdout and stderr records)
- *   stdin  true,  tty false   0 = a pipe from the shim, 1 and 2 as above
+ *   stdin  false, tty false   0 = /dev/null,   1 and 2 = pipes to the supervisor (stdout and stderr records)
+ *   stdin  true,  tty false   0 = a pipe from the supervisor, 1 and 2 as above
  *   tty    true               0, 1, 2 = the pty's peer; the master reads as stdout and takes stdin
  *
  * stdinOnce: the first attach session that used stdin closes it when it ends (EOF to the container; with a
  * terminal, the EOF character, since a pty cannot be half-closed).
  *
  * The pause's fd store holds a copy of every fd of ours the run depends on (heldFds): the output pipes' read
- * ends (1 MiB pipes), stdin's write end, the terminal's master. So when the shim dies the container writes on
- * into its pipes, keeps its stdin open (no EOF) and its terminal (no hang-up); a new shim makes the run's IO
+ * ends (1 MiB pipes), stdin's write end, the terminal's master. So when the supervisor dies the container writes
+ * on into its pipes, keeps its stdin open (no EOF) and its terminal (no hang-up); a new supervisor makes the run's IO
  * again from the copies it takes back (ContainerIO.takenOver). A stdin closed on purpose (stdinOnce) is first
  * taken back from the store (`release`), or the container would never see its EOF.
  */
 import fs from 'node:fs';
 import net from 'node:net';
 import tty from 'node:tty';
+import type { Kernel } from '../kernel/kernel.js';
 import type { CriLogWriter } from '../logs/cri-log-writer.js';
-import { makePipe } from '../sys/native.js';
-import { OUTPUT_PIPE_BYTES } from '../runtime/fd-store.js';
+import { OUTPUT_PIPE_BYTES } from './fd-store.js';
 import { TerminalWriter } from './terminal-writer.js';
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -67,8 +67,9 @@ export class ContainerIO {
   private stdinUsed = false;
   private finished = false;
 
-  /** `taken`: the fds of a run a dead shim started, taken back from the pause (see takenOver). */
+  /** `taken`: the fds of a run a dead supervisor started, taken back from the pause (see takenOver). */
   private constructor(
+    kernel: Pick<Kernel, 'pipe'> | undefined,
     options: StdioOptions,
     private readonly release?: ReleaseStdin,
     taken?: Partial<Record<HeldRole, number>>,
@@ -88,16 +89,16 @@ export class ContainerIO {
       return;
     }
     if (this.terminal) return; // the addon makes the terminal inside the container
-    // Large: what the container writes while no shim reads (after a shim died) waits here.
-    const [outRead, outWrite] = makePipe(OUTPUT_PIPE_BYTES);
-    const [errRead, errWrite] = makePipe(OUTPUT_PIPE_BYTES);
+    // Large: what the container writes while no supervisor reads (after one died) waits here.
+    const [outRead, outWrite] = kernel!.pipe(OUTPUT_PIPE_BYTES);
+    const [errRead, errWrite] = kernel!.pipe(OUTPUT_PIPE_BYTES);
     this.outputs = [
       { fd: outRead, stream: 'stdout' },
       { fd: errRead, stream: 'stderr' },
     ];
     let stdin: number;
     if (this.stdinOpen) {
-      const [inRead, inWrite] = makePipe();
+      const [inRead, inWrite] = kernel!.pipe();
       this.stdinPipe = inWrite;
       stdin = inRead;
     } else {
@@ -108,17 +109,17 @@ export class ContainerIO {
   }
 
   /** A new run's IO. */
-  static create(options: StdioOptions, release?: ReleaseStdin): ContainerIO {
-    return new ContainerIO(options, release);
+  static create(kernel: Pick<Kernel, 'pipe'>, options: StdioOptions, release?: ReleaseStdin): ContainerIO {
+    return new ContainerIO(kernel, options, release);
   }
 
   /**
-   * The IO of a run a dead shim started, from the fds taken back from the pause (a missing one: the pause no
+   * The IO of a run a dead supervisor started, from the fds taken back from the pause (a missing one: the pause no
    * longer had it, its writers being gone): output is read on into `logs` (appended), stdin and the terminal
    * take input again.
    */
   static takenOver(options: StdioOptions, taken: Partial<Record<HeldRole, number>>, logs: CriLogWriter, release?: ReleaseStdin): ContainerIO {
-    const io = new ContainerIO(options, release, taken);
+    const io = new ContainerIO(undefined, options, release, taken);
     // A terminal's master the pause no longer had: the terminal is gone, and its output with it.
     if (io.terminal && io.masterFd === undefined) io.stdinClosed = true;
     else io.started(logs, io.masterFd);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeConditions, computePhase, type PodStatusInput } from '../../../src/shim/pod-status.js';
+import { computeConditions, computePhase, type PodStatusInput } from '../../../src/kubelet/pod-status.js';
 import type { ContainerState } from '../../../src/state/pod-state.js';
 
 const ctr = (name: string, over: Partial<ContainerState>): ContainerState =>

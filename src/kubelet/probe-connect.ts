@@ -6,9 +6,9 @@
  * reachable from inside its network namespace, which Node cannot enter (setns in a threaded process), so the shim
  * runs this file as a script there:
  *
- *   nsenter --net=/run/netns/<pod> <node> <dist>/shim/probe-connect.js http HOST PORT PATH TIMEOUT_MS ['Name: value' ...]
- *   nsenter --net=/run/netns/<pod> <node> <dist>/shim/probe-connect.js tcp HOST PORT TIMEOUT_MS
- *   nsenter --net=/run/netns/<pod> <node> <dist>/shim/probe-connect.js grpc HOST PORT TIMEOUT_MS SERVICE
+ *   nsenter --net=/run/netns/<pod> <node> <dist>/kubelet/probe-connect.js http HOST PORT PATH TIMEOUT_MS ['Name: value' ...]
+ *   nsenter --net=/run/netns/<pod> <node> <dist>/kubelet/probe-connect.js tcp HOST PORT TIMEOUT_MS
+ *   nsenter --net=/run/netns/<pod> <node> <dist>/kubelet/probe-connect.js grpc HOST PORT TIMEOUT_MS SERVICE
  *
  * The script prints one JSON line, `{"ok":true|false,"message":"..."}`, and exits 0 whenever it reached a
  * verdict (2 on bad arguments). Only node: built-ins are imported, so it starts as fast as Node can.

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { terminationMessage } from '../../../src/shim/pod-supervisor.js';
+import { terminationMessage } from '../../../src/kubelet/termination-message.js';
 
 describe('terminationMessage', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-tm-'));

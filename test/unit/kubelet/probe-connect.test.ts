@@ -5,7 +5,7 @@ import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkGrpc, checkHttp, checkTcp, connectorArgs, healthCheckRequest, servingStatus } from '../../../src/shim/probe-connect.js';
+import { checkGrpc, checkHttp, checkTcp, connectorArgs, healthCheckRequest, servingStatus } from '../../../src/kubelet/probe-connect.js';
 
 let server: http.Server;
 let port: number;
@@ -79,7 +79,7 @@ describe('checkTcp', () => {
 
 describe('the connector script', () => {
   it('prints one JSON verdict for the argv connectorArgs builds', () => {
-    const script = fileURLToPath(new URL('../../../src/shim/probe-connect.ts', import.meta.url));
+    const script = fileURLToPath(new URL('../../../src/kubelet/probe-connect.ts', import.meta.url));
     const run = (args: string[]) => execFileSync(process.execPath, [script, ...args], { encoding: 'utf8' });
     const args = connectorArgs('http', { host: '127.0.0.1', port, path: '/fail', headers: [{ name: 'X-A', value: 'b: c' }], timeoutMs: 1000 });
     expect(args).toEqual(['http', '127.0.0.1', String(port), '/fail', '1000', 'X-A: b: c']);

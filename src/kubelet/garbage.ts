@@ -11,28 +11,35 @@ import { listLeases, releaseAddress } from '../network/ipam.js';
 import type { NetworkConfig } from '../network/network-config.js';
 import { NFT_TABLE, vethName } from '../network/bridge-plan.js';
 import { podsRunDir, type Roots } from '../state/paths.js';
-import { readPodState } from '../state/pod-state.js';
 import type { CommandRunner } from '../sys/command.js';
-import { podProcessPids, teardownPod } from './pod-teardown.js';
-import { isAlive } from './proc.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { isAlive } from '../runtime/proc.js';
 import { readJsonIfExists } from '../state/atomic-file.js';
 import type { PodPaths } from '../state/paths.js';
+import { podProcessPids, removePodFromDisk } from './pod-teardown.js';
+import { readPodStatus } from './pod-view.js';
 
-export async function collectGarbage(roots: Roots, cfg: NetworkConfig, runner: CommandRunner, report: (line: string) => void): Promise<void> {
+export async function collectGarbage(
+  roots: Roots,
+  cfg: NetworkConfig,
+  kernel: Pick<Kernel, 'signal' | 'umount'>,
+  runner: CommandRunner,
+  report: (line: string) => void,
+): Promise<void> {
   const podsDir = podsRunDir(roots);
   const ids = fs.existsSync(podsDir) ? fs.readdirSync(podsDir) : [];
   const live = new Set<string>();
   for (const id of ids) {
     const file = path.join(podsDir, id);
     const spec = readJsonIfExists<{ paths: PodPaths }>(path.join(file, 'spec.json'));
-    const state = spec && readPodState(spec.paths.stateFile);
+    const state = spec && readPodStatus(spec.paths.runDir);
     if (!spec || !state) {
       live.add(id); // being created, or not ours to judge
       continue;
     }
-    const orphaned = state.phase !== 'Stopped' && !isAlive(state.supervisor) && podProcessPids(state).length === 0;
+    const orphaned = state.phase !== 'Stopped' && !isAlive(state.supervisor) && podProcessPids(spec.paths.runDir).length === 0;
     if (orphaned) {
-      await teardownPod(state, spec.paths);
+      await removePodFromDisk(kernel, spec.paths, runner);
       report(`removed pod ${state.name} (its supervisor and processes were gone)`);
     } else {
       live.add(id);

@@ -1,8 +1,8 @@
 /** ContainerProber against a fake target and a fake clock: kubelet's thresholds, startup gating, readiness, timeouts. */
 import { describe, expect, it } from 'vitest';
 import type { ContainerSpec, Probe } from '../../../src/manifest/types.js';
-import { ContainerProber, netnsNetwork, type ProbeKind, type ProbeNetwork, type ProberClock } from '../../../src/shim/probes.js';
-import type { HttpCheck, TcpCheck } from '../../../src/shim/probe-connect.js';
+import { ContainerProber, netnsNetwork, type ProbeKind, type ProbeNetwork, type ProberClock } from '../../../src/kubelet/probes.js';
+import type { HttpCheck, TcpCheck } from '../../../src/kubelet/probe-connect.js';
 import { RecordingRunner } from '../../../src/sys/command.js';
 
 /** Virtual time: timers run in order as advance() passes them, with promise callbacks flushed between. */
@@ -235,12 +235,12 @@ describe('ContainerProber', () => {
 describe('netnsNetwork', () => {
   it('runs the connector script inside the pod network namespace with nsenter', async () => {
     const runner = new RecordingRunner(() => ({ stdout: '{"ok":false,"message":"dial tcp 127.0.0.1:81: connect: connection refused (ECONNREFUSED)"}\n' }));
-    const network = netnsNetwork('/run/netns/p', runner, '/podns/dist/shim/probe-connect.js', '/usr/bin/node');
+    const network = netnsNetwork('/run/netns/p', runner, '/podns/dist/kubelet/probe-connect.js', '/usr/bin/node');
     expect(await network.tcp({ host: '127.0.0.1', port: 81, timeoutMs: 1000 })).toEqual({ ok: false, message: 'dial tcp 127.0.0.1:81: connect: connection refused (ECONNREFUSED)' });
     await network.http({ host: '127.0.0.1', port: 8080, path: '/healthz', headers: [{ name: 'Host', value: 'web' }], timeoutMs: 2000 });
     expect(runner.calls).toEqual([
-      ['nsenter', '--net=/run/netns/p', '/usr/bin/node', '/podns/dist/shim/probe-connect.js', 'tcp', '127.0.0.1', '81', '1000'],
-      ['nsenter', '--net=/run/netns/p', '/usr/bin/node', '/podns/dist/shim/probe-connect.js', 'http', '127.0.0.1', '8080', '/healthz', '2000', 'Host: web'],
+      ['nsenter', '--net=/run/netns/p', '/usr/bin/node', '/podns/dist/kubelet/probe-connect.js', 'tcp', '127.0.0.1', '81', '1000'],
+      ['nsenter', '--net=/run/netns/p', '/usr/bin/node', '/podns/dist/kubelet/probe-connect.js', 'http', '127.0.0.1', '8080', '/healthz', '2000', 'Host: web'],
     ]);
   });
 });

@@ -27,7 +27,7 @@
  *   the exec cannot be made (container gone). `execInContainer(state, argv, timeoutMs)` in container-exec.ts.
  * - `podIP`: the pod's address in bridge or CNI mode: httpGet and tcpSocket connect to it from the shim.
  * - `netnsPath`: /run/netns/<pod> for a pod without an IP (network mode none): the check runs inside it, as
- *   `nsenter --net=<netnsPath> <node> <dist>/shim/probe-connect.js ...`, against 127.0.0.1 unless the probe
+ *   `nsenter --net=<netnsPath> <node> <dist>/kubelet/probe-connect.js ...`, against 127.0.0.1 unless the probe
  *   names a host. With neither (hostNetwork), the shim connects to 127.0.0.1 itself.
  */
 import type { ContainerSpec, Probe } from '../manifest/types.js';
@@ -70,7 +70,7 @@ export interface ProbeNetwork {
 export const DIRECT_NETWORK: ProbeNetwork = { http: checkHttp, tcp: checkTcp, grpc: checkGrpc };
 
 /** Checks from inside a pinned network namespace, through `nsenter --net` and the probe-connect.js script. */
-export function netnsNetwork(netnsPath: string, runner: CommandRunner, script = projectPath('dist/shim/probe-connect.js'), node = process.execPath): ProbeNetwork {
+export function netnsNetwork(netnsPath: string, runner: CommandRunner, script = projectPath('dist/kubelet/probe-connect.js'), node = process.execPath): ProbeNetwork {
   const run = async (args: string[]): Promise<CheckOutcome> => {
     const { stdout } = await runner.run(['nsenter', `--net=${netnsPath}`, node, script, ...args], { step: 'probe.connect' });
     return JSON.parse(stdout) as CheckOutcome;

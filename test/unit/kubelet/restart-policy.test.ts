@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backOffScale, CrashLoopBackOff, shouldRestart } from '../../../src/shim/restart-policy.js';
-import { formatDelay } from '../../../src/shim/pod-supervisor.js';
+import { backOffScale, CrashLoopBackOff, formatDelay, shouldRestart } from '../../../src/kubelet/restart-policy.js';
 
 describe('restart policy', () => {
   it('Always restarts every exit, OnFailure only a failure, Never none', () => {

@@ -1,16 +1,15 @@
 /**
- * A command run in a running container, from the shim: what kubelet does through CRI ExecSync for exec
- * lifecycle hooks and exec probes. The same spawn as `podns exec` (planExecSpawn: the container's namespaces,
- * user, cwd, env and confinement, its saved seccomp program), into the container's cgroup, with no stdin and
- * its output collected (for the hook's event message). Used by lifecycle hooks and by probes.ts.
+ * CRI ExecSync: a command run in a running container, from the supervisor — what kubelet uses for exec lifecycle
+ * hooks and exec probes. The same spawn as `podns exec` (planExecSpawn: the container's namespaces, user, cwd,
+ * env and confinement, its saved seccomp program), into the container's cgroup, with no stdin and its output
+ * collected (for the hook's event message, kubelet's 10 KiB).
  */
 import fs from 'node:fs';
 import net from 'node:net';
 import { PodnsError } from '../errors.js';
-import { planExecSpawn } from '../runtime/container-plan.js';
-import { isAlive } from '../runtime/proc.js';
-import type { ContainerState } from '../state/pod-state.js';
-import { killAndReap, makePipe, spawnProcess, watchExit } from '../sys/native.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { planExecSpawn } from './container-plan.js';
+import type { ProcessSpec, ProcessRef } from '../state/pod-state.js';
 
 /** An exec that ran past its timeout (and was SIGKILLed); `code` is what probes.ts recognises. */
 export class ExecTimeout extends PodnsError {
@@ -27,29 +26,27 @@ export interface ExecOptions {
   output?: (text: string) => void;
 }
 
+/** The running container an exec goes into: its main process, its process spec, its seccomp program. */
+export interface ExecTarget {
+  name: string;
+  process: ProcessRef;
+  spec: ProcessSpec;
+  seccompFilter?: Buffer;
+}
+
 /**
  * Runs `argv` in the container and resolves with its exit code (128 + signal when killed). Past `timeoutMs`
- * the command is SIGKILLed and the promise rejects with ExecTimeout (code ETIMEDOUT); it rejects too when the container does
- * not run or the spawn fails.
+ * the command is SIGKILLed and the promise rejects with ExecTimeout (code ETIMEDOUT); it rejects too when the
+ * spawn fails (the container is gone).
  */
-export async function execInContainer(state: ContainerState, argv: string[], timeoutMs: number, options: ExecOptions = {}): Promise<number> {
-  if (state.status !== 'running' || !state.process || !isAlive(state.process)) {
-    throw new PodnsError('shim.exec', `container "${state.name}" is not running`);
-  }
+export async function execSync(kernel: Kernel, target: ExecTarget, argv: string[], timeoutMs: number, options: ExecOptions = {}): Promise<number> {
   const devNull = fs.openSync('/dev/null', 'r');
-  const [outRead, outWrite] = makePipe();
+  const [outRead, outWrite] = kernel.pipe();
   let pid: number;
   try {
-    const request = planExecSpawn(
-      state.process.pid,
-      state.spec,
-      argv,
-      [devNull, outWrite, outWrite],
-      [],
-      state.seccompFilterFile ? fs.readFileSync(state.seccompFilterFile) : undefined,
-    );
+    const request = planExecSpawn(target.process.pid, target.spec, argv, [devNull, outWrite, outWrite], [], target.seccompFilter);
     if (options.cgroupProcsFiles) request.cgroupProcsFiles = options.cgroupProcsFiles;
-    pid = spawnProcess(request, `exec in container "${state.name}"`);
+    pid = kernel.spawn(request, `exec in container "${target.name}"`);
   } catch (err) {
     fs.closeSync(outRead);
     throw err;
@@ -69,19 +66,15 @@ export async function execInContainer(state: ContainerState, argv: string[], tim
   let timedOut = false;
   const exited = new Promise<number>((resolve, reject) => {
     try {
-      watchExit(pid, (status) => resolve(status.exitCode ?? 128 + (status.signal ?? 0)));
+      kernel.watchExit(pid, (status) => resolve(status.exitCode ?? 128 + (status.signal ?? 0)));
     } catch (err) {
-      killAndReap(pid);
+      kernel.killAndReap(pid);
       reject(err);
     }
   });
   const timer = setTimeout(() => {
     timedOut = true;
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // exited meanwhile
-    }
+    kernel.signal(pid, 'SIGKILL');
   }, timeoutMs);
   try {
     const code = await exited;
@@ -89,7 +82,7 @@ export async function execInContainer(state: ContainerState, argv: string[], tim
     await Promise.race([drained, new Promise((r) => setTimeout(r, 200).unref())]);
     reader.destroy();
     options.output?.(Buffer.concat(chunks).toString('utf8'));
-    if (timedOut) throw new ExecTimeout('shim.exec', `command ${JSON.stringify(argv)} in container "${state.name}" timed out after ${timeoutMs / 1000} s`);
+    if (timedOut) throw new ExecTimeout('runtime.exec', `command ${JSON.stringify(argv)} in container "${target.name}" timed out after ${timeoutMs / 1000} s`);
     return code;
   } finally {
     clearTimeout(timer);

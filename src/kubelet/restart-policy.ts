@@ -65,3 +65,11 @@ export class CrashLoopBackOff {
     return finishedAt - this.entry!.lastUpdate > BACKOFF_EXPIRES_AFTER_MS * this.scale;
   }
 }
+
+/** kubelet's way of printing a back-off: 10s, 1m20s, 5m0s. */
+export function formatDelay(ms: number): string {
+  const s = ms / 1000;
+  if (s < 60) return `${Number.isInteger(s) ? s : s.toFixed(2).replace(/\.?0+$/, '')}s`;
+  return `${Math.floor(s / 60)}m${Math.round(s % 60)}s`;
+}
+
