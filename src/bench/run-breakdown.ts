@@ -29,7 +29,8 @@ const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 10;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-breakdown-'));
 const removeCgroupParent = useOwnCgroupParent();
-const env = { ...process.env, PODNS_NODE: process.execPath };
+// Loopback only: bridge mode (podns's default) would make its bridge and veths in the host's network.
+const env = { ...process.env, PODNS_NODE: process.execPath, PODNS_NETWORK_MODE: 'none' };
 const pods = new Set<string>();
 let stop = false;
 process.on('SIGINT', () => {
