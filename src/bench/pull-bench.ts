@@ -3,8 +3,8 @@
  * store) and warm (image present: one manifest request), against `skopeo copy docker://… oci:DIR` +
  * `umoci unpack` measured in the same run, in alternation so machine noise hits both alike. Targets: cold no
  * slower than skopeo+umoci, warm < 100 ms. The registry listens on 127.0.0.1 and a free port with a temp
- * storage; it and every temp dir are removed at the end. Run by `npm run bench` after the seed bench (not with --json), or
- * alone: `node dist/bench/pull-bench.js [--runs N]`.
+ * storage; it and every temp dir are removed at the end. Part `pull` of `npm run bench`, or alone:
+ * `node dist/bench/pull-bench.js [--runs N]`.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { timed } from './spawn-timed.js';
-import { ratio, summarize } from './stats.js';
+import { ratio, series, type Series } from './stats.js';
 import { formatMs, formatRatio, formatTable } from './table.js';
 import { freePort } from './free-port.js';
 
@@ -26,8 +26,22 @@ async function check(argv: string[]): Promise<number> {
   return done.ms;
 }
 
-/** Runs the comparison; returns the printed table. Throws if a tool is missing. */
-export async function runPullBench(runs = 5): Promise<string> {
+export interface PullResult {
+  registry: string;
+  runs: number;
+  /** podns pull into an empty store: download, verify, unpack. */
+  cold: Series;
+  /** podns pull of an image already present. */
+  warm: Series;
+  skopeoUmoci: Series;
+  coldToSkopeoUmoci: number;
+  warmTargetMs: number;
+}
+
+const WARM_TARGET_MS = 100;
+
+/** Runs the comparison. Throws if a tool is missing. */
+export async function runPullBench(runs = 5): Promise<PullResult> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-pull-bench-'));
   const port = await freePort();
   fs.writeFileSync(
@@ -65,13 +79,9 @@ export async function runPullBench(runs = 5): Promise<string> {
       warm.push(w);
       pair.push(s + u);
     }
-    const [c, w, p] = [summarize(cold), summarize(warm), summarize(pair)];
-    const rows = [
-      ['podns pull (cold: download + verify + unpack)', formatMs(c.median), formatMs(c.min), formatMs(c.max), formatRatio(ratio(c.median, p.median))],
-      ['skopeo copy docker:// oci: + umoci unpack', formatMs(p.median), formatMs(p.min), formatMs(p.max), '1.00×'],
-      ['podns pull (warm: image present)', formatMs(w.median), formatMs(w.min), formatMs(w.max), w.median < 100 ? 'target < 100 ms: met' : 'target < 100 ms: MISSED'],
-    ];
-    return `\npull bench: nginx test image from docker-registry on ${host}, ${runs} runs (+1 warm-up)\n${formatTable(['', 'median', 'min', 'max', 'vs skopeo+umoci'], rows, ['left', 'right', 'right', 'right', 'right'])}`;
+    const result = { registry: host, runs, cold: series(cold), warm: series(warm), skopeoUmoci: series(pair), coldToSkopeoUmoci: 0, warmTargetMs: WARM_TARGET_MS };
+    result.coldToSkopeoUmoci = ratio(result.cold.median, result.skopeoUmoci.median);
+    return result;
   } finally {
     registry.kill('SIGTERM');
     await new Promise((r) => (registry.exitCode !== null ? r(undefined) : registry.once('exit', r)));
@@ -79,11 +89,21 @@ export async function runPullBench(runs = 5): Promise<string> {
   }
 }
 
+export function renderPull(r: PullResult): string {
+  const { cold: c, warm: w, skopeoUmoci: p } = r;
+  const rows = [
+    ['podns pull (cold: download + verify + unpack)', formatMs(c.median), formatMs(c.min), formatMs(c.max), formatRatio(r.coldToSkopeoUmoci)],
+    ['skopeo copy docker:// oci: + umoci unpack', formatMs(p.median), formatMs(p.min), formatMs(p.max), '1.00x'],
+    ['podns pull (warm: image present)', formatMs(w.median), formatMs(w.min), formatMs(w.max), `target < ${r.warmTargetMs} ms: ${w.median < r.warmTargetMs ? 'met' : 'MISSED'}`],
+  ];
+  return `pull: nginx test image from docker-registry on ${r.registry} (loopback), ${r.runs} runs (+1 warm-up)\n${formatTable(['', 'median', 'min', 'max', 'vs skopeo+umoci'], rows, ['left', 'right', 'right', 'right', 'right'])}`;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const i = process.argv.indexOf('--runs');
   const runs = i > 0 ? Number(process.argv[i + 1]) : 5;
   runPullBench(runs).then(
-    (text) => process.stdout.write(`${text}\n`),
+    (result) => process.stdout.write(renderPull(result)),
     (err: unknown) => {
       process.stderr.write(`pull bench: ${(err as Error).message}\n`);
       process.exitCode = 1;

@@ -28,8 +28,9 @@ const imageCache = process.env.PODNS_IMAGE_CACHE ?? '/var/cache/podns/test-image
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 10;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'podns-breakdown-'));
-const removeCgroupParent = useOwnCgroupParent();
-const env = { ...process.env, PODNS_NODE: process.execPath };
+const cgroupParent = useOwnCgroupParent();
+// Loopback only: bridge mode (podns's default) would make its bridge and veths in the host's network.
+const env = { ...process.env, PODNS_NODE: process.execPath, PODNS_NETWORK_MODE: 'none' };
 const pods = new Set<string>();
 let stop = false;
 process.on('SIGINT', () => {
@@ -152,6 +153,6 @@ try {
   failed = true;
   process.stderr.write(`run-breakdown: ${(err as Error).message}\n`);
 }
-for (const p of await cleanupRoot(root, [...pods], env, false)) process.stderr.write(`run-breakdown: cleanup: ${p}\n`);
-removeCgroupParent();
+for (const p of await cleanupRoot({ root, pods: [...pods], env, keep: false })) process.stderr.write(`run-breakdown: cleanup: ${p}\n`);
+cgroupParent.remove();
 process.exitCode = failed ? 1 : 0;

@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface Done {
   ms: number;
+  /** hrtime (ns) just before the spawn. */
+  start: bigint;
   /** hrtime (ns) of the exit. */
   end: bigint;
   code: number | null;
@@ -30,7 +32,7 @@ export function timed(argv: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000
       settled = true;
       clearTimeout(timer);
       live.delete(child);
-      resolve({ ms: Number(exit.end - start) / 1e6, ...exit, stdout, stderr });
+      resolve({ ms: Number(exit.end - start) / 1e6, start, ...exit, stdout, stderr });
     };
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));

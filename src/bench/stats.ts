@@ -28,3 +28,12 @@ export function summarize(values: readonly number[]): Summary {
 export function ratio(a: number, b: number): number {
   return Number.isFinite(b) && b > 0 ? a / b : Number.NaN;
 }
+
+/** A sample with its summary, as the JSON report carries it. */
+export interface Series extends Summary {
+  samples: number[];
+}
+
+export function series(samples: readonly number[]): Series {
+  return { ...summarize(samples), samples: [...samples] };
+}

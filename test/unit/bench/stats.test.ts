@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, ratio, summarize } from '../../../src/bench/stats.js';
+import { median, ratio, series, summarize } from '../../../src/bench/stats.js';
 
 describe('median', () => {
   it('is the middle value of an odd sample, whatever the order', () => {
@@ -39,5 +39,15 @@ describe('ratio', () => {
     expect(ratio(1, 0)).toBeNaN();
     expect(ratio(1, -1)).toBeNaN();
     expect(ratio(1, Number.NaN)).toBeNaN();
+  });
+});
+
+describe('series', () => {
+  it('carries the samples with their summary, as a copy', () => {
+    const xs = [3, 1, 2];
+    const s = series(xs);
+    expect(s).toEqual({ n: 3, median: 2, min: 1, max: 3, samples: [3, 1, 2] });
+    xs.push(9);
+    expect(s.samples).toEqual([3, 1, 2]);
   });
 });
