@@ -47,6 +47,10 @@ export async function cleanupRoot(scope: CleanupScope): Promise<string[]> {
       if (problem) problems.push(problem);
     }
   }
+  // The root's supervisor (started by the bench's first podns command) goes last: the pods would run on without it.
+  const stop = await timed(wrap([podnsBin, '--root', root, 'serve', '--stop']), env, 15_000).catch((e: Error) => e);
+  if (stop instanceof Error) problems.push(`podns serve --stop: ${stop.message}`);
+  else if (stop.code !== 0) problems.push(describe(['podns', 'serve', '--stop'], stop));
   // Anything rm -f could not undo: processes of this root (its argv names the root, or it has a file under it
   // open, as a shim whose title replaced its argv), netns pins of our pods, mounts below the root.
   for (const entry of fs.readdirSync('/proc')) {
