@@ -72,6 +72,8 @@ export class CgroupV1 extends CgroupDriver {
    * frozen process cannot fork, so nothing escapes between reading cgroup.procs and the kill (runc's signalAllProcesses).
    */
   async killAll(timeoutMs = 5000): Promise<void> {
+    // Nothing left (the usual case after the containers were stopped): no freeze and thaw round trip.
+    if (this.pids().length === 0) return;
     const freezer = this.layout.mounts.freezer ? this.dir('freezer') : undefined;
     const frozen = freezer !== undefined && fs.existsSync(freezer) && (await this.freeze(freezer, Math.min(1000, timeoutMs)));
     try {

@@ -20,11 +20,13 @@ export function readPodRecord(runDir: string): PodRecord | undefined {
 
 export function findPod(roots: Roots, namespace: string, name: string): PodRecord {
   const record = readPodRecord(`${podsRunDir(roots)}/${podId(namespace, name)}`);
-  if (!record) {
-    const where = namespace === 'default' ? '' : ` in namespace "${namespace}"`;
-    throw new UserError('ENOPOD', `pod "${name}" not found${where}`);
-  }
+  if (!record) throw notFound(namespace, name);
   return record;
+}
+
+export function notFound(namespace: string, name: string): UserError {
+  const where = namespace === 'default' ? '' : ` in namespace "${namespace}"`;
+  return new UserError('ENOPOD', `pod "${name}" not found${where}`);
 }
 
 export function listPods(roots: Roots): PodRecord[] {

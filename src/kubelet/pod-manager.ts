@@ -798,31 +798,48 @@ export class PodManager {
   /**
    * kubelet's killPod: the app (and init) containers together, then the sidecars one by one in reverse order,
    * each with what is left of the grace period (at least kubelet's minimum of 2 s, unless the stop is forced);
-   * then StopPodSandbox, and the pod's volume mounts go.
+   * then StopPodSandbox, and the pod's volume mounts go. Forced (no grace period): no hook runs and the runtime
+   * kills everything at once.
    */
   async stopPod(graceSeconds: number): Promise<void> {
-    this.enterStopping();
-    const deadline = this.clock.now() + graceSeconds * 1000;
-    if (this.sandboxUp) {
-      await Promise.all(this.allStatuses().filter((c) => !c.sidecar).map((c) => this.stopContainer(c.name, graceSeconds)));
-      for (const c of this.sidecars().reverse()) {
-        await this.stopContainer(c.name, graceSeconds === 0 ? 0 : Math.max((deadline - this.clock.now()) / 1000, 2));
-      }
-      for (const p of this.probers.values()) p.stop();
-      this.probers.clear();
-      await this.runtime.stopPodSandbox(this.paths.id);
-    }
-    unmountAll(this.kernel, this.status.volumeMounts);
-    this.status.volumeMounts = [];
-    if (this.status.phase !== 'Failed') this.status.phase = 'Stopped';
-    this.stage = 'stopped';
-    this.save();
+    await this.stopAndMaybeRemove(graceSeconds, false);
   }
 
   /** RemovePodSandbox and everything else of the pod: stopped first (SIGKILL when forced). */
   async remove(force: boolean): Promise<void> {
-    if (this.stage !== 'stopped') await this.stopPod(force ? 0 : this.gracePeriod);
-    await this.removeFiles();
+    await this.stopAndMaybeRemove(force ? 0 : this.gracePeriod, true);
+  }
+
+  private async stopAndMaybeRemove(graceSeconds: number, remove: boolean): Promise<void> {
+    const t0 = this.clock.now();
+    if (this.stage !== 'stopped') {
+      this.enterStopping();
+      if (this.sandboxUp && graceSeconds > 0) {
+        const deadline = this.clock.now() + graceSeconds * 1000;
+        await Promise.all(this.allStatuses().filter((c) => !c.sidecar).map((c) => this.stopContainer(c.name, graceSeconds)));
+        for (const c of this.sidecars().reverse()) await this.stopContainer(c.name, Math.max((deadline - this.clock.now()) / 1000, 2));
+      } else {
+        for (const c of this.allStatuses()) {
+          c.stoppedByUser = true;
+          if (c.status === 'running') this.event('Normal', 'Killing', c.name, `Stopping container ${c.name}`);
+        }
+      }
+      for (const p of this.probers.values()) p.stop();
+      this.probers.clear();
+      // The host side of the volumes first (detached: a container still running keeps its own bind until it dies),
+      // so that nothing is mounted below the directories the runtime removes.
+      unmountAll(this.kernel, this.status.volumeMounts);
+      this.status.volumeMounts = [];
+      if (this.sandboxUp) {
+        if (remove) await this.runtime.removePodSandbox(this.paths.id);
+        else await this.runtime.stopPodSandbox(this.paths.id);
+      }
+      if (this.status.phase !== 'Failed') this.status.phase = 'Stopped';
+      this.stage = 'stopped';
+      this.save();
+    }
+    if (remove) await this.removeFiles();
+    this.log.debug(remove ? 'pod removed' : 'pod stopped', { ms: this.clock.now() - t0 });
   }
 
   /** After a failed start: kill what was started, undo what was made, delete the files. */
@@ -843,10 +860,9 @@ export class PodManager {
 
   private async removeFiles(): Promise<void> {
     if (this.sandboxUp) await this.runtime.removePodSandbox(this.paths.id);
-    for (const dir of [this.paths.libDir, this.paths.logDir, this.paths.runDir]) {
-      assertNoMountsBelow(dir);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const dirs = [this.paths.libDir, this.paths.logDir, this.paths.runDir];
+    for (const dir of dirs) assertNoMountsBelow(dir);
+    await Promise.all(dirs.map((dir) => fs.promises.rm(dir, { recursive: true, force: true })));
   }
 
   /** A client attaches to a running container's current run (CRI Attach). */

@@ -35,7 +35,9 @@ const REPORT_FD = 3;
 
 export async function serve(roots: Roots, options: { background: boolean }): Promise<void> {
   const report = options.background ? openReport() : undefined;
-  const log = createLogger((line) => process.stderr.write(line), 'info');
+  // PODNS_LOG_LEVEL=debug adds each step's timing to the log.
+  const level = process.env.PODNS_LOG_LEVEL === 'debug' ? 'debug' : 'info';
+  const log = createLogger((line) => process.stderr.write(line), level);
   const paths = supervisorPaths(roots);
   fs.mkdirSync(podsRunDir(roots), { recursive: true, mode: 0o700 });
   fs.chmodSync(roots.run, 0o700);

@@ -73,6 +73,7 @@ export class Supervisor {
     const id = file.paths.id;
     if (this.pods.has(id)) throw new UserError('EEXIST', `pod "${file.pod.metadata.name}" is already supervised`);
     const log = this.log.child({ pod: id });
+    log.info('starting pod');
     let pod: PodManager;
     try {
       pod = this.manager(file, log);
