@@ -2,7 +2,11 @@
  * The bridge network, carried out: the host bridge (created on first use), one veth pair per pod with its
  * pod end as eth0 in the pinned netns, an address from IPAM, a default route, and hostPorts as elements of
  * podns's nftables maps. Every object is recorded (through `record`) before it is made, so teardown — by the
- * shim or by `podns rm -f` after the shim died — removes exactly what exists. All through `ip` and `nft`.
+ * supervisor, or from the records after it died — removes exactly what exists. All through `ip` and `nft`.
+ *
+ * A long-running caller passes a BridgeCache: once the bridge and the table are known to exist, a pod's start
+ * is two `ip -batch` runs (and one `nft` with hostPorts) instead of four or five; should something have removed
+ * them meanwhile (`podns gc` removes an idle bridge), the failing step says so, and they are made again.
  */
 import fs from 'node:fs';
 import { PodnsError, CommandError } from '../errors.js';
@@ -82,6 +86,14 @@ function writeSysctl(path: string, value: string): void {
   }
 }
 
+/** What a long-running caller knows to exist: the bridge (with its MTU) and podns's nft table, by bridge name. */
+export type BridgeCache = Map<string, { mtu: number }>;
+
+/** A step failed because the bridge or the table it needs is not there (any more). */
+function missingBridge(err: unknown, bridge: string): boolean {
+  return err instanceof CommandError && (err.stderr.includes(`Cannot find device "${bridge}"`) || /No such file or directory/.test(err.stderr));
+}
+
 export async function setUpPodNetwork(
   cfg: NetworkConfig,
   runner: CommandRunner,
@@ -90,20 +102,35 @@ export async function setUpPodNetwork(
   netnsName: string,
   hostPorts: HostPortMapping[],
   record: (r: BridgeNetworkRecord) => void,
+  cache: BridgeCache = new Map(),
 ): Promise<BridgeNetworkRecord> {
   const rec: BridgeNetworkRecord = { mode: 'bridge', bridge: cfg.bridge, subnet: cfg.subnet, gateway: cfg.gateway, hostPorts: [] };
-  const mtu = await ensureBridge(cfg, runner);
+  /** With the bridge and table the cache knows of (or made now); once more after making them again when gone. */
+  const withBridge = async (step: (mtu: number) => Promise<void>): Promise<void> => {
+    const known = cache.get(cfg.bridge);
+    const mtu = known?.mtu ?? (await ensureBridge(cfg, runner));
+    cache.set(cfg.bridge, { mtu });
+    try {
+      await step(mtu);
+    } catch (err) {
+      if (!known || !missingBridge(err, cfg.bridge)) throw err;
+      cache.delete(cfg.bridge);
+      const again = await ensureBridge(cfg, runner);
+      cache.set(cfg.bridge, { mtu: again });
+      await step(again);
+    }
+  };
   rec.ip = allocateAddress(libRoot, cfg.bridge, cfg.subnet, podId);
   rec.veth = vethName(podId);
   record(rec);
-  await ipBatch(runner, planHostLinks(cfg, rec.veth, netnsName, mtu));
+  await withBridge((mtu) => ipBatch(runner, planHostLinks(cfg, rec.veth!, netnsName, mtu)));
   await ipBatch(runner, planPodLinks(cfg, rec.ip), netnsName);
   if (hostPorts.length) {
     rec.hostPorts = hostPorts;
     record(rec);
     try {
       // One transaction: either every port of the pod is published or none is.
-      await runner.run(['nft', '-f', '-'], { input: planAddHostPorts(hostPorts, rec.ip), step: 'network.nft' });
+      await withBridge(() => runner.run(['nft', '-f', '-'], { input: planAddHostPorts(hostPorts, rec.ip!), step: 'network.nft' }).then(() => undefined));
     } catch (err) {
       rec.hostPorts = [];
       record(rec);

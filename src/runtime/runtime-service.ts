@@ -29,7 +29,7 @@ import { openCgroupDriver } from '../cgroup/open-driver.js';
 import type { CgroupDriver } from '../cgroup/driver.js';
 import { containerLeaf, PAUSE_LEAF, planLayout } from '../cgroup/layout.js';
 import { sandboxLimits } from '../cgroup/resources.js';
-import { setUpPodNetwork, tearDownPodNetwork } from '../network/bridge-network.js';
+import { setUpPodNetwork, tearDownPodNetwork, type BridgeCache } from '../network/bridge-network.js';
 import { setUpCni, tearDownCni } from '../network/cni.js';
 import { SpawnRunner, TracingRunner, type CommandRunner } from '../sys/command.js';
 import { seccompFilterOf } from '../security/seccomp-filter.js';
@@ -127,6 +127,8 @@ export class RuntimeService {
   private readonly libRoot: string;
   private readonly isExiting: (pid: number) => boolean;
   private readonly sandboxes = new Map<string, Sandbox>();
+  /** The bridges (and nft table) known to exist: a pod's network is then two `ip` runs. */
+  private readonly bridges: BridgeCache = new Map();
   /** Every container of every sandbox, by its node-wide id. */
   private readonly containers = new Map<string, { sandbox: Sandbox; container: Container }>();
 
@@ -158,6 +160,7 @@ export class RuntimeService {
     const sandbox: Sandbox = { record, paths, steps: new StepLog(paths.stepsFile), containers: new Map(), stopping: false, stopped: false, watcher };
     this.sandboxes.set(config.id, sandbox);
     const save = () => writeSandbox(paths.runDir, record);
+    const t0 = Date.now();
     fs.mkdirSync(paths.libDir, { recursive: true, mode: 0o700 });
     save();
 
@@ -204,9 +207,11 @@ export class RuntimeService {
     save();
     sandbox.holderExited = this.watchChild(pid);
     void sandbox.holderExited.then((status) => this.onSandboxDeath(sandbox, status));
+    const t1 = Date.now();
     await this.connect(sandbox, pid);
     record.state = 'ready';
     save();
+    this.log.debug('sandbox running', { pod: config.id, pauseMs: t1 - t0, networkMs: Date.now() - t1 });
     return config.id;
   }
 
@@ -238,7 +243,7 @@ export class RuntimeService {
     const rec =
       cfg.mode === 'cni'
         ? await setUpCni(cfg, runner, this.libRoot, record.id, paths.netnsPin, ports, note)
-        : await setUpPodNetwork(cfg, runner, this.libRoot, record.id, record.id, ports, note);
+        : await setUpPodNetwork(cfg, runner, this.libRoot, record.id, record.id, ports, note, this.bridges);
     record.podIP = rec.ip;
     writeSandbox(paths.runDir, record);
   }
@@ -394,6 +399,7 @@ export class RuntimeService {
    * watched: an unreaped child in the pod's PID namespace would keep the pause from ever exiting.
    */
   startContainer(id: string): number {
+    const t0 = Date.now();
     const { sandbox, container } = this.find(id);
     const { record } = container;
     const { config } = record;
@@ -472,7 +478,7 @@ export class RuntimeService {
     writeContainer(sandbox.paths.runDir, record);
     const finished = exited.then((status) => this.onExit(sandbox, container, status, logs, io, true)).finally(() => mntNs && fs.closeSync(mntNs.fd));
     container.run = { exited, finished, logs, io };
-    this.log.info('container started', { pod: sandbox.record.id, container: config.name, attempt: config.attempt, pid, argv: config.process.argv });
+    this.log.info('container started', { pod: sandbox.record.id, container: config.name, attempt: config.attempt, pid, argv: config.process.argv, ms: Date.now() - t0 });
     if (createsNamespaces) {
       // infra none: this container holds the pod's namespaces; the pin and the network follow it.
       sandbox.holderExited = exited;
