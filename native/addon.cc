@@ -117,209 +117,319 @@ int ReceiveFd(int sock) {
   return fd;
 }
 
+// Everything a spawn request holds for the child: the C spec of spawn.h and what its pointers point into (strings,
+// arrays), the fds opened for it, and the trace buffer. Built from the JS request; the child reads its own copy
+// after the fork, so once the fork is done only the trace buffer and the terminal's socket matter to the parent.
+struct SpawnArgs {
+  Strings strings;
+  struct podns_spawn spec;
+  std::vector<int> to_close;
+  std::vector<struct podns_mount> mounts;
+  std::vector<gid_t> groups;
+  std::vector<struct podns_sysctl> sysctls;
+  std::vector<char *> argv;
+  std::vector<char *> envp;
+  std::vector<struct podns_trace_step> trace_steps;
+  struct podns_trace trace = {nullptr, 0, 0};
+  int console[2] = {-1, -1};
+
+  SpawnArgs() {
+    memset(&spec, 0, sizeof spec);
+    spec.exec_fd = -1;
+    spec.console_socket = -1;
+    for (int &fd : spec.ns_fds) fd = -1;
+  }
+  ~SpawnArgs() { CloseAll(); }
+  SpawnArgs(const SpawnArgs &) = delete;
+  SpawnArgs &operator=(const SpawnArgs &) = delete;
+
+  // The fds the parent opened for the child (namespaces, cgroup.procs files, the executable, the child's end of the
+  // terminal socket): the child has its own copies once it is forked.
+  void CloseAll() {
+    for (int fd : to_close) close(fd);
+    to_close.clear();
+  }
+
+  void Build(Napi::Env env, const Napi::Object &o);
+};
+
+void SpawnArgs::Build(Napi::Env env, const Napi::Object &o) {
+  if (Has(o, "joinNamespaces")) {
+    Napi::Object ns = o.Get("joinNamespaces").As<Napi::Object>();
+    for (int i = 0; i < PODNS_NS_COUNT; i++) {
+      std::string path = GetString(ns, kNsKeys[i]);
+      if (path.empty()) continue;
+      int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) throw SysError(env, std::string("open ") + path, errno, i);
+      to_close.push_back(fd);
+      spec.ns_fds[i] = fd;
+    }
+  }
+  // cgroupProcsFile: one cgroup.procs (cgroup v2); cgroupProcsFiles: one per hierarchy (cgroup v1).
+  std::vector<std::string> procs_files;
+  if (Has(o, "cgroupProcsFile")) procs_files.push_back(GetString(o, "cgroupProcsFile"));
+  if (Has(o, "cgroupProcsFiles")) {
+    Napi::Array files = o.Get("cgroupProcsFiles").As<Napi::Array>();
+    for (uint32_t i = 0; i < files.Length(); i++) procs_files.push_back(files.Get(i).As<Napi::String>().Utf8Value());
+  }
+  if (procs_files.size() > PODNS_MAX_CGROUP_FDS) throw Napi::RangeError::New(env, "spawn: too many cgroupProcsFiles");
+  for (const std::string &path : procs_files) {
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) throw SysError(env, std::string("open ") + path, errno, (int)spec.n_cgroup_procs_fds);
+    to_close.push_back(fd);
+    spec.cgroup_procs_fds[spec.n_cgroup_procs_fds++] = fd;
+  }
+  spec.clone_flags = (int)GetInt(o, "cloneFlags", 0);
+  spec.new_session = o.Get("newSession").ToBoolean().Value();
+  spec.root_propagation = (unsigned long)GetInt(o, "rootPropagation", 0);
+  spec.loopback_up = o.Get("loopbackUp").ToBoolean().Value();
+  if (Has(o, "hostname")) spec.hostname = strings.Keep(GetString(o, "hostname"));
+  if (Has(o, "rootfs")) spec.rootfs = strings.Keep(GetString(o, "rootfs"));
+  if (Has(o, "cwd")) spec.cwd = strings.Keep(GetString(o, "cwd"));
+
+  if (Has(o, "mounts")) {
+    Napi::Array arr = o.Get("mounts").As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Object m = arr.Get(i).As<Napi::Object>();
+      struct podns_mount pm;
+      memset(&pm, 0, sizeof pm);
+      std::string kind = GetString(m, "kind");
+      pm.kind = kind == "symlink" ? PODNS_SYMLINK : kind == "mask" ? PODNS_MASK : kind == "readonly" ? PODNS_READONLY : PODNS_MOUNT;
+      pm.in_rootfs = m.Get("inRootfs").ToBoolean().Value();
+      pm.source = Has(m, "source") ? strings.Keep(GetString(m, "source")) : nullptr;
+      pm.target = strings.Keep(GetString(m, "target"));
+      pm.fstype = Has(m, "fstype") ? strings.Keep(GetString(m, "fstype")) : nullptr;
+      pm.flags = (unsigned long)GetInt(m, "flags", 0);
+      pm.data = Has(m, "data") ? strings.Keep(GetString(m, "data")) : nullptr;
+      std::string create = GetString(m, "create");
+      pm.create = create == "dir" ? PODNS_TARGET_DIR : create == "file" ? PODNS_TARGET_FILE : PODNS_TARGET_EXISTS;
+      pm.remount_flags = (unsigned long)GetInt(m, "remountFlags", 0);
+      pm.propagation = (unsigned long)GetInt(m, "propagation", 0);
+      pm.recursive_readonly = (int)GetInt(m, "recursiveReadOnly", 0);
+      mounts.push_back(pm);
+    }
+  }
+  spec.mounts = mounts.empty() ? nullptr : mounts.data();
+  spec.n_mounts = mounts.size();
+  for (const auto &m : mounts)
+    if (m.in_rootfs && !spec.rootfs) throw Napi::TypeError::New(env, "spawn: a mount inRootfs needs rootfs");
+
+  if (Has(o, "user")) {
+    Napi::Object u = o.Get("user").As<Napi::Object>();
+    spec.set_user = 1;
+    spec.uid = (uid_t)GetInt(u, "uid", 0);
+    spec.gid = (gid_t)GetInt(u, "gid", 0);
+    if (Has(u, "groups")) {
+      Napi::Array g = u.Get("groups").As<Napi::Array>();
+      for (uint32_t i = 0; i < g.Length(); i++) groups.push_back((gid_t)g.Get(i).As<Napi::Number>().Uint32Value());
+    }
+    spec.groups = groups.data();
+    spec.n_groups = groups.size();
+  }
+
+  for (int i = 0; i < 3; i++) spec.stdio[i] = -1;
+  if (Has(o, "stdio")) {
+    Napi::Array s = o.Get("stdio").As<Napi::Array>();
+    for (uint32_t i = 0; i < 3 && i < s.Length(); i++) spec.stdio[i] = s.Get(i).As<Napi::Number>().Int32Value();
+  }
+  if (Has(o, "extraFds")) {
+    Napi::Array extra = o.Get("extraFds").As<Napi::Array>();
+    if (extra.Length() > PODNS_MAX_EXTRA_FDS) throw Napi::RangeError::New(env, "spawn: too many extraFds");
+    for (uint32_t i = 0; i < extra.Length(); i++) spec.extra_fds[spec.n_extra_fds++] = extra.Get(i).As<Napi::Number>().Int32Value();
+  }
+
+  if (Has(o, "security")) {
+    Napi::Object sec = o.Get("security").As<Napi::Object>();
+    auto mask = [&](const char *key) -> uint64_t {
+      Napi::Value v = sec.Get(key);
+      if (!v.IsBigInt()) throw Napi::TypeError::New(env, std::string("spawn: security.") + key + " must be a bigint");
+      bool lossless = true;
+      return v.As<Napi::BigInt>().Uint64Value(&lossless);
+    };
+    spec.security.apply = 1;
+    spec.security.bounding = mask("bounding");
+    spec.security.effective = mask("effective");
+    spec.security.permitted = mask("permitted");
+    spec.security.inheritable = mask("inheritable");
+    spec.security.no_new_privs = sec.Get("noNewPrivs").ToBoolean().Value();
+    spec.security.readonly_root = sec.Get("readonlyRoot").ToBoolean().Value();
+    Napi::Value filter = sec.Get("seccompFilter");
+    if (filter.IsBuffer()) {
+      Napi::Buffer<uint8_t> buf = filter.As<Napi::Buffer<uint8_t>>();
+      // struct sock_filter is 8 bytes: u16 code, u8 jt, u8 jf, u32 k.
+      if (buf.Length() == 0 || buf.Length() % 8 != 0 || buf.Length() / 8 > 65535)
+        throw Napi::TypeError::New(env, "spawn: security.seccompFilter must hold whole BPF instructions");
+      // The JS buffer outlives the fork (the child has its own copy of the memory).
+      spec.security.seccomp_filter = buf.Data();
+      spec.security.seccomp_len = buf.Length() / 8;
+    }
+  }
+  if (Has(o, "sysctls")) {
+    Napi::Array arr = o.Get("sysctls").As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Object item = arr.Get(i).As<Napi::Object>();
+      sysctls.push_back({strings.Keep(GetString(item, "path")), strings.Keep(GetString(item, "value"))});
+    }
+    spec.sysctls = sysctls.data();
+    spec.n_sysctls = sysctls.size();
+  }
+
+  argv = StringArray(env, strings, o.Get("argv"), "argv");
+  envp = StringArray(env, strings, o.Get("env"), "env");
+  if (argv.size() < 2) throw Napi::TypeError::New(env, "spawn: argv must not be empty");
+  spec.argv = argv.data();
+  spec.envp = envp.data();
+  if (Has(o, "execFile")) {
+    std::string file = GetString(o, "execFile");
+    spec.exec_fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (spec.exec_fd < 0) throw SysError(env, std::string("open ") + file, errno);
+    to_close.push_back(spec.exec_fd);
+  } else {
+    spec.path = strings.Keep(GetString(o, "path", argv[0]));
+    if (Has(o, "searchPath")) spec.search_path = strings.Keep(GetString(o, "searchPath"));
+  }
+
+  // terminal: a socket pair; the child sends the pty master it made in the container on its end. Our end
+  // (console[0]) is closed by the caller once the master is received.
+  if (o.Get("terminal").ToBoolean().Value()) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0) throw SysError(env, "socketpair", errno);
+    to_close.push_back(console[1]);
+    spec.console_socket = console[1];
+  }
+
+  spec.trace = o.Get("trace").ToBoolean().Value();
+  trace_steps.resize(spec.trace ? 4096 : 0);
+  trace = {trace_steps.data(), trace_steps.size(), 0};
+}
+
+// After the child exec'd (pid >= 0) or failed: the terminal's master (queued on our end before the report pipe
+// closed), and the JS result { pid, console?, steps? } — or the error to throw. Closes our end of the terminal
+// socket; on a failure to receive the master, kills and reaps the process.
+Napi::Value SpawnResult(Napi::Env env, pid_t pid, const struct podns_failure &failure, int console_end, const struct podns_trace &trace) {
+  int master = pid >= 0 && console_end >= 0 ? ReceiveFd(console_end) : -1;
+  int receive_errno = errno;
+  if (console_end >= 0) close(console_end);
+  // Non-blocking for the event loop: a program that does not read its terminal must not stall the writer.
+  if (master >= 0) fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+  if (pid < 0) throw SysError(env, podns_step_name(failure.step), failure.err, failure.index);
+  if (console_end >= 0 && master < 0) {
+    kill(pid, SIGKILL);
+    while (waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
+    }
+    throw SysError(env, "console", receive_errno);
+  }
+  if (trace.cap == 0 && master < 0) return Napi::Number::New(env, pid);
+  // { pid, console?, steps? }: the pty master; with trace every step that succeeded, in order.
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, pid));
+  if (master >= 0) out.Set("console", Napi::Number::New(env, master));
+  if (trace.cap == 0) return out;
+  Napi::Array steps = Napi::Array::New(env, trace.len);
+  for (size_t i = 0; i < trace.len; i++) {
+    Napi::Object st = Napi::Object::New(env);
+    st.Set("step", Napi::String::New(env, podns_step_name(trace.steps[i].step)));
+    st.Set("index", Napi::Number::New(env, trace.steps[i].index));
+    steps.Set((uint32_t)i, st);
+  }
+  out.Set("steps", steps);
+  return out;
+}
+
+// spawn(request) → pid | { pid, console?, steps? }: blocks until the process has exec'd (the CLI's exec).
 Napi::Value Spawn(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "spawn: options object expected");
-  Napi::Object o = info[0].As<Napi::Object>();
-  Strings strings;
-  struct podns_spawn spec;
-  memset(&spec, 0, sizeof spec);
-  spec.exec_fd = -1;
-  spec.console_socket = -1;
-  for (int &fd : spec.ns_fds) fd = -1;
-
-  std::vector<int> to_close;
-  auto close_all = [&]() {
-    for (int fd : to_close) close(fd);
-  };
-
+  SpawnArgs args;
   try {
-    if (Has(o, "joinNamespaces")) {
-      Napi::Object ns = o.Get("joinNamespaces").As<Napi::Object>();
-      for (int i = 0; i < PODNS_NS_COUNT; i++) {
-        std::string path = GetString(ns, kNsKeys[i]);
-        if (path.empty()) continue;
-        int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) throw SysError(env, std::string("open ") + path, errno, i);
-        to_close.push_back(fd);
-        spec.ns_fds[i] = fd;
-      }
-    }
-    // cgroupProcsFile: one cgroup.procs (cgroup v2); cgroupProcsFiles: one per hierarchy (cgroup v1).
-    std::vector<std::string> procs_files;
-    if (Has(o, "cgroupProcsFile")) procs_files.push_back(GetString(o, "cgroupProcsFile"));
-    if (Has(o, "cgroupProcsFiles")) {
-      Napi::Array files = o.Get("cgroupProcsFiles").As<Napi::Array>();
-      for (uint32_t i = 0; i < files.Length(); i++) procs_files.push_back(files.Get(i).As<Napi::String>().Utf8Value());
-    }
-    if (procs_files.size() > PODNS_MAX_CGROUP_FDS) throw Napi::RangeError::New(env, "spawn: too many cgroupProcsFiles");
-    for (const std::string &path : procs_files) {
-      int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-      if (fd < 0) throw SysError(env, std::string("open ") + path, errno, (int)spec.n_cgroup_procs_fds);
-      to_close.push_back(fd);
-      spec.cgroup_procs_fds[spec.n_cgroup_procs_fds++] = fd;
-    }
-    spec.clone_flags = (int)GetInt(o, "cloneFlags", 0);
-    spec.new_session = o.Get("newSession").ToBoolean().Value();
-    spec.root_propagation = (unsigned long)GetInt(o, "rootPropagation", 0);
-    spec.loopback_up = o.Get("loopbackUp").ToBoolean().Value();
-    if (Has(o, "hostname")) spec.hostname = strings.Keep(GetString(o, "hostname"));
-    if (Has(o, "rootfs")) spec.rootfs = strings.Keep(GetString(o, "rootfs"));
-    if (Has(o, "cwd")) spec.cwd = strings.Keep(GetString(o, "cwd"));
+    args.Build(env, info[0].As<Napi::Object>());
+  } catch (...) {
+    if (args.console[0] >= 0) close(args.console[0]);
+    throw;
+  }
+  struct podns_failure failure;
+  pid_t pid = podns_spawn(&args.spec, &failure, args.spec.trace ? &args.trace : nullptr);
+  args.CloseAll();
+  return SpawnResult(env, pid, failure, args.console[0], args.trace);
+}
 
-    std::vector<struct podns_mount> mounts;
-    if (Has(o, "mounts")) {
-      Napi::Array arr = o.Get("mounts").As<Napi::Array>();
-      for (uint32_t i = 0; i < arr.Length(); i++) {
-        Napi::Object m = arr.Get(i).As<Napi::Object>();
-        struct podns_mount pm;
-        memset(&pm, 0, sizeof pm);
-        std::string kind = GetString(m, "kind");
-        pm.kind = kind == "symlink" ? PODNS_SYMLINK : kind == "mask" ? PODNS_MASK : kind == "readonly" ? PODNS_READONLY : PODNS_MOUNT;
-        pm.in_rootfs = m.Get("inRootfs").ToBoolean().Value();
-        pm.source = Has(m, "source") ? strings.Keep(GetString(m, "source")) : nullptr;
-        pm.target = strings.Keep(GetString(m, "target"));
-        pm.fstype = Has(m, "fstype") ? strings.Keep(GetString(m, "fstype")) : nullptr;
-        pm.flags = (unsigned long)GetInt(m, "flags", 0);
-        pm.data = Has(m, "data") ? strings.Keep(GetString(m, "data")) : nullptr;
-        std::string create = GetString(m, "create");
-        pm.create = create == "dir" ? PODNS_TARGET_DIR : create == "file" ? PODNS_TARGET_FILE : PODNS_TARGET_EXISTS;
-        pm.remount_flags = (unsigned long)GetInt(m, "remountFlags", 0);
-        pm.propagation = (unsigned long)GetInt(m, "propagation", 0);
-        pm.recursive_readonly = (int)GetInt(m, "recursiveReadOnly", 0);
-        mounts.push_back(pm);
-      }
-    }
-    spec.mounts = mounts.data();
-    spec.n_mounts = mounts.size();
-    if ((spec.n_mounts && spec.mounts) == 0) spec.mounts = nullptr;
-    for (const auto &m : mounts)
-      if (m.in_rootfs && !spec.rootfs) throw Napi::TypeError::New(env, "spawn: a mount inRootfs needs rootfs");
+// A spawn whose child is still setting itself up: its report pipe watched on the event loop.
+struct PendingSpawn {
+  uv_poll_t poll;
+  struct podns_pending pending;
+  struct podns_failure failure;
+  std::vector<struct podns_trace_step> trace_steps;
+  struct podns_trace trace;
+  int console_end;
+  napi_env env;
+  Napi::FunctionReference callback;
+};
 
-    std::vector<gid_t> groups;
-    if (Has(o, "user")) {
-      Napi::Object u = o.Get("user").As<Napi::Object>();
-      spec.set_user = 1;
-      spec.uid = (uid_t)GetInt(u, "uid", 0);
-      spec.gid = (gid_t)GetInt(u, "gid", 0);
-      if (Has(u, "groups")) {
-        Napi::Array g = u.Get("groups").As<Napi::Array>();
-        for (uint32_t i = 0; i < g.Length(); i++) groups.push_back((gid_t)g.Get(i).As<Napi::Number>().Uint32Value());
-      }
-      spec.groups = groups.data();
-      spec.n_groups = groups.size();
-    }
+void OnPendingClosed(uv_handle_t *handle) { delete static_cast<PendingSpawn *>(handle->data); }
 
-    for (int i = 0; i < 3; i++) spec.stdio[i] = -1;
-    if (Has(o, "stdio")) {
-      Napi::Array s = o.Get("stdio").As<Napi::Array>();
-      for (uint32_t i = 0; i < 3 && i < s.Length(); i++) spec.stdio[i] = s.Get(i).As<Napi::Number>().Int32Value();
-    }
-    if (Has(o, "extraFds")) {
-      Napi::Array extra = o.Get("extraFds").As<Napi::Array>();
-      if (extra.Length() > PODNS_MAX_EXTRA_FDS) throw Napi::RangeError::New(env, "spawn: too many extraFds");
-      for (uint32_t i = 0; i < extra.Length(); i++) spec.extra_fds[spec.n_extra_fds++] = extra.Get(i).As<Napi::Number>().Int32Value();
-    }
+void OnReportReadable(uv_poll_t *handle, int status, int events) {
+  (void)status;
+  (void)events;
+  PendingSpawn *p = static_cast<PendingSpawn *>(handle->data);
+  if (!podns_spawn_read(&p->pending, &p->failure, p->trace.cap ? &p->trace : nullptr)) return;
+  uv_poll_stop(&p->poll);
+  pid_t pid = podns_spawn_finish(&p->pending, &p->failure);
+  Napi::Env env(p->env);
+  Napi::HandleScope scope(env);
+  Napi::Value error = env.Null();
+  Napi::Value result = env.Undefined();
+  try {
+    result = SpawnResult(env, pid, p->failure, p->console_end, p->trace);
+  } catch (const Napi::Error &e) {
+    error = e.Value();
+  }
+  p->callback.MakeCallback(env.Global(), {error, result});
+  uv_close(reinterpret_cast<uv_handle_t *>(&p->poll), OnPendingClosed);
+}
 
-    if (Has(o, "security")) {
-      Napi::Object sec = o.Get("security").As<Napi::Object>();
-      auto mask = [&](const char *key) -> uint64_t {
-        Napi::Value v = sec.Get(key);
-        if (!v.IsBigInt()) throw Napi::TypeError::New(env, std::string("spawn: security.") + key + " must be a bigint");
-        bool lossless = true;
-        return v.As<Napi::BigInt>().Uint64Value(&lossless);
-      };
-      spec.security.apply = 1;
-      spec.security.bounding = mask("bounding");
-      spec.security.effective = mask("effective");
-      spec.security.permitted = mask("permitted");
-      spec.security.inheritable = mask("inheritable");
-      spec.security.no_new_privs = sec.Get("noNewPrivs").ToBoolean().Value();
-      spec.security.readonly_root = sec.Get("readonlyRoot").ToBoolean().Value();
-      Napi::Value filter = sec.Get("seccompFilter");
-      if (filter.IsBuffer()) {
-        Napi::Buffer<uint8_t> buf = filter.As<Napi::Buffer<uint8_t>>();
-        // struct sock_filter is 8 bytes: u16 code, u8 jt, u8 jf, u32 k.
-        if (buf.Length() == 0 || buf.Length() % 8 != 0 || buf.Length() / 8 > 65535)
-          throw Napi::TypeError::New(env, "spawn: security.seccompFilter must hold whole BPF instructions");
-        spec.security.seccomp_filter = buf.Data();
-        spec.security.seccomp_len = buf.Length() / 8;
-      }
+// spawnAsync(request, callback(error, pid | { pid, console?, steps? })): forks at once and returns; the child
+// sets itself up while the event loop goes on, and the callback runs once it has exec'd or failed. A throw
+// means nothing was started.
+Napi::Value SpawnAsync(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "spawnAsync: options object expected");
+  if (!info[1].IsFunction()) throw Napi::TypeError::New(env, "spawnAsync: callback expected");
+  auto p = std::make_unique<PendingSpawn>();
+  SpawnArgs args;
+  try {
+    args.Build(env, info[0].As<Napi::Object>());
+  } catch (...) {
+    if (args.console[0] >= 0) close(args.console[0]);
+    throw;
+  }
+  p->trace_steps = std::move(args.trace_steps);
+  p->trace = {p->trace_steps.data(), p->trace_steps.size(), 0};
+  p->console_end = args.console[0];
+  if (podns_spawn_begin(&args.spec, &p->failure, &p->pending) < 0) {
+    if (p->console_end >= 0) close(p->console_end);
+    throw SysError(env, podns_step_name(p->failure.step), p->failure.err, p->failure.index);
+  }
+  args.CloseAll();
+  fcntl(p->pending.report_fd, F_SETFL, fcntl(p->pending.report_fd, F_GETFL) | O_NONBLOCK);
+  p->env = env;
+  p->callback = Napi::Persistent(info[1].As<Napi::Function>());
+  uv_loop_t *loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  p->poll.data = p.get();
+  if (uv_poll_init(loop, &p->poll, p->pending.report_fd) != 0 || uv_poll_start(&p->poll, UV_READABLE, OnReportReadable) != 0) {
+    // Cannot watch it: wait for it here rather than leave a child nobody reaps.
+    while (!podns_spawn_read(&p->pending, &p->failure, p->trace.cap ? &p->trace : nullptr)) {
     }
-    std::vector<struct podns_sysctl> sysctls;
-    if (Has(o, "sysctls")) {
-      Napi::Array arr = o.Get("sysctls").As<Napi::Array>();
-      for (uint32_t i = 0; i < arr.Length(); i++) {
-        Napi::Object item = arr.Get(i).As<Napi::Object>();
-        sysctls.push_back({strings.Keep(GetString(item, "path")), strings.Keep(GetString(item, "value"))});
-      }
-      spec.sysctls = sysctls.data();
-      spec.n_sysctls = sysctls.size();
-    }
-
-    std::vector<char *> argv = StringArray(env, strings, o.Get("argv"), "argv");
-    std::vector<char *> envp = StringArray(env, strings, o.Get("env"), "env");
-    if (argv.size() < 2) throw Napi::TypeError::New(env, "spawn: argv must not be empty");
-    spec.argv = argv.data();
-    spec.envp = envp.data();
-    if (Has(o, "execFile")) {
-      std::string file = GetString(o, "execFile");
-      spec.exec_fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-      if (spec.exec_fd < 0) throw SysError(env, std::string("open ") + file, errno);
-      to_close.push_back(spec.exec_fd);
-    } else {
-      spec.path = strings.Keep(GetString(o, "path", argv[0]));
-      if (Has(o, "searchPath")) spec.search_path = strings.Keep(GetString(o, "searchPath"));
-    }
-
-    // terminal: a socket pair; the child sends the pty master it made in the container on its end.
-    int console[2] = {-1, -1};
-    if (o.Get("terminal").ToBoolean().Value()) {
-      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0) throw SysError(env, "socketpair", errno);
-      to_close.push_back(console[0]);
-      to_close.push_back(console[1]);
-      spec.console_socket = console[1];
-    }
-
-    spec.trace = o.Get("trace").ToBoolean().Value();
-    std::vector<struct podns_trace_step> trace_steps(spec.trace ? 4096 : 0);
-    struct podns_trace trace = {trace_steps.data(), trace_steps.size(), 0};
-
-    struct podns_failure failure;
-    pid_t pid = podns_spawn(&spec, &failure, spec.trace ? &trace : nullptr);
-    // The master was sent before the child's execve closed the report pipe: it is queued on our end now.
-    int master = pid >= 0 && console[0] >= 0 ? ReceiveFd(console[0]) : -1;
-    // Non-blocking for the event loop: a program that does not read its terminal must not stall the writer.
-    if (master >= 0) fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
-    int receive_errno = errno;
-    close_all();
-    to_close.clear();
-    if (pid < 0) throw SysError(env, podns_step_name(failure.step), failure.err, failure.index);
-    if (console[0] >= 0 && master < 0) {
+    pid_t pid = podns_spawn_finish(&p->pending, &p->failure);
+    if (pid > 0) {
       kill(pid, SIGKILL);
       while (waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
       }
-      throw SysError(env, "console", receive_errno);
     }
-    if (!spec.trace && master < 0) return Napi::Number::New(env, pid);
-    // { pid, console?, steps? }: the pty master; with trace every step that succeeded, in order.
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("pid", Napi::Number::New(env, pid));
-    if (master >= 0) out.Set("console", Napi::Number::New(env, master));
-    if (!spec.trace) return out;
-    Napi::Array steps = Napi::Array::New(env, trace.len);
-    for (size_t i = 0; i < trace.len; i++) {
-      Napi::Object st = Napi::Object::New(env);
-      st.Set("step", Napi::String::New(env, podns_step_name(trace_steps[i].step)));
-      st.Set("index", Napi::Number::New(env, trace_steps[i].index));
-      steps.Set((uint32_t)i, st);
-    }
-    out.Set("steps", steps);
-    return out;
-  } catch (...) {
-    close_all();
-    throw;
+    if (p->console_end >= 0) close(p->console_end);
+    throw SysError(env, "uv_poll_start", EINVAL);
   }
+  p.release();
+  return env.Undefined();
 }
 
 // Exit watching: a pidfd polled on the event loop; waitid(P_PIDFD) reaps. libuv only waits for the pids it
@@ -708,6 +818,7 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("spawnAsync", Napi::Function::New(env, SpawnAsync));
   exports.Set("setWindowSize", Napi::Function::New(env, SetWindowSize));
   exports.Set("watchExit", Napi::Function::New(env, WatchExit));
   exports.Set("pipe", Napi::Function::New(env, Pipe));

@@ -646,10 +646,12 @@ static void trace_add(struct podns_trace *trace, int step, int index) {
   trace->len++;
 }
 
-pid_t podns_spawn(const struct podns_spawn *spec, struct podns_failure *failure, struct podns_trace *trace) {
+int podns_spawn_begin(const struct podns_spawn *spec, struct podns_failure *failure, struct podns_pending *pending) {
   failure->step = PODNS_STEP_NONE;
   failure->err = 0;
   failure->index = -1;
+  pending->report_fd = -1;
+  pending->failed = 0;
 
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -686,40 +688,61 @@ pid_t podns_spawn(const struct podns_spawn *spec, struct podns_failure *failure,
   }
 
   close(pipefd[1]);
-  pid_t final = staged ? -1 : child;
+  pending->report_fd = pipefd[0];
+  pending->child = child;
+  pending->staged = staged;
+  pending->final = staged ? -1 : child;
+  return 0;
+}
+
+int podns_spawn_read(struct podns_pending *pending, struct podns_failure *failure, struct podns_trace *trace) {
   struct report r;
   int rc;
-  int failed = 0;
-  while ((rc = read_report(pipefd[0], &r)) > 0) {
+  /* Each report is one write of less than PIPE_BUF bytes, so a read returns whole reports. */
+  while ((rc = read_report(pending->report_fd, &r)) > 0) {
     if (r.kind == 'S') {
       trace_add(trace, r.step, r.index);
     } else if (r.kind == 'P') {
-      final = r.pid;
+      pending->final = r.pid;
     } else if (r.kind == 'E') {
       failure->step = r.step;
       failure->err = r.err;
       failure->index = r.index;
-      failed = 1;
-      break;
+      pending->failed = 1;
+      return 1;
     }
   }
-  if (rc < 0 && !failed) {
-    failure->step = PODNS_STEP_READ_REPORT;
-    failure->err = errno;
-    failed = 1;
-  }
-  close(pipefd[0]);
-  if (staged) reap(child);
-  if (failed) {
+  if (rc == 0) return 1; /* EOF: every writer is gone (exec'd, or exited) */
+  if (errno == EAGAIN) return 0;
+  failure->step = PODNS_STEP_READ_REPORT;
+  failure->err = errno;
+  pending->failed = 1;
+  return 1;
+}
+
+pid_t podns_spawn_finish(struct podns_pending *pending, struct podns_failure *failure) {
+  close(pending->report_fd);
+  pending->report_fd = -1;
+  if (pending->staged) reap(pending->child);
+  if (pending->failed) {
     /* The final process reported its failure and _exit()s; it is our child either way. */
-    if (final > 0) reap(final);
+    if (pending->final > 0) reap(pending->final);
     return -1;
   }
-  if (final < 0) {
+  if (pending->final < 0) {
     /* The intermediate died without a word (killed?). */
     failure->step = PODNS_STEP_FORK;
     failure->err = ECHILD;
     return -1;
   }
-  return final;
+  return pending->final;
+}
+
+pid_t podns_spawn(const struct podns_spawn *spec, struct podns_failure *failure, struct podns_trace *trace) {
+  struct podns_pending pending;
+  if (podns_spawn_begin(spec, failure, &pending) < 0) return -1;
+  /* Blocking reads: podns_spawn_read returns 1 at the end of the reports. */
+  while (!podns_spawn_read(&pending, failure, trace)) {
+  }
+  return podns_spawn_finish(&pending, failure);
 }

@@ -190,8 +190,25 @@ struct podns_failure {
   int index; /* which mount or namespace, -1 when none */
 };
 
-/* Starts the process; returns its pid (in the caller's PID namespace) or -1 with *failure filled. */
+/* Starts the process; returns its pid (in the caller's PID namespace) or -1 with *failure filled. Blocks until
+ * the process has exec'd (or failed). */
 pid_t podns_spawn(const struct podns_spawn *spec, struct podns_failure *failure, struct podns_trace *trace);
+
+/* The same in three steps, for a caller that must not block while the child sets itself up (the supervisor's
+ * event loop: a container's mounts, cgroup moves and seccomp load take milliseconds, a mount on a dead network
+ * file system forever). begin forks and returns 0 (-1 with *failure filled); the caller then watches
+ * pending->report_fd (it may set O_NONBLOCK on it) and calls read each time it is readable until read returns 1;
+ * finish closes the pipe, reaps the intermediate, and returns the final pid or -1 with *failure filled. */
+struct podns_pending {
+  int report_fd; /* read end of the report pipe */
+  pid_t child;   /* the forked child: the intermediate when staged, else the final process */
+  int staged;
+  pid_t final;   /* the final process, once known */
+  int failed;
+};
+int podns_spawn_begin(const struct podns_spawn *spec, struct podns_failure *failure, struct podns_pending *pending);
+int podns_spawn_read(struct podns_pending *pending, struct podns_failure *failure, struct podns_trace *trace);
+pid_t podns_spawn_finish(struct podns_pending *pending, struct podns_failure *failure);
 
 const char *podns_step_name(int step);
 

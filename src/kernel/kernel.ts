@@ -14,10 +14,13 @@ import type { ExitStatus, ProcessIdentity, SpawnRequest } from './types.js';
 export type SpawnTrace = (steps: { step: string; index: number }[], pid: number) => void;
 
 export interface Kernel {
-  /** Starts a process as `request` describes; returns its pid once it has exec'd. Throws a SysError naming the step. */
-  spawn(request: SpawnRequest, what: string, onSteps?: SpawnTrace): number;
-  /** spawn with a terminal made in the process's own devpts: returns its pid and the master (ours to close). */
-  spawnWithTerminal(request: SpawnRequest, what: string, onSteps?: SpawnTrace): { pid: number; master: number };
+  /**
+   * Starts a process as `request` describes; resolves with its pid once it has exec'd, rejects with a SysError
+   * naming the failed step. The caller's event loop goes on while the child sets itself up.
+   */
+  spawn(request: SpawnRequest, what: string, onSteps?: SpawnTrace): Promise<number>;
+  /** spawn with a terminal made in the process's own devpts: its pid and the master (ours to close). */
+  spawnWithTerminal(request: SpawnRequest, what: string, onSteps?: SpawnTrace): Promise<{ pid: number; master: number }>;
   /** Calls back once when our child `pid` has exited, and reaps it. */
   watchExit(pid: number, onExit: (status: ExitStatus) => void): void;
   /**

@@ -400,7 +400,7 @@ export class PodManager {
     let end!: () => void;
     this.runEnds.set(cid, { ended: new Promise<void>((resolve) => (end = resolve)), end });
     try {
-      this.runtime.startContainer(cid);
+      await this.runtime.startContainer(cid);
     } catch (err) {
       this.runEnds.delete(cid);
       await this.runtime.removeContainer(cid).catch(() => undefined);

@@ -46,7 +46,7 @@ export async function execSync(kernel: Kernel, target: ExecTarget, argv: string[
   try {
     const request = planExecSpawn(target.process.pid, target.spec, argv, [devNull, outWrite, outWrite], [], target.seccompFilter);
     if (options.cgroupProcsFiles) request.cgroupProcsFiles = options.cgroupProcsFiles;
-    pid = kernel.spawn(request, `exec in container "${target.name}"`);
+    pid = await kernel.spawn(request, `exec in container "${target.name}"`);
   } catch (err) {
     fs.closeSync(outRead);
     throw err;

@@ -186,7 +186,7 @@ export class RuntimeService {
     record.fdStore = store.store.identity;
     let pid: number;
     try {
-      pid = startPause(
+      pid = await startPause(
         this.kernel,
         paths,
         config.hostname,
@@ -398,7 +398,7 @@ export class RuntimeService {
    * its pid. Everything that can fail comes before the spawn or is guarded, so that a started process is always
    * watched: an unreaped child in the pod's PID namespace would keep the pause from ever exiting.
    */
-  startContainer(id: string): number {
+  async startContainer(id: string): Promise<number> {
     const t0 = Date.now();
     const { sandbox, container } = this.find(id);
     const { record } = container;
@@ -443,8 +443,8 @@ export class RuntimeService {
       if (sandbox.cgroups) request.cgroupProcsFiles = sandbox.cgroups.procsFiles(containerLeaf(config.name));
       const explain = (steps: { step: string; index: number }[], p: number) => sandbox.steps.addAll(describeSpawn(request, steps, `container/${config.name}`, p));
       let master: number | undefined;
-      if (io.terminal) ({ pid, master } = this.kernel.spawnWithTerminal(request, `container "${config.name}"`, explain));
-      else pid = this.kernel.spawn(request, `container "${config.name}"`, explain);
+      if (io.terminal) ({ pid, master } = await this.kernel.spawnWithTerminal(request, `container "${config.name}"`, explain));
+      else pid = await this.kernel.spawn(request, `container "${config.name}"`, explain);
       try {
         io.started(logs, master);
       } catch (err) {
@@ -478,6 +478,13 @@ export class RuntimeService {
     writeContainer(sandbox.paths.runDir, record);
     const finished = exited.then((status) => this.onExit(sandbox, container, status, logs, io, true)).finally(() => mntNs && fs.closeSync(mntNs.fd));
     container.run = { exited, finished, logs, io };
+    if (sandbox.stopping) {
+      // The sandbox began to stop while this one set itself up (the spawn does not hold up the event loop): it
+      // goes at once, its exit recorded like any other.
+      this.kernel.signal(pid, 'SIGKILL');
+      await finished;
+      throw new PodnsError('runtime.startContainer', `container "${config.name}": its pod is being stopped`);
+    }
     this.log.info('container started', { pod: sandbox.record.id, container: config.name, attempt: config.attempt, pid, argv: config.process.argv, ms: Date.now() - t0 });
     if (createsNamespaces) {
       // infra none: this container holds the pod's namespaces; the pin and the network follow it.

@@ -37,7 +37,7 @@ export function startPause(
   cgroupProcsFiles: string[] = [],
   explain?: (steps: Step[]) => void,
   fdStore?: [number, number],
-): number {
+): Promise<number> {
   fs.mkdirSync(paths.pauseRoot, { recursive: true });
   const request: SpawnRequest = {
     cloneFlags:

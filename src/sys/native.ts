@@ -19,8 +19,11 @@ import { projectPath } from './project-path.js';
 export { FD_STORE_MAX_PER_MESSAGE };
 export type { ExitStatus, ProcessIdentity, SeccompFilterSpec, SpawnRequest };
 
+type SpawnOutput = number | { pid: number; console?: number; steps?: { step: string; index: number }[] };
+
 interface Addon {
-  spawn(request: SpawnRequest): number | { pid: number; console?: number; steps?: { step: string; index: number }[] };
+  spawn(request: SpawnRequest): SpawnOutput;
+  spawnAsync(request: SpawnRequest, callback: (error: RawAddonError | null, out: SpawnOutput) => void): void;
   setWindowSize(fd: number, rows: number, cols: number): void;
   watchExit(pid: number, callback: (status: ExitStatus) => void): void;
   watchForeignExit(pid: number, startTime: number, callback: (status: ExitStatus) => void): void;
@@ -115,14 +118,36 @@ export function spawnWithTerminal(
 
 function spawnRaw(request: SpawnRequest, what: string, onSteps?: (steps: { step: string; index: number }[], pid: number) => void): { pid: number; console?: number } {
   try {
-    const out = load().spawn(onSteps ? { ...request, trace: true } : request);
-    if (typeof out === 'number') return { pid: out };
-    if (onSteps) onSteps(out.steps ?? [], out.pid);
-    return out;
+    return spawnOutput(load().spawn(onSteps ? { ...request, trace: true } : request), onSteps);
   } catch (err) {
     if (isRaw(err)) throw describeSpawnFailure(request, err, what);
     throw err;
   }
+}
+
+function spawnOutput(out: SpawnOutput, onSteps?: (steps: { step: string; index: number }[], pid: number) => void): { pid: number; console?: number } {
+  if (typeof out === 'number') return { pid: out };
+  if (onSteps) onSteps(out.steps ?? [], out.pid);
+  return out;
+}
+
+/**
+ * spawnProcess without blocking: the fork happens now, and the promise settles once the process has exec'd (or
+ * its setup failed) while the event loop goes on — a container's mounts, cgroup moves and seccomp load take
+ * milliseconds, and a mount on a dead network file system forever; none of that may hold up the supervisor.
+ */
+function spawnRawAsync(request: SpawnRequest, what: string, onSteps?: (steps: { step: string; index: number }[], pid: number) => void): Promise<{ pid: number; console?: number }> {
+  const sent = onSteps ? { ...request, trace: true } : request;
+  return new Promise((resolve, reject) => {
+    try {
+      load().spawnAsync(sent, (error, out) => {
+        if (error) reject(isRaw(error) ? describeSpawnFailure(request, error, what) : error);
+        else resolve(spawnOutput(out, onSteps));
+      });
+    } catch (err) {
+      reject(isRaw(err) ? describeSpawnFailure(request, err, what) : err);
+    }
+  });
 }
 
 /** TIOCSWINSZ on a pty master: the program on the terminal gets SIGWINCH and the new size. */
@@ -250,8 +275,11 @@ export function attachDeviceFilter(cgroupDir: string, program: Buffer): void {
 
 /** The kernel seam over the addon: what the runtime service and the pod manager are given. */
 export const nativeKernel: Kernel = {
-  spawn: spawnProcess,
-  spawnWithTerminal,
+  spawn: async (request, what, onSteps) => (await spawnRawAsync({ ...request, terminal: false }, what, onSteps)).pid,
+  async spawnWithTerminal(request, what, onSteps) {
+    const { pid, console } = await spawnRawAsync({ ...request, terminal: true, newSession: true }, what, onSteps);
+    return { pid, master: console! };
+  },
   watchExit,
   watchForeignExit,
   killAndReap,
