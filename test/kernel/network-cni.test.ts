@@ -20,7 +20,8 @@ import { CniPluginError } from '../../src/network/cni-exec.js';
 import { checkCni, setUpCni, tearDownCni, type CniNetworkRecord } from '../../src/network/cni.js';
 import type { NetworkConfig } from '../../src/network/network-config.js';
 import { SpawnRunner, type CommandRunner } from '../../src/sys/command.js';
-import { createPodns, inspect, kernelSkip, killSupervisor, podName, projectRoot, waitFor, type Podns } from './harness.js';
+import { skipWithout } from '../requirements.js';
+import { createPodns, inspect, kernelSkip, killSupervisor, podName, waitFor, type Podns } from './harness.js';
 
 const CNI_BIN = '/usr/lib/cni';
 
@@ -33,9 +34,7 @@ function missingRequirements(): string[] {
   }
   return missing;
 }
-const missing = missingRequirements();
-if (missing.length && process.env.CI) throw new Error(`CNI kernel tests cannot run in CI: missing ${missing.join(', ')}`);
-if (missing.length) console.warn(`CNI kernel tests skipped: missing ${missing.join(', ')}`);
+const cniSkip = skipWithout('CNI kernel tests', missingRequirements());
 
 /** Runs every command inside the test's network namespace, as podns itself runs there under the harness. */
 class NetnsRunner implements CommandRunner {
@@ -46,7 +45,7 @@ class NetnsRunner implements CommandRunner {
   }
 }
 
-describe.skipIf(missing.length > 0)('CNI mode with the reference plugins (standalone)', () => {
+describe.skipIf(cniSkip)('CNI mode with the reference plugins (standalone)', () => {
   const testNs = podName('kt-cni');
   const [podA, podB, podC] = ['cni-a', 'cni-b', 'cni-c'].map((n) => podName(n));
   const runner = new NetnsRunner(testNs);
@@ -208,7 +207,7 @@ describe.skipIf(missing.length > 0)('CNI mode with the reference plugins (standa
   });
 });
 
-describe.skipIf(kernelSkip || missing.length > 0)('pods in CNI mode, end to end', () => {
+describe.skipIf(kernelSkip || cniSkip)('pods in CNI mode, end to end', () => {
   let podns: Podns;
   const pods: string[] = [];
   const web = (name: string, ports = '') => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  containers:\n  - name: web\n    image: nginx\n${ports}`;
