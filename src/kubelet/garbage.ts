@@ -10,6 +10,7 @@ import path from 'node:path';
 import { listLeases, releaseAddress } from '../network/ipam.js';
 import type { NetworkConfig } from '../network/network-config.js';
 import { NFT_TABLE, vethName } from '../network/bridge-plan.js';
+import { hostPortElements } from '../network/hostports.js';
 import { podsRunDir, type Roots } from '../state/paths.js';
 import type { CommandRunner } from '../sys/command.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -84,26 +85,4 @@ export async function collectGarbage(
       report(`deleted bridge ${cfg.bridge}`);
     }
   }
-}
-
-interface Element {
-  map: string;
-  key: string;
-  podIP: string;
-}
-
-/** The elements of podns's hostport maps from `nft -j` output, as keys `nft delete element` takes. */
-export function hostPortElements(json: string): Element[] {
-  const out: Element[] = [];
-  const doc = JSON.parse(json) as { nftables: { map?: { name: string; elem?: unknown[] } }[] };
-  for (const item of doc.nftables) {
-    const map = item.map;
-    if (!map?.elem || !map.name.startsWith('hostports')) continue;
-    for (const elem of map.elem as [{ concat: unknown[] }, { concat: unknown[] }][]) {
-      const key = elem[0].concat.map(String).join(' . ');
-      const podIP = String(elem[1].concat[0]);
-      out.push({ map: map.name, key, podIP });
-    }
-  }
-  return out;
 }

@@ -22,6 +22,7 @@ import type { NetworkConfig } from '../../src/network/network-config.js';
 import { SpawnRunner, type CommandRunner } from '../../src/sys/command.js';
 import { skipWithout } from '../requirements.js';
 import { createPodns, inspect, kernelSkip, killSupervisor, podName, waitFor, type Podns } from './harness.js';
+import { expectCleanError } from './support.js';
 
 const CNI_BIN = '/usr/lib/cni';
 
@@ -270,6 +271,36 @@ describe.skipIf(kernelSkip || cniSkip)('pods in CNI mode, end to end', () => {
     const rules = String((await podns.inNetns(['iptables-save', '-t', 'nat'])).stdout);
     expect(rules).not.toContain('8081');
     expect(rules).not.toContain(k);
+  });
+
+  it('a hostPort another pod publishes is refused in one line, through portmap or bridge mode; the pod leaves nothing', async () => {
+    const a = pods[0]!;
+    const before = leases().sort();
+    const refused = async (name: string, ports: string, by: string) => {
+      const r = await podns.fails(['run', podns.writeManifest(name, web(name, ports))]);
+      expectCleanError(r, new RegExp(`^podns: pod "${name}": hostPort ${by}: already published by another pod$`));
+      expect(fs.existsSync(`/run/netns/${name}`)).toBe(false);
+      expect(leases().sort()).toEqual(before);
+      expect(String((await podns.inNetns(['iptables-save', '-t', 'nat'])).stdout)).not.toContain(name);
+    };
+    // Pod a publishes 8080 on every address through portmap: 127.0.0.1:8080 is taken too.
+    await refused(podName('cni-e2e-taken'), '    ports: [{containerPort: 80, hostPort: 8080, hostIP: 127.0.0.1}]\n', `127\\.0\\.0\\.1:8080/TCP \\(CNI portmap, container "${a}"\\)`);
+    expect(await curl('http://127.0.0.1:8080/')).toContain('Welcome to nginx');
+
+    // A pod of bridge mode (network.json switched, as a user may while pods run) publishes 8082 in the nft table.
+    const etc = path.join(podns.root, 'etc', 'network.json');
+    const cniConfig = fs.readFileSync(etc, 'utf8');
+    const bridged = podName('cni-e2e-bridged');
+    fs.writeFileSync(etc, JSON.stringify({ mode: 'bridge', bridge: 'podnsb0', subnet: '10.88.0.0/16' }));
+    try {
+      await run(bridged, web(bridged, '    ports: [{containerPort: 80, hostPort: 8082}]\n'));
+    } finally {
+      fs.writeFileSync(etc, cniConfig);
+    }
+    const bridgedIP = (await podIP(bridged)).replace(/\./g, '\\.');
+    await refused(podName('cni-e2e-taken2'), '    ports: [{containerPort: 80, hostPort: 8082}]\n', `8082/TCP \\(nft table ip podns, to ${bridgedIP}\\)`);
+    await podns.ok(['rm', '-f', bridged]);
+    pods.splice(pods.indexOf(bridged), 1);
   });
 
   it('after rm, no veth, lease or CNI rule of the pods is left', async () => {
