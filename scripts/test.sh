@@ -1,21 +1,19 @@
 #!/usr/bin/env bash
 # test.sh — the whole test suite on a fresh machine, as root: set up podns, build the test images, then run
 # the unit and kernel tests (vitest), and print one summary line; then the cgroup tests in a cgroup v2 VM
-# (scripts/vm-test.sh). Kernel tests need root; under CI=true a missing requirement or a skipped kernel test
-# fails the run.
+# (scripts/vm-test.sh). Kernel tests need root; under CI=true a missing requirement or a skipped test (unit
+# or kernel, on the host or in the VM) fails the run: both go through scripts/run-tests.sh and its summary.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/setup.sh" --images
 cd "$repo"
 node=$(sed -n 's/^exec "\([^"]*\)".*/\1/p' /usr/local/bin/podns)
-report=$(mktemp /tmp/podns-vitest.XXXXXX.json)
-trap 'rm -f "$report"' EXIT
 status=0
-"$node" node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
-"$node" scripts/test-summary.mjs "$report" || status=$((status ? status : 1))
+PODNS_NODE="$node" sh scripts/run-tests.sh "$@" || status=$?
 
 # The cgroup tests again under a pure cgroup v2 kernel, in one throw-away VM (scripts/vm-test.sh: ~75 s here,
-# boot ~3 s; TCG emulation). Skipped with PODNS_VM_TESTS=0, and on a partial run (vitest arguments given).
+# boot ~3 s; TCG emulation), with CI and PODNS_IMAGE_CACHE passed in. Skipped with PODNS_VM_TESTS=0, and on a
+# partial run (vitest arguments given).
 if [ "${PODNS_VM_TESTS:-1}" != 0 ] && [ "$#" -eq 0 ]; then
   missing=()
   for p in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio; do
@@ -23,7 +21,7 @@ if [ "${PODNS_VM_TESTS:-1}" != 0 ] && [ "$#" -eq 0 ]; then
   done
   if [ "${#missing[@]}" -gt 0 ]; then apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; fi
   if vm_out=$(PODNS_NODE="$node" sh scripts/vm-test.sh 2>&1); then
-    printf '%s\n' "$vm_out" | grep -E 'Tests |vm-test:' || true
+    printf '%s\n' "$vm_out" | grep -E '^(vm: |tests: |vm-test: )' || true
   else
     printf '%s\n' "$vm_out"
     status=$((status ? status : 1))

@@ -9,7 +9,10 @@
 # installed on the host), a small initramfs (busybox-static + the virtio/9p/overlay modules) that mounts the
 # host's / read-only over 9p with a tmpfs overlay on top, no network device, cgroup v1 disabled
 # (cgroup_no_v1=all) and cgroup2 mounted at /sys/fs/cgroup. The tests run as root in the root cgroup (the
-# v2 "no internal processes" rule exempts it), with PODNS_VM=1 so their timeouts allow for emulation.
+# v2 "no internal processes" rule exempts it), with PODNS_VM=1 so their timeouts allow for emulation, through
+# scripts/run-tests.sh as on the host: vitest, then the summary (test-summary.mjs), with the host's CI and its
+# test images ($PODNS_IMAGE_CACHE, default /var/cache/podns/test-images), so that under CI=true a skipped or
+# missing test fails here too and the figures say how many ran.
 # Prints the VM's test output; exits with the tests' exit code (or 2 when the VM itself failed).
 #
 # Needs (apt): qemu-system-x86 busybox-static cpio. Cache: $PODNS_VM_CACHE (default /var/cache/podns/vm).
@@ -20,6 +23,7 @@ mem=${PODNS_VM_MEMORY:-2048}
 cpus=${PODNS_VM_CPUS:-2}
 timeout_s=${PODNS_VM_TIMEOUT:-900}
 node=${PODNS_NODE:-$(command -v node || echo /opt/podns/node/bin/node)}
+images=${PODNS_IMAGE_CACHE:-/var/cache/podns/test-images}
 [ "$#" -gt 0 ] || set -- test/kernel/cgroup.test.ts
 
 for tool in qemu-system-x86_64 busybox cpio apt-get dpkg-deb; do
@@ -88,24 +92,27 @@ chmod +x "$ir/init"
 (cd "$ir" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$work/initramfs.gz"
 
 # 3. What runs in the VM, on the host's own tree: mounts, a pure cgroup2 hierarchy, then vitest.
+q() { printf "'%s'" "$(printf %s "$1" | sed "s/'/'\\\\''/g")"; }
 quoted=""
-for a in "$@"; do quoted="$quoted '$(printf %s "$a" | sed "s/'/'\\\\''/g")'"; done
+for a in "$@"; do quoted="$quoted $(q "$a")"; done
 cat >"$out/stage2.sh" <<EOF
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
-# The checkout may live below /tmp (a CI clone): keep it reachable before /tmp becomes the VM's own tmpfs.
-mkdir -p /podns-src
+# The checkout and the image cache may live below /tmp (a CI clone): keep them reachable before /tmp becomes
+# the VM's own tmpfs. A missing cache stays missing: the tests say so (and fail under CI).
+mkdir -p /podns-src /podns-images
 mount --bind "$repo" /podns-src
+[ ! -d $(q "$images") ] || mount --bind $(q "$images") /podns-images
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 echo "vm: \$(uname -r), cgroup2 controllers: \$(cat /sys/fs/cgroup/cgroup.controllers), up \$(cut -d' ' -f1 /proc/uptime) s" >/podns-vm-out/log
 cd /podns-src
-PATH=$(dirname "$node"):/usr/sbin:/usr/bin:/sbin:/bin PODNS_VM=1 HOME=/root \\
-  "$node" node_modules/vitest/vitest.mjs run$quoted >>/podns-vm-out/log 2>&1
+PATH=$(dirname "$node"):/usr/sbin:/usr/bin:/sbin:/bin PODNS_VM=1 HOME=/root CI=$(q "${CI:-}") \\
+  PODNS_IMAGE_CACHE=/podns-images PODNS_NODE=$(q "$node") sh scripts/run-tests.sh$quoted >>/podns-vm-out/log 2>&1
 echo \$? >/podns-vm-out/rc
 sync
 busybox poweroff -f

@@ -1,15 +1,18 @@
 /**
  * `podns gc`: finds what podns made and nothing owns any more, and removes it — pods whose supervisor and
  * processes are all gone (torn down from their state, like `rm -f`), address leases of pods that no longer
- * exist, pod veths on the bridge that belong to no pod, published ports that point at no leased address, and
- * the bridge with podns's nft table once no pod uses them. Network pins in /run/netns without a pod record are
- * left alone: `ip netns add` makes the same kind of file, and it may not be ours.
+ * exist, pod veths on the bridge that belong to no pod, published ports that point at no leased address, what
+ * the CNI plugins keep for pods that no longer exist (network/cni-garbage.ts), and the bridge with podns's nft
+ * table once no pod uses them. Network pins in /run/netns without a pod record are left alone: `ip netns add`
+ * makes the same kind of file, and it may not be ours.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { collectCniGarbage } from '../network/cni-garbage.js';
 import { listLeases, releaseAddress } from '../network/ipam.js';
 import type { NetworkConfig } from '../network/network-config.js';
 import { NFT_TABLE, vethName } from '../network/bridge-plan.js';
+import { hostPortElements } from '../network/hostports.js';
 import { podsRunDir, type Roots } from '../state/paths.js';
 import type { CommandRunner } from '../sys/command.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -45,6 +48,9 @@ export async function collectGarbage(
       live.add(id);
     }
   }
+
+  // CNI mode's plugin state of pods gone without a record (whatever the mode now: it may have been switched).
+  await collectCniGarbage(roots.lib, live, runner, report);
 
   const leases = listLeases(roots.lib, cfg.bridge);
   for (const lease of leases) {
@@ -84,26 +90,4 @@ export async function collectGarbage(
       report(`deleted bridge ${cfg.bridge}`);
     }
   }
-}
-
-interface Element {
-  map: string;
-  key: string;
-  podIP: string;
-}
-
-/** The elements of podns's hostport maps from `nft -j` output, as keys `nft delete element` takes. */
-export function hostPortElements(json: string): Element[] {
-  const out: Element[] = [];
-  const doc = JSON.parse(json) as { nftables: { map?: { name: string; elem?: unknown[] } }[] };
-  for (const item of doc.nftables) {
-    const map = item.map;
-    if (!map?.elem || !map.name.startsWith('hostports')) continue;
-    for (const elem of map.elem as [{ concat: unknown[] }, { concat: unknown[] }][]) {
-      const key = elem[0].concat.map(String).join(' . ');
-      const podIP = String(elem[1].concat[0]);
-      out.push({ map: map.name, key, podIP });
-    }
-  }
-  return out;
 }

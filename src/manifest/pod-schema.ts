@@ -351,7 +351,7 @@ export const CONTAINER: ObjectSchema = {
   name: 'Container',
   fields: {
     name: honoured(STRING, 'DNS-1123 label, unique in the pod', true),
-    image: honoured(STRING, 'image reference', true),
+    image: honoured(STRING, 'image reference (Docker\'s grammar: `nginx` is docker.io/library/nginx:latest); one that is not a reference is refused at its line, where kubelet would fail the container later (InvalidImageName)', true),
     command: honoured({ kind: 'stringList' }, 'replaces the image Entrypoint; [] means unset, as in kubelet'),
     args: honoured({ kind: 'stringList' }, 'replaces the image Cmd; [] means unset, as in kubelet'),
     workingDir: honoured(STRING, 'absolute path; the image WorkingDir when absent'),

@@ -10,6 +10,7 @@ import { buildDownwardAPI, checkDownwardContainers } from './downward-api.js';
 import { buildEnv } from './env-source.js';
 import { checkDns1123Label, checkDns1123Subdomain, checkLabelValue, checkPortName, checkQualifiedName } from './names.js';
 import { parseQuantity } from './quantity.js';
+import { readImageReference } from './image-reference.js';
 import { Reporter } from './reporter.js';
 import { buildPodSecurityContext, buildSecurityContext } from './security-context.js';
 import { buildPodNetwork, isIPv4 } from './pod-network.js';
@@ -219,6 +220,10 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
   const image = c.image as string;
   if (image === '') r.fail(`${path}.image`, 'required value');
   if (image.trim() !== image) r.fail(`${path}.image`, 'must not have leading or trailing whitespace');
+  // The API server takes any string; kubelet fails the container later (InvalidImageName). podns pulls before
+  // it starts anything, so a reference that can never be pulled is refused here, where the line is known.
+  const reference = readImageReference(image);
+  if (!reference.ok) r.fail(`${path}.image`, `invalid image reference ${JSON.stringify(image)}: ${reference.problem}`);
 
   const { env, envFrom } = buildEnv(r, c, path);
 

@@ -30,6 +30,9 @@ export function cniIpamDir(libRoot: string): string {
   return path.join(libRoot, 'network', 'cni-ipam');
 }
 
+/** The name of podns's default list: the plugins tag their state with it (host-local's directory, nat rule comments). */
+export const DEFAULT_CNI_NETWORK = 'podns';
+
 /**
  * podns's default list: the same pod IP behaviour as bridge mode (bridge, subnet, gateway from network.json),
  * built from the reference plugins. No `loopback` plugin: the pause brings the pod's `lo` up itself before it
@@ -38,7 +41,7 @@ export function cniIpamDir(libRoot: string): string {
 export function defaultConflist(cfg: NetworkConfig, libRoot: string): CniConflist {
   return {
     cniVersion: '1.0.0',
-    name: 'podns',
+    name: DEFAULT_CNI_NETWORK,
     plugins: [
       {
         type: 'bridge',

@@ -5,12 +5,13 @@
  * cached final ADD result. The list used is kept in the record, so DEL gets the very same config even if
  * the file in /etc/cni/net.d changed since. The record is written (through `record`) before every ADD, so a
  * teardown after a crash — by the shim or `podns rm -f` — still runs DEL (plugins must tolerate DEL of what
- * was never made).
+ * was never made). A hostPort another pod publishes already (in either mode) is refused first, in one line.
  */
 import type { CommandRunner } from '../sys/command.js';
 import type { HostPortMapping } from './bridge-plan.js';
 import { loadConflist, pluginStdin, toCniPortMappings, type CniConflist } from './cni-conflist.js';
 import { execPlugin } from './cni-exec.js';
+import { refuseTakenHostPorts } from './hostports.js';
 import type { NetworkConfig } from './network-config.js';
 
 export interface CniNetworkRecord {
@@ -39,6 +40,8 @@ export async function setUpCni(
   hostPorts: HostPortMapping[],
   record: (r: CniNetworkRecord) => void,
 ): Promise<CniNetworkRecord> {
+  // Refused before anything is made or recorded: the pod's teardown has nothing of the network to undo.
+  await refuseTakenHostPorts(runner, hostPorts);
   const { conflist, source } = loadConflist(cfg, libRoot);
   const rec: CniNetworkRecord = { mode: 'cni', conflist, source, binDirs: [...cfg.cniBinDirs], containerId: podId, ifName: 'eth0', netnsPath, hostPorts };
   const portMappings = toCniPortMappings(hostPorts);

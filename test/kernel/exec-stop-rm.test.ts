@@ -87,9 +87,10 @@ describe.skipIf(kernelSkip)('exec, logs, stop, rm', () => {
 
   it('logs -f keeps following and ends when the container is stopped', async () => {
     const follow = podns.run(['logs', '-f', pod, '-c', 'talker'], { timeout: 15_000 });
-    await sleep(300);
+    // Watched from the start: had logs -f returned within these 300 ms, `ended` would be true by now.
     let ended = false;
     void follow.then(() => (ended = true));
+    await sleep(300);
     expect(ended).toBe(false);
     await podns.ok(['stop', pod, '-c', 'talker', '-t', '0']);
     const r = await follow;

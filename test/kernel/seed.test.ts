@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPodns, findLeaks, inspect, kernelSkip, nsInodes, podName, seedManifest, waitFor, type Podns } from './harness.js';
+import { innerPid } from './support.js';
 
 describe.skipIf(kernelSkip)('seed pod transcript', () => {
   let podns: Podns;
@@ -96,14 +97,24 @@ describe.skipIf(kernelSkip)('seed pod transcript', () => {
     expect(r.exitCode).toBe(0);
   });
 
-  it('inspect shows the pause pid and every process with its namespace inodes and paths', async () => {
+  it('inspect shows the pause pid and every process with its namespace inodes, pod PID and paths', async () => {
     const state = await inspect(podns, pod);
     expect(state.pause.pid).toBeGreaterThan(1);
     const busybox = state.containers.find((c) => c.name === 'busybox')!;
+    expect(busybox.processes.map((p) => p.pid)).toContain(busybox.process!.pid);
     expect(busybox.processes.length).toBeGreaterThanOrEqual(2);
     const pauseNs = nsInodes(state.pause.pid);
-    for (const p of busybox.processes) expect((p as unknown as { namespaces: Record<string, number> }).namespaces.pid).toBe(pauseNs.pid);
-    expect(busybox.processes.map((p) => p.podPid)).toContain(busybox.processes.find((p) => p.pid === busybox.process!.pid)!.podPid);
+    // What the container itself sees: its ps, in the pod's (shared) PID namespace, pid -> command line.
+    const ps = await podns.ok(['exec', pod, '-c', 'busybox', '--', 'ps']);
+    const inside = new Map(ps.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/)).map((r) => [Number(r[0]), r.slice(2).join(' ')]));
+    for (const p of busybox.processes) {
+      const { namespaces } = p as unknown as { namespaces: Record<string, number> };
+      expect(namespaces, `pid ${p.pid}`).toMatchObject(nsInodes(p.pid));
+      expect(namespaces.pid, `pid ${p.pid}`).toBe(pauseNs.pid);
+      // The pod PID is the pid in the pod's namespace (NSpid on the host), and the container's ps agrees.
+      expect(p.podPid, `pid ${p.pid}`).toBe(innerPid(p.pid));
+      expect(inside.get(p.podPid!), `pod pid ${p.podPid}`).toBe(p.cmdline.join(' '));
+    }
     expect(state.paths.netnsPin).toBe(`/run/netns/${pod}`);
   });
 

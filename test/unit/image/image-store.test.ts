@@ -8,11 +8,11 @@ import { ImageStore } from '../../../src/image/image-store.js';
 import { ExecaRunner, type CommandRunner, type RunOptions } from '../../../src/sys/command.js';
 import { CommandError, PodnsError, UserError } from '../../../src/errors.js';
 import { makeDockerArchive, makeLayerTar, makeOciArchive, writeTree } from './archive-fixtures.js';
+import { skipWithout } from '../../requirements.js';
 
 const runner = new ExecaRunner();
 // Whiteouts become 0:0 character devices (mknod) and opaque dirs get a trusted.* xattr: both need root.
-const isRoot = process.getuid?.() === 0;
-const ROOT_SKIP = 'needs root: whiteout conversion runs mknod and sets trusted.overlay.* xattrs';
+const whiteoutSkip = skipWithout('the whiteout conversion test of image-store', process.getuid?.() === 0 ? [] : ['root (mknod, trusted.overlay.* xattrs)']);
 
 let work: string;
 let storeRoot: string;
@@ -39,7 +39,7 @@ async function xattrsOf(dir: string): Promise<string> {
 }
 
 describe('ImageStore.load (OCI layout)', () => {
-  it.skipIf(!isRoot)(`converts whiteouts and opaque dirs of an upper layer to overlayfs form (${ROOT_SKIP})`, async () => {
+  it.skipIf(whiteoutSkip)('converts whiteouts and opaque dirs of an upper layer to overlayfs form (as root: mknod, trusted.* xattrs)', async () => {
     const base = await makeLayerTar(work, { 'etc/a': 'A', 'etc/b': 'B', 'dir/x': 'x', 'dir/y': 'y', 'keep': 'k' }, path.join(work, 'base.tar.gz'));
     const upper = await makeLayerTar(
       work,

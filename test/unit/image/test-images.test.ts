@@ -1,7 +1,7 @@
 /**
- * Loads the archives scripts/build-test-images.sh writes, when they are present (they need apt; this
- * suite does not build them). Proves they are valid OCI layouts the store reads, named and configured as
- * the example pod expects.
+ * Loads the archives scripts/build-test-images.sh writes (they need apt; this suite does not build them).
+ * Proves they are valid OCI layouts the store reads, named and configured as the example pod expects.
+ * Without the archives it skips locally, saying so, and fails under CI (test/requirements.ts).
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { existsSync } from 'node:fs';
@@ -10,12 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { ImageStore } from '../../../src/image/image-store.js';
 import { ExecaRunner } from '../../../src/sys/command.js';
+import { skipWithout } from '../../requirements.js';
 
 const cache = process.env.PODNS_IMAGE_CACHE ?? '/var/cache/podns/test-images';
 const busybox = path.join(cache, 'busybox.tar');
 const nginx = path.join(cache, 'nginx.tar');
-const present = existsSync(busybox) && existsSync(nginx);
-const SKIP = present ? '' : ` (skipped: no archives in ${cache}; run scripts/build-test-images.sh)`;
+const archivesSkip = skipWithout(
+  'the test image archive tests',
+  [busybox, nginx].filter((f) => !existsSync(f)).map((f) => `${f} (scripts/build-test-images.sh)`),
+);
 
 let work: string;
 let store: ImageStore;
@@ -28,7 +31,7 @@ afterEach(async () => {
 });
 
 describe('test image archives', () => {
-  it.skipIf(!present)(`busybox.tar loads as yauritux/busybox-curl with the applets the pod uses${SKIP}`, async () => {
+  it.skipIf(archivesSkip)('busybox.tar loads as yauritux/busybox-curl with the applets the pod uses', async () => {
     const [record] = await store.load(busybox);
     expect(record!.name).toBe('docker.io/yauritux/busybox-curl:latest');
     expect(record!.config.Cmd).toEqual(['sh']);
@@ -43,7 +46,7 @@ describe('test image archives', () => {
     expect((await store.get('yauritux/busybox-curl'))?.id).toBe(record!.id);
   });
 
-  it.skipIf(!present)(`nginx.tar loads as nginx with the official-like config, its libraries and a shell${SKIP}`, async () => {
+  it.skipIf(archivesSkip)('nginx.tar loads as nginx with the official-like config, its libraries and a shell', async () => {
     const [record] = await store.load(nginx);
     expect(record!.name).toBe('docker.io/library/nginx:latest');
     expect(record!.config).toMatchObject({

@@ -353,6 +353,8 @@ describe('parseManifests: value checks', () => {
     ['a duplicate port name', withContainer('    ports:\n    - {containerPort: 80, name: web}\n    - {containerPort: 81, name: web}\n'), 'pod.yaml:11: spec.containers[0].ports[1].name: duplicate port name "web" (first at line 10)'],
     ['an env name with =', withContainer('    env: [{name: "A=B", value: x}]\n'), `pod.yaml:9: spec.containers[0].env[0].name: invalid value "A=B": must consist of printable ASCII characters other than '='`],
     ['a bad restartPolicy', withContainer('  restartPolicy: always\n'), 'pod.yaml:9: spec.restartPolicy: unsupported value "always": must be one of "Always", "OnFailure", "Never"'],
+    ['an image that is no reference', withContainer('  - name: d\n    image: UPPER/Case:tag with space\n'), 'pod.yaml:10: spec.containers[1].image: invalid image reference "UPPER/Case:tag with space": invalid tag format'],
+    ['an image with an upper-case repository', withContainer('  initContainers:\n  - {name: i, image: Library/Nginx}\n'), 'pod.yaml:10: spec.initContainers[0].image: invalid image reference "Library/Nginx": repository name must be lowercase'],
     ['a bad imagePullPolicy', withContainer('    imagePullPolicy: Sometimes\n'), 'pod.yaml:9: spec.containers[0].imagePullPolicy: unsupported value "Sometimes": must be one of "Always", "IfNotPresent", "Never"'],
     ['a negative grace period', withContainer('  terminationGracePeriodSeconds: -1\n'), 'pod.yaml:9: spec.terminationGracePeriodSeconds: must be greater than or equal to 0'],
     ['a fractional grace period', withContainer('  terminationGracePeriodSeconds: 1.5\n'), 'pod.yaml:9: spec.terminationGracePeriodSeconds: must be an integer, got number 1.5'],

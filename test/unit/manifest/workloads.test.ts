@@ -41,6 +41,7 @@ describe('workload kinds', () => {
       'w.yaml:14: spec.template.spec.containers[0].imagePullPolicy: unsupported value "Sometimes": must be one of "Always", "IfNotPresent", "Never"',
     );
     expect(errorOf(deployment(`${CONTAINERS}      restartPolicy: Never\n`))).toBe('w.yaml:15: spec.template.spec.restartPolicy: unsupported value "Never": supported values: "Always"');
+    expect(errorOf(deployment('      containers:\n      - name: app\n        image: "nginx:"\n'))).toBe('w.yaml:14: spec.template.spec.containers[0].image: invalid image reference "nginx:": invalid tag format');
     expect(errorOf(deployment('      containers: []\n'))).toMatch(/^w\.yaml:12: spec\.template\.spec\.containers: required value/);
   });
 

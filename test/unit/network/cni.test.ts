@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CommandError } from '../../../src/errors.js';
+import { CommandError, PodnsError } from '../../../src/errors.js';
 import { defaultConflist, loadConflist, parseConflist, pluginStdin } from '../../../src/network/cni-conflist.js';
 import { CniPluginError, PLUGIN_STDOUT_MARKER, pluginArgv } from '../../../src/network/cni-exec.js';
 import { checkCni, podIPOf, setUpCni, tearDownCni, type CniNetworkRecord } from '../../../src/network/cni.js';
 import type { NetworkConfig } from '../../../src/network/network-config.js';
 import type { CommandResult, CommandRunner, RunOptions } from '../../../src/sys/command.js';
+import { NAT_SAVE } from './cni-nat-fixture.js';
 
 interface Call {
   plugin: string;
@@ -16,11 +17,25 @@ interface Call {
   stdin: Record<string, unknown>;
 }
 
-/** Records argv, env and stdin of each plugin run; answers from `answer` (a result object, nothing, or an Error). */
+/**
+ * Records argv, env and stdin of each plugin run; answers from `answer` (a result object, nothing, or an Error).
+ * The reads of what is published already (nft, iptables-save) go to `reads`, answered from `published`:
+ * by default no nft table and an empty nat table.
+ */
 class CniRecordingRunner implements CommandRunner {
   readonly calls: Call[] = [];
-  constructor(private readonly answer: (c: Call) => object | undefined | Error = () => undefined) {}
+  readonly reads: string[][] = [];
+  constructor(
+    private readonly answer: (c: Call) => object | undefined | Error = () => undefined,
+    private readonly published: { nft?: string; nat?: string } = {},
+  ) {}
   async run(argv: string[], options: RunOptions = {}): Promise<CommandResult> {
+    if (argv[0] === 'nft' || argv[0] === 'iptables-save') {
+      this.reads.push(argv);
+      const out = argv[0] === 'nft' ? this.published.nft : (this.published.nat ?? '*nat\nCOMMIT\n');
+      if (out === undefined) throw new CommandError('network.hostPort', argv, 1, 'Error: No such file or directory\nlist table ip podns\n');
+      return { stdout: out, stderr: '', exitCode: 0 };
+    }
     const call: Call = { plugin: path.basename(argv[3]!), argv, env: options.env ?? {}, stdin: JSON.parse(String(options.input)) as Record<string, unknown> };
     this.calls.push(call);
     const a = this.answer(call);
@@ -239,6 +254,44 @@ describe('setUpCni / checkCni / tearDownCni', () => {
     runner.calls.length = 0;
     await expect(tearDownCni(rec, runner)).rejects.toThrow('cni plugin portmap: bad');
     expect(runner.calls.map((c) => c.plugin)).toEqual(['portmap', 'bridge']);
+  });
+
+  it('a hostPort published already, by portmap or by bridge mode, is refused in one line before anything is recorded or run', async () => {
+    const nft = JSON.stringify({ nftables: [{ map: { name: 'hostports_ip', elem: [[{ concat: ['127.0.0.1', 'tcp', 8082] }, { concat: ['10.89.0.9', 80] }]] } }] });
+    const refused = async (wanted: typeof hostPorts) => {
+      const runner = new CniRecordingRunner(answers, { nft, nat: NAT_SAVE });
+      const records: CniNetworkRecord[] = [];
+      const err = await setUpCni(cfg, runner, '/lib', 'p', '/n', wanted, (r) => records.push(r)).catch((e: unknown) => e as Error);
+      expect(runner.calls, 'no plugin ran').toEqual([]);
+      expect(records, 'nothing recorded').toEqual([]);
+      return err;
+    };
+    // 8080/tcp on every address is ghost's (portmap); 127.0.0.1:5353/udp too; 8082/tcp on 127.0.0.1 is a bridge-mode pod's.
+    const err = await refused([
+      { protocol: 'tcp', hostPort: 8080, hostIP: '10.0.0.1', containerPort: 80 },
+      { protocol: 'udp', hostPort: 5353, hostIP: '', containerPort: 53 },
+      { protocol: 'tcp', hostPort: 8082, hostIP: '', containerPort: 80 },
+      { protocol: 'tcp', hostPort: 5353, hostIP: '', containerPort: 53 },
+    ]);
+    expect(err).toBeInstanceOf(PodnsError);
+    expect((err as PodnsError).step).toBe('network.hostPort');
+    expect((err as Error).message).toBe(
+      'hostPort 10.0.0.1:8080/TCP (CNI portmap, container "ghost"), 5353/UDP (CNI portmap, container "ghost"), 8082/TCP (nft table ip podns, to 10.89.0.9): already published by another pod',
+    );
+    // Another address, protocol or port is free.
+    const runner = new CniRecordingRunner(answers, { nft, nat: NAT_SAVE });
+    const free = [
+      { protocol: 'udp' as const, hostPort: 5353, hostIP: '10.0.0.1', containerPort: 53 },
+      { protocol: 'udp' as const, hostPort: 8080, hostIP: '', containerPort: 80 },
+      { protocol: 'tcp' as const, hostPort: 8082, hostIP: '10.0.0.1', containerPort: 80 },
+    ];
+    await setUpCni(cfg, runner, '/lib', 'p', '/n', free, () => undefined);
+    expect(runner.calls.map((c) => c.plugin)).toEqual(['bridge', 'portmap']);
+    expect(runner.reads).toEqual([['nft', '-j', 'list', 'table', 'ip', 'podns'], ['iptables-save', '-t', 'nat']]);
+    // Without hostPorts there is nothing to look up.
+    const none = new CniRecordingRunner(answers);
+    await setUpCni(cfg, none, '/lib', 'p', '/n', [], () => undefined);
+    expect(none.reads).toEqual([]);
   });
 
   it('the pod IP: the first IPv4 of ips, the 0.2.0 ip4 field, nothing without a result', () => {

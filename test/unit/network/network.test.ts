@@ -6,7 +6,7 @@ import { planAddHostPorts, planBridge, planDeleteHostPorts, planHostLinks, planP
 import { allocateAddress, listLeases, releaseAddress } from '../../../src/network/ipam.js';
 import { formatIPv4, parseIPv4, parseSubnet, podAddresses } from '../../../src/network/ipv4.js';
 import { loadNetworkConfig } from '../../../src/network/network-config.js';
-import { hostPortElements } from '../../../src/kubelet/garbage.js';
+import { hostPortElements } from '../../../src/network/hostports.js';
 
 const made: string[] = [];
 const tmp = () => {
@@ -99,8 +99,8 @@ describe('bridge planners', () => {
       ],
     });
     expect(hostPortElements(json)).toEqual([
-      { map: 'hostports', key: 'tcp . 8080', podIP: '10.89.0.3' },
-      { map: 'hostports_ip', key: '127.0.0.1 . udp . 53', podIP: '10.89.0.4' },
+      { map: 'hostports', key: 'tcp . 8080', podIP: '10.89.0.3', mapping: { protocol: 'tcp', hostPort: 8080, hostIP: '' } },
+      { map: 'hostports_ip', key: '127.0.0.1 . udp . 53', podIP: '10.89.0.4', mapping: { protocol: 'udp', hostPort: 53, hostIP: '127.0.0.1' } },
     ]);
   });
 });
