@@ -20,7 +20,7 @@ import type { PodPaths } from '../state/paths.js';
 import { appendEvent } from '../state/events.js';
 import { writeJsonAtomic } from '../state/atomic-file.js';
 import type { ContainerStatusRecord, PodSpecFile, PodState, PodStatusRecord, TerminatedState } from '../state/pod-state.js';
-import { isAlive, processRef } from '../runtime/proc.js';
+import { processRef } from '../runtime/proc.js';
 import type { AttachListener, ContainerIO } from '../runtime/container-io.js';
 import { readContainers, readSandbox, type ContainerRecord } from '../runtime/records.js';
 import type { RuntimeService, SandboxWatcher } from '../runtime/runtime-service.js';
@@ -769,7 +769,7 @@ export class PodManager {
     const cid = state.containerId;
     if (state.status !== 'running' || !cid) return;
     const record = this.runtime.containerStatus(cid);
-    if (record.state !== 'running' || !record.process || !isAlive(record.process)) {
+    if (record.state !== 'running' || !record.process || !this.runtime.processAlive(record.process)) {
       await this.runEnd(cid);
       return;
     }
@@ -884,7 +884,7 @@ export class PodManager {
     for (const c of this.allStatuses()) {
       const run = c.containerId ? runs.get(c.containerId) : undefined;
       if (!run || run.state !== 'running') continue;
-      const alive = !!run.process && isAlive(run.process);
+      const alive = !!run.process && this.runtime.processAlive(run.process);
       if (!alive) gone.push(c.name);
       let end!: () => void;
       this.runEnds.set(run.id, { ended: new Promise<void>((resolve) => (end = resolve)), end });
