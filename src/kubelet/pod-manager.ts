@@ -178,9 +178,9 @@ export class PodManager {
   /** Phase and conditions, recomputed on every save as kubelet's status manager does; then status.json. */
   save(): void {
     const input = this.statusInput();
-    // Before the app containers started the phase is Pending; once a stop, the deadline or a dead sandbox decided
-    // it (stage stopping), it stays.
-    if (this.stage === 'running' || this.stage === 'finishing') this.status.phase = computePhase(input);
+    // Before the app containers started the phase is Pending, unless an init container failed under Never (Failed,
+    // as kubelet's getPhase says first); once a stop, the deadline or a dead sandbox decided it (stage stopping), it stays.
+    if (this.stage === 'running' || this.stage === 'finishing' || (this.stage === 'initializing' && input.initFailed)) this.status.phase = computePhase(input);
     this.status.conditions = computeConditions(input);
     for (const c of [...this.sidecars(), ...this.status.containers]) c.ready = c.status === 'running' && !c.waiting && (input.ready?.(c.name) ?? true);
     if (fs.existsSync(this.paths.runDir)) writeJsonAtomic(this.paths.statusFile, this.status);

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { terminationLogFile } from '../../../src/kubelet/container-mounts.js';
+import { readPodStatus } from '../../../src/kubelet/pod-view.js';
 import type { FakeProcess } from '../support/fake-kernel.js';
 import { PodHarness, advance, settle, until, useFakeTime } from '../support/pod-harness.js';
 
@@ -156,6 +157,8 @@ describe('init containers', () => {
       (err: Error) => err.message,
     );
     expect(failure).toBe('init container "setup" failed (Init:Error, exit code 3); restartPolicy Never: the pod failed; its last log line: cannot reach the database');
+    // kubelet's getPhase: a failed init container under Never makes the pod Failed, whatever the rest.
+    expect(readPodStatus(h.paths.runDir)?.phase).toBe('Failed');
     await h.pod.abort();
     expect(spawns('container "setup"')).toBe(1);
     expect(spawns('container "app"')).toBe(0);
@@ -556,6 +559,22 @@ describe('takeover by a new supervisor', () => {
     await spawned('container "app"');
     await until(() => h.pod.status.phase === 'Running', 'Running');
     expect(h.kernel.trace('spawn')).toEqual(['spawn pause', 'spawn container "first"', 'spawn container "second"', 'spawn container "app"']);
+  });
+
+  it('fails the pod (phase Failed) when a resumed init container fails under restartPolicy Never', async () => {
+    h = new PodHarness(POD(`  restartPolicy: Never
+  initContainers:
+  - {name: setup, image: busybox}
+  containers:
+  - {name: app, image: busybox}`));
+    void h.pod.start().catch(() => undefined);
+    await spawned('container "setup"');
+    h.takeOver();
+    h.kernel.running('container "setup"').exit({ exitCode: 1 });
+    await exitedWith('setup', 0);
+    await settle();
+    expect(readPodStatus(h.paths.runDir)).toMatchObject({ phase: 'Failed', conditions: expect.arrayContaining([{ type: 'Initialized', status: 'False', reason: 'ContainersNotInitialized' }]) });
+    expect(spawns('container "app"')).toBe(0);
   });
 
   it('reports a container that exited while no supervisor ran as ContainerStatusUnknown, 137, and restarts it', async () => {
