@@ -99,6 +99,8 @@ export class PodManager {
   /** Called on every saved change: what waits for one (events, not polls). */
   private readonly changeWaiters = new Set<() => void>();
   private deadlineTimer?: unknown;
+  /** The active deadline passed during a start: what ran is being stopped with its grace period (the start fails after). */
+  private deadlineStop?: Promise<unknown>;
   /** The sandbox exists in the runtime (RunPodSandbox was called, or it was adopted). */
   private sandboxUp = false;
   /** A start() is in progress (its caller waits for it); a deadline or stop then fails it. */
@@ -243,6 +245,8 @@ export class PodManager {
       }
       if (outcome === 'stopped') {
         sequence.catch(() => undefined);
+        // The deadline's stop takes the grace period before the start fails (its abort kills what is left at once).
+        await this.deadlineStop;
         throw this.stoppedWhileStarting();
       }
     } finally {
@@ -723,9 +727,10 @@ export class PodManager {
         void this.stopPod(this.gracePeriod).then(() => this.onStopped?.());
         return;
       }
-      // Still starting: the start fails (and its abort undoes everything); what runs now is stopped first.
+      // Still starting: what runs now is stopped first, with the grace period; then the start fails (start() waits
+      // for this) and its abort undoes everything.
       this.enterStopping();
-      for (const c of this.allStatuses()) void this.killContainer(c.name, this.gracePeriod, message);
+      this.deadlineStop = Promise.allSettled(this.allStatuses().map((c) => this.killContainer(c.name, this.gracePeriod, message)));
     }, Math.max(0, due));
   }
 

@@ -488,6 +488,28 @@ describe('activeDeadlineSeconds', () => {
     expect(h.pod.status).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
     expect(h.events()).toContain('DeadlineExceeded');
   });
+
+  it('while the init containers run, what runs is stopped with its grace period, then the start fails in one line', async () => {
+    h = new PodHarness(POD(`  activeDeadlineSeconds: 30
+  terminationGracePeriodSeconds: 10
+  initContainers:
+  - {name: setup, image: busybox}
+  containers:
+  - {name: app, image: busybox}`));
+    let failure: string | undefined;
+    void h.pod.start().catch((err: Error) => (failure = err.message));
+    await spawned('container "setup"');
+    await advance(30_000);
+    await until(() => h.kernel.trace('signal').length === 1, 'the stop signal');
+    await advance(9_999);
+    expect(failure).toBeUndefined();
+    await advance(1);
+    await until(() => failure !== undefined, 'the start to fail');
+    expect(failure).toBe('pod "web" exceeded its activeDeadlineSeconds (30 s) while initializing (DeadlineExceeded)');
+    await h.pod.abort();
+    expect(h.kernel.timeline(t0, 'signal')).toEqual(['30s signal SIGTERM container "setup"', '40s signal SIGKILL container "setup"', '40s signal SIGKILL pause']);
+    expect(spawns('container "app"')).toBe(0);
+  });
 });
 
 describe('a failed start', () => {
