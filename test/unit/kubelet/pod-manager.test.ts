@@ -469,6 +469,24 @@ describe('stopping', () => {
   });
 });
 
+describe('a dead sandbox', () => {
+  it('a pause that dies fails the pod: its containers are killed (the app ones, then the sidecars) and nothing restarts', async () => {
+    h = new PodHarness(POD(`  initContainers:
+  - {name: proxy, image: busybox, restartPolicy: Always}
+  containers:
+  - {name: app, image: busybox}`));
+    let stopped = false;
+    h.pod.onStopped = () => (stopped = true);
+    await h.pod.start();
+    h.kernel.running('pause').exit({ signal: 9 });
+    await until(() => stopped, 'the pod stopped');
+    await advance(0);
+    expect(h.kernel.trace('spawn', 'signal')).toEqual(['spawn pause', 'spawn container "proxy"', 'spawn container "app"', 'signal SIGKILL container "app"', 'signal SIGKILL container "proxy"']);
+    expect(h.pod.status.phase).toBe('Failed');
+    expect(h.container('app')).toMatchObject({ status: 'exited', exitCode: 137, restartPending: undefined });
+  });
+});
+
 describe('activeDeadlineSeconds', () => {
   it('past the deadline every container is killed with its grace period and the pod is Failed (DeadlineExceeded)', async () => {
     h = new PodHarness(POD(`  activeDeadlineSeconds: 60
