@@ -20,7 +20,7 @@ import type { PodPaths } from '../state/paths.js';
 import { appendEvent } from '../state/events.js';
 import { writeJsonAtomic } from '../state/atomic-file.js';
 import type { ContainerStatusRecord, PodSpecFile, PodState, PodStatusRecord, TerminatedState } from '../state/pod-state.js';
-import { isAlive, processRef } from '../runtime/proc.js';
+import { processRef } from '../runtime/proc.js';
 import type { AttachListener, ContainerIO } from '../runtime/container-io.js';
 import { readContainers, readSandbox, type ContainerRecord } from '../runtime/records.js';
 import type { RuntimeService, SandboxWatcher } from '../runtime/runtime-service.js';
@@ -99,6 +99,8 @@ export class PodManager {
   /** Called on every saved change: what waits for one (events, not polls). */
   private readonly changeWaiters = new Set<() => void>();
   private deadlineTimer?: unknown;
+  /** The active deadline passed during a start: what ran is being stopped with its grace period (the start fails after). */
+  private deadlineStop?: Promise<unknown>;
   /** The sandbox exists in the runtime (RunPodSandbox was called, or it was adopted). */
   private sandboxUp = false;
   /** A start() is in progress (its caller waits for it); a deadline or stop then fails it. */
@@ -178,9 +180,9 @@ export class PodManager {
   /** Phase and conditions, recomputed on every save as kubelet's status manager does; then status.json. */
   save(): void {
     const input = this.statusInput();
-    // Before the app containers started the phase is Pending; once a stop, the deadline or a dead sandbox decided
-    // it (stage stopping), it stays.
-    if (this.stage === 'running' || this.stage === 'finishing') this.status.phase = computePhase(input);
+    // Before the app containers started the phase is Pending, unless an init container failed under Never (Failed,
+    // as kubelet's getPhase says first); once a stop, the deadline or a dead sandbox decided it (stage stopping), it stays.
+    if (this.stage === 'running' || this.stage === 'finishing' || (this.stage === 'initializing' && input.initFailed)) this.status.phase = computePhase(input);
     this.status.conditions = computeConditions(input);
     for (const c of [...this.sidecars(), ...this.status.containers]) c.ready = c.status === 'running' && !c.waiting && (input.ready?.(c.name) ?? true);
     if (fs.existsSync(this.paths.runDir)) writeJsonAtomic(this.paths.statusFile, this.status);
@@ -243,6 +245,8 @@ export class PodManager {
       }
       if (outcome === 'stopped') {
         sequence.catch(() => undefined);
+        // The deadline's stop takes the grace period before the start fails (its abort kills what is left at once).
+        await this.deadlineStop;
         throw this.stoppedWhileStarting();
       }
     } finally {
@@ -723,9 +727,10 @@ export class PodManager {
         void this.stopPod(this.gracePeriod).then(() => this.onStopped?.());
         return;
       }
-      // Still starting: the start fails (and its abort undoes everything); what runs now is stopped first.
+      // Still starting: what runs now is stopped first, with the grace period; then the start fails (start() waits
+      // for this) and its abort undoes everything.
       this.enterStopping();
-      for (const c of this.allStatuses()) void this.killContainer(c.name, this.gracePeriod, message);
+      this.deadlineStop = Promise.allSettled(this.allStatuses().map((c) => this.killContainer(c.name, this.gracePeriod, message)));
     }, Math.max(0, due));
   }
 
@@ -769,7 +774,7 @@ export class PodManager {
     const cid = state.containerId;
     if (state.status !== 'running' || !cid) return;
     const record = this.runtime.containerStatus(cid);
-    if (record.state !== 'running' || !record.process || !isAlive(record.process)) {
+    if (record.state !== 'running' || !record.process || !this.runtime.processAlive(record.process)) {
       await this.runEnd(cid);
       return;
     }
@@ -900,7 +905,7 @@ export class PodManager {
     for (const c of this.allStatuses()) {
       const run = c.containerId ? runs.get(c.containerId) : undefined;
       if (!run || run.state !== 'running') continue;
-      const alive = !!run.process && isAlive(run.process);
+      const alive = !!run.process && this.runtime.processAlive(run.process);
       if (!alive) gone.push(c.name);
       let end!: () => void;
       this.runEnds.set(run.id, { ended: new Promise<void>((resolve) => (end = resolve)), end });

@@ -18,20 +18,20 @@ import { unmountAll, unpinNetworkNamespace } from './sandbox.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every live process of the sandbox: each container's processes, and the pause. */
-export function sandboxProcessPids(sandbox: SandboxRecord, containers: ContainerRecord[]): number[] {
+export function sandboxProcessPids(sandbox: SandboxRecord, containers: ContainerRecord[], procRoot = '/proc'): number[] {
   const pids = new Set<number>();
-  for (const c of containers) for (const pid of containerPids(c)) pids.add(pid);
-  if (sandbox.pause && isAlive(sandbox.pause)) pids.add(sandbox.pause.pid);
+  for (const c of containers) for (const pid of containerPids(c, procRoot)) pids.add(pid);
+  if (sandbox.pause && isAlive(sandbox.pause, procRoot)) pids.add(sandbox.pause.pid);
   return [...pids];
 }
 
 /** SIGKILLs every process of the sandbox and waits (up to `timeoutMs`) until none is left. */
-export async function killSandboxProcesses(kernel: Pick<Kernel, 'signal'>, sandbox: SandboxRecord, containers: ContainerRecord[], timeoutMs = 5000): Promise<void> {
+export async function killSandboxProcesses(kernel: Pick<Kernel, 'signal'>, sandbox: SandboxRecord, containers: ContainerRecord[], timeoutMs = 5000, procRoot = '/proc'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   // The cgroups hold every process of the pod, forks and exec sessions included (v2 cgroup.kill, v1 freeze + kill).
   if (sandbox.cgroups) await openCgroupDriver(sandbox.cgroups).killAll(timeoutMs);
   for (;;) {
-    const pids = sandboxProcessPids(sandbox, containers);
+    const pids = sandboxProcessPids(sandbox, containers, procRoot);
     if (pids.length === 0) return;
     for (const pid of pids) kernel.signal(pid, 'SIGKILL');
     if (Date.now() > deadline) {

@@ -75,6 +75,12 @@ export interface RuntimeOptions {
   libRoot: string;
   /** Whether `pid` is exiting (the init of a dying PID namespace waits for its namespace before it is a zombie). */
   isExiting?: (pid: number) => boolean;
+  /**
+   * Where the containers' and the pause's processes are read (liveness, start times, mount namespaces, the pause's
+   * fd table): '/proc' by default; unit tests point it at the fake kernel's proc tree. This process's own entry is
+   * always read in /proc.
+   */
+  procRoot?: string;
 }
 
 /** The status of an exit nobody saw: the process was gone when the supervisor that adopted its sandbox came. */
@@ -126,6 +132,7 @@ export class RuntimeService {
   private readonly commands: CommandRunner;
   private readonly libRoot: string;
   private readonly isExiting: (pid: number) => boolean;
+  private readonly procRoot: string;
   private readonly sandboxes = new Map<string, Sandbox>();
   /** The bridges (and nft table) known to exist: a pod's network is then two `ip` runs. */
   private readonly bridges: BridgeCache = new Map();
@@ -137,7 +144,8 @@ export class RuntimeService {
     this.log = options.log;
     this.commands = options.commands ?? new SpawnRunner();
     this.libRoot = options.libRoot;
-    this.isExiting = options.isExiting ?? isExitingInProc;
+    this.procRoot = options.procRoot ?? '/proc';
+    this.isExiting = options.isExiting ?? ((pid) => isExitingInProc(pid, this.procRoot));
   }
 
   /** The sandbox's watcher: its container exits and its death (one per sandbox, set before they can happen). */
@@ -203,7 +211,7 @@ export class RuntimeService {
       store.closeReceiveEnd();
     }
     sandbox.fdStore = store.store;
-    record.pause = processRef(pid) ?? { pid, startTime: 0 };
+    record.pause = processRef(pid, this.procRoot) ?? { pid, startTime: 0 };
     save();
     sandbox.holderExited = this.watchChild(pid);
     void sandbox.holderExited.then((status) => this.onSandboxDeath(sandbox, status));
@@ -289,7 +297,7 @@ export class RuntimeService {
     if (!sandbox.stopped) {
       sandbox.stopping = true;
       for (const c of sandbox.containers.values()) if (c.record.state === 'running' && c.record.process) this.kernel.signal(c.record.process.pid, 'SIGKILL');
-      if (record.pause && isAlive(record.pause)) this.kernel.signal(record.pause.pid, 'SIGKILL');
+      if (record.pause && isAlive(record.pause, this.procRoot)) this.kernel.signal(record.pause.pid, 'SIGKILL');
       const network = this.releaseNetwork(sandbox);
       // Bounded: whatever state the kernel left us in, the stop goes on and removes what it can.
       const settled = Promise.all([...sandbox.containers.values()].map((c) => c.run?.finished)).then(() => sandbox.holderExited);
@@ -298,7 +306,7 @@ export class RuntimeService {
       sandbox.fdStore?.close();
       sandbox.fdStore = undefined;
       const records = [...sandbox.containers.values()].map((c) => c.record);
-      await killSandboxProcesses(this.kernel, record, records).catch(fail('stop: kill'));
+      await killSandboxProcesses(this.kernel, record, records, undefined, this.procRoot).catch(fail('stop: kill'));
       const cgroups = removeSandboxCgroups(record).catch(fail('stop: cgroup removal'));
       try {
         await network;
@@ -349,10 +357,15 @@ export class RuntimeService {
   /** True while the pod's namespaces live: its pause, or with infra none its first container, runs and is not exiting. */
   sandboxAlive(sandboxId: string): boolean {
     const { record, containers } = this.sandbox(sandboxId);
-    if (record.config.infra !== 'none') return !!record.pause && isAlive(record.pause);
+    if (record.config.infra !== 'none') return !!record.pause && isAlive(record.pause, this.procRoot);
     const holder = [...containers.values()].find((c) => c.record.holdsPodNamespaces);
     const p = holder?.record.process;
-    return !!holder && holder.record.state === 'running' && !!p && isAlive(p) && !this.isExiting(p.pid);
+    return !!holder && holder.record.state === 'running' && !!p && isAlive(p, this.procRoot) && !this.isExiting(p.pid);
+  }
+
+  /** True while the recorded process runs (not a zombie), as this runtime reads processes. */
+  processAlive(ref: ProcessIdentity | undefined): boolean {
+    return isAlive(ref, this.procRoot);
   }
 
   listPodSandbox(): SandboxRecord[] {
@@ -467,12 +480,12 @@ export class RuntimeService {
     const exited = this.watchChild(pid);
     Object.assign(record, {
       state: 'running',
-      process: processRef(pid) ?? { pid, startTime: 0 },
+      process: processRef(pid, this.procRoot) ?? { pid, startTime: 0 },
       heldFds,
       startedAt: new Date().toISOString(),
       ...(createsNamespaces ? { holdsPodNamespaces: true } : {}),
     } satisfies Partial<ContainerRecord>);
-    const mntNs = holdMountNamespace(pid);
+    const mntNs = holdMountNamespace(pid, this.procRoot);
     record.mntNs = mntNs?.inode;
     // Recorded at once: from here on a failed start or a teardown from disk finds and kills it.
     writeContainer(sandbox.paths.runDir, record);
@@ -510,7 +523,7 @@ export class RuntimeService {
   async stopContainer(id: string, timeoutMs: number): Promise<void> {
     const { container } = this.find(id);
     const { record, run } = container;
-    if (record.state !== 'running' || !run || !record.process || !isAlive(record.process)) {
+    if (record.state !== 'running' || !run || !record.process || !isAlive(record.process, this.procRoot)) {
       await run?.finished;
       return;
     }
@@ -546,7 +559,7 @@ export class RuntimeService {
   async execSync(id: string, argv: string[], timeoutMs: number, options: Pick<ExecOptions, 'output'> = {}): Promise<number> {
     const { sandbox, container } = this.find(id);
     const { record } = container;
-    if (record.state !== 'running' || !record.process || !isAlive(record.process)) {
+    if (record.state !== 'running' || !record.process || !isAlive(record.process, this.procRoot)) {
       throw new PodnsError('runtime.exec', `container "${record.config.name}" is not running`);
     }
     return execSync(this.kernel, { name: record.config.name, process: record.process, spec: record.config.process, seccompFilter: container.filter }, argv, timeoutMs, {
@@ -635,7 +648,7 @@ export class RuntimeService {
   /** What is left of a container whose main process exited: its mount namespace's processes, and its cgroup's. */
   private leftoverPids(sandbox: Sandbox, record: ContainerRecord, mntNsHeld: boolean): number[] {
     const pids = new Set<number>();
-    if (mntNsHeld && record.mntNs !== undefined) for (const pid of pidsInMountNamespace(record.mntNs)) pids.add(pid);
+    if (mntNsHeld && record.mntNs !== undefined) for (const pid of pidsInMountNamespace(record.mntNs, this.procRoot)) pids.add(pid);
     if (sandbox.cgroups) for (const pid of sandbox.cgroups.pids(containerLeaf(record.config.name))) pids.add(pid);
     return [...pids];
   }
@@ -692,7 +705,7 @@ export class RuntimeService {
     let cgroups: CgroupDriver | undefined;
     try {
       fdStore = FdStore.reopen(this.kernel, pause, record.fdStore);
-      const table = fdTable(pause.pid);
+      const table = fdTable(pause.pid, this.procRoot);
       for (const c of readContainers(paths.runDir)) {
         const filter = c.seccompFilterFile && fs.existsSync(c.seccompFilterFile) ? fs.readFileSync(c.seccompFilterFile) : undefined;
         const container: Container = { record: c, filter, oomBaseline: 0 };
@@ -737,7 +750,7 @@ export class RuntimeService {
     const logs = new CriLogWriter(record.config.logPath);
     const io = ContainerIO.takenOver(record.config, fds, logs, this.releaseStdin(sandbox, record.config.name));
     // The namespace is held only if it is still the recorded one (its process runs): see holdMountNamespace.
-    const held = exited && record.process ? holdMountNamespace(record.process.pid) : undefined;
+    const held = exited && record.process ? holdMountNamespace(record.process.pid, this.procRoot) : undefined;
     const mntNs = held && held.inode === record.mntNs ? held : undefined;
     if (held && !mntNs) fs.closeSync(held.fd);
     const whenExited = exited ?? Promise.resolve(LOST);
@@ -813,9 +826,9 @@ function hostNamespaces(config: SandboxConfig): { network: boolean; ipc: boolean
  * freed, so its inode number cannot pass to another pod's namespace while we still search by it. A process that
  * already exited has no namespace links any more: undefined then.
  */
-function holdMountNamespace(pid: number): { fd: number; inode: number } | undefined {
+function holdMountNamespace(pid: number, procRoot: string): { fd: number; inode: number } | undefined {
   try {
-    const fd = fs.openSync(`/proc/${pid}/ns/mnt`, 'r');
+    const fd = fs.openSync(`${procRoot}/${pid}/ns/mnt`, 'r');
     return { fd, inode: fs.fstatSync(fd).ino };
   } catch {
     return undefined;
@@ -835,9 +848,9 @@ function isNotDirectory(p: string): boolean {
  * kernel to kill the rest of its namespace (zap_pid_ns_processes) before it becomes a zombie, so the others'
  * exits are seen while it still looks alive.
  */
-function isExitingInProc(pid: number): boolean {
+function isExitingInProc(pid: number, procRoot: string): boolean {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = fs.readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
     const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
     return (flags & 0x4) !== 0;
   } catch {

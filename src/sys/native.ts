@@ -58,9 +58,10 @@ function isRaw(err: unknown): err is RawAddonError {
 
 /**
  * Describes a spawn failure in runc's words: which step, on which object. `what` names the process
- * (`container "nginx"`), the rest comes from the failing step and, for mounts and setns, its index.
+ * (`container "nginx"`), the rest comes from the failing step and, for mounts and setns, its index. Exported for
+ * the unit tests' fake kernel, so that a failure it injects reads exactly as the addon's would.
  */
-function describeSpawnFailure(request: SpawnRequest, err: RawAddonError, what: string): SysError {
+export function describeSpawnFailure(request: SpawnRequest, err: Pick<RawAddonError, 'step' | 'errno' | 'code' | 'index'>, what: string): SysError {
   const { step, index } = err;
   let detail: string;
   if (['mount', 'remount', 'mkdir', 'resolve', 'symlink', 'mask', 'readonly-path', 'propagation', 'recursive-readonly'].includes(step) && index >= 0) {
