@@ -101,6 +101,9 @@ export class PodManager {
   private deadlineTimer?: unknown;
   /** The active deadline passed during a start: what ran is being stopped with its grace period (the start fails after). */
   private deadlineStop?: Promise<unknown>;
+  /** Settles when a forced stop (`rm -f`) is asked for: no grace period is waited out any more. */
+  private readonly forced: Promise<void>;
+  private force!: () => void;
   /** The sandbox exists in the runtime (RunPodSandbox was called, or it was adopted). */
   private sandboxUp = false;
   /** A start() is in progress (its caller waits for it); a deadline or stop then fails it. */
@@ -125,6 +128,7 @@ export class PodManager {
     this.probeNetwork = options.probeNetwork;
     this.backOffScale = options.spec.backOffScale ?? 1;
     this.stopRequested = new Promise((resolve) => (this.requestStop = () => resolve('stopped')));
+    this.forced = new Promise((resolve) => (this.force = resolve));
     const { pod } = this.spec;
     if (recorded) {
       this.status = recorded;
@@ -245,8 +249,9 @@ export class PodManager {
       }
       if (outcome === 'stopped') {
         sequence.catch(() => undefined);
-        // The deadline's stop takes the grace period before the start fails (its abort kills what is left at once).
-        await this.deadlineStop;
+        // The deadline's stop takes the grace period before the start fails (its abort kills what is left at once),
+        // unless a forced removal cuts it short.
+        await Promise.race([this.deadlineStop, this.forced]);
         throw this.stoppedWhileStarting();
       }
     } finally {
@@ -759,8 +764,9 @@ export class PodManager {
    * `podns stop` or `podns rm` while the start is still running: the start gives up at its next step or wait
    * (start() throws StartStopped) and the caller aborts it, undoing everything.
    */
-  cancelStart(reason: string): void {
+  cancelStart(reason: string, force = false): void {
     this.stopReason ??= reason;
+    if (force) this.force();
     this.enterStopping();
   }
 

@@ -296,7 +296,9 @@ export class RuntimeService {
     const fail = (what: string) => (err: unknown) => this.log.error(`${what} failed`, { pod: id, error: String(err) });
     if (!sandbox.stopped) {
       sandbox.stopping = true;
-      for (const c of sandbox.containers.values()) if (c.record.state === 'running' && c.record.process) this.kernel.signal(c.record.process.pid, 'SIGKILL');
+      // The last started first (the app containers before the sidecars that were started ahead of them, as
+      // kubelet's killPod orders them), then the pause.
+      for (const c of [...sandbox.containers.values()].reverse()) if (c.record.state === 'running' && c.record.process) this.kernel.signal(c.record.process.pid, 'SIGKILL');
       if (record.pause && isAlive(record.pause, this.procRoot)) this.kernel.signal(record.pause.pid, 'SIGKILL');
       const network = this.releaseNetwork(sandbox);
       // Bounded: whatever state the kernel left us in, the stop goes on and removes what it can.

@@ -136,7 +136,7 @@ export class Supervisor {
       return;
     }
     if (entry.starting) {
-      entry.pod.cancelStart('podns rm');
+      entry.pod.cancelStart('podns rm', force);
       await entry.starting;
       return;
     }
