@@ -36,4 +36,6 @@ export interface SupervisorInfo {
   memory: { rss: number; heapUsed: number };
   /** perf_hooks.monitorEventLoopDelay since the supervisor started, in ms. */
   eventLoopDelay: { p50: number; p99: number; max: number; samples: number };
+  /** The same over the last full window (10 s), once one has passed. */
+  eventLoopDelayWindow?: { p50: number; p99: number; max: number; samples: number; seconds: number };
 }

@@ -10,6 +10,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 import { acquireLock, type Release } from '../image/lock.js';
 import { createLogger, type Logger } from '../log.js';
 import { supervisorPaths, podsRunDir, type Roots } from '../state/paths.js';
@@ -26,8 +28,15 @@ import { Supervisor } from './supervisor.js';
  */
 const LOOP_SAMPLE_MS = 20;
 
+/** The window `podns info` reports the event-loop delay over besides the supervisor's whole life. */
+const LOOP_WINDOW_MS = 10_000;
+
 function lateness(ns: number): number {
   return Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS);
+}
+
+function summarize(h: IntervalHistogram): SupervisorInfo['eventLoopDelay'] {
+  return { p50: lateness(h.percentile(50)), p99: lateness(h.percentile(99)), max: lateness(h.max), samples: h.count };
 }
 
 /** fd 3 of a supervisor the CLI started: heartbeats while it adopts pods, then one report line. */
@@ -59,6 +68,14 @@ export async function serve(roots: Roots, options: { background: boolean }): Pro
   keepRunningOnErrors(log);
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
   loopDelay.enable();
+  // The last full window too: the lifetime histogram holds every pod start's work, a window says how it is now.
+  const windowDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
+  windowDelay.enable();
+  let lastWindow: SupervisorInfo['eventLoopDelay'] | undefined;
+  setInterval(() => {
+    lastWindow = summarize(windowDelay);
+    windowDelay.reset();
+  }, LOOP_WINDOW_MS).unref();
   const startedAt = new Date().toISOString();
   log.info('supervisor starting', { pid: process.pid, root: roots.run, node: process.version });
 
@@ -72,12 +89,8 @@ export async function serve(roots: Roots, options: { background: boolean }): Pro
     pods: supervisor.list().map((s) => ({ id: s.id, phase: s.phase })),
     unadopted: supervisor.unadopted,
     memory: { rss: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed },
-    eventLoopDelay: {
-      p50: lateness(loopDelay.percentile(50)),
-      p99: lateness(loopDelay.percentile(99)),
-      max: lateness(loopDelay.max),
-      samples: loopDelay.count,
-    },
+    eventLoopDelay: summarize(loopDelay),
+    ...(lastWindow ? { eventLoopDelayWindow: { ...lastWindow, seconds: LOOP_WINDOW_MS / 1000 } } : {}),
   });
 
   let stopping = false;
