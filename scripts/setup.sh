@@ -20,7 +20,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 # 1. Debian packages. Only what is missing, so a ready machine makes no apt call.
 need=()
-for pkg in build-essential libc6-dev libseccomp-dev python3 make g++ iproute2 util-linux tar gzip ca-certificates docker-registry skopeo umoci openssl nftables containernetworking-plugins curl; do
+for pkg in build-essential libc6-dev musl-tools libseccomp-dev python3 make g++ iproute2 util-linux tar gzip ca-certificates docker-registry skopeo umoci openssl nftables containernetworking-plugins curl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
