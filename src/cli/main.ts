@@ -10,9 +10,19 @@ import type { Roots } from '../state/paths.js';
 // V8's code cache on disk: every podns start parses the same modules; this saves ~15 ms of each.
 module.enableCompileCache?.();
 
-if (commandOf(process.argv) === 'serve' && process.argv.includes('--background')) {
-  const [{ resolveRoots }, { serve }] = await Promise.all([import('../state/paths.js'), import('../supervisor/serve.js')]);
-  await serve(resolveRoots(rootArgument(process.argv)), { background: true });
+// The supervisor itself: as the CLI starts it (--background), or `podns serve` once it has re-exec'd itself with
+// the supervisor's V8 flags (see the serve verb below). Neither loads commander.
+const supervising =
+  commandOf(process.argv) === 'serve' &&
+  (process.argv.includes('--background') || (process.execArgv.includes('--max-semi-space-size=1') && !process.argv.some((a) => ['--stop', '--help', '-h'].includes(a))));
+if (supervising) {
+  try {
+    const [{ resolveRoots }, { serve }] = await Promise.all([import('../state/paths.js'), import('../supervisor/serve.js')]);
+    await serve(resolveRoots(rootArgument(process.argv)), { background: process.argv.includes('--background') });
+  } catch (err) {
+    reportError(err, process.argv.includes('--debug'));
+    process.exitCode = 1;
+  }
 } else {
   await main();
 }
@@ -211,6 +221,12 @@ async function main(): Promise<void> {
         const { stopSupervisor } = await import('./commands/info.js');
         process.stdout.write(`${await stopSupervisor(roots())}\n`);
         return;
+      }
+      // The supervisor runs with its own V8 flags (client.ts SUPERVISOR_NODE_FLAGS): this process becomes that
+      // one, same pid (what systemd watches), when it was started without them.
+      const { SUPERVISOR_NODE_FLAGS } = await import('../supervisor/client.js');
+      if (!SUPERVISOR_NODE_FLAGS.every((f) => process.execArgv.includes(f))) {
+        process.execve!(process.execPath, [process.execPath, ...SUPERVISOR_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)], process.env);
       }
       const { serve } = await import('../supervisor/serve.js');
       await serve(roots(), { background: false });

@@ -12,6 +12,13 @@ import { projectPath } from '../sys/project-path.js';
 import type { SupervisorRequest, SupervisorResponse } from './protocol.js';
 import { parseReportLine } from './start-report.js';
 
+/**
+ * V8 flags of the supervisor: a young generation of 1 MB (16 MB by default). It allocates little per event and
+ * lives long; the default semi-spaces grow with log traffic and stay, ~0.3 MB of a pod's supervision memory at
+ * ten pods. Scavenges get more frequent (each well under a millisecond).
+ */
+export const SUPERVISOR_NODE_FLAGS = ['--max-semi-space-size=1'];
+
 /** How long a supervisor being started may stay silent (no heartbeat, no report) before the CLI gives up. */
 const START_SILENCE_MS = 30_000;
 
@@ -48,7 +55,7 @@ export async function startSupervisor(roots: Roots): Promise<void> {
   const paths = supervisorPaths(roots);
   const { mkdirSync } = await import('node:fs');
   mkdirSync(roots.run, { recursive: true, mode: 0o700 });
-  const argv = [process.execPath, projectPath('dist/cli/main.js'), ...(roots.base ? ['--root', roots.base] : []), 'serve', '--background'];
+  const argv = [process.execPath, ...SUPERVISOR_NODE_FLAGS, projectPath('dist/cli/main.js'), ...(roots.base ? ['--root', roots.base] : []), 'serve', '--background'];
   const helper = startDetached(argv, paths.log);
   const outcome = await new Promise<{ ok: boolean; error?: string }>((resolve) => {
     let silence = setTimeout(() => resolve({ ok: false, error: `it gave no sign of life for ${START_SILENCE_MS / 1000} s` }), START_SILENCE_MS);
