@@ -1,6 +1,6 @@
 /**
  * The shim for `podns run`, started before anything else is loaded: the shim's own start-up (Node plus its
- * modules) is the longest single wait of a run, so it runs while the CLI loads commander, parses the manifest
+ * modules) is the longest single wait of a run, so it runs while the CLI loads run's modules, parses the manifest
  * and resolves images. Its log starts beside the pod directories and is renamed into the pod's run dir once the
  * shim knows its pod (the open file stays the same across the rename). If the run ends without work for it (bad
  * manifest, usage error), its channel closes and it removes that log and exits.

@@ -1,19 +1,9 @@
 /** `podns ps`: one line for each pod's sandbox and each of its containers, like crictl pods + ps. */
 import { isAlive } from '../../runtime/proc.js';
-import { formatColumns } from '../columns.js';
+import { formatAge, formatColumns } from '../columns.js';
 import type { Roots } from '../../state/paths.js';
 import { kubeContainerState, type PodState } from '../../state/pod-state.js';
 import { listPods } from '../pod-lookup.js';
-
-export function formatAge(since: string | undefined, now = Date.now()): string {
-  if (!since) return '-';
-  const s = Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.floor(s / 60)}m`;
-  if (s < 172800) return `${Math.floor(s / 3600)}h`;
-  if (s < 2 * 31_536_000) return `${Math.floor(s / 86400)}d`;
-  return `${Math.floor(s / 31_536_000)}y`;
-}
 
 /** The pod's status as a person needs it: the recorded phase, corrected by what is alive now. */
 export function podStatus(state: PodState): string {
