@@ -44,21 +44,22 @@ if (argv[0] === 'shim') {
       await buildProgram(PODNS, runVerb).parseAsync(process.argv);
     }
   } catch (err) {
-    const { permissionDenied } = await import('./privilege.js');
-    reportError((running && permissionDenied(err, running, argv)) || err, debug);
+    const denied = running && process.geteuid?.() !== 0 && (await import('./privilege.js')).permissionDenied(err, running, argv);
+    await reportError(denied || err, debug);
     process.exitCode = 1;
   }
 }
 
 /** One line for the user; the stack and the cause chain only with --debug. */
-function reportError(err: unknown, withStack: boolean): void {
+async function reportError(err: unknown, withStack: boolean): Promise<void> {
+  const { writeStderr } = await import('./output.js');
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`podns: ${message}\n`);
+  writeStderr(`podns: ${message}\n`);
   if (!withStack) return;
   let cause: unknown = err;
   while (cause) {
-    if (cause instanceof Error) process.stderr.write(`${cause.stack ?? cause.message}\n`);
+    if (cause instanceof Error) writeStderr(`${cause.stack ?? cause.message}\n`);
     cause = cause instanceof Error ? cause.cause : undefined;
-    if (cause) process.stderr.write('caused by: ');
+    if (cause) writeStderr('caused by: ');
   }
 }

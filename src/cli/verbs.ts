@@ -2,10 +2,11 @@
  * Every podns verb, its arguments and options, in one declarative table. Both parsers read it: the fast
  * path (argv-parse.ts, for command lines it fully understands) and commander (program.ts, for everything
  * else: help, errors, unusual spellings), so help, errors and the fast path cannot disagree. A verb is one
- * entry here plus the module its action imports when it runs; this file imports nothing at run time, so a
- * command loads only its own modules.
+ * entry here plus the module its action imports when it runs; this file imports nothing at run time but output.ts, so
+ * a command loads only its own modules.
  */
 import type { Roots } from '../state/paths.js';
+import { writeStdout } from './output.js';
 
 /** An option in commander's notation: `-c, --container <name>` (a value), `--wait [seconds]` (optional value). */
 export interface OptionSpec {
@@ -58,8 +59,8 @@ function nonNegative(flag: string): (value: string) => number {
   };
 }
 
-const out = (text: string) => process.stdout.write(text);
-const line = (text: string) => process.stdout.write(`${text}\n`);
+const out = (text: string) => writeStdout(text);
+const line = (text: string) => writeStdout(`${text}\n`);
 
 const CONTAINER = { flags: '-c, --container <name>', description: 'container (default: the first)' };
 const NAMESPACES = "the pod's namespaces, mounts and cgroups";
@@ -67,7 +68,7 @@ const NAMESPACES = "the pod's namespaces, mounts and cgroups";
 // `images` and `image ls`, `rmi` and `image rm`: one action each, two spellings (as docker and podman have).
 const listImages = async (cli: Cli) => {
   const { listImages, imagesTable } = await import('./commands/images.js');
-  out(imagesTable(await listImages(cli.roots)));
+  out(imagesTable(listImages(cli.roots)));
 };
 const removeImages = async (cli: Cli, names: string[]) => {
   const { removeImage } = await import('./commands/image.js');
@@ -76,7 +77,7 @@ const removeImages = async (cli: Cli, names: string[]) => {
     line(`Deleted: ${name}`);
   }
 };
-const IMAGE_STORE = 'it writes the image store and unpacks layers as their owners';
+const IMAGE_STORE = 'it changes the image store, whose layers keep the owners their files have in the image';
 
 export const PODNS: ProgramSpec = {
   name: 'podns',

@@ -192,7 +192,7 @@ export class ImageStore {
     const byId = ID_RE.exec(ref);
     // A full id is never a valid name (Docker refuses 64-hex repository names), so look it up first.
     if (byId && (ref.startsWith('sha256:') || byId[1]!.length === 64)) return this.findById(byId[1]!);
-    const record = await readImageRecord(this.recordPath(normalizeImageReference(ref)));
+    const record = readImageRecord(this.recordPath(normalizeImageReference(ref)));
     if (record || !byId) return record;
     return this.findById(byId[1]!);
   }
@@ -318,7 +318,7 @@ export class ImageStore {
   private async saveRecord(record: ImageRecord): Promise<void> {
     const file = this.recordPath(record.name);
     await this.withStoreLock(async () => {
-      const previous = await readImageRecord(file);
+      const previous = readImageRecord(file);
       const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
       try {
         await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });

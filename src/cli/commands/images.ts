@@ -4,7 +4,7 @@ import type { ImageRecord } from '../../image/types.js';
 import { imagesDir, type Roots } from '../../state/paths.js';
 import { formatAge, formatColumns, humanSize } from '../columns.js';
 
-export function listImages(roots: Roots): Promise<ImageRecord[]> {
+export function listImages(roots: Roots): ImageRecord[] {
   return listImageRecords(imagesDir(roots));
 }
 

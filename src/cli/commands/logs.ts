@@ -7,6 +7,7 @@ import { UserError } from '../../errors.js';
 import { readLogs } from '../../logs/cri-log-reader.js';
 import type { Roots } from '../../state/paths.js';
 import { runIsOver } from '../container-runs.js';
+import { writeStderr, writeStdout } from '../output.js';
 import { findContainer, findPod, requireState } from '../pod-lookup.js';
 
 export interface LogsOptions {
@@ -40,7 +41,7 @@ export async function showLogs(roots: Roots, namespace: string, name: string, op
       timestamps: options.timestamps,
       signal: abort.signal,
       isDone,
-      out: (chunk, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(chunk),
+      out: (chunk, stream) => (stream === 'stderr' ? writeStderr : writeStdout)(chunk),
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
