@@ -3,9 +3,8 @@
  * podns's entry point. `podns shim` goes straight to the shim without loading the CLI (its start-up is on
  * the critical path of every `podns run`). Every other line is read against the verb table (verbs.ts): by the
  * fast path (argv-parse.ts) when it understands the line, else by commander (program.ts), which is loaded only
- * then; either way a verb's module is imported only when that verb runs. Built-in modules come from
- * process.getBuiltinModule where a static `import` would cost start-up time (an ESM import of node:fs loads
- * fs/promises too, ~2 ms).
+ * then; either way a verb's module is imported only when that verb runs (scripts/module-graph.mjs shows what
+ * each command loads). A new verb is one entry in verbs.ts; nothing here names a verb but `shim`.
  */
 import type { VerbRunner } from './program.js';
 import type { Cli } from './verbs.js';
@@ -14,18 +13,21 @@ import type { Cli } from './verbs.js';
 process.getBuiltinModule('node:module').enableCompileCache?.();
 
 const argv = process.argv.slice(2);
-/** The verb being run (`['image', 'ls']`), once one is: errors name it. */
-let running: string[] | undefined;
-let debug = argv.includes('--debug');
-
 if (argv[0] === 'shim') {
   process.title = 'podns shim';
   const { runShim } = await import('../shim/shim-main.js');
   await runShim(argv.slice(1));
 } else {
+  await runCommandLine(argv);
+}
+
+async function runCommandLine(argv: string[]): Promise<void> {
+  /** The verb being run (`['image', 'ls']`), once one is: a permission error names it. */
+  let running: string[] | undefined;
+  let debug = argv.includes('--debug');
   try {
     const [{ parseCommandLine }, { PODNS }, { resolveRoots }] = await Promise.all([import('./argv-parse.js'), import('./verbs.js'), import('../state/paths.js')]);
-    /** Runs a verb's action once its line is parsed, by either parser: a verb that needs root is refused first. */
+    // Both parsers end here: a verb that needs root is refused before its module is even loaded.
     const runVerb: VerbRunner = async (verb, path, params, globals) => {
       running = path;
       debug ||= globals.debug === true;
@@ -44,6 +46,7 @@ if (argv[0] === 'shim') {
       await buildProgram(PODNS, runVerb).parseAsync(process.argv);
     }
   } catch (err) {
+    // Someone who is not root met root's files: say what it needs, not EACCES.
     const denied = running && process.geteuid?.() !== 0 && (await import('./privilege.js')).permissionDenied(err, running, argv);
     await reportError(denied || err, debug);
     process.exitCode = 1;
