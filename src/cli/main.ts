@@ -46,9 +46,13 @@ async function runCommandLine(argv: string[]): Promise<void> {
       await buildProgram(PODNS, runVerb).parseAsync(process.argv);
     }
   } catch (err) {
-    // Someone who is not root met root's files: say what it needs, not EACCES.
-    const denied = running && process.geteuid?.() !== 0 && (await import('./privilege.js')).permissionDenied(err, running, argv);
-    await reportError(denied || err, debug);
+    let shown = err;
+    if (running) {
+      // Someone who is not root met root's files: say what it needs, not EACCES.
+      const { isRoot, permissionDenied } = await import('./privilege.js');
+      if (!isRoot()) shown = permissionDenied(err, running, argv) ?? err;
+    }
+    await reportError(shown, debug);
     process.exitCode = 1;
   }
 }

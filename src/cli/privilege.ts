@@ -14,9 +14,11 @@ export function rootRequired(verb: readonly string[], why: string, argv: readonl
   return new UserError('ENOTROOT', `${verb.join(' ')} needs root: ${why}; try ${sudoLine(argv)}`);
 }
 
-/** A permission error met by a user who is not root, as rootRequired says it; undefined for any other error. */
+/**
+ * A permission error (EACCES, EPERM), as rootRequired says it, for the caller to show a user who is not root;
+ * undefined for any other error.
+ */
 export function permissionDenied(err: unknown, verb: readonly string[], argv: readonly string[]): UserError | undefined {
-  if (isRoot()) return undefined;
   const e = err as { code?: unknown; syscall?: unknown; path?: unknown; message?: unknown };
   if (e?.code !== 'EACCES' && e?.code !== 'EPERM') return undefined;
   // A SysError's message already names the call and the object; Node's own errors name them in fields.

@@ -6,7 +6,7 @@
  * a command loads only its own modules.
  */
 import type { Roots } from '../state/paths.js';
-import { writeStdout } from './output.js';
+import { writeStderr, writeStdout } from './output.js';
 
 /** An option in commander's notation: `-c, --container <name>` (a value), `--wait [seconds]` (optional value). */
 export interface OptionSpec {
@@ -148,14 +148,15 @@ export const PODNS: ProgramSpec = {
       description: 'list pods and their containers',
       options: [{ flags: '-o, --output <format>', description: 'output format (wide adds the pod IP)', choices: ['table', 'wide', 'json'], default: 'table' }],
       action: async (cli, opts: { output: string }) => {
+        const { listPods } = await import('./pod-lookup.js');
+        const pods = listPods(cli.roots);
         if (opts.output === 'json') {
-          const { listPods } = await import('./pod-lookup.js');
-          out(JSON.stringify(listPods(cli.roots).map((p) => p.state), null, 2) + '\n');
+          out(JSON.stringify(pods.map((p) => p.state), null, 2) + '\n');
           return;
         }
         const { psTable, shimDeadHints } = await import('./commands/ps.js');
-        out(psTable(cli.roots, Date.now(), opts.output === 'wide'));
-        for (const hint of shimDeadHints(cli.roots)) process.stderr.write(`${hint}\n`);
+        out(psTable(pods, Date.now(), opts.output === 'wide'));
+        for (const hint of shimDeadHints(pods)) writeStderr(`${hint}\n`);
       },
     },
     {

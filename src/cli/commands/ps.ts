@@ -1,9 +1,8 @@
 /** `podns ps`: one line for each pod's sandbox and each of its containers, like crictl pods + ps. */
 import { isAlive } from '../../runtime/proc.js';
 import { formatAge, formatColumns } from '../columns.js';
-import type { Roots } from '../../state/paths.js';
 import { kubeContainerState, type PodState } from '../../state/pod-state.js';
-import { listPods } from '../pod-lookup.js';
+import type { PodRecord } from '../pod-lookup.js';
 
 /** The pod's status as a person needs it: the recorded phase, corrected by what is alive now. */
 export function podStatus(state: PodState): string {
@@ -42,10 +41,11 @@ export function containerStatus(c: PodState['containers'][number]): string {
   return `${t.reason ?? 'Error'} (${t.exitCode})`;
 }
 
-export function psTable(roots: Roots, now = Date.now(), wide = false): string {
+/** The table of `pods` (listPods: read once, for the table and the hints). */
+export function psTable(pods: PodRecord[], now = Date.now(), wide = false): string {
   // RESTARTS goes last, so that scripts reading the older columns by position keep working.
   const rows: string[][] = [['POD', 'CONTAINER', 'STATUS', 'PID', 'IMAGE', 'AGE', ...(wide ? ['IP'] : []), 'RESTARTS']];
-  for (const { state, spec } of listPods(roots)) {
+  for (const { state, spec } of pods) {
     if (!state) {
       rows.push([spec.pod.metadata.name, '(pause)', 'Creating', '-', '-', '-', ...(wide ? ['-'] : []), '-']);
       continue;
@@ -63,9 +63,9 @@ export function psTable(roots: Roots, now = Date.now(), wide = false): string {
 }
 
 /** What to do about each pod whose shim died: one line each, for stderr (the table stays as scripts read it). */
-export function shimDeadHints(roots: Roots): string[] {
+export function shimDeadHints(pods: PodRecord[]): string[] {
   const hints: string[] = [];
-  for (const { state } of listPods(roots)) {
+  for (const { state } of pods) {
     if (!state || podStatus(state) !== 'ShimDead') continue;
     const ns = state.namespace === 'default' ? '' : ` -n ${state.namespace}`;
     hints.push(`hint: pod "${state.name}": its shim died; take the pod over with podns${ns} recover ${state.name}, or remove it with podns${ns} rm -f ${state.name}`);
