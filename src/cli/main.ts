@@ -52,8 +52,8 @@ async function runCommandLine(argv: string[]): Promise<void> {
       const { isRoot, permissionDenied } = await import('./privilege.js');
       if (!isRoot()) shown = permissionDenied(err, running, argv) ?? err;
     }
-    await reportError(shown, debug);
     process.exitCode = 1;
+    await reportError(shown, debug);
   }
 }
 
