@@ -127,7 +127,7 @@ export abstract class CgroupDriver {
     this.onStep?.(`cgroup write ${file}`, `echo ${JSON.stringify(value)} > ${target}`);
   }
 
-  /** The cgroup.procs files a process writes "0" to, to join a leaf (SpawnRequest.cgroupProcsFiles). */
+  /** The files a new process writes "0" to, to join a leaf (SpawnRequest.cgroupProcsFiles; see cgroupProcsFiles). */
   procsFiles(leaf: string): string[] {
     return cgroupProcsFiles(this.layout, leaf);
   }

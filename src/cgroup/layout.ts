@@ -92,9 +92,15 @@ export function cgroupDir(layout: CgroupLayout, h: string, leaf?: string): strin
 }
 
 /**
- * The cgroup.procs files a process writes "0" to, to join a leaf in every hierarchy (SpawnRequest.
- * cgroupProcsFiles). Here rather than only on the driver, so that `podns exec` need not load the drivers.
+ * The files a new process writes "0" to, to join a leaf in every hierarchy (SpawnRequest.cgroupProcsFiles):
+ * cgroup.procs on v2; on v1 each hierarchy's `tasks`. The writer is the addon's final process, single-threaded,
+ * so moving its one thread (tasks) moves the process (cgroup.procs), and what it forks follows. The difference is
+ * the kernel's lock: a cgroup.procs write takes cgroup_threadgroup_rwsem for writing, which waits out an RCU
+ * grace period (8–17 ms measured here, on every exec and container start after a quiet moment), while a write of
+ * "0" to `tasks` moves only the current thread and skips that lock (Linux 6.x, cgroup_procs_write_start).
+ * Here rather than only on the driver, so that `podns exec` need not load the drivers.
  */
 export function cgroupProcsFiles(layout: CgroupLayout, leaf: string): string[] {
-  return Object.keys(layout.mounts).map((h) => path.join(cgroupDir(layout, h, leaf), 'cgroup.procs'));
+  const file = layout.version === 1 ? 'tasks' : 'cgroup.procs';
+  return Object.keys(layout.mounts).map((h) => path.join(cgroupDir(layout, h, leaf), file));
 }
