@@ -97,7 +97,8 @@ export function cgroupDir(layout: CgroupLayout, h: string, leaf?: string): strin
  * so moving its one thread (tasks) moves the process (cgroup.procs), and what it forks follows. The difference is
  * the kernel's lock: a cgroup.procs write takes cgroup_threadgroup_rwsem for writing, which waits out an RCU
  * grace period (8–17 ms measured here, on every exec and container start after a quiet moment), while a write of
- * "0" to `tasks` moves only the current thread and skips that lock (Linux 6.x, cgroup_procs_write_start).
+ * "0" to `tasks` moves only the current thread and skips that lock (kernel/cgroup/cgroup.c,
+ * cgroup_procs_write_start: "If we migrate a single thread ... we can skip the global lock"; 0.2 ms here).
  * Here rather than only on the driver, so that `podns exec` need not load the drivers.
  */
 export function cgroupProcsFiles(layout: CgroupLayout, leaf: string): string[] {
