@@ -17,7 +17,7 @@ import type { FSWatcher, Stats } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { fromNodeError } from '../errors.js';
 // Not `import … from 'node:fs'`: an ESM import of node:fs also loads its streams and fs/promises (~2 ms of
-// `podns logs`); the reads below go through fs's callback API for the same reason (see LogFile).
+// `podns logs`); the reads below are synchronous for a like reason (see LogFile).
 const fs = process.getBuiltinModule('node:fs');
 
 export type LogStream = 'stdout' | 'stderr';
@@ -71,9 +71,10 @@ interface RawRecord {
 }
 
 /**
- * The part of a FileHandle the reader uses, over node:fs's callback API: node:fs/promises costs ~1 ms to load
- * (it brings readline along), a noticeable share of a `podns logs`; the callbacks still run the reads on
- * libuv's threads, so a long dump leaves the event loop (Ctrl-C) free.
+ * The part of a FileHandle the reader uses, over node:fs's synchronous calls: node:fs/promises costs ~1 ms to
+ * load (it brings readline along) and each call through libuv's threads ~0.4 ms, most of a short `podns logs`.
+ * A CRI log is a regular file on local disk, so a read does not wait on anything; the reader checks its abort
+ * signal between reads to EOF as before, and follows by waiting on a timer or fs.watch, where the event loop runs.
  */
 interface LogFile {
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
@@ -81,16 +82,12 @@ interface LogFile {
   close(): Promise<void>;
 }
 
-function settle<T>(start: (done: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => start((err, value) => (err ? reject(err) : resolve(value))));
-}
-
 async function openLogFile(path: string): Promise<LogFile> {
-  const fd = await settle<number>((done) => fs.open(path, 'r', done));
+  const fd = fs.openSync(path, 'r');
   return {
-    read: async (buffer, offset, length, position) => ({ bytesRead: await settle<number>((done) => fs.read(fd, buffer, offset, length, position, done)) }),
-    stat: () => settle<Stats>((done) => fs.fstat(fd, done)),
-    close: () => settle<void>((done) => fs.close(fd, (err) => done(err, undefined))),
+    read: async (buffer, offset, length, position) => ({ bytesRead: fs.readSync(fd, buffer, offset, length, position) }),
+    stat: async () => fs.fstatSync(fd),
+    close: async () => fs.closeSync(fd),
   };
 }
 
@@ -101,7 +98,7 @@ async function openLogFile(path: string): Promise<LogFile> {
  */
 export function parseCriLine(line: string): CriLogEntry | undefined {
   const rec = parseRecord(Buffer.from(line.endsWith('\n') ? line.slice(0, -1) : line, 'utf8'));
-  return rec && { time: rec.time, stream: rec.stream, partial: rec.partial, message: rec.message.toString('utf8') };
+  return rec && { time: trimFraction(rec.time), stream: rec.stream, partial: rec.partial, message: rec.message.toString('utf8') };
 }
 
 /** `line` without its `\n`. The message is a view into `line`. */
@@ -117,7 +114,8 @@ function parseRecord(line: Buffer): RawRecord | undefined {
   const g = line.indexOf(SP, s + 1);
   if (g < 0) return undefined;
   const tag = line.toString('latin1', s + 1, g).split(':')[0];
-  return { time: trimFraction(time), stream, partial: tag === 'P', message: line.subarray(g + 1) };
+  // The time as written: trimmed (trimFraction) only where it is shown, not for every record read.
+  return { time, stream, partial: tag === 'P', message: line.subarray(g + 1) };
 }
 
 /** Go's RFC3339Nano drops trailing zeros of the fraction, and the dot when nothing is left. */
@@ -138,7 +136,7 @@ class Printer {
     if (!this.selected.has(rec.stream)) return;
     let st = this.state.get(rec.stream);
     if (!st) this.state.set(rec.stream, (st = { atLineStart: true, decoder: new StringDecoder('utf8') }));
-    let text = this.timestamps && st.atLineStart ? `${rec.time} ` : '';
+    let text = this.timestamps && st.atLineStart ? `${trimFraction(rec.time)} ` : '';
     text += st.decoder.write(rec.message);
     if (!rec.partial) text += `${st.decoder.end()}\n`;
     st.atLineStart = !rec.partial;
@@ -277,7 +275,7 @@ async function follow(path: string, reader: ForwardReader, opts: ReadLogsOptions
 async function checkRotation(path: string, reader: ForwardReader, ino: number, onRecord: (rec: RawRecord) => void): Promise<number> {
   let st;
   try {
-    st = await settle<Stats>((done) => fs.stat(path, done));
+    st = fs.statSync(path);
   } catch {
     return ino; // Removed, maybe being rotated: keep reading the open file.
   }
