@@ -2,8 +2,8 @@
  * Every podns verb, its arguments and options, in one declarative table. Both parsers read it: the fast
  * path (argv-parse.ts, for command lines it fully understands) and commander (program.ts, for everything
  * else: help, errors, unusual spellings), so help, errors and the fast path cannot disagree. A verb is one
- * entry here plus the module its action imports when it runs; this file imports nothing at run time but output.ts, so
- * a command loads only its own modules.
+ * entry here plus the module its action imports when it runs; this file imports nothing at run time but
+ * output.ts, so a command loads only its own modules.
  */
 import type { Roots } from '../state/paths.js';
 import { writeStderr, writeStdout } from './output.js';
@@ -32,12 +32,15 @@ export interface VerbSpec {
   arguments?: readonly (readonly [name: string, description?: string])[];
   options?: readonly OptionSpec[];
   /**
-   * Set when the verb cannot work without root: why, as the user reads it (`podns run needs root (…)`). It is
-   * checked before the action runs, so nothing is touched.
+   * Set when the verb cannot work without root: why, as the user reads it (`podns: run needs root: it makes …;
+   * try sudo podns run pod.yaml`). Checked before the verb's module loads, so nothing is touched.
    */
   needsRoot?: string;
-  /** Called as commander calls an action: the arguments in order, then the options object. */
-  action?: (cli: Cli, ...params: any[]) => Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /**
+   * Called as commander calls an action: the arguments in order, then the options object. (Method syntax: each
+   * entry declares the types its own arguments have.)
+   */
+  action?(cli: Cli, ...params: unknown[]): Promise<void>;
   subcommands?: readonly VerbSpec[];
 }
 
