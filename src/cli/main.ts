@@ -25,16 +25,14 @@ async function runCommandLine(argv: string[]): Promise<void> {
   /** The verb being run (`['image', 'ls']`), once one is: a permission error names it. */
   let running: string[] | undefined;
   let debug = argv.includes('--debug');
+  const asRoot = process.geteuid?.() === 0;
   try {
     const [{ parseCommandLine }, { PODNS }, { resolveRoots }] = await Promise.all([import('./argv-parse.js'), import('./verbs.js'), import('../state/paths.js')]);
     // Both parsers end here: a verb that needs root is refused before its module is even loaded.
     const runVerb: VerbRunner = async (verb, path, params, globals) => {
       running = path;
       debug ||= globals.debug === true;
-      if (verb.needsRoot) {
-        const { isRoot, rootRequired } = await import('./privilege.js');
-        if (!isRoot()) throw rootRequired(path, verb.needsRoot, argv);
-      }
+      if (verb.needsRoot && !asRoot) throw (await import('./privilege.js')).rootRequired(path, verb.needsRoot, argv);
       const cli: Cli = { roots: resolveRoots(globals.root as string | undefined), namespace: globals.namespace as string, warn: (text) => process.stderr.write(`warning: ${text}\n`) };
       await verb.action!(cli, ...params);
     };
@@ -47,10 +45,9 @@ async function runCommandLine(argv: string[]): Promise<void> {
     }
   } catch (err) {
     let shown = err;
-    if (running) {
+    if (running && !asRoot) {
       // Someone who is not root met root's files: say what it needs, not EACCES.
-      const { isRoot, permissionDenied } = await import('./privilege.js');
-      if (!isRoot()) shown = permissionDenied(err, running, argv) ?? err;
+      shown = (await import('./privilege.js')).permissionDenied(err, running, argv) ?? err;
     }
     process.exitCode = 1;
     await reportError(shown, debug);

@@ -5,10 +5,6 @@
  */
 import { describeErrno, PodnsError, UserError } from '../errors.js';
 
-export function isRoot(): boolean {
-  return process.geteuid?.() === 0;
-}
-
 /** `podns run needs root: it makes …; try sudo podns run pod.yaml`. */
 export function rootRequired(verb: readonly string[], why: string, argv: readonly string[]): UserError {
   return new UserError('ENOTROOT', `${verb.join(' ')} needs root: ${why}; try ${sudoLine(argv)}`);
