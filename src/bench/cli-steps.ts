@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/cli-steps.js ROOT MANIFEST`: what `podns run` does before it starts the shim, step by step
+ * `node dist/bench/cli-steps.js ROOT MANIFEST`: what `podns run` does before it starts the supervisor, step by step
  * in a fresh process, timed in-process: loading commander, loading the run command's modules, parsing and
  * validating the manifest, looking the images up. Prints one JSON object of ms. Read-only: it starts nothing.
  */

@@ -2,10 +2,10 @@
  * `node dist/bench/run-breakdown.js [--runs N]`: where the time of `podns run` goes, for the bench's seed pod.
  * Not part of `npm run bench`; an analysis aid. Per iteration (interleaved, after one warm-up):
  *   traced   `podns run` with trace-preload.js in NODE_OPTIONS: process starts, Node bootstrap, module loads,
- *            the shim spawn, exits (CLI and shim), merged with the shim.log timestamps (ms resolution);
+ *            the supervisor spawn, exits (CLI and shim), merged with the supervisor.log timestamps (ms resolution);
  *   plain    `podns run` as the bench runs it, to show what the tracing itself costs;
  *   cache    `podns run` with NODE_COMPILE_CACHE set (warm), to size that possible win;
- *   steps    cli-steps.js: the CLI's work before the shim spawn, timed in-process.
+ *   steps    cli-steps.js: the CLI's work before the supervisor spawn, timed in-process.
  * Every pod is removed, and the temp root, also on failure / Ctrl-C.
  */
 import fs from 'node:fs';
@@ -68,7 +68,7 @@ async function traced(i: number): Promise<Record<string, number>> {
   }
   await ok([podnsBin, '--root', root, 'rm', '-f', pod]);
   pods.delete(pod);
-  // The shim writes its record when it exits, i.e. at rm -f.
+  // The supervisor writes its record when it exits, i.e. at rm -f.
   const records = fs.readFileSync(traceFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TraceRecord);
   const cli = records.find((x) => x.role === 'cli')!;
   const shim = records.find((x) => x.role === 'shim')!;

@@ -1,6 +1,6 @@
 /**
  * A preload for the run-breakdown: `NODE_OPTIONS=--import=.../trace-preload.js PODNS_BENCH_TRACE=FILE`.
- * In every Node process of a `podns run` (the CLI, and the shim, which inherits the environment) it notes
+ * In every Node process of a `podns run` (the CLI, and the supervisor, which inherits the environment) it notes
  * the process's start (performance.timeOrigin), the end of Node's bootstrap (this module running), the first
  * load of a few podns modules, each child_process.spawn, and the exit; at exit it appends one JSON line to
  * FILE. Never loaded by podns itself or by the bench proper.

@@ -4,11 +4,12 @@
  * memory.memsw.limit_in_bytes = the same value (no swap), or memory.swappiness = 0 when the kernel has no swap
  * accounting; pids.max; devices.deny "a" then devices.allow for each allowed device.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { CgroupDriver, readKeyed, readNumber, readText, type CgroupStats, type CgroupWrite, type DriverOptions } from './driver.js';
 import type { CgroupLayout } from './layout.js';
 import type { CgroupLimits } from './resources.js';
+// Not `import fs from 'node:fs'`: that ESM import loads fs/promises, streams and readline (~2 ms of every CLI start).
+const fs = process.getBuiltinModule('node:fs');
 
 /** memory.limit_in_bytes reads back as PAGE_COUNTER_MAX * page size (9223372036854771712) when unlimited. */
 const V1_UNLIMITED = 2 ** 62;

@@ -15,3 +15,14 @@ export function humanSize(bytes: number): string {
   }
   return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)}${units[i]}`;
 }
+
+/** An age as kubectl prints it: 5s, 5m, 4h, 9d, 2y; `-` when there is none. */
+export function formatAge(since: string | undefined, now = Date.now()): string {
+  if (!since) return '-';
+  const s = Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172800) return `${Math.floor(s / 3600)}h`;
+  if (s < 2 * 31_536_000) return `${Math.floor(s / 86400)}d`;
+  return `${Math.floor(s / 31_536_000)}y`;
+}

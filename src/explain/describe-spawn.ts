@@ -119,7 +119,7 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
         break;
       case 'console':
         add(
-          'terminal: open /dev/ptmx (the container\'s devpts), peer via TIOCGPTPEER as fds 0-2 and controlling tty (TIOCSCTTY); master sent to the shim',
+          'terminal: open /dev/ptmx (the container\'s devpts), peer via TIOCGPTPEER as fds 0-2 and controlling tty (TIOCSCTTY); master sent to the supervisor',
           'script -q -c <command> /dev/null   # a pty whose master stays with the caller',
         );
         break;

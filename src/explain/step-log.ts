@@ -1,6 +1,6 @@
 /**
  * The pod's step log (`<run dir>/steps.jsonl`): every kernel step podns took for it, in order, as it happened,
- * with the command a person could type to do the same by hand. Written as the shim works; `podns run
+ * with the command a person could type to do the same by hand. Written as the supervisor works; `podns run
  * --explain` and `podns explain POD` print it. Spawns are logged from the addon's own trace of the steps that
  * succeeded (see native/README.md), network and cgroup steps from the calls as they are made.
  */

@@ -23,6 +23,7 @@ import { pickImageConfig } from './image-config.js';
 import { unpackLayer } from './layer.js';
 import type { TarSource } from './tar-extract.js';
 import { lockOwner, ownerAlive, withLock } from './lock.js';
+import { imageRecordsDir, listImageRecords, readImageRecord } from './image-records.js';
 import { normalizeImageReference } from './reference.js';
 import type { ImageConfig, ImageRecord } from './types.js';
 
@@ -50,7 +51,7 @@ export class ImageStore {
     private readonly runner: CommandRunner,
   ) {
     this.layersDir = path.join(root, 'layers');
-    this.imagesDir = path.join(root, 'images');
+    this.imagesDir = imageRecordsDir(root);
     this.tmpDir = path.join(root, 'tmp');
     this.blobsDir = path.join(root, 'blobs', 'sha256');
     this.lockFile = path.join(root, 'lock');
@@ -183,19 +184,7 @@ export class ImageStore {
   }
 
   async list(): Promise<ImageRecord[]> {
-    let files: string[];
-    try {
-      files = await readdir(this.imagesDir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw fromNodeError('image.list', err, `read "${this.imagesDir}"`);
-    }
-    const records: ImageRecord[] = [];
-    for (const file of files.filter((f) => /^[a-f0-9]{64}\.json$/.test(f))) {
-      const record = await this.readRecord(path.join(this.imagesDir, file));
-      if (record) records.push(record);
-    }
-    return records.sort((a, b) => a.name.localeCompare(b.name));
+    return listImageRecords(this.root);
   }
 
   /** Looks an image up by any reference form (`nginx`, `docker.io/library/nginx:latest`) or by (a prefix of) its id. */
@@ -203,7 +192,7 @@ export class ImageStore {
     const byId = ID_RE.exec(ref);
     // A full id is never a valid name (Docker refuses 64-hex repository names), so look it up first.
     if (byId && (ref.startsWith('sha256:') || byId[1]!.length === 64)) return this.findById(byId[1]!);
-    const record = await this.readRecord(this.recordPath(normalizeImageReference(ref)));
+    const record = readImageRecord(this.recordPath(normalizeImageReference(ref)));
     if (record || !byId) return record;
     return this.findById(byId[1]!);
   }
@@ -329,7 +318,7 @@ export class ImageStore {
   private async saveRecord(record: ImageRecord): Promise<void> {
     const file = this.recordPath(record.name);
     await this.withStoreLock(async () => {
-      const previous = await this.readRecord(file);
+      const previous = readImageRecord(file);
       const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
       try {
         await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
@@ -358,17 +347,6 @@ export class ImageStore {
         throw fromNodeError('image.deleteLayer', err, `remove layer "${layer}"`);
       }
     }
-  }
-
-  private async readRecord(file: string): Promise<ImageRecord | undefined> {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw fromNodeError('image.readRecord', err, `read "${file}"`);
-    }
-    return JSON.parse(text) as ImageRecord;
   }
 
   private recordPath(normalizedName: string): string {

@@ -2,8 +2,8 @@
  * The network half of httpGet, tcpSocket and grpc probes, as kubelet does them (pkg/probe/http, pkg/probe/tcp,
  * pkg/probe/grpc): one GET with kubelet's headers, 200-399 is success, redirects followed on the same host only;
  * a TCP connect; a grpc.health.v1 Check over cleartext HTTP/2, SERVING is success. The
- * shim calls checkHttp/checkTcp in-process when the pod has an IP. A pod without one (network mode none) is only
- * reachable from inside its network namespace, which Node cannot enter (setns in a threaded process), so the shim
+ * supervisor calls checkHttp/checkTcp in-process when the pod has an IP. A pod without one (network mode none) is only
+ * reachable from inside its network namespace, which Node cannot enter (setns in a threaded process), so the supervisor
  * runs this file as a script there:
  *
  *   nsenter --net=/run/netns/<pod> <node> <dist>/kubelet/probe-connect.js http HOST PORT PATH TIMEOUT_MS ['Name: value' ...]
@@ -46,7 +46,7 @@ export interface TcpCheck {
 
 /**
  * node:http and node:http2, loaded on first use through process.getBuiltinModule: their ESM facades read every
- * export, and a lazy getter among them loads undici (~20 ms). The shim imports this module at start-up, and most
+ * export, and a lazy getter among them loads undici (~20 ms). The supervisor imports this module at start-up, and most
  * pods never run an HTTP or gRPC probe.
  */
 const http = () => process.getBuiltinModule('node:http');

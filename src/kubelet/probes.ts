@@ -1,5 +1,5 @@
 /**
- * kubelet's prober for one container (pkg/kubelet/prober: worker.go, prober.go), in the shim.
+ * kubelet's prober for one container (pkg/kubelet/prober: worker.go, prober.go), in the supervisor.
  *
  * Semantics, as kubelet's:
  * - A startup probe, if any, runs first; liveness and readiness probes do not run until it succeeds. Its
@@ -25,10 +25,10 @@
  *   watchExit), stdio on /dev/null — and resolve with the exit code (128+signal when killed). At timeoutMs,
  *   SIGKILL the process and reject with an error whose `code` is 'ETIMEDOUT'. Reject with anything else when
  *   the exec cannot be made (container gone). `execInContainer(state, argv, timeoutMs)` in container-exec.ts.
- * - `podIP`: the pod's address in bridge or CNI mode: httpGet and tcpSocket connect to it from the shim.
+ * - `podIP`: the pod's address in bridge or CNI mode: httpGet and tcpSocket connect to it from the supervisor.
  * - `netnsPath`: /run/netns/<pod> for a pod without an IP (network mode none): the check runs inside it, as
  *   `nsenter --net=<netnsPath> <node> <dist>/kubelet/probe-connect.js ...`, against 127.0.0.1 unless the probe
- *   names a host. With neither (hostNetwork), the shim connects to 127.0.0.1 itself.
+ *   names a host. With neither (hostNetwork), the supervisor connects to 127.0.0.1 itself.
  */
 import type { ContainerSpec, Probe } from '../manifest/types.js';
 import { SpawnRunner, type CommandRunner } from '../sys/command.js';
@@ -66,7 +66,7 @@ export interface ProbeNetwork {
   grpc(check: GrpcCheck): Promise<CheckOutcome>;
 }
 
-/** Checks from the shim's own network namespace. */
+/** Checks from the supervisor's own network namespace. */
 export const DIRECT_NETWORK: ProbeNetwork = { http: checkHttp, tcp: checkTcp, grpc: checkGrpc };
 
 /** Checks from inside a pinned network namespace, through `nsenter --net` and the probe-connect.js script. */

@@ -13,10 +13,12 @@
  * Bytes are joined before UTF-8 decoding (a per-stream StringDecoder), because records are split by bytes.
  */
 
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import { watch, type FSWatcher } from 'node:fs';
+import type { FSWatcher, Stats } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { fromNodeError } from '../errors.js';
+// Not `import … from 'node:fs'`: an ESM import of node:fs also loads its streams and fs/promises (~2 ms of
+// `podns logs`); the reads below are synchronous for a like reason (see LogFile).
+const fs = process.getBuiltinModule('node:fs');
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -69,13 +71,34 @@ interface RawRecord {
 }
 
 /**
+ * The part of a FileHandle the reader uses, over node:fs's synchronous calls: node:fs/promises costs ~1 ms to
+ * load (it brings readline along) and each call through libuv's threads ~0.4 ms, most of a short `podns logs`.
+ * A CRI log is a regular file on local disk, so a read does not wait on anything; the reader checks its abort
+ * signal between reads to EOF as before, and follows by waiting on a timer or fs.watch, where the event loop runs.
+ */
+interface LogFile {
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  stat(): Promise<Stats>;
+  close(): Promise<void>;
+}
+
+async function openLogFile(path: string): Promise<LogFile> {
+  const fd = fs.openSync(path, 'r');
+  return {
+    read: async (buffer, offset, length, position) => ({ bytesRead: fs.readSync(fd, buffer, offset, length, position) }),
+    stat: async () => fs.fstatSync(fd),
+    close: async () => fs.closeSync(fd),
+  };
+}
+
+/**
  * Parses one record, `<time> <stream> <tag> <message>`, with or without its trailing `\n`. Returns undefined
  * for anything kubelet's parseCRILog rejects. Only the first `:`-separated part of the tag is looked at, for
  * forward compatibility, as kubelet does.
  */
 export function parseCriLine(line: string): CriLogEntry | undefined {
   const rec = parseRecord(Buffer.from(line.endsWith('\n') ? line.slice(0, -1) : line, 'utf8'));
-  return rec && { time: rec.time, stream: rec.stream, partial: rec.partial, message: rec.message.toString('utf8') };
+  return rec && { time: trimFraction(rec.time), stream: rec.stream, partial: rec.partial, message: rec.message.toString('utf8') };
 }
 
 /** `line` without its `\n`. The message is a view into `line`. */
@@ -91,7 +114,8 @@ function parseRecord(line: Buffer): RawRecord | undefined {
   const g = line.indexOf(SP, s + 1);
   if (g < 0) return undefined;
   const tag = line.toString('latin1', s + 1, g).split(':')[0];
-  return { time: trimFraction(time), stream, partial: tag === 'P', message: line.subarray(g + 1) };
+  // The time as written: trimmed (trimFraction) only where it is shown, not for every record read.
+  return { time, stream, partial: tag === 'P', message: line.subarray(g + 1) };
 }
 
 /** Go's RFC3339Nano drops trailing zeros of the fraction, and the dot when nothing is left. */
@@ -112,7 +136,7 @@ class Printer {
     if (!this.selected.has(rec.stream)) return;
     let st = this.state.get(rec.stream);
     if (!st) this.state.set(rec.stream, (st = { atLineStart: true, decoder: new StringDecoder('utf8') }));
-    let text = this.timestamps && st.atLineStart ? `${rec.time} ` : '';
+    let text = this.timestamps && st.atLineStart ? `${trimFraction(rec.time)} ` : '';
     text += st.decoder.write(rec.message);
     if (!rec.partial) text += `${st.decoder.end()}\n`;
     st.atLineStart = !rec.partial;
@@ -133,7 +157,7 @@ class ForwardReader {
   private rest: Buffer = Buffer.alloc(0);
   private readonly block = Buffer.allocUnsafe(BLOCK);
   constructor(
-    public fh: FileHandle,
+    public fh: LogFile,
     public pos: number,
   ) {}
 
@@ -162,7 +186,7 @@ class ForwardReader {
     if (rec) onRecord(rec);
   }
 
-  reset(fh: FileHandle): void {
+  reset(fh: LogFile): void {
     this.fh = fh;
     this.pos = 0;
     this.rest = Buffer.alloc(0);
@@ -178,9 +202,9 @@ export async function readLogs(path: string, opts: ReadLogsOptions): Promise<voi
   const selected = new Set<LogStream>(opts.streams ?? ['stdout', 'stderr']);
   const printer = new Printer(selected, opts.timestamps ?? false, opts.out);
   const onRecord = (rec: RawRecord): void => printer.print(rec);
-  let fh: FileHandle;
+  let fh: LogFile;
   try {
-    fh = await open(path, 'r');
+    fh = await openLogFile(path);
   } catch (err) {
     throw fromNodeError('logs.readLogs', err, `open log file "${path}"`);
   }
@@ -211,7 +235,7 @@ async function follow(path: string, reader: ForwardReader, opts: ReadLogsOptions
   let wake: (() => void) | undefined;
   let watcher: FSWatcher | undefined;
   try {
-    watcher = watch(path, { persistent: false }, () => wake?.());
+    watcher = fs.watch(path, { persistent: false }, () => wake?.());
     watcher.on('error', () => {});
   } catch {
     // inotify limits or an odd filesystem: the poll below still works.
@@ -251,16 +275,16 @@ async function follow(path: string, reader: ForwardReader, opts: ReadLogsOptions
 async function checkRotation(path: string, reader: ForwardReader, ino: number, onRecord: (rec: RawRecord) => void): Promise<number> {
   let st;
   try {
-    st = await stat(path);
+    st = fs.statSync(path);
   } catch {
     return ino; // Removed, maybe being rotated: keep reading the open file.
   }
   if (st.ino !== ino) {
     await reader.readToEof(onRecord);
     reader.flush(onRecord);
-    let fh: FileHandle;
+    let fh: LogFile;
     try {
-      fh = await open(path, 'r');
+      fh = await openLogFile(path);
     } catch {
       return ino;
     }
@@ -281,7 +305,7 @@ async function checkRotation(path: string, reader: ForwardReader, ino: number, o
  * wanted is closed; the walk stops when every stream seen is closed (older `P` records of a wanted line may lie
  * behind records of the other stream, hence the per-stream bookkeeping).
  */
-async function readTail(fh: FileHandle, n: number, selected: ReadonlySet<LogStream>): Promise<{ records: RawRecord[]; end: number }> {
+async function readTail(fh: LogFile, n: number, selected: ReadonlySet<LogStream>): Promise<{ records: RawRecord[]; end: number }> {
   const size = (await fh.stat()).size;
   const kept: RawRecord[] = [];
   const seen = new Set<LogStream>();
@@ -350,7 +374,7 @@ async function readTail(fh: FileHandle, n: number, selected: ReadonlySet<LogStre
   return { records: kept, end: Math.max(end, 0) };
 }
 
-async function lastNewline(fh: FileHandle, size: number): Promise<number> {
+async function lastNewline(fh: LogFile, size: number): Promise<number> {
   const block = Buffer.allocUnsafe(BLOCK);
   for (let pos = size; pos > 0; ) {
     const from = Math.max(0, pos - BLOCK);

@@ -156,7 +156,7 @@ export const OBJECT_FIELD_SELECTOR: ObjectSchema = {
   name: 'ObjectFieldSelector',
   fields: {
     apiVersion: honoured(STRING, 'v1 (the default)'),
-    fieldPath: honoured(STRING, "env: metadata.name, metadata.namespace, metadata.uid, metadata.labels['k'], metadata.annotations['k'], spec.nodeName (the host's name), spec.serviceAccountName, status.hostIP(s) (the host's first IPv4 address), status.podIP(s) (known once the shim has the pod's network; \"\" with network mode none); a downwardAPI volume file: metadata.name, metadata.namespace, metadata.uid, metadata.labels and metadata.annotations (all of them, as sorted `key=\"value\"` lines, kubelet's FormatMap), or one of them with ['k']", true),
+    fieldPath: honoured(STRING, "env: metadata.name, metadata.namespace, metadata.uid, metadata.labels['k'], metadata.annotations['k'], spec.nodeName (the host's name), spec.serviceAccountName, status.hostIP(s) (the host's first IPv4 address), status.podIP(s) (known once the supervisor has the pod's network; \"\" with network mode none); a downwardAPI volume file: metadata.name, metadata.namespace, metadata.uid, metadata.labels and metadata.annotations (all of them, as sorted `key=\"value\"` lines, kubelet's FormatMap), or one of them with ['k']", true),
   },
 };
 
@@ -334,7 +334,7 @@ export const LIFECYCLE_HANDLER: ObjectSchema = {
     exec: honoured({ kind: 'object', schema: EXEC_ACTION }, 'run in the container (its namespaces, user, seccomp filter), as podns exec does; a non-zero exit fails the hook'),
     httpGet: honoured({ kind: 'object', schema: HTTP_GET_ACTION }, 'a GET to the pod IP (or host); needs a pod IP (not network mode none); status 200-399 is success'),
     tcpSocket: rejected(undefined, 'deprecated, and never run by kubelet'),
-    sleep: honoured({ kind: 'object', schema: SLEEP_ACTION }, 'the shim waits `seconds` (0 ≤ seconds ≤ terminationGracePeriodSeconds); a preStop sleep is cut short when the container exits or the grace period ends'),
+    sleep: honoured({ kind: 'object', schema: SLEEP_ACTION }, 'the supervisor waits `seconds` (0 ≤ seconds ≤ terminationGracePeriodSeconds); a preStop sleep is cut short when the container exits or the grace period ends'),
   },
 };
 
@@ -372,7 +372,7 @@ export const CONTAINER: ObjectSchema = {
     terminationMessagePath: honoured(STRING, 'default /dev/termination-log: a file of the pod\'s bind-mounted there; read (up to 4 KiB) after the exit into the terminated state\'s message'),
     terminationMessagePolicy: honoured(STRING, 'File (default) or FallbackToLogsOnError: when the file is empty and the exit is an error, the last 80 lines (2 KiB at most) of the log'),
     securityContext: honoured({ kind: 'object', schema: SECURITY_CONTEXT }, 'see SecurityContext'),
-    stdin: honoured(BOOL, 'the shim holds the container\'s stdin open (a pipe, or the terminal) for `podns attach -i`; without it stdin is /dev/null'),
+    stdin: honoured(BOOL, 'the supervisor holds the container\'s stdin open (a pipe, or the terminal) for `podns attach -i`; without it stdin is /dev/null'),
     stdinOnce: honoured(BOOL, 'stdin is closed (EOF) when the first attach session that used it ends, until the container restarts'),
     tty: honoured(BOOL, 'a terminal made in the container\'s own /dev/pts is its stdin, stdout and stderr (TERM=xterm, as containerd sets); its output is logged as stdout; `podns attach -t`'),
   },

@@ -4,7 +4,7 @@
  * order, each given the previous plugin's result; CHECK in order and DEL in reverse order, both given the
  * cached final ADD result. The list used is kept in the record, so DEL gets the very same config even if
  * the file in /etc/cni/net.d changed since. The record is written (through `record`) before every ADD, so a
- * teardown after a crash — by the shim or `podns rm -f` — still runs DEL (plugins must tolerate DEL of what
+ * teardown after a crash — by the supervisor or `podns rm -f` — still runs DEL (plugins must tolerate DEL of what
  * was never made). A hostPort another pod publishes already (in either mode) is refused first, in one line.
  */
 import type { CommandRunner } from '../sys/command.js';

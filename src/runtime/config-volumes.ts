@@ -1,6 +1,6 @@
 /**
  * The volumes whose content is data of the API (kubelet's AtomicWriter volumes): configMap, secret, downwardAPI
- * and projected. Their files were resolved before the shim starts (the manifest loader for ConfigMaps and
+ * and projected. Their files were resolved before the supervisor starts (the manifest loader for ConfigMaps and
  * Secrets, `podns run` for the downward API) and are written into the volume's directory of the pod before any
  * container starts; the container sees them through a read-only bind mount. kubelet's AtomicWriter (`..data`
  * symlink swaps) is for updates, which podns never makes: plain files suffice.

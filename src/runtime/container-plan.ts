@@ -17,8 +17,10 @@ import type { ContainerConfig, ContainerMount } from './records.js';
 import { resolveUser, type ResolvedUser } from './image-user.js';
 import { imageEnv, kubeletEnvEntries, materialiseEnv, needsPodIP, type EnvContext, type EnvPlan, type PlannedProcess } from './env.js';
 import { maskingMounts, ownCapabilities, planConfinement, securityFor, type Confinement } from '../security/confinement.js';
+import { DEFAULT_PATH } from './exec-plan.js';
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+// An exec is planned in exec-plan.ts (exec loads that alone); its callers may take it from here too.
+export { planExecSpawn } from './exec-plan.js';
 
 export interface ContainerDirs {
   upper: string;
@@ -37,11 +39,6 @@ export function containerArgv(container: ContainerSpec, image: ImageRecord): str
   const entrypoint = container.command ?? image.config.Entrypoint ?? [];
   const args = container.command !== undefined ? (container.args ?? []) : (container.args ?? image.config.Cmd ?? []);
   return [...entrypoint, ...args];
-}
-
-export function envValue(env: string[], name: string): string | undefined {
-  const prefix = `${name}=`;
-  return env.findLast((e) => e.startsWith(prefix))?.slice(prefix.length);
 }
 
 /** Who a container runs as and under which policy, for messages: kubelet's `name_namespace(uid)` form. */
@@ -87,7 +84,7 @@ export function planUser(pod: PodSpec, container: ContainerSpec, image: ImageRec
 /**
  * The container's process. With `envCtx` (the pod's metadata, the node, the file's ConfigMaps and Secrets) env
  * is kubelet's (envFrom, valueFrom, $(VAR) expansion in env, command and args); without it only env values.
- * A plan needing status.podIP keeps its envPlan for the shim's resolveEnv.
+ * A plan needing status.podIP keeps its envPlan for the supervisor's resolveEnv.
  */
 export function planProcess(
   pod: PodSpec,
@@ -285,31 +282,5 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
     argv: proc.argv,
     env: proc.env,
     security: securityFor(conf, proc.user.uid, input.seccompFilter),
-  };
-}
-
-/** exec: every namespace of the running container, its environment, user and working directory. */
-export function planExecSpawn(
-  containerPid: number,
-  proc: ProcessSpec,
-  argv: string[],
-  stdio: [number, number, number],
-  extraEnv: string[] = [],
-  seccompFilter?: Buffer,
-): SpawnRequest {
-  const ns = (kind: string) => `/proc/${containerPid}/ns/${kind}`;
-  const env = [...proc.env, ...extraEnv];
-  return {
-    joinNamespaces: { ipc: ns('ipc'), uts: ns('uts'), net: ns('net'), pid: ns('pid'), cgroup: ns('cgroup'), mnt: ns('mnt') },
-    cloneFlags: 0,
-    cwd: proc.cwd,
-    user: proc.user,
-    stdio,
-    path: argv[0],
-    searchPath: envValue(env, 'PATH') ?? DEFAULT_PATH,
-    argv,
-    env,
-    // The same confinement as the container's own process (runc exec takes the container's process spec).
-    security: securityFor(proc.confinement, proc.user.uid, seccompFilter),
   };
 }

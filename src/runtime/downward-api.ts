@@ -3,7 +3,7 @@
  * downwardapi.CollectData makes them: a pod field through fieldpath.ExtractFieldPathAsString, or a container's
  * resource through ExtractResourceValueByContainerNameAndNodeAllocatable, one file per item, no trailing
  * newline. `podns run` resolves them (it alone knows metadata.uid and the node's allocatable resources) and
- * writes the result into spec.json; the shim only writes the files.
+ * writes the result into spec.json; the supervisor only writes the files.
  */
 import { posix } from 'node:path';
 import type { DownwardAPIVolumeSource, PodSpec, VolumeFile } from '../manifest/types.js';

@@ -4,8 +4,8 @@
  * valueFrom sources resolved (fieldRef, resourceFieldRef, configMapKeyRef, secretKeyRef); then `$(VAR)` in
  * command and args expanded from the result. containerd puts the image's Env underneath and HOSTNAME on top.
  *
- * status.podIP is known only once the shim has set up the pod's network: a plan that needs it carries the
- * unexpanded entries (`envPlan`), and the shim calls resolveEnv with the IP before the container is spawned.
+ * status.podIP is known only once the supervisor has set up the pod's network: a plan that needs it carries the
+ * unexpanded entries (`envPlan`), and the supervisor calls resolveEnv with the IP before the container is spawned.
  */
 import type { ConfigObject, ContainerSpec, PodMetadata, PodSpec } from '../manifest/types.js';
 import { checkEnvVarName } from '../manifest/names.js';
@@ -203,7 +203,7 @@ export function needsPodIP(plan: EnvPlan): boolean {
 
 /**
  * The process spec with the pod IP filled in: env and argv made again from its envPlan (which is dropped).
- * A spec without an envPlan is returned as it is. Called by the shim just before it spawns the container.
+ * A spec without an envPlan is returned as it is. Called by the supervisor just before it spawns the container.
  */
 export function resolveEnv(spec: ProcessSpec, podIP: string | undefined): ProcessSpec {
   const { envPlan, ...rest } = spec as PlannedProcess;

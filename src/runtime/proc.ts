@@ -2,8 +2,9 @@
  * What /proc says about processes: start times (to tell a live process from a reused pid), namespace inodes,
  * and the processes that belong to a container. File-based, with the proc root as a parameter.
  */
-import fs from 'node:fs';
 import type { ContainerState, ProcessRef } from '../state/pod-state.js';
+// Not `import fs from 'node:fs'`: that ESM import loads fs/promises, streams and readline (~2 ms of every CLI start).
+const fs = process.getBuiltinModule('node:fs');
 
 export const NAMESPACE_KINDS = ['net', 'ipc', 'uts', 'pid', 'mnt', 'cgroup', 'user', 'time'] as const;
 export type NamespaceName = (typeof NAMESPACE_KINDS)[number];

@@ -3,9 +3,9 @@
  * `$(VAR)` from the container's own variables (env and envFrom, resolved as for the process, not the image's
  * Env), `$$` for a literal `$`; a variable that is unset or empty is an error ("missing value for A, B"); the
  * result must be relative and free of "..". `podns run` does it before anything exists and stores the result as
- * the mount's subPath, which is what the shim creates (ensureSubPath) and mounts.
+ * the mount's subPath, which is what the supervisor creates (ensureSubPath) and mounts.
  *
- * One departure: status.podIP is known only once the shim has set up the pod's network, after the mounts are
+ * One departure: status.podIP is known only once the supervisor has set up the pod's network, after the mounts are
  * planned; a subPathExpr that needs it (directly or through another variable) is refused, unless hostNetwork
  * makes it the node's address, known here.
  */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 
 /**
  * Writes to a non-blocking pty master. The event loop's own TTY writes would block (libuv writes blocking to a
- * terminal it cannot reopen), and a container that does not read its terminal must not stall the shim: what
+ * terminal it cannot reopen), and a container that does not read its terminal must not stall the supervisor: what
  * does not fit now is retried shortly, in order.
  */
 export class TerminalWriter {

@@ -2,7 +2,7 @@
  * The seccomp program of a confined container. The default profile is large and compiling it with libseccomp
  * takes a few milliseconds on every `podns run`, so the compiled RuntimeDefault program is kept on disk, keyed
  * by everything it depends on (the profile as shipped, the capabilities, the architecture, the kernel release);
- * the profile module is loaded only on a miss. `podns exec` reuses the program the shim saved for the pod.
+ * the profile module is loaded only on a miss. `podns exec` reuses the program the supervisor saved for the pod.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';

@@ -55,7 +55,7 @@ export class ExecaRunner implements CommandRunner {
 }
 
 /**
- * A runner on node:child_process, for the hot paths (`ip`, `nft` in the shim; `tar` in pulls and image loads):
+ * A runner on node:child_process, for the hot paths (`ip`, `nft` in the supervisor; `tar` in pulls and image loads):
  * execa is the general runner, but loading it costs tens of milliseconds, more than the commands themselves.
  */
 export class SpawnRunner implements CommandRunner {

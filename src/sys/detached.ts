@@ -1,5 +1,5 @@
 /**
- * Starts a long-lived helper (the shim) detached from the caller: its own session, stdout/stderr appended to
+ * Starts a long-lived helper (the supervisor) detached from the caller: its own session, stdout/stderr appended to
  * a log file, and a socket on fd 3 (Node's stdio 'pipe' is a socketpair) over which the caller sends one line
  * of work and the helper answers with lines of report until it closes its end. The caller then leaves; the
  * helper lives on.

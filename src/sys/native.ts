@@ -177,7 +177,7 @@ export function killAndReap(pid: number): void {
 }
 
 /**
- * Calls back once when `target` — not our child: started by a shim that died — has exited. The status comes
+ * Calls back once when `target` — not our child: started by a supervisor that died — has exited. The status comes
  * from the pidfd (Linux 6.15+) or the zombie's /proc entry; when both are gone it is lost (`error` set, exit
  * code and signal null). Throws ESRCH when the pid no longer names that process (it exited, or was recycled).
  */

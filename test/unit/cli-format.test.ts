@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatColumns } from '../../src/cli/columns.js';
-import { formatAge } from '../../src/cli/commands/ps.js';
+import { formatAge, formatColumns } from '../../src/cli/columns.js';
 
 describe('formatAge, kubectl-style', () => {
   const now = Date.parse('2026-01-10T00:00:00Z');

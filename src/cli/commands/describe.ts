@@ -11,7 +11,8 @@ import type { Roots } from '../../state/paths.js';
 import { kubeContainerState, type ContainerState, type PodState } from '../../state/pod-state.js';
 import { formatColumns } from '../columns.js';
 import { findPod, type PodRecord } from '../pod-lookup.js';
-import { formatAge, podStatus } from './ps.js';
+import { formatAge } from '../columns.js';
+import { podStatus } from './ps.js';
 
 /** kubectl's time format: RFC 1123 with a numeric zone (Mon, 02 Jan 2006 15:04:05 -0700), in UTC here. */
 function when(iso: string | undefined): string {

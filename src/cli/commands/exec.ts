@@ -1,21 +1,19 @@
 /**
  * `podns exec [-i] [-t] POD [-c CTR] -- CMD...`: joins every namespace of the container's main process
- * directly (nsenter-style, no round trip through the shim), with the container's env, user and cwd, and
+ * directly (nsenter-style, no round trip through the supervisor), with the container's env, user and cwd, and
  * exits with the command's exit code. -t gives the command a terminal of its own, made in the container's
  * /dev/pts, relayed to ours.
  */
-import fs from 'node:fs';
-import tty from 'node:tty';
 import { UserError } from '../../errors.js';
-import { planExecSpawn } from '../../runtime/container-plan.js';
+import { planExecSpawn } from '../../runtime/exec-plan.js';
 import { isAlive } from '../../runtime/proc.js';
 import type { Roots } from '../../state/paths.js';
-import { setWindowSize, spawnProcess, spawnWithTerminal, watchExit } from '../../sys/native.js';
-import { TerminalWriter } from '../../runtime/terminal-writer.js';
-import { startLocalTerminal } from '../local-terminal.js';
-import { containerLeaf } from '../../cgroup/layout.js';
-import { openCgroupDriver } from '../../cgroup/open-driver.js';
+import { spawnProcess, spawnWithTerminal, watchExit } from '../../sys/native.js';
+import { cgroupProcsFiles, containerLeaf } from '../../cgroup/layout.js';
 import { findContainer, findPod, requireState } from '../pod-lookup.js';
+// exec is on the path of every probe a person types: what it loads is what it costs (module-graph.mjs shows
+// it). Not `import fs from 'node:fs'` (that also loads fs/promises and streams); -t's modules load with -t.
+const fs = process.getBuiltinModule('node:fs');
 
 export interface ExecOptions {
   container?: string;
@@ -53,7 +51,7 @@ export async function execInPod(roots: Roots, namespace: string, name: string, a
       container.seccompFilterFile ? fs.readFileSync(container.seccompFilterFile) : undefined,
     );
     // Into the container's cgroups before it execs, as runc exec does: its limits and the pod's teardown cover it.
-    if (state.cgroups) request.cgroupProcsFiles = openCgroupDriver(state.cgroups).procsFiles(containerLeaf(containerName));
+    if (state.cgroups) request.cgroupProcsFiles = cgroupProcsFiles(state.cgroups, containerLeaf(containerName));
     const what = `exec in pod "${name}" container "${containerName}"`;
     if (terminal) ({ pid, master } = spawnWithTerminal(request, what));
     else pid = spawnProcess(request, what);
@@ -83,6 +81,12 @@ export async function execInPod(roots: Roots, namespace: string, name: string, a
  * it and ours, in raw mode, with our window size; every key, Ctrl-C included, goes to the command.
  */
 async function relayTerminal(master: number, exited: Promise<number>, forwardStdin: boolean): Promise<number> {
+  const [tty, { setWindowSize }, { TerminalWriter }, { startLocalTerminal }] = await Promise.all([
+    import('node:tty'),
+    import('../../sys/native.js'),
+    import('../../runtime/terminal-writer.js'),
+    import('../local-terminal.js'),
+  ]);
   const output = new tty.ReadStream(master);
   const writer = new TerminalWriter(master);
   output.on('error', () => {}); // EIO: the command and everything it started closed the terminal

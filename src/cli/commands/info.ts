@@ -3,7 +3,7 @@ import { UserError } from '../../errors.js';
 import { supervisorPaths, type Roots } from '../../state/paths.js';
 import { connect, requestOn, SupervisorUnreachable } from '../../supervisor/client.js';
 import type { SupervisorInfo } from '../../supervisor/protocol.js';
-import { formatAge } from './ps.js';
+import { formatAge } from '../columns.js';
 
 /** The running supervisor's answer to `info`; it is not started for this. */
 async function askInfo(roots: Roots): Promise<SupervisorInfo | undefined> {

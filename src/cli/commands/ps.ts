@@ -1,19 +1,8 @@
 /** `podns ps`: one line for each pod's sandbox and each of its containers, like crictl pods + ps. */
 import { isAlive } from '../../runtime/proc.js';
-import { formatColumns } from '../columns.js';
-import type { Roots } from '../../state/paths.js';
+import { formatAge, formatColumns } from '../columns.js';
 import { kubeContainerState, type PodState } from '../../state/pod-state.js';
-import { listPods } from '../pod-lookup.js';
-
-export function formatAge(since: string | undefined, now = Date.now()): string {
-  if (!since) return '-';
-  const s = Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.floor(s / 60)}m`;
-  if (s < 172800) return `${Math.floor(s / 3600)}h`;
-  if (s < 2 * 31_536_000) return `${Math.floor(s / 86400)}d`;
-  return `${Math.floor(s / 31_536_000)}y`;
-}
+import type { PodRecord } from '../pod-lookup.js';
 
 /** The pod's status as a person needs it: the recorded phase, corrected by what is alive now. */
 export function podStatus(state: PodState): string {
@@ -52,10 +41,11 @@ export function containerStatus(c: PodState['containers'][number]): string {
   return `${t.reason ?? 'Error'} (${t.exitCode})`;
 }
 
-export function psTable(roots: Roots, now = Date.now(), wide = false): string {
+/** The table of `pods` (listPods: read once, for the table and the hints). */
+export function psTable(pods: PodRecord[], now = Date.now(), wide = false): string {
   // RESTARTS goes last, so that scripts reading the older columns by position keep working.
   const rows: string[][] = [['POD', 'CONTAINER', 'STATUS', 'PID', 'IMAGE', 'AGE', ...(wide ? ['IP'] : []), 'RESTARTS']];
-  for (const { state, spec } of listPods(roots)) {
+  for (const { state, spec } of pods) {
     if (!state) {
       rows.push([spec.pod.metadata.name, '(pause)', 'Creating', '-', '-', '-', ...(wide ? ['-'] : []), '-']);
       continue;
@@ -76,9 +66,9 @@ export function psTable(roots: Roots, now = Date.now(), wide = false): string {
  * What to do about each pod no supervisor holds (one that could not be adopted: SupervisorLost, or none runs):
  * one line each, for stderr (the table stays as scripts read it).
  */
-export function unsupervisedHints(roots: Roots): string[] {
+export function unsupervisedHints(pods: PodRecord[]): string[] {
   const hints: string[] = [];
-  for (const { state } of listPods(roots)) {
+  for (const { state } of pods) {
     const status = state && podStatus(state);
     if (!state || (status !== 'NoSupervisor' && status !== 'SupervisorLost')) continue;
     const ns = state.namespace === 'default' ? '' : ` -n ${state.namespace}`;

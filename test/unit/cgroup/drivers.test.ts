@@ -115,7 +115,8 @@ describe('cgroup v1 driver', () => {
     expect(read('cpu/podns/p/ctr-hog/cpu.shares')).toBe('204');
     expect(read('memory/podns/p/ctr-hog/memory.memsw.limit_in_bytes')).toBe('33554432');
     expect(fs.existsSync(path.join(root, 'devices/podns/p/devices.deny'))).toBe(false); // the pod allows all: privileged children may exist
-    expect(driver.procsFiles('ctr-hog')).toEqual(V1_CONTROLLERS.map((c) => path.join(root, c, 'podns/p/ctr-hog/cgroup.procs')));
+    // v1: the tasks files (the single-threaded new process moves its one thread; no threadgroup lock).
+    expect(driver.procsFiles('ctr-hog')).toEqual(V1_CONTROLLERS.map((c) => path.join(root, c, 'podns/p/ctr-hog/tasks')));
     await driver.remove();
     for (const c of V1_CONTROLLERS) expect(fs.existsSync(path.join(root, c, 'podns/p'))).toBe(false);
     expect(fs.existsSync(path.join(root, 'cpu/podns'))).toBe(true); // the parent stays, like kubepods
