@@ -3,9 +3,10 @@
  * that the commands that only read state (ps, logs, inspect ...) can bring a dead supervisor back — it adopts
  * the pods — before they show them.
  */
-import fs from 'node:fs';
 import { isAlive } from '../runtime/proc.js';
 import { podsRunDir, supervisorPaths, type Roots } from '../state/paths.js';
+// Not `import fs from 'node:fs'`: that ESM import loads fs/promises, streams and readline (~2 ms of every CLI start).
+const fs = process.getBuiltinModule('node:fs');
 
 /** The supervisor recorded in `<run>/supervisor.pid` runs (a recycled pid does not count: its start time differs). */
 export function supervisorAlive(roots: Roots): boolean {
