@@ -69,6 +69,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 [ -f build/Release/podns.node ] && [ -f build/Release/pause ] || sh scripts/build-native.sh >/dev/null
 "$node" node_modules/typescript/bin/tsc -p tsconfig.json
+"$node" scripts/bundle-vendor.mjs
 
 # 4. The launcher: Node by absolute path, so `sudo podns` works whatever sudo's PATH is.
 cat > /usr/local/bin/podns <<LAUNCHER

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * podns's entry point. The supervisor — `podns serve --background` as the CLI starts it, or `podns serve` once it
+ * podns's entry point. The supervisor — `podns serve --detached` as the CLI starts it, or `podns serve` once it
  * has re-exec'd itself with the supervisor's V8 flags — goes straight to it without loading the CLI. Every other
  * line is read against the verb table (verbs.ts): by the fast path (argv-parse.ts) when it understands the line,
  * else by commander (program.ts), which is loaded only then; either way a verb's module is imported only when
@@ -17,7 +17,7 @@ const argv = process.argv.slice(2);
 if (isSupervisor(argv)) {
   try {
     const [{ resolveRoots }, { serve }] = await Promise.all([import('../state/paths.js'), import('../supervisor/serve.js')]);
-    await serve(resolveRoots(rootArgument(argv)), { background: argv.includes('--background') });
+    await serve(resolveRoots(rootArgument(argv)), { detached: argv.includes('--detached') });
   } catch (err) {
     process.exitCode = 1;
     await reportError(err, argv.includes('--debug'));
@@ -27,14 +27,15 @@ if (isSupervisor(argv)) {
 }
 
 /**
- * The supervisor itself: started by the CLI (`serve --background`), or `podns serve` after its re-exec with the
- * supervisor's V8 flags (the serve verb does that; `--stop` and help are the CLI's).
+ * The supervisor itself: started by the CLI (`serve --detached`, internal: fd 3 is its report channel), or
+ * `podns serve` after its re-exec with the supervisor's V8 flags (the serve verb does that; `--stop`,
+ * `--background` and help are the CLI's).
  */
 function isSupervisor(args: string[]): boolean {
   const verb = args.find((a, i) => !a.startsWith('-') && !['--root', '-n', '--namespace'].includes(args[i - 1] ?? ''));
   if (verb !== 'serve') return false;
-  if (args.includes('--background')) return true;
-  return process.execArgv.includes('--max-semi-space-size=1') && !args.some((a) => ['--stop', '--help', '-h'].includes(a));
+  if (args.includes('--detached')) return true;
+  return process.execArgv.includes('--max-semi-space-size=1') && !args.some((a) => ['--stop', '--background', '--help', '-h'].includes(a));
 }
 
 /** `--root DIR` or `--root=DIR`, read before any parser loads. */

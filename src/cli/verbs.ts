@@ -249,12 +249,20 @@ export const PODNS: ProgramSpec = {
     {
       name: 'serve',
       description: 'run the supervisor of this root in the foreground (under systemd: scripts/systemd/podns.service, see README)',
-      options: [{ flags: '--stop', description: 'stop the running supervisor instead (the pods run on; the next podns command starts a new one)' }],
+      options: [
+        { flags: '--stop', description: 'stop the running supervisor instead (the pods run on; the next podns command starts a new one)' },
+        { flags: '--background', description: 'start it detached and return once it serves (what every command does when none runs)' },
+      ],
       needsRoot: "it holds every pod's processes, mounts and cgroups",
-      action: async (cli, opts: { stop?: boolean }) => {
+      action: async (cli, opts: { stop?: boolean; background?: boolean }) => {
         if (opts.stop) {
           const { stopSupervisor } = await import('./commands/info.js');
           line(await stopSupervisor(cli.roots));
+          return;
+        }
+        if (opts.background) {
+          const { startSupervisorInBackground } = await import('./commands/info.js');
+          line(await startSupervisorInBackground(cli.roots));
           return;
         }
         // The supervisor runs with its own V8 flags (SUPERVISOR_NODE_FLAGS): this process becomes that one, same pid

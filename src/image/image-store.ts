@@ -18,18 +18,17 @@ import path from 'node:path';
 import type { CommandRunner } from '../sys/command.js';
 import { UserError, fromNodeError } from '../errors.js';
 import { readImageArchive, verifyLayer } from './archive.js';
-import { hashFile, hashString } from './digest.js';
+import { hashFile } from './digest.js';
 import { pickImageConfig } from './image-config.js';
 import { unpackLayer } from './layer.js';
 import type { TarSource } from './tar-extract.js';
 import { lockOwner, ownerAlive, withLock } from './lock.js';
-import { imageRecordsDir, listImageRecords, readImageRecord } from './image-records.js';
+import { findImageRecord, IMAGE_ID_RE, imageRecordFile, imageRecordsDir, listImageRecords, readImageRecord } from './image-records.js';
 import { normalizeImageReference } from './reference.js';
 import type { ImageConfig, ImageRecord } from './types.js';
 
-export { normalizeImageReference } from './reference.js';
+export { normalizeImageReference };
 
-const ID_RE = /^(?:sha256:)?([a-f0-9]{4,64})$/;
 const HEX_RE = /^[a-f0-9]{64}$/;
 
 /** What `image prune` removed. */
@@ -189,19 +188,14 @@ export class ImageStore {
 
   /** Looks an image up by any reference form (`nginx`, `docker.io/library/nginx:latest`) or by (a prefix of) its id. */
   async get(ref: string): Promise<ImageRecord | undefined> {
-    const byId = ID_RE.exec(ref);
-    // A full id is never a valid name (Docker refuses 64-hex repository names), so look it up first.
-    if (byId && (ref.startsWith('sha256:') || byId[1]!.length === 64)) return this.findById(byId[1]!);
-    const record = readImageRecord(this.recordPath(normalizeImageReference(ref)));
-    if (record || !byId) return record;
-    return this.findById(byId[1]!);
+    return findImageRecord(this.root, ref);
   }
 
   /** Removes the name; layers no remaining image references are deleted. */
   async remove(ref: string): Promise<void> {
     const record = await this.get(ref);
     if (!record) throw new UserError('ENOIMAGE', `no such image: ${ref}`);
-    if (ID_RE.test(ref) && normalizeOrUndefined(ref) !== record.name) {
+    if (IMAGE_ID_RE.test(ref) && normalizeOrUndefined(ref) !== record.name) {
       const sameId = (await this.list()).filter((r) => r.id === record.id);
       if (sameId.length > 1) {
         throw new UserError('EAMBIGUOUS', `image ${record.id} has several names (${sameId.map((r) => r.name).join(', ')}); remove it by name`);
@@ -307,13 +301,6 @@ export class ImageStore {
     }
   }
 
-  private async findById(hexPrefix: string): Promise<ImageRecord | undefined> {
-    const matches = (await this.list()).filter((r) => r.id.slice('sha256:'.length).startsWith(hexPrefix));
-    const ids = new Set(matches.map((r) => r.id));
-    if (ids.size > 1) throw new UserError('EAMBIGUOUS', `image id prefix ${hexPrefix} matches ${ids.size} images`);
-    return matches[0];
-  }
-
   /** Writes the record atomically; layers only the replaced record used are then deleted. */
   private async saveRecord(record: ImageRecord): Promise<void> {
     const file = this.recordPath(record.name);
@@ -350,7 +337,7 @@ export class ImageStore {
   }
 
   private recordPath(normalizedName: string): string {
-    return path.join(this.imagesDir, `${hashString(normalizedName)}.json`);
+    return imageRecordFile(this.root, normalizedName);
   }
 
   async hasLayer(hex: string): Promise<boolean> {

@@ -5,11 +5,14 @@
  * checks in validate.ts.
  */
 
-import { isMap, isScalar, isSeq, type Node } from 'yaml';
+import type { Node } from 'yaml';
+import { yaml } from './yaml.js';
 import { ManifestError } from '../errors.js';
 import type { FieldRule, Json, ObjectSchema, ValueType } from './pod-schema.js';
 import { suggestName } from './suggest.js';
 import type { SourceDocument } from './yaml-source.js';
+
+const { isMap, isScalar, isSeq } = yaml;
 
 export type Plain = Record<string, unknown>;
 

@@ -3,8 +3,11 @@
  * into the line it came from, so each manifest error names a line.
  */
 
-import { LineCounter, isAlias, isCollection, isScalar, isSeq, parseAllDocuments, visit, type Alias, type Document, type Node, type YAMLError } from 'yaml';
+import type { Alias, Document, Node, YAMLError } from 'yaml';
+import { yaml } from './yaml.js';
 import { ManifestError } from '../errors.js';
+
+const { LineCounter, isAlias, isCollection, isScalar, isSeq, parseAllDocuments, visit } = yaml;
 
 export interface SourceDocument {
   /** The document's root node; undefined for an empty document. */

@@ -5,10 +5,11 @@
  *   { "mode": "bridge" | "cni" | "none", "bridge": "podns0", "subnet": "10.89.0.0/16", "cniConfDir": "/etc/cni/net.d",
  *     "clusterDomain": "cluster.local" }
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { formatIPv4, formatSubnet, gatewayOf, parseSubnet } from './ipv4.js';
+// Not `import fs from 'node:fs'`: that ESM import loads fs/promises, streams and readline (~2 ms of every CLI start).
+const fs = process.getBuiltinModule('node:fs');
 
 export interface NetworkConfig {
   mode: 'bridge' | 'cni' | 'none';

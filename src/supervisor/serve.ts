@@ -1,6 +1,6 @@
 /**
  * `podns serve`: the supervisor process of a podns root, in the foreground (what a systemd unit runs), or —
- * `--background`, as the CLI starts it on demand — detached, reporting on fd 3 when it serves.
+ * `--detached`, as the CLI starts it on demand — detached, reporting on fd 3 when it serves.
  *
  * Start-up: take `<run>/supervisor.pid` (O_EXCL, `pid starttime`: one supervisor per root; a dead holder's file
  * is taken over), become the child subreaper (containers are its children through CLONE_PARENT; their orphans
@@ -42,8 +42,8 @@ function summarize(h: IntervalHistogram): SupervisorInfo['eventLoopDelay'] {
 /** fd 3 of a supervisor the CLI started: heartbeats while it adopts pods, then one report line. */
 const REPORT_FD = 3;
 
-export async function serve(roots: Roots, options: { background: boolean }): Promise<void> {
-  const report = options.background ? openReport() : undefined;
+export async function serve(roots: Roots, options: { detached: boolean }): Promise<void> {
+  const report = options.detached ? openReport() : undefined;
   // PODNS_LOG_LEVEL=debug adds each step's timing to the log.
   const level = process.env.PODNS_LOG_LEVEL === 'debug' ? 'debug' : 'info';
   const log = createLogger((line) => process.stderr.write(line), level);

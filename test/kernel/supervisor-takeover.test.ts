@@ -526,4 +526,17 @@ spec:
     await podns.ok(['serve', '--stop']);
     await adopterGone;
   });
+
+  it('serve --background starts a detached supervisor once (a second call finds it), which --stop ends', async () => {
+    expect(supervisorPid(podns.root)).toBeUndefined();
+    const started = await podns.ok(['serve', '--background']);
+    const pid = Number(/^supervisor: started, pid (\d+), serving .*podns\.sock$/.exec(started.trim())?.[1]);
+    expect(pid).toBe(supervisorPid(podns.root));
+    expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toMatch(/^podns supervisor --root /);
+    expect((await podns.ok(['serve', '--background'])).trim()).toBe(`supervisor: already running, pid ${pid}`);
+    // Its starter has exited; as the subreaper we inherit it.
+    const gone = new Promise<ExitStatus>((resolve) => watchExit(pid, resolve));
+    expect(await podns.ok(['serve', '--stop'])).toMatch(`supervisor: pid ${pid} stopped`);
+    expect(await gone).toMatchObject({ exitCode: 0 });
+  });
 });

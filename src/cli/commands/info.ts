@@ -1,7 +1,7 @@
-/** `podns info` (the supervisor: pid, pods, memory, event-loop delay) and `podns serve --stop`. */
+/** `podns info` (the supervisor: pid, pods, memory, event-loop delay), `podns serve --stop` and `--background`. */
 import { UserError } from '../../errors.js';
 import { supervisorPaths, type Roots } from '../../state/paths.js';
-import { connect, requestOn, SupervisorUnreachable } from '../../supervisor/client.js';
+import { connect, requestOn, startSupervisor, SupervisorUnreachable } from '../../supervisor/client.js';
 import type { SupervisorInfo } from '../../supervisor/protocol.js';
 import { formatAge } from '../columns.js';
 
@@ -51,4 +51,13 @@ export async function stopSupervisor(roots: Roots): Promise<string> {
     await new Promise((r) => setTimeout(r, 10));
   }
   return `supervisor: pid ${info.pid} stopped; ${info.pods.length} pod(s) run on`;
+}
+
+/** Starts the supervisor detached unless one serves already; says which. */
+export async function startSupervisorInBackground(roots: Roots): Promise<string> {
+  const running = await askInfo(roots);
+  if (running) return `supervisor: already running, pid ${running.pid}`;
+  await startSupervisor(roots);
+  const info = await askInfo(roots);
+  return `supervisor: started, pid ${info?.pid ?? '?'}, serving ${supervisorPaths(roots).socket}`;
 }

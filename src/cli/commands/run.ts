@@ -1,10 +1,9 @@
 /** `podns run FILE`: validate, resolve images, reserve the name, hand the pod to the supervisor, wait for its word. */
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import { PodnsError, UserError } from '../../errors.js';
-import { ImageStore } from '../../image/image-store.js';
+import type { ImageStore } from '../../image/image-store.js';
+import { findImageRecord } from '../../image/image-records.js';
 import { formatImageReference, parseImageReference } from '../../image/reference.js';
 import type { ImageRecord } from '../../image/types.js';
 import { loadManifests, type LoadedManifests } from '../../manifest/load-manifest.js';
@@ -20,7 +19,7 @@ import { nodeAddresses, type EnvContext } from '../../runtime/env.js';
 import { expandSubPathExprs } from '../../runtime/subpath-expr.js';
 import { kernelHostname, podDomain, podHostname } from '../../runtime/pod-files.js';
 import { loadNetworkConfig } from '../../network/network-config.js';
-import { SpawnRunner } from '../../sys/command.js';
+import { randomUuid } from '../../sys/random-uuid.js';
 import { awaitStartReport, supervisorSilenceLimitMs, type ReportSource, type StartOutcome } from '../start-wait.js';
 import { callSupervisor, connectSupervisor } from '../../supervisor/client.js';
 import type { SupervisorRequest } from '../../supervisor/protocol.js';
@@ -28,6 +27,8 @@ import { backOffScale } from '../../kubelet/restart-policy.js';
 import { detectCgroups, parseProcCgroup, resolveCgroupParent } from '../../cgroup/layout.js';
 import { DEFAULT_POD_PIDS_LIMIT } from '../../cgroup/resources.js';
 import type { PodCgroupPlan } from '../../state/pod-state.js';
+// Not `import fs from 'node:fs'`: that ESM import loads fs/promises, streams and readline (~2 ms of every CLI start).
+const fs = process.getBuiltinModule('node:fs');
 
 export interface RunOptions {
   replace?: boolean;
@@ -59,7 +60,7 @@ function infraOf(pod: PodManifest, options: RunOptions): Infra {
  */
 async function resolveImages(
   pod: PodManifest,
-  store: ImageStore,
+  storeRoot: string,
   warn: (line: string) => void,
   roots: Roots,
   pulled: Map<string, Promise<ImageRecord>>,
@@ -71,7 +72,7 @@ async function resolveImages(
     const where = `pod "${pod.metadata.name}": container "${c.name}"`;
     const ref = parseImageReference(c.image);
     const policy = c.imagePullPolicy ?? (ref.tag === 'latest' && ref.digest === undefined ? 'Always' : 'IfNotPresent');
-    const local = await store.get(c.image);
+    const local = findImageRecord(storeRoot, c.image);
     if (policy === 'Never') {
       if (!local) throw new UserError('ErrImageNeverPull', `${where}: ErrImageNeverPull: Container image "${c.image}" is not present with pull policy of Never`);
       images[c.name] = local;
@@ -86,7 +87,7 @@ async function resolveImages(
     let pulling = pulled.get(key);
     if (!pulling) {
       // The registry client loads only when an image is pulled: most runs use what is present.
-      pulling = import('../../image/pull.js').then(({ pullImage }) => pullImage(store, c.image, { etcDir: roots.etc, pullSecrets })).then((r) => r.record);
+      pulling = pullInto(storeRoot, c.image, roots, pullSecrets);
       pulled.set(key, pulling);
     }
     try {
@@ -98,6 +99,12 @@ async function resolveImages(
   return images;
 }
 
+/** Pulls `image` into the store; the store's writing side and the registry client load only for this. */
+async function pullInto(storeRoot: string, image: string, roots: Roots, pullSecrets: unknown[]): Promise<ImageRecord> {
+  const [{ ImageStore }, { SpawnRunner }, { pullImage }] = await Promise.all([import('../../image/image-store.js'), import('../../sys/command.js'), import('../../image/pull.js')]);
+  const store: ImageStore = new ImageStore(storeRoot, new SpawnRunner());
+  return (await pullImage(store, image, { etcDir: roots.etc, pullSecrets })).record;
+}
 
 /** What kubelet knows of the pod and the node when it makes env and the downward API's files. */
 function envContext(pod: PodManifest, uid: string, objects: Pick<LoadedManifests, 'configMaps' | 'secrets'>): EnvContext {
@@ -173,15 +180,14 @@ export function planCgroups(options: RunOptions): PodCgroupPlan {
 export async function runPods(roots: Roots, file: string, options: RunOptions, warn: (line: string) => void): Promise<string[]> {
   const { pods, warnings, configMaps, secrets } = await loadManifests(file);
   warnings.forEach(warn);
-  const store = new ImageStore(imagesDir(roots), new SpawnRunner());
   const network = loadNetworkConfig(roots.etc);
   const plans: PodSpecFile[] = [];
   const pulled = new Map<string, Promise<ImageRecord>>();
   for (const loaded of pods) {
-    const uid = loaded.metadata.uid ?? randomUUID();
+    const uid = loaded.metadata.uid ?? randomUuid();
     const envCtx = envContext(loaded, uid, { configMaps, secrets });
     const pod = planPodSpec(loaded, envCtx, roots);
-    const images = await resolveImages(pod, store, warn, roots, pulled, pullSecretAuths(pod, { configMaps, secrets }));
+    const images = await resolveImages(pod, imagesDir(roots), warn, roots, pulled, pullSecretAuths(pod, { configMaps, secrets }));
     plans.push({
       pod,
       uid,
