@@ -9,6 +9,7 @@ import { UserError, fromNodeError } from '../errors.js';
 import { normalizeImageReference } from './reference.js';
 import { sha256Hex } from './sha256.js';
 import type { ImageRecord } from './types.js';
+import { compareStrings } from '../state/compare.js';
 
 /** An image id or a prefix of one (at least 4 hex digits), with or without `sha256:`. */
 export const IMAGE_ID_RE = /^(?:sha256:)?([a-f0-9]{4,64})$/;
@@ -57,7 +58,7 @@ export function listImageRecords(storeRoot: string): ImageRecord[] {
     const record = readImageRecord(path.join(dir, file));
     if (record) records.push(record);
   }
-  return records.sort((a, b) => a.name.localeCompare(b.name));
+  return records.sort((a, b) => compareStrings(a.name, b.name));
 }
 
 /** One record; undefined when there is none. */

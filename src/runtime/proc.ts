@@ -58,15 +58,28 @@ export function namespaceInodes(pid: number, procRoot = '/proc'): Partial<Record
 
 /** Every live pid whose mount namespace is `mntNs`: a container's processes and its exec sessions. */
 export function pidsInMountNamespace(mntNs: number, procRoot = '/proc'): number[] {
-  const pids: number[] = [];
+  return pidsByMountNamespace(procRoot, mntNs).get(mntNs) ?? [];
+}
+
+/**
+ * Live pids by mount namespace, from one pass over /proc (only `only`'s when given). A command that lists
+ * several containers' processes builds it once (one stat per host process, not one per host process and
+ * container) and passes it to containerPids.
+ */
+export function pidsByMountNamespace(procRoot = '/proc', only?: number): Map<number, number[]> {
+  const index = new Map<number, number[]>();
   for (const entry of fs.readdirSync(procRoot)) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid <= 0) continue;
-    if (namespaceInode(pid, 'mnt', procRoot) !== mntNs) continue;
+    const mntNs = namespaceInode(pid, 'mnt', procRoot);
+    if (mntNs === undefined || (only !== undefined && mntNs !== only)) continue;
     const stat = readStat(pid, procRoot);
-    if (stat && stat.state !== 'Z') pids.push(pid);
+    if (!stat || stat.state === 'Z') continue;
+    const pids = index.get(mntNs);
+    if (pids) pids.push(pid);
+    else index.set(mntNs, [pid]);
   }
-  return pids;
+  return index;
 }
 
 export function commandLine(pid: number, procRoot = '/proc'): string[] {
@@ -94,8 +107,8 @@ export function innermostPid(pid: number, procRoot = '/proc'): number | undefine
  * numbers once a namespace is freed, and another pod's namespace may carry the number by now. When the main
  * process is gone, so is the rest (its PID namespace died with it, or the pause is killed with the pod).
  */
-export function containerPids(c: Pick<ContainerState, 'process' | 'mntNs'>, procRoot = '/proc'): number[] {
+export function containerPids(c: Pick<ContainerState, 'process' | 'mntNs'>, procRoot = '/proc', index?: Map<number, number[]>): number[] {
   if (!c.process || !isAlive(c.process, procRoot)) return [];
   if (c.mntNs === undefined || namespaceInode(c.process.pid, 'mnt', procRoot) !== c.mntNs) return [c.process.pid];
-  return pidsInMountNamespace(c.mntNs, procRoot);
+  return index ? (index.get(c.mntNs) ?? []) : pidsInMountNamespace(c.mntNs, procRoot);
 }

@@ -13,6 +13,7 @@ import { formatColumns } from '../columns.js';
 import { findPod, type PodRecord } from '../pod-lookup.js';
 import { formatAge } from '../columns.js';
 import { podStatus } from './ps.js';
+import { compareStrings } from '../../state/compare.js';
 
 /** kubectl's time format: RFC 1123 with a numeric zone (Mon, 02 Jan 2006 15:04:05 -0700), in UTC here. */
 function when(iso: string | undefined): string {
@@ -21,7 +22,7 @@ function when(iso: string | undefined): string {
 }
 
 function keyValues(map: Record<string, string> | undefined, indent: string): string {
-  const entries = Object.entries(map ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const entries = Object.entries(map ?? {}).sort(([a], [b]) => compareStrings(a, b));
   if (!entries.length) return '<none>';
   return entries.map(([k, v], i) => `${i ? indent : ''}${k}=${v}`).join('\n');
 }

@@ -3,13 +3,14 @@ import type { Roots } from '../../state/paths.js';
 import { readEvents, type PodEvent } from '../../state/events.js';
 import { formatColumns } from '../columns.js';
 import { findPod, listPods } from '../pod-lookup.js';
+import { compareStrings } from '../../state/compare.js';
 
 function eventFiles(roots: Roots, namespace: string, pod: string | undefined): string[] {
   return pod ? [findPod(roots, namespace, pod).paths.eventsFile] : listPods(roots).map((p) => p.paths.eventsFile);
 }
 
 function collect(files: string[]): PodEvent[] {
-  return files.flatMap(readEvents).sort((a, b) => a.time.localeCompare(b.time));
+  return files.flatMap(readEvents).sort((a, b) => compareStrings(a.time, b.time));
 }
 
 const row = (e: PodEvent) => [e.time, e.type, e.reason, e.object, e.message];

@@ -3,7 +3,7 @@
  * container with its pid inside the pod and its namespace inodes, the paths of everything on disk, and the
  * pod's cgroups with their current usage.
  */
-import { commandLine, containerPids, innermostPid, isAlive, namespaceInodes } from '../../runtime/proc.js';
+import { commandLine, containerPids, innermostPid, isAlive, namespaceInodes, pidsByMountNamespace } from '../../runtime/proc.js';
 import type { Roots } from '../../state/paths.js';
 import { kubeContainerState } from '../../state/pod-state.js';
 import { findPod, requireState } from '../pod-lookup.js';
@@ -18,23 +18,25 @@ export function inspectPod(roots: Roots, namespace: string, name: string): objec
   const record = findPod(roots, namespace, name);
   const state = requireState(record);
   const pauseAlive = isAlive(state.pause);
+  // One pass over /proc for every container's processes (and the namespace map's).
+  const index = pidsByMountNamespace();
   return {
     ...state,
     supervisorAlive: isAlive(state.supervisor),
     pause: state.pause && { ...state.pause, alive: pauseAlive, ...(pauseAlive ? describeProcess(state.pause.pid) : {}) },
     // kubelet's view beside podns's record: state (waiting/running/terminated with reason, exitCode, message),
     // lastState, restartCount.
-    ...(state.initContainers ? { initContainers: state.initContainers.map((c) => ({ ...c, state: kubeContainerState(c), processes: containerPids(c).map(describeProcess) })) } : {}),
+    ...(state.initContainers ? { initContainers: state.initContainers.map((c) => ({ ...c, state: kubeContainerState(c), processes: containerPids(c, '/proc', index).map(describeProcess) })) } : {}),
     containers: state.containers.map((c) => ({
       ...c,
       state: kubeContainerState(c),
-      processes: containerPids(c).map(describeProcess),
+      processes: containerPids(c, '/proc', index).map(describeProcess),
     })),
     paths: record.paths,
     /** The cgroups' directories and usage now (CPU ns, memory bytes, pids, OOM kills). */
     resources: cgroupFigures(state),
     /** Every process with each namespace marked pod-shared, host or its own (`inspect --namespaces`). */
-    namespaceMap: namespaceMap(state),
+    namespaceMap: namespaceMap(state, '/proc', index),
   };
 }
 

@@ -3,7 +3,7 @@
  * sessions — and one column per namespace type, each inode marked as the pod's shared one (the pause has it),
  * the host's (podns itself is in it) or the process's own. `-o dot` draws processes → namespaces for Graphviz.
  */
-import { commandLine, containerPids, innermostPid, isAlive, namespaceInodes, NAMESPACE_KINDS, type NamespaceName } from '../../runtime/proc.js';
+import { commandLine, containerPids, innermostPid, isAlive, namespaceInodes, NAMESPACE_KINDS, pidsByMountNamespace, type NamespaceName } from '../../runtime/proc.js';
 import type { PodState } from '../../state/pod-state.js';
 import { formatColumns } from '../columns.js';
 // Not `import fs from 'node:fs'`: that ESM import loads fs/promises, streams and readline (~2 ms of every CLI start).
@@ -29,7 +29,7 @@ function parentOf(pid: number): number | undefined {
   }
 }
 
-export function namespaceMap(state: PodState, procRoot = '/proc'): NamespaceRow[] {
+export function namespaceMap(state: PodState, procRoot = '/proc', index = pidsByMountNamespace(procRoot)): NamespaceRow[] {
   // "The host" is where podns itself runs: its own namespaces (PID 1 of a VM or container may be elsewhere).
   const host = namespaceInodes(process.pid, procRoot);
   // The pod's namespaces are the pause's; with --infra=none, the first container's.
@@ -50,7 +50,7 @@ export function namespaceMap(state: PodState, procRoot = '/proc'): NamespaceRow[
   const rows: NamespaceRow[] = [];
   if (state.pause && isAlive(state.pause, procRoot)) rows.push(row('pause', state.pause.pid));
   for (const c of state.containers) {
-    const pids = containerPids(c, procRoot);
+    const pids = containerPids(c, procRoot, index);
     const members = new Set(pids);
     for (const pid of pids) {
       // A process whose parent is outside the container was started from outside it: an exec session.
