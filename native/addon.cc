@@ -17,12 +17,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <memory>
 #include <string>
 #include <vector>
 
 extern "C" {
 #include "cgroup-bpf.h"
+#include "netns-connect.h"
 #include "pidfd.h"
 #include "seccomp-build.h"
 #include "spawn.h"
@@ -816,6 +819,67 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// A port-forward connection made inside a pod's network namespace. The connect runs on a thread made for it,
+// so neither the event loop's thread nor a libuv pool thread ever enters the pod's namespace (setns moves only
+// the calling thread, and a pool thread would go on to run other work, DNS lookups included, in there); the
+// thread ends once it has its answer, which goes back to the event loop through a thread-safe function.
+struct NetnsConnect {
+  int ns_fd;
+  int port;
+  int timeout_ms;
+  int fd;
+  int err;
+  const char *step;
+  Napi::ThreadSafeFunction done;
+};
+
+void *NetnsConnectThread(void *arg) {
+  NetnsConnect *job = static_cast<NetnsConnect *>(arg);
+  job->fd = podns_netns_connect(job->ns_fd, job->port, job->timeout_ms, &job->err, &job->step);
+  close(job->ns_fd);
+  Napi::ThreadSafeFunction done = job->done;
+  napi_status status = done.BlockingCall(job, [](Napi::Env env, Napi::Function callback, NetnsConnect *j) {
+    if (j->fd < 0) callback.Call({SysError(env, j->step, j->err).Value(), env.Null()});
+    else callback.Call({env.Null(), Napi::Number::New(env, j->fd)});
+    delete j;
+  });
+  if (status != napi_ok) {
+    // The environment is going away: nobody will take the fd.
+    if (job->fd >= 0) close(job->fd);
+    delete job;
+  }
+  done.Release();
+  return nullptr;
+}
+
+// connectInNetns(nsPath, port, timeoutMs, callback(error, fd)): a TCP connection to localhost:port inside the
+// network namespace at nsPath (netns-connect.c); the callback gets the connected fd (ours to close) or an error
+// with step (open, setns, socket, connect), errno and code. Opening nsPath fails synchronously.
+Napi::Value ConnectInNetns(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int port = info[1].As<Napi::Number>().Int32Value();
+  int timeout_ms = info[2].As<Napi::Number>().Int32Value();
+  if (!info[3].IsFunction()) throw Napi::TypeError::New(env, "connectInNetns: callback expected");
+  int ns_fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (ns_fd < 0) throw SysError(env, "open", errno);
+  NetnsConnect *job = new NetnsConnect{ns_fd, port, timeout_ms, -1, 0, nullptr, {}};
+  job->done = Napi::ThreadSafeFunction::New(env, info[3].As<Napi::Function>(), "podns.connectInNetns", 0, 1);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t thread;
+  int rc = pthread_create(&thread, &attr, NetnsConnectThread, job);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    close(ns_fd);
+    job->done.Release();
+    delete job;
+    throw SysError(env, "pthread_create", rc);
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("spawnAsync", Napi::Function::New(env, SpawnAsync));
@@ -832,6 +896,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("umount", Napi::Function::New(env, Umount));
   exports.Set("buildSeccompFilter", Napi::Function::New(env, BuildSeccompFilter));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
+  exports.Set("connectInNetns", Napi::Function::New(env, ConnectInNetns));
   return exports;
 }
 

@@ -48,4 +48,10 @@ export interface Kernel {
   umount(target: string, flags?: number): void;
   /** Loads and attaches a cgroup v2 device program (BPF_PROG_TYPE_CGROUP_DEVICE) to `dir`. */
   attachDeviceFilter(dir: string, program: Buffer): void;
+  /**
+   * A TCP connection to localhost:`port` (127.0.0.1, else ::1) inside the network namespace at `nsPath` (a pod's
+   * netns pin), made without our own namespaces ever changing and without holding up the event loop; resolves
+   * with the connected fd (ours to close), rejects with a SysError naming the step (setns, connect: ECONNREFUSED).
+   */
+  connectInNetworkNamespace(nsPath: string, port: number, timeoutMs: number): Promise<number>;
 }

@@ -37,6 +37,7 @@ interface Addon {
   umount(target: string, flags: number): void;
   buildSeccompFilter(profile: SeccompFilterSpec): Buffer;
   attachDeviceFilter(cgroupDir: string, program: Buffer): void;
+  connectInNetns(nsPath: string, port: number, timeoutMs: number, callback: (error: RawAddonError | null, fd: number | null) => void): void;
 }
 
 interface RawAddonError extends Error {
@@ -274,6 +275,24 @@ export function attachDeviceFilter(cgroupDir: string, program: Buffer): void {
   }
 }
 
+/**
+ * A TCP connection to localhost:`port` inside the network namespace at `nsPath` (port-forward into a pod): the
+ * addon connects on a thread of its own that enters the namespace and ends (native/netns-connect.c), so the
+ * supervisor's threads never change namespace and its event loop never waits for the connect.
+ */
+export function connectInNetworkNamespace(nsPath: string, port: number, timeoutMs: number): Promise<number> {
+  const what = `connect to localhost:${port} in network namespace ${nsPath}`;
+  return new Promise((resolve, reject) => {
+    const fail = (err: RawAddonError) => reject(new SysError('native.connectInNetns', err.step, err.errno, err.code, what, nsPath));
+    try {
+      load().connectInNetns(nsPath, port, timeoutMs, (error, fd) => (error ? fail(error) : resolve(fd!)));
+    } catch (err) {
+      if (isRaw(err)) fail(err);
+      else reject(err);
+    }
+  });
+}
+
 /** The kernel seam over the addon: what the runtime service and the pod manager are given. */
 export const nativeKernel: Kernel = {
   spawn: async (request, what, onSteps) => (await spawnRawAsync({ ...request, terminal: false }, what, onSteps)).pid,
@@ -302,4 +321,5 @@ export const nativeKernel: Kernel = {
   mount,
   umount,
   attachDeviceFilter,
+  connectInNetworkNamespace,
 };

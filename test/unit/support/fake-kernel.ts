@@ -54,6 +54,7 @@ export type KernelCall = (
   | { call: 'mount'; source: string | null; target: string; fstype: string | null; flags: number; data?: string | null; failed?: string }
   | { call: 'umount'; target: string; flags?: number; failed?: string }
   | { call: 'attachDeviceFilter'; dir: string }
+  | { call: 'connectInNetworkNamespace'; nsPath: string; port: number }
 ) & {
   /** Date.now() when it was made: the test's fake time, so that a test can check when a signal was sent. */
   at?: number;
@@ -385,6 +386,12 @@ export class FakeKernel implements Kernel {
 
   attachDeviceFilter(dir: string): void {
     this.record({ call: 'attachDeviceFilter', dir });
+  }
+
+  /** Recorded; nothing listens in a fake namespace (ECONNREFUSED, as the addon words it). */
+  connectInNetworkNamespace(nsPath: string, port: number): Promise<number> {
+    this.record({ call: 'connectInNetworkNamespace', nsPath, port });
+    return Promise.reject(new SysError('native.connectInNetns', 'connect', 111, 'ECONNREFUSED', `connect to localhost:${port} in network namespace ${nsPath}`, nsPath));
   }
 
   // -----------------------------------------------------------------------------------------------------------
