@@ -1,7 +1,7 @@
 /**
  * The runtime service: what a CRI runtime is (containerd's CRI plugin, CRI-O), in-process. Its verbs are CRI's —
  * RunPodSandbox, StopPodSandbox, RemovePodSandbox, PodSandboxStatus, CreateContainer, StartContainer,
- * StopContainer, RemoveContainer, ContainerStatus, ExecSync, Attach — and it holds no policy: no restart, no
+ * StopContainer, RemoveContainer, ContainerStatus, ExecSync, Exec, Attach, PortForward — and it holds no policy: no restart, no
  * probe, no hook, no ordering. The pod manager (src/kubelet/) drives it for the pods of `podns run`, as kubelet
  * drives a runtime; the CRI endpoint will expose it to kubelet itself.
  *
@@ -16,6 +16,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type net from 'node:net';
 import os from 'node:os';
 import { PodnsError, SysError } from '../errors.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -37,10 +38,12 @@ import type { PodPaths } from '../state/paths.js';
 import type { PodNetworkRecord } from '../state/pod-state.js';
 import { ContainerIO, type AttachListener, type HeldRole } from './container-io.js';
 import { containerDirs, planContainerSpawn, type PodNamespaces } from './container-plan.js';
-import { execSync, type ExecOptions } from './exec-sync.js';
+import { execSync, type ExecOptions, type ExecTarget } from './exec-sync.js';
+import { startExecSession, type ExecSession, type ExecSessionOptions } from './exec-session.js';
 import { FdStore, fdIdentity, fdTable, takeHeldFd } from './fd-store.js';
 import { hostDeviceNames } from './host-devices.js';
 import { ensureSharedOrSlave } from './mount-propagation.js';
+import { connectToPodPort } from './pod-port.js';
 import { writePodFiles } from './pod-files.js';
 import { isAlive, pidsInMountNamespace, processRef } from './proc.js';
 import { assertNoMountsBelow, killSandboxProcesses, releaseSandbox, removeSandboxCgroups } from './pod-teardown.js';
@@ -559,15 +562,32 @@ export class RuntimeService {
 
   /** ExecSync: `argv` in the running container's namespaces and cgroup; its exit code (rejects on timeout). */
   async execSync(id: string, argv: string[], timeoutMs: number, options: Pick<ExecOptions, 'output'> = {}): Promise<number> {
+    const { target, cgroupProcsFiles } = this.execTarget(id);
+    return execSync(this.kernel, target, argv, timeoutMs, { ...options, cgroupProcsFiles });
+  }
+
+  /** Exec: `argv` in the running container, its stdio as streams for the streaming server (exec-session.ts). */
+  async exec(id: string, argv: string[], options: Pick<ExecSessionOptions, 'tty' | 'stdin'>): Promise<ExecSession> {
+    const { target, cgroupProcsFiles } = this.execTarget(id);
+    return startExecSession(this.kernel, target, argv, { ...options, cgroupProcsFiles });
+  }
+
+  /** PortForward: a connection to `port` on the sandbox's localhost, made in its network namespace (pod-port.ts). */
+  portForward(sandboxId: string, port: number): Promise<net.Socket> {
+    return connectToPodPort(this.kernel, this.sandbox(sandboxId).record, port);
+  }
+
+  /** What an exec in the container joins: its main process (running), spec, seccomp program and cgroup. */
+  private execTarget(id: string): { target: ExecTarget; cgroupProcsFiles?: string[] } {
     const { sandbox, container } = this.find(id);
     const { record } = container;
     if (record.state !== 'running' || !record.process || !isAlive(record.process, this.procRoot)) {
       throw new PodnsError('runtime.exec', `container "${record.config.name}" is not running`);
     }
-    return execSync(this.kernel, { name: record.config.name, process: record.process, spec: record.config.process, seccompFilter: container.filter }, argv, timeoutMs, {
-      ...options,
+    return {
+      target: { name: record.config.name, process: record.process, spec: record.config.process, seccompFilter: container.filter },
       cgroupProcsFiles: sandbox.cgroups?.procsFiles(containerLeaf(record.config.name)),
-    });
+    };
   }
 
   /**

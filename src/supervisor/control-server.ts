@@ -111,6 +111,9 @@ export class ControlServer {
         case 'info':
           response = { ok: true, info: this.info() };
           break;
+        case 'stream':
+          response = { ok: true, url: await this.supervisor.stream(request) };
+          break;
         case 'shutdown':
           response = { ok: true };
           after = this.shutdown;

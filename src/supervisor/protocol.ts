@@ -2,7 +2,8 @@
  * The supervisor's control socket (`<run root>/podns.sock`): one JSON request line per connection. Most
  * requests get one JSON response line and the connection closes; `run` gets heartbeat lines
  * (`{"alive":true}`, start-report.ts) while the pod starts and then its final report; `attach` turns the
- * connection into frames (attach-protocol.ts). Pods are named by their id (`<name>`, or `<namespace>_<name>`).
+ * connection into frames (attach-protocol.ts); `stream` answers with a URL on the streaming server (CRI's Exec,
+ * Attach, PortForward). Pods are named by their id (`<name>`, or `<namespace>_<name>`).
  */
 import type { PodState } from '../state/pod-state.js';
 import type { AttachRequest } from './attach-protocol.js';
@@ -19,9 +20,30 @@ export type SupervisorRequest =
   | { op: 'info' }
   /** The supervisor exits; the pods run on (the next supervisor adopts them). */
   | { op: 'shutdown' }
-  | AttachRequest;
+  | AttachRequest
+  | StreamRequest;
 
-export type SupervisorResponse<T = unknown> = { ok: true; state?: PodState; info?: T } | { ok: false; error: string; code?: string; step?: string };
+/**
+ * A single-use URL (it expires after a minute) on the supervisor's streaming server, as CRI's Exec, Attach and
+ * PortForward answer: the client then speaks Kubernetes' remotecommand or port-forward protocol there (SPDY/3.1 or
+ * WebSocket). `container` defaults to the pod's first container, as kubectl's; `cmd` is exec's. Answered with
+ * `{ok: true, url}`.
+ */
+export interface StreamRequest {
+  op: 'stream';
+  kind: 'exec' | 'attach' | 'portforward';
+  pod: string;
+  container?: string;
+  cmd?: string[];
+  tty?: boolean;
+  stdin?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  /** port-forward over the WebSocket channel form: the ports it forwards. */
+  ports?: number[];
+}
+
+export type SupervisorResponse<T = unknown> = { ok: true; state?: PodState; info?: T; url?: string } | { ok: false; error: string; code?: string; step?: string };
 
 /** What `podns info` shows of the supervisor. */
 export interface SupervisorInfo {

@@ -21,7 +21,9 @@ import { podProcessPids, removePodFromDisk, stopPodFromDisk } from '../kubelet/p
 import { PodManager } from '../kubelet/pod-manager.js';
 import { readPodStatus, readPodView } from '../kubelet/pod-view.js';
 import type { AttachListener, ContainerIO } from '../runtime/container-io.js';
+import type { StreamingServer } from '../cri/streaming/server.js';
 import { decideAdoption } from './adoption.js';
+import type { StreamRequest } from './protocol.js';
 
 type SpecFile = PodSpecFile & { paths: PodPaths };
 
@@ -44,6 +46,8 @@ export class Supervisor {
   readonly unadopted: Unadopted[] = [];
   /** The runtime service every pod's manager drives (one per supervisor, as containerd's CRI plugin is one). */
   readonly runtime: RuntimeService;
+  /** Made (and its modules loaded) on the first URL asked for: a supervisor nobody streams from pays nothing. */
+  private streamingServer?: Promise<StreamingServer>;
 
   constructor(
     readonly roots: Roots,
@@ -151,6 +155,42 @@ export class Supervisor {
     const entry = this.pods.get(id);
     if (!entry) throw new UserError('ENOPOD', `pod "${id}" is not running`);
     return entry.pod.attach(container, listener, stdin);
+  }
+
+  /**
+   * The streaming server of CRI's Exec, Attach and PortForward (src/cri/streaming), started on first use: the CRI
+   * endpoint asks it for URLs by runtime ids, the control socket's `stream` op by pod and container names. Where it
+   * listens: PODNS_STREAMING_ADDRESS (127.0.0.1) and PODNS_STREAMING_PORT (0: the kernel's choice);
+   * PODNS_STREAMING_TOKEN_TTL_MS shortens the tokens' minute, for tests only.
+   */
+  streaming(): Promise<StreamingServer> {
+    this.streamingServer ??= Promise.all([import('../cri/streaming/server.js'), import('../cri/streaming/streaming-runtime.js')]).then(
+      ([{ StreamingServer }, { streamingRuntimeOf }]) =>
+        new StreamingServer(streamingRuntimeOf(this.runtime, this.kernel), {
+          log: this.log.child({ part: 'streaming' }),
+          address: process.env.PODNS_STREAMING_ADDRESS || undefined,
+          port: process.env.PODNS_STREAMING_PORT ? Number(process.env.PODNS_STREAMING_PORT) : undefined,
+          tokenTtlMs: process.env.PODNS_STREAMING_TOKEN_TTL_MS ? Number(process.env.PODNS_STREAMING_TOKEN_TTL_MS) : undefined,
+        }),
+    );
+    return this.streamingServer;
+  }
+
+  /** The `stream` op: a URL for an exec, attach or port-forward session with a supervised pod's container. */
+  async stream(request: StreamRequest): Promise<string> {
+    const entry = this.pods.get(request.pod);
+    if (!entry) throw new UserError('ENOPOD', `pod "${request.pod}" is not running`);
+    const server = await this.streaming();
+    if (request.kind === 'portforward') return server.getPortForward({ podSandboxId: request.pod, ports: request.ports });
+    const state = entry.pod.state;
+    const name = request.container ?? state.containers[0]?.name;
+    const known = [...(state.initContainers ?? []), ...state.containers].some((c) => c.name === name);
+    if (!known) throw new UserError('ENOCONTAINER', `pod "${state.name}" has no container "${name}"`);
+    const run = this.runtime.listContainers(request.pod).find((c) => c.config.name === name && c.state === 'running');
+    if (!run) throw new UserError('ENOTRUNNING', `pod "${state.name}": container "${name}" is not running`);
+    const streams = { tty: request.tty, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr };
+    if (request.kind === 'attach') return server.getAttach({ containerId: run.id, ...streams });
+    return server.getExec({ containerId: run.id, cmd: request.cmd ?? [], ...streams });
   }
 
   /**
