@@ -21,8 +21,10 @@ export type NamespaceMode = 'pod' | 'container' | 'node';
 
 /** What RunPodSandbox is given (CRI PodSandboxConfig, in podns's words). */
 export interface SandboxConfig {
-  /** The sandbox's id: the pod's id for pods of `podns run` (the name of its run directory). */
+  /** The sandbox's id: the pod's id for pods of `podns run` (the name of its run directory), a random hex id over CRI. */
   id: string;
+  /** Made over the CRI (kubelet is its pod manager): no status.json, no spec.json, only the runtime's records. */
+  origin?: 'cri';
   metadata: { name: string; namespace: string; uid: string; attempt: number };
   /** The kernel hostname (the FQDN with setHostnameAsFQDN). */
   hostname: string;
@@ -84,7 +86,8 @@ export interface ContainerConfig {
   name: string;
   /** CRI attempt: the restart count this container is the run of. */
   attempt: number;
-  image: { name: string; id: string; layers: string[]; stopSignal?: string };
+  /** `digest`: the registry manifest's, when the image was pulled (CRI image_ref). */
+  image: { name: string; id: string; layers: string[]; stopSignal?: string; digest?: string };
   process: ProcessSpec;
   mounts: ContainerMount[];
   stdin?: boolean;
@@ -93,6 +96,12 @@ export interface ContainerConfig {
   logPath: string;
   resources: CgroupLimits;
   labels?: Record<string, string>;
+  /** CRI annotations, kept verbatim. */
+  annotations?: Record<string, string>;
+  /** CRI: the image as kubelet named it (ImageSpec.image), for ContainerStatus. */
+  imageSpec?: string;
+  /** CRI: LinuxContainerResources as kubelet sent them (last UpdateContainerResources), for ContainerStatus. */
+  criResources?: object;
 }
 
 /** CRI ContainerState. */

@@ -381,10 +381,14 @@ export class RuntimeService {
    * CreateContainer: its record (state created), its directories, its cgroup leaf with its limits, its seccomp
    * program (compiled here, kept beside the state so that exec applies the very same one). Nothing runs yet.
    */
-  async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
+  async createContainer(sandboxId: string, config: ContainerConfig, givenId?: string): Promise<string> {
     const sandbox = this.sandbox(sandboxId);
-    const id = containerId(sandboxId, config.name, config.attempt);
+    // Over the CRI the caller names it (a random id, as containerd's); for `podns run` `<sandbox>.<name>.<attempt>`.
+    const id = givenId ?? containerId(sandboxId, config.name, config.attempt);
     if (sandbox.containers.has(id)) throw new PodnsError('runtime.createContainer', `container "${id}" exists in sandbox "${sandboxId}"`);
+    if ([...sandbox.containers.values()].some((c) => c.record.config.name === config.name && c.record.config.attempt === config.attempt)) {
+      throw new PodnsError('runtime.createContainer', `container "${config.name}" attempt ${config.attempt} exists in sandbox "${sandboxId}"`);
+    }
     const dirs = containerDirs(sandbox.paths, `${config.name}.${config.attempt}`);
     for (const dir of [dirs.upper, dirs.work, dirs.rootfs]) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     const filter = await seccompFilterOf(config.process.confinement, this.libRoot);
@@ -558,7 +562,7 @@ export class RuntimeService {
   }
 
   /** ExecSync: `argv` in the running container's namespaces and cgroup; its exit code (rejects on timeout). */
-  async execSync(id: string, argv: string[], timeoutMs: number, options: Pick<ExecOptions, 'output'> = {}): Promise<number> {
+  async execSync(id: string, argv: string[], timeoutMs: number, options: Pick<ExecOptions, 'output' | 'streams'> = {}): Promise<number> {
     const { sandbox, container } = this.find(id);
     const { record } = container;
     if (record.state !== 'running' || !record.process || !isAlive(record.process, this.procRoot)) {
@@ -583,6 +587,24 @@ export class RuntimeService {
       throw new PodnsError('runtime.attach', `container "${name}" was not started with stdin: true, so there is no stdin to attach to`);
     }
     return { io: run.io, leave: run.io.attach(listener, usesStdin) };
+  }
+
+  /** UpdateContainerResources: the container's cgroup leaf gets `limits` now; the record keeps them. */
+  updateContainerResources(id: string, limits: ContainerConfig['resources'], criResources?: object): void {
+    const { sandbox, container } = this.find(id);
+    const { record } = container;
+    if (record.state === 'exited') throw new PodnsError('runtime.updateResources', `container "${record.config.name}" has exited`);
+    sandbox.cgroups?.create(containerLeaf(record.config.name), limits);
+    record.config.resources = limits;
+    if (criResources) record.config.criResources = criResources;
+    writeContainer(sandbox.paths.runDir, record);
+  }
+
+  /** ReopenContainerLog: the running container's output goes to a new file at its log path (kubelet rotated it). */
+  reopenContainerLog(id: string): void {
+    const { container } = this.find(id);
+    if (container.record.state !== 'running' || !container.run) throw new PodnsError('runtime.reopenLog', `container "${container.record.config.name}" is not running`);
+    container.run.logs.reopen();
   }
 
   /** The cgroup.procs files of a container's leaf, for an exec spawned elsewhere. */
@@ -742,6 +764,40 @@ export class RuntimeService {
     for (const { container, exited, fds } of found) {
       this.add(sandbox, container);
       if (container.record.state === 'running') this.adoptRun(sandbox, container, exited, fds);
+    }
+    return record;
+  }
+
+  /**
+   * A sandbox a dead supervisor left whose namespaces died meanwhile (its pause is gone): what is left of it is
+   * torn down from its records, and it is registered as stopped — NotReady, the containers that ran exited with
+   * their status lost (137, ContainerStatusUnknown, as kubelet counts a lost one) — so that its owner sees it and
+   * removes it as it would any other.
+   */
+  async adoptStoppedSandbox(paths: PodPaths): Promise<SandboxRecord> {
+    const record = readSandbox(paths.runDir);
+    if (!record) throw new PodnsError('runtime.adopt', `no sandbox record in ${paths.runDir}`);
+    const records = readContainers(paths.runDir);
+    await killSandboxProcesses(this.kernel, record, records, undefined, this.procRoot);
+    await removeSandboxCgroups(record);
+    await releaseSandbox(this.kernel, record, this.libRoot, this.commands);
+    record.state = 'notready';
+    record.supervisor = processRef(process.pid);
+    writeSandbox(paths.runDir, record);
+    const sandbox: Sandbox = { record, paths, steps: new StepLog(paths.stepsFile), containers: new Map(), stopping: false, stopped: true };
+    this.sandboxes.set(record.id, sandbox);
+    for (const c of records) {
+      if (c.state === 'running') {
+        Object.assign(c, {
+          state: 'exited',
+          finishedAt: new Date().toISOString(),
+          exitCode: 137,
+          reason: 'ContainerStatusUnknown',
+          message: `The pod's sandbox died while no supervisor ran; supervisor pid ${process.pid} found it gone (the container's status is lost)`,
+        } satisfies Partial<ContainerRecord>);
+        writeContainer(paths.runDir, c);
+      }
+      this.add(sandbox, { record: c, oomBaseline: 0 });
     }
     return record;
   }

@@ -97,8 +97,15 @@ export interface SupervisorPaths {
   /** `<pid> <starttime>`, created with O_EXCL: the lock that makes the supervisor one per root. */
   pidFile: string;
   log: string;
+  /** The CRI v1 endpoint (gRPC), for kubelet and crictl: /run/podns/cri.sock for the default root. */
+  criSocket: string;
 }
 
 export function supervisorPaths(roots: Roots): SupervisorPaths {
-  return { socket: path.join(roots.run, 'podns.sock'), pidFile: path.join(roots.run, 'supervisor.pid'), log: path.join(roots.run, 'supervisor.log') };
+  return {
+    socket: path.join(roots.run, 'podns.sock'),
+    pidFile: path.join(roots.run, 'supervisor.pid'),
+    log: path.join(roots.run, 'supervisor.log'),
+    criSocket: path.join(roots.run, 'cri.sock'),
+  };
 }
