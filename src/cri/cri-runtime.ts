@@ -21,6 +21,7 @@ import { imagesDir, podPaths, type PodPaths, type Roots } from '../state/paths.j
 import { projectPath } from '../sys/project-path.js';
 import { containerConfigOf, criLimits } from './container-config.js';
 import { ContainerEvents, type ContainerEvent } from './container-events.js';
+import { CriStats } from './cri-stats.js';
 import { CriError, invalid, notFound } from './cri-error.js';
 import { criNetwork, loadCriSettings, type CriSettings } from './cri-settings.js';
 import type { ContainerEventTypeName, ContainerStateName, PodSandboxConfig, PodSandboxStateName } from './messages.js';
@@ -57,6 +58,7 @@ function reservation(meta: { name: string; namespace: string; uid: string; attem
 
 export class CriRuntime {
   readonly events = new ContainerEvents();
+  private readonly stats = new CriStats();
   private readonly settings: CriSettings;
   private readonly queues = new Map<string, Promise<unknown>>();
   /** Sandbox names (name_namespace_uid_attempt) taken, as containerd reserves them. */
@@ -353,6 +355,53 @@ export class CriRuntime {
     }
   }
 
+  // ---------------------------------------------------------------------------------------------------------
+  // Stats
+
+  private containerStats(record: ContainerRecord): object {
+    return this.stats.container(record, record.state === 'running' ? this.runtime.cgroupStats(record.sandboxId, record.id) : undefined);
+  }
+
+  containerStatsOf(request: { container_id: string }): object {
+    return { stats: this.containerStats(this.container(request.container_id)) };
+  }
+
+  listContainerStats(request: { filter: { id: string; pod_sandbox_id: string; label_selector: Record<string, string> } | null }): object {
+    const f = request.filter;
+    const records = this.sandboxes()
+      .filter((s) => idMatches(s.id, f?.pod_sandbox_id))
+      .flatMap((s) => this.runtime.listContainers(s.id))
+      // containerd lists the running ones (kubelet's summary is of what runs).
+      .filter((c) => c.state === 'running' && idMatches(c.id, f?.id) && labelsMatch(c.config.labels, f?.label_selector));
+    this.pruneStats();
+    return { stats: records.map((c) => this.containerStats(c)) };
+  }
+
+  private sandboxStats(record: SandboxRecord): object {
+    const running = this.runtime.listContainers(record.id).filter((c) => c.state === 'running');
+    return this.stats.sandbox(record, record.state === 'ready' ? this.runtime.cgroupStats(record.id) : undefined, running.map((c) => this.containerStats(c)));
+  }
+
+  podSandboxStatsOf(request: { pod_sandbox_id: string }): object {
+    return { stats: this.sandboxStats(this.sandbox(request.pod_sandbox_id)) };
+  }
+
+  listPodSandboxStats(request: { filter: { id: string; label_selector: Record<string, string> } | null }): object {
+    const f = request.filter;
+    const records = this.sandboxes().filter((s) => s.state === 'ready' && idMatches(s.id, f?.id) && labelsMatch(s.config.labels, f?.label_selector));
+    this.pruneStats();
+    return { stats: records.map((s) => this.sandboxStats(s)) };
+  }
+
+  private pruneStats(): void {
+    const live = new Set<string>();
+    for (const s of this.sandboxes()) {
+      live.add(s.id);
+      for (const c of this.runtime.listContainers(s.id)) live.add(c.id);
+    }
+    this.stats.prune(live);
+  }
+
   async getContainerEvents(_request: object, write: (e: object) => void, signal: AbortSignal): Promise<void> {
     await this.events.stream((e) => (write(e), true), signal);
   }
@@ -378,6 +427,10 @@ export class CriRuntime {
       UpdateContainerResources: (r) => this.updateContainerResources(r),
       ReopenContainerLog: (r) => this.reopenContainerLog(r),
       ExecSync: (r) => this.execSync(r),
+      ContainerStats: (r) => this.containerStatsOf(r),
+      ListContainerStats: (r) => this.listContainerStats(r),
+      PodSandboxStats: (r) => this.podSandboxStatsOf(r),
+      ListPodSandboxStats: (r) => this.listPodSandboxStats(r),
       GetContainerEvents: { stream: (r, write, signal) => this.getContainerEvents(r, write, signal) },
     };
   }

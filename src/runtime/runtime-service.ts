@@ -26,7 +26,7 @@ import { StepLog } from '../explain/step-log.js';
 import { describeCommand } from '../explain/describe-command.js';
 import { describeSpawn } from '../explain/describe-spawn.js';
 import { openCgroupDriver } from '../cgroup/open-driver.js';
-import type { CgroupDriver } from '../cgroup/driver.js';
+import type { CgroupDriver, CgroupStats } from '../cgroup/driver.js';
 import { containerLeaf, PAUSE_LEAF, planLayout } from '../cgroup/layout.js';
 import { sandboxLimits } from '../cgroup/resources.js';
 import { setUpPodNetwork, tearDownPodNetwork, type BridgeCache } from '../network/bridge-network.js';
@@ -605,6 +605,17 @@ export class RuntimeService {
     const { container } = this.find(id);
     if (container.record.state !== 'running' || !container.run) throw new PodnsError('runtime.reopenLog', `container "${container.record.config.name}" is not running`);
     container.run.logs.reopen();
+  }
+
+  /** The cgroup figures of the sandbox's pod cgroup (no container: the whole pod) or of one container's leaf. */
+  cgroupStats(sandboxId: string, containerId?: string): CgroupStats | undefined {
+    const sandbox = this.sandbox(sandboxId);
+    const leaf = containerId ? containerLeaf(this.find(containerId).container.record.config.name) : undefined;
+    try {
+      return sandbox.cgroups?.stats(leaf);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The cgroup.procs files of a container's leaf, for an exec spawned elsewhere. */

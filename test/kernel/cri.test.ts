@@ -102,6 +102,22 @@ describe.skipIf(kernelSkip)('CRI: kubelet drives podns', () => {
     // The CRI log format kubelet reads: `<RFC3339Nano> stdout F <line>`.
     expect(fs.readFileSync(busyStatus.log_path, 'utf8')).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:\d\d) stdout F started\n/);
 
+    // Stats from the cgroups, as kubelet's summary reads them (the rate once there are two samples).
+    const first = (await cri.runtime('ContainerStats', { container_id: busybox })).stats;
+    expect(first.attributes).toMatchObject({ id: busybox, metadata: { name: 'busybox' } });
+    expect(Number(first.cpu.usage_core_nano_seconds.value)).toBeGreaterThan(0);
+    expect(Number(first.memory.working_set_bytes.value)).toBeGreaterThan(0);
+    expect(first.writable_layer.fs_id.mountpoint).toMatch(/upper$/);
+    await new Promise((r) => setTimeout(r, 200));
+    const listed = (await cri.runtime('ListContainerStats', { filter: { pod_sandbox_id: sandbox } })).stats;
+    expect(listed.map((x: { attributes: { id: string } }) => x.attributes.id).sort()).toEqual([busybox, nginx].sort());
+    expect(listed.find((x: { attributes: { id: string } }) => x.attributes.id === busybox).cpu.usage_nano_cores).not.toBeNull();
+    const podStats = (await cri.runtime('PodSandboxStats', { pod_sandbox_id: sandbox })).stats;
+    expect(Number(podStats.linux.process.process_count.value)).toBeGreaterThanOrEqual(3); // pause, nginx (2+), sh, sleep
+    expect(podStats.linux.network.default_interface.name).toBe('eth0');
+    expect(podStats.linux.containers).toHaveLength(2);
+    expect((await cri.runtime('ListPodSandboxStats', {})).stats.map((x: { attributes: { id: string } }) => x.attributes.id)).toEqual([sandbox]);
+
     await cri.runtime('StopContainer', { container_id: nginx, timeout: '10' });
     const stopped = (await cri.runtime('ContainerStatus', { container_id: nginx })).status;
     expect(stopped).toMatchObject({ state: 'CONTAINER_EXITED', exit_code: 0, reason: 'Completed' });
