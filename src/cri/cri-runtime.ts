@@ -17,7 +17,7 @@ import { ExecTimeout } from '../runtime/exec-sync.js';
 import { readSandbox, type ContainerRecord, type SandboxRecord } from '../runtime/records.js';
 import { isAlive } from '../runtime/proc.js';
 import type { RuntimeService, SandboxWatcher } from '../runtime/runtime-service.js';
-import { imagesDir, podPaths, type PodPaths, type Roots } from '../state/paths.js';
+import { criSandboxPaths, imagesDir, type PodPaths, type Roots } from '../state/paths.js';
 import { projectPath } from '../sys/project-path.js';
 import { containerConfigOf, criLimits } from './container-config.js';
 import { ContainerEvents, type ContainerEvent } from './container-events.js';
@@ -45,11 +45,6 @@ export interface CriRuntimeOptions {
 /** A random id of 64 hex digits, as containerd's sandbox and container ids. */
 function randomId(): string {
   return process.getBuiltinModule('node:crypto').randomBytes(32).toString('hex');
-}
-
-/** The paths of a CRI sandbox: podns's run and data directories, kubelet's log directory. */
-export function criSandboxPaths(roots: Roots, id: string, logDirectory: string): PodPaths {
-  return { ...podPaths(roots, id, id), logDir: logDirectory };
 }
 
 function reservation(meta: { name: string; namespace: string; uid: string; attempt: number }): string {

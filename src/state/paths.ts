@@ -73,6 +73,11 @@ export function podPaths(roots: Roots, id: string, logDirName: string): PodPaths
   };
 }
 
+/** A sandbox kubelet made over the CRI: podns's run and data directories by its id, kubelet's log directory. */
+export function criSandboxPaths(roots: Roots, id: string, logDirectory: string): PodPaths {
+  return { ...podPaths(roots, id, id), logDir: logDirectory };
+}
+
 export function podsRunDir(roots: Roots): string {
   return path.join(roots.run, 'pods');
 }

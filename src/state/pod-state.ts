@@ -120,6 +120,8 @@ export function kubeContainerState(c: ContainerState): KubeContainerState {
 
 export interface PodState {
   id: string;
+  /** Made by kubelet over the CRI: kubelet is its pod manager (phase from the sandbox's state, no status.json). */
+  origin?: 'cri';
   name: string;
   namespace: string;
   uid: string;

@@ -13,7 +13,7 @@ import { PodnsError, UserError } from '../errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Logger } from '../log.js';
 import { readJsonIfExists, writeJsonAtomic } from '../state/atomic-file.js';
-import { podsRunDir, type PodPaths, type Roots } from '../state/paths.js';
+import { criSandboxPaths, podsRunDir, type PodPaths, type Roots } from '../state/paths.js';
 import type { PodSpecFile, PodState, PodStatusRecord } from '../state/pod-state.js';
 import { processRef } from '../runtime/proc.js';
 import { RuntimeService } from '../runtime/runtime-service.js';
@@ -233,7 +233,6 @@ export class Supervisor {
   async adoptCriSandboxes(): Promise<void> {
     if (this.criToAdopt.length === 0) return;
     const cri = await this.cri();
-    const { criSandboxPaths } = await import('../cri/cri-runtime.js');
     for (const id of this.criToAdopt.splice(0)) {
       try {
         const record = readSandbox(path.join(podsRunDir(this.roots), id))!;

@@ -102,6 +102,18 @@ describe.skipIf(kernelSkip)('CRI: kubelet drives podns', () => {
     // The CRI log format kubelet reads: `<RFC3339Nano> stdout F <line>`.
     expect(fs.readFileSync(busyStatus.log_path, 'utf8')).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:\d\d) stdout F started\n/);
 
+    // Still podns pods: the CLI shows them, by their name (kubelet is their manager).
+    const psLines = (await podns.ok(['ps'])).split('\n');
+    expect(psLines.find((l) => l.startsWith(`${name} `) && l.includes('(pause)'))).toMatch(/Running/);
+    expect(psLines.find((l) => l.startsWith(`${name} `) && l.includes(' nginx '))).toMatch(/Running/);
+    expect(await podns.ok(['logs', name, '-c', 'busybox'])).toBe('started');
+    expect(await podns.ok(['inspect', '--namespaces', name])).toMatch(/container\/nginx/);
+    expect(await podns.ok(['explain', name])).toMatch(/pin the network namespace/);
+    expect(await podns.ok(['stats', name])).toMatch(/busybox/);
+    expect(await podns.ok(['exec', name, '-c', 'busybox', '--', 'cat', '/etc/resolv.conf'])).toBe('search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5');
+    expect(await podns.ok(['info'])).toMatch(/1 sandbox\(es\) made by kubelet/);
+    expect((await podns.fails(['stop', name])).stderr).toMatch(/is kubelet's/);
+
     // Stats from the cgroups, as kubelet's summary reads them (the rate once there are two samples).
     const first = (await cri.runtime('ContainerStats', { container_id: busybox })).stats;
     expect(first.attributes).toMatchObject({ id: busybox, metadata: { name: 'busybox' } });

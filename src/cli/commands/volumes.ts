@@ -49,8 +49,9 @@ function diskUsage(dir: string): number {
 /** The pods (by name) whose spec refers to this volume's directory. */
 function usersOf(roots: Roots, dir: string): string[] {
   return listPods(roots)
-    .filter((p) => p.spec.pod.spec.volumes.some((v) => 'persistentVolumeClaim' in v && v.persistentVolumeClaim.path === dir))
-    .map((p) => (p.spec.pod.metadata.namespace === 'default' ? p.spec.pod.metadata.name : `${p.spec.pod.metadata.namespace}/${p.spec.pod.metadata.name}`));
+    .flatMap((p) => (p.spec ? [p.spec.pod] : []))
+    .filter((pod) => pod.spec.volumes.some((v) => 'persistentVolumeClaim' in v && v.persistentVolumeClaim.path === dir))
+    .map((pod) => (pod.metadata.namespace === 'default' ? pod.metadata.name : `${pod.metadata.namespace}/${pod.metadata.name}`));
 }
 
 export function volumeTable(roots: Roots): string {
