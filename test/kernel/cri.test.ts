@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPodns, kernelSkip, podName, waitFor, type Podns } from './harness.js';
+import { createPodns, kernelSkip, killSupervisor, podName, waitFor, type Podns } from './harness.js';
 import { containerConfig, criClient, grpcError, removeKubeletCgroups, sandboxConfig, status, writeCriNetwork, type CriClient } from './cri-support.js';
 
 describe.skipIf(kernelSkip)('CRI: kubelet drives podns', () => {
@@ -151,6 +151,57 @@ describe.skipIf(kernelSkip)('CRI: kubelet drives podns', () => {
     // kubelet's own: the log directory stays for kubelet to remove.
     expect(fs.existsSync(busyStatus.log_path)).toBe(true);
   }, 120_000);
+
+  it("GetContainerEvents streams created, started, stopped and deleted events with the sandbox's status (evented PLEG)", async () => {
+    const name = podName('cri-ev');
+    const events = cri.stream('GetContainerEvents', {});
+    const config = sandboxConfig(podns, name, `uid-${name}`);
+    const { pod_sandbox_id: sandbox } = await cri.runtime('RunPodSandbox', { config });
+    const c = (await cri.runtime('CreateContainer', { pod_sandbox_id: sandbox, config: containerConfig('once', busyboxId, { command: ['sh', '-c', 'exit 7'] }) })).container_id;
+    await cri.runtime('StartContainer', { container_id: c });
+    await waitFor(() => events.responses.some((e) => e.container_event_type === 'CONTAINER_STOPPED_EVENT' && e.container_id === c), 5000, 'the stopped event');
+    await cri.runtime('RemoveContainer', { container_id: c });
+    await cri.runtime('StopPodSandbox', { pod_sandbox_id: sandbox });
+    await cri.runtime('RemovePodSandbox', { pod_sandbox_id: sandbox });
+    await waitFor(() => events.responses.some((e) => e.container_event_type === 'CONTAINER_DELETED_EVENT'), 5000, 'the deleted event');
+    events.stop();
+    await events.ended;
+    const mine = events.responses.filter((e) => e.container_id === c);
+    expect(mine.map((e) => e.container_event_type)).toEqual(['CONTAINER_CREATED_EVENT', 'CONTAINER_STARTED_EVENT', 'CONTAINER_STOPPED_EVENT', 'CONTAINER_DELETED_EVENT']);
+    const stopped = mine[2];
+    expect(stopped.pod_sandbox_status).toMatchObject({ id: sandbox, state: 'SANDBOX_READY' });
+    expect(stopped.containers_statuses.find((x: { id: string }) => x.id === c)).toMatchObject({ state: 'CONTAINER_EXITED', exit_code: 7, reason: 'Error' });
+    expect(BigInt(stopped.created_at)).toBeGreaterThan(BigInt(mine[1].created_at) - 1n);
+  }, 60_000);
+
+  it('a SIGKILLed supervisor: the next one adopts the sandboxes, their containers run on and log on, kubelet relists them as before; a sandbox whose pause died meanwhile is NotReady and removable', async () => {
+    const [alive, dying] = [podName('cri-adopt'), podName('cri-dies')];
+    const a = (await cri.runtime('RunPodSandbox', { config: sandboxConfig(podns, alive, `uid-${alive}`) })).pod_sandbox_id;
+    const ticker = (await cri.runtime('CreateContainer', { pod_sandbox_id: a, config: containerConfig('ticker', busyboxId, { command: ['sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done'] }) })).container_id;
+    await cri.runtime('StartContainer', { container_id: ticker });
+    const d = (await cri.runtime('RunPodSandbox', { config: sandboxConfig(podns, dying, `uid-${dying}`) })).pod_sandbox_id;
+    const dPause = Number(JSON.parse((await cri.runtime('PodSandboxStatus', { pod_sandbox_id: d, verbose: true })).info.info).pid);
+    const tickerPid = Number(JSON.parse((await cri.runtime('ContainerStatus', { container_id: ticker, verbose: true })).info.info).pid);
+    cri.close();
+    await killSupervisor(podns.root);
+    process.kill(dPause, 'SIGKILL'); // its pod dies while nobody supervises
+    await new Promise((r) => setTimeout(r, 600));
+    await podns.ok(['serve', '--background']);
+    cri = criClient(path.join(podns.root, 'run', 'cri.sock'));
+    const listed = Object.fromEntries((await cri.runtime('ListPodSandbox', {})).items.map((s: { id: string; state: string }) => [s.id, s.state]));
+    expect(listed).toMatchObject({ [a]: 'SANDBOX_READY', [d]: 'SANDBOX_NOTREADY' });
+    const status = (await cri.runtime('ContainerStatus', { container_id: ticker, verbose: true }));
+    expect(status.status.state).toBe('CONTAINER_RUNNING');
+    expect(JSON.parse(status.info.info).pid).toBe(tickerPid);
+    // Every tick is in the log, across the takeover, in order.
+    const logPath = status.status.log_path;
+    await waitFor(() => Number(fs.readFileSync(logPath, 'utf8').trim().split('\n').pop()!.split(' tick ')[1]) > 8, 5000, 'the log to go on');
+    const ticks = fs.readFileSync(logPath, 'utf8').trim().split('\n').map((l) => Number(l.split(' tick ')[1]));
+    expect(ticks).toEqual(ticks.map((_, i) => i));
+    await cri.runtime('StopPodSandbox', { pod_sandbox_id: a });
+    for (const id of [a, d]) await cri.runtime('RemovePodSandbox', { pod_sandbox_id: id });
+    expect((await cri.runtime('ListPodSandbox', {})).items).toEqual([]);
+  }, 60_000);
 
   it('bad requests get gRPC errors with codes and messages, and leave nothing behind', async () => {
     const name = podName('cri-bad');
