@@ -5,43 +5,13 @@
  * faults and what is left below the limit; the writable layer's bytes and inodes; for a sandbox also its
  * processes and the pod's interfaces from /proc/<pause>/net/dev (read in the pod's network namespace).
  */
-import path from 'node:path';
 import type { CgroupStats } from '../cgroup/driver.js';
+import { diskUsage } from '../sys/disk-usage.js';
 import type { ContainerRecord, SandboxRecord } from '../runtime/records.js';
 
 type U64 = { value: string } | null;
 const u64 = (n: number | undefined): U64 => (n === undefined ? null : { value: String(Math.max(0, Math.floor(n))) });
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
-
-/** Bytes and inodes below `dir` (files counted once by inode, directories included), as `du` counts them. */
-export function diskUsage(dir: string): { bytes: number; inodes: number } {
-  const fs = process.getBuiltinModule('node:fs');
-  const seen = new Set<number>();
-  let bytes = 0;
-  const walk = (d: string): void => {
-    let entries: string[];
-    try {
-      entries = fs.readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const name of entries) {
-      const p = path.join(d, name);
-      let st;
-      try {
-        st = fs.lstatSync(p);
-      } catch {
-        continue;
-      }
-      if (seen.has(st.ino)) continue;
-      seen.add(st.ino);
-      bytes += st.blocks * 512;
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return { bytes, inodes: seen.size };
-}
 
 /** eth0 and the rest of the pod's interfaces from a /proc/<pid>/net/dev text (lo left out, as cAdvisor does). */
 export function parseNetDev(text: string): { name: string; rx_bytes: U64; rx_errors: U64; tx_bytes: U64; tx_errors: U64 }[] {
