@@ -251,7 +251,7 @@ export class RuntimeService {
     const rec =
       cfg.mode === 'cni'
         ? await setUpCni(cfg, runner, this.libRoot, record.id, paths.netnsPin, ports, note)
-        : await setUpPodNetwork(cfg, runner, this.libRoot, record.id, record.id, ports, note, this.bridges);
+        : await setUpPodNetwork(cfg, runner, this.libRoot, record.id, path.basename(paths.netnsPin), ports, note, this.bridges);
     record.podIP = rec.ip;
     writeSandbox(paths.runDir, record);
   }
