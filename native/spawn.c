@@ -79,6 +79,8 @@ const char *podns_step_name(int step) {
     case PODNS_STEP_CONSOLE: return "console";
     case PODNS_STEP_PROPAGATION: return "propagation";
     case PODNS_STEP_RECURSIVE_READONLY: return "recursive-readonly";
+    case PODNS_STEP_UNSHARE_CGROUP: return "unshare-cgroupns";
+    case PODNS_STEP_OPEN_TREE: return "open_tree";
     default: return "unknown";
   }
 }
@@ -547,6 +549,22 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
     if (write(spec->cgroup_procs_fds[i], "0", 1) != 1) fail(report_fd, PODNS_STEP_CGROUP_JOIN, (int)i);
     done(PODNS_STEP_CGROUP_JOIN, (int)i);
   }
+  /*
+   * The cgroup namespace only now, in the cgroup: a new cgroup namespace's root is the cgroup its creator is in
+   * when it is made (cgroup_namespaces(7)), so the container sees its own cgroup as "/" (0::/ in
+   * /proc/self/cgroup) and a cgroup2 mounted below shows only its subtree. runc orders it so too: its parent
+   * moves runc init into the cgroup before sending the config that makes it unshare. An exec joins the
+   * container's namespace after joining the cgroup as well: the cgroup.procs write is then checked from the
+   * host's namespace, where both the old and the new cgroup are visible (before Linux 5.16 the writer's own
+   * namespace counted, and the container's would hide the cgroup the exec comes from: ENOENT).
+   */
+  if (spec->ns_fds[PODNS_NS_CGROUP] >= 0) {
+    if (setns(spec->ns_fds[PODNS_NS_CGROUP], CLONE_NEWCGROUP) < 0) fail(report_fd, PODNS_STEP_SETNS, PODNS_NS_CGROUP);
+    done(PODNS_STEP_SETNS, PODNS_NS_CGROUP);
+  } else if (spec->clone_flags & CLONE_NEWCGROUP) {
+    if (unshare(CLONE_NEWCGROUP) < 0) fail(report_fd, PODNS_STEP_UNSHARE_CGROUP, -1);
+    done(PODNS_STEP_UNSHARE_CGROUP, -1);
+  }
 
   if (spec->clone_flags & CLONE_NEWNS) {
     /* Nothing we mount may propagate back to the host (or to other pods). */
@@ -660,8 +678,10 @@ int podns_spawn_begin(const struct podns_spawn *spec, struct podns_failure *fail
     return -1;
   }
   int staged = has_namespaces_to_join(spec);
+  /* The cgroup namespace is the final process's unshare(), once it is in its cgroup (run_final). */
+  unsigned long clone_flags = (unsigned long)spec->clone_flags & ~(unsigned long)CLONE_NEWCGROUP;
 
-  pid_t child = raw_clone(SIGCHLD | (staged ? 0 : (unsigned long)spec->clone_flags));
+  pid_t child = raw_clone(SIGCHLD | (staged ? 0 : clone_flags));
   if (child < 0) {
     failure->step = staged ? PODNS_STEP_FORK : PODNS_STEP_CLONE;
     failure->err = errno;
@@ -676,11 +696,12 @@ int podns_spawn_begin(const struct podns_spawn *spec, struct podns_failure *fail
     if (!staged) run_final(spec, pipefd[1]);
 
     for (int i = 0; i < PODNS_NS_COUNT; i++) {
+      if (i == PODNS_NS_CGROUP) continue; /* joined by the final process, after its cgroup */
       if (spec->ns_fds[i] >= 0 && setns(spec->ns_fds[i], ns_clone_flag[i]) < 0) fail(pipefd[1], PODNS_STEP_SETNS, i);
       if (spec->ns_fds[i] >= 0 && spec->trace) send_report(pipefd[1], 'S', PODNS_STEP_SETNS, 0, i, 0);
     }
     /* CLONE_PARENT: the final process becomes the caller's child, so the caller reaps it via its pidfd. */
-    pid_t final = raw_clone(CLONE_PARENT | SIGCHLD | (unsigned long)spec->clone_flags);
+    pid_t final = raw_clone(CLONE_PARENT | SIGCHLD | clone_flags);
     if (final < 0) fail(pipefd[1], PODNS_STEP_CLONE, -1);
     if (final == 0) run_final(spec, pipefd[1]);
     send_report(pipefd[1], 'P', 0, 0, -1, final);

@@ -73,6 +73,8 @@ enum podns_step {
   PODNS_STEP_CONSOLE,
   PODNS_STEP_PROPAGATION,
   PODNS_STEP_RECURSIVE_READONLY,
+  PODNS_STEP_UNSHARE_CGROUP,
+  PODNS_STEP_OPEN_TREE,
 };
 
 enum podns_mount_target { PODNS_TARGET_EXISTS = 0, PODNS_TARGET_DIR = 1, PODNS_TARGET_FILE = 2 };
@@ -132,8 +134,12 @@ struct podns_sysctl {
 #define PODNS_MAX_EXTRA_FDS 8
 
 struct podns_spawn {
-  int ns_fds[PODNS_NS_COUNT]; /* namespaces to join (-1: keep); staged shape when any is set */
-  int clone_flags;            /* CLONE_NEW* for the final process */
+  /* Namespaces to join (-1: keep); staged shape when any is set. The cgroup namespace is joined by the final
+   * process once it is in its cgroup (see run_final), the others by the intermediate. */
+  int ns_fds[PODNS_NS_COUNT];
+  /* CLONE_NEW* for the final process. CLONE_NEWCGROUP is not a clone flag here but an unshare() the final
+   * process does once it is in its cgroup, so that the namespace's root is that cgroup. */
+  int clone_flags;
   int new_session;            /* setsid() in the final process */
   /* Propagation of "/" in a new mount namespace, set first: MS_PRIVATE (0: the default) or MS_SLAVE, which
    * containerd asks for when a mount is HostToContainer (host mount events then reach the container). */

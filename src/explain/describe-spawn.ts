@@ -12,13 +12,13 @@ export interface TracedStep {
   index: number;
 }
 
+/** The namespaces a clone makes; a new cgroup namespace is an unshare() once in the cgroup (unshare-cgroupns). */
 const CLONE_NAMES: [number, string, string][] = [
   [CLONE.NEWNS, 'CLONE_NEWNS', '--mount'],
   [CLONE.NEWUTS, 'CLONE_NEWUTS', '--uts'],
   [CLONE.NEWIPC, 'CLONE_NEWIPC', '--ipc'],
   [CLONE.NEWNET, 'CLONE_NEWNET', '--net'],
   [CLONE.NEWPID, 'CLONE_NEWPID', '--pid --fork'],
-  [CLONE.NEWCGROUP, 'CLONE_NEWCGROUP', '--cgroup'],
 ];
 
 const MOUNT_FLAGS: [number, string][] = [
@@ -63,6 +63,9 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
       }
       case 'cgroup-join':
         add(`join cgroup ${request.cgroupProcsFiles?.[index] ?? request.cgroupProcsFile}`, `echo ${pid} > ${request.cgroupProcsFiles?.[index] ?? request.cgroupProcsFile}`);
+        break;
+      case 'unshare-cgroupns':
+        add('unshare(CLONE_NEWCGROUP): its cgroup is the namespace\'s root', 'unshare --cgroup');
         break;
       case 'make-rprivate':
         if (request.rootPropagation === MS.SLAVE) add('mount(NULL, "/", NULL, MS_REC|MS_SLAVE)', 'mount --make-rslave /');

@@ -8,12 +8,18 @@ import { PodnsError } from '../errors.js';
 
 export type Propagation = 'shared' | 'slave' | 'private';
 
-interface MountInfoLine {
+export interface MountInfoLine {
   mountPoint: string;
   propagation: Propagation;
+  fsType: string;
+  /** The file system's own options (after the separator): `rw,nsdelegate,memory_recursiveprot` for a cgroup2. */
+  superOptions: string[];
 }
 
-/** mountinfo's mount point (field 5, octal escapes decoded) and its propagation (the optional fields). */
+/**
+ * mountinfo's mount point (field 5, octal escapes decoded), its propagation (the optional fields), and after
+ * the separator the file system type and its super options.
+ */
 export function parseMountInfo(text: string): MountInfoLine[] {
   return text
     .split('\n')
@@ -23,7 +29,12 @@ export function parseMountInfo(text: string): MountInfoLine[] {
       const sep = fields.indexOf('-');
       const optional = fields.slice(6, sep);
       const propagation: Propagation = optional.some((f) => f.startsWith('shared:')) ? 'shared' : optional.some((f) => f.startsWith('master:')) ? 'slave' : 'private';
-      return { mountPoint: fields[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))), propagation };
+      return {
+        mountPoint: fields[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
+        propagation,
+        fsType: fields[sep + 1] ?? '',
+        superOptions: (fields[sep + 3] ?? '').split(',').filter(Boolean),
+      };
     });
 }
 

@@ -37,6 +37,7 @@ import type { PodPaths } from '../state/paths.js';
 import type { PodNetworkRecord } from '../state/pod-state.js';
 import { ContainerIO, type AttachListener, type HeldRole } from './container-io.js';
 import { containerDirs, planContainerSpawn, type PodNamespaces } from './container-plan.js';
+import { containerCgroups } from './container-cgroups.js';
 import { execSync, type ExecOptions } from './exec-sync.js';
 import { FdStore, fdIdentity, fdTable, takeHeldFd } from './fd-store.js';
 import { hostDeviceNames } from './host-devices.js';
@@ -452,6 +453,7 @@ export class RuntimeService {
           stdio: io.terminal ? [-1, -1, -1] : io.childStdio(),
           hostDevices: config.process.confinement.privileged ? hostDeviceNames() : undefined,
           seccompFilter: container.filter,
+          cgroups: sandbox.record.cgroups && containerCgroups(sandbox.record.cgroups, containerLeaf(config.name), config.process.confinement.privileged),
         },
         isNotDirectory,
       );

@@ -6,15 +6,17 @@ const MOUNTINFO = `22 27 0:21 / /proc rw,relatime - proc proc rw
 27 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
 40 27 0:40 / /data rw,relatime master:7 - tmpfs tmpfs rw
 41 40 0:41 / /data/private\\040dir rw,relatime - tmpfs tmpfs rw
+42 27 0:42 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot
 `;
 
 describe('mount propagation', () => {
-  it('reads each mount point and its propagation from mountinfo', () => {
+  it('reads each mount point, its propagation, file system type and super options from mountinfo', () => {
     expect(parseMountInfo(MOUNTINFO)).toEqual([
-      { mountPoint: '/proc', propagation: 'private' },
-      { mountPoint: '/', propagation: 'shared' },
-      { mountPoint: '/data', propagation: 'slave' },
-      { mountPoint: '/data/private dir', propagation: 'private' },
+      { mountPoint: '/proc', propagation: 'private', fsType: 'proc', superOptions: ['rw'] },
+      { mountPoint: '/', propagation: 'shared', fsType: 'ext4', superOptions: ['rw'] },
+      { mountPoint: '/data', propagation: 'slave', fsType: 'tmpfs', superOptions: ['rw'] },
+      { mountPoint: '/data/private dir', propagation: 'private', fsType: 'tmpfs', superOptions: ['rw'] },
+      { mountPoint: '/sys/fs/cgroup', propagation: 'shared', fsType: 'cgroup2', superOptions: ['rw', 'nsdelegate', 'memory_recursiveprot'] },
     ]);
   });
 
