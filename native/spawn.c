@@ -35,6 +35,16 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+/* <linux/mount.h> clashes with glibc's <sys/mount.h>: the open_tree/move_mount flags used, as the kernel has them. */
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
 
 static const int ns_clone_flag[PODNS_NS_COUNT] = {
     [PODNS_NS_IPC] = CLONE_NEWIPC, [PODNS_NS_UTS] = CLONE_NEWUTS,       [PODNS_NS_NET] = CLONE_NEWNET,
@@ -252,7 +262,45 @@ static void apply_mask_or_readonly(int root_fd, const struct podns_mount *m, int
   close(fd);
 }
 
-static void do_mounts(const struct podns_spawn *spec, int report_fd) {
+/* The detached clones of the bind_as_peer mounts' sources, by mount index (clone_peer_sources). */
+struct peer_trees {
+  size_t n;
+  int index[PODNS_MAX_PEER_BINDS];
+  int fd[PODNS_MAX_PEER_BINDS];
+};
+
+/*
+ * mountPropagation Bidirectional. A new mount namespace starts as a copy whose mounts are peers of the host's
+ * shared ones; "/" is then made private (or slave) so that nothing the container mounts reaches the host, and
+ * with that every peer link is gone. So each Bidirectional source is cloned first, while its copy is still a
+ * peer: open_tree(OPEN_TREE_CLONE|AT_RECURSIVE) gives a detached tree whose mounts are peers of the source's
+ * (the kernel's clone_mnt keeps a shared mount's peer group), and do_mounts attaches it at the target with
+ * move_mount. Only that tree is shared with the host; runc gets the same by making "/" rshared and the rootfs's
+ * parent mount private, which would also leave every other host mount shared until pivot_root.
+ */
+static void clone_peer_sources(const struct podns_spawn *spec, struct peer_trees *trees, int report_fd) {
+  trees->n = 0;
+  for (size_t i = 0; i < spec->n_mounts; i++) {
+    if (!spec->mounts[i].bind_as_peer) continue;
+    if (trees->n == PODNS_MAX_PEER_BINDS) {
+      errno = E2BIG;
+      fail(report_fd, PODNS_STEP_OPEN_TREE, (int)i);
+    }
+    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, spec->mounts[i].source, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+    if (fd < 0) fail(report_fd, PODNS_STEP_OPEN_TREE, (int)i);
+    done(PODNS_STEP_OPEN_TREE, (int)i);
+    trees->index[trees->n] = (int)i;
+    trees->fd[trees->n++] = fd;
+  }
+}
+
+static int peer_tree_of(const struct peer_trees *trees, size_t index) {
+  for (size_t k = 0; k < trees->n; k++)
+    if (trees->index[k] == (int)index) return trees->fd[k];
+  return -1;
+}
+
+static void do_mounts(const struct podns_spawn *spec, const struct peer_trees *trees, int report_fd) {
   int root_fd = -1;
   for (size_t i = 0; i < spec->n_mounts; i++) {
     const struct podns_mount *m = &spec->mounts[i];
@@ -296,7 +344,16 @@ static void do_mounts(const struct podns_spawn *spec, int report_fd) {
       fail(report_fd, PODNS_STEP_MKDIR, (int)i);
     }
 
-    if (mount(m->source, target, m->fstype, m->flags, m->data) < 0) fail(report_fd, PODNS_STEP_MOUNT, (int)i);
+    int tree = peer_tree_of(trees, i);
+    if (tree >= 0) {
+      /* The clone taken before "/" went private, attached here: it stays a peer of the host's mount. */
+      int rc = target_fd >= 0 ? (int)syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+                              : (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+      if (rc < 0) fail(report_fd, PODNS_STEP_MOUNT, (int)i);
+      close(tree);
+    } else if (mount(m->source, target, m->fstype, m->flags, m->data) < 0) {
+      fail(report_fd, PODNS_STEP_MOUNT, (int)i);
+    }
     done(PODNS_STEP_MOUNT, (int)i);
     if ((m->remount_flags || m->propagation) && target_fd >= 0) {
       /* The fd still names the directory under the new mount; open the target again to reach the mount. */
@@ -566,8 +623,10 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
     done(PODNS_STEP_UNSHARE_CGROUP, -1);
   }
 
+  struct peer_trees trees;
+  clone_peer_sources(spec, &trees, report_fd);
   if (spec->clone_flags & CLONE_NEWNS) {
-    /* Nothing we mount may propagate back to the host (or to other pods). */
+    /* Nothing we mount may propagate back to the host (or to other pods), but below a Bidirectional bind. */
     unsigned long root = spec->root_propagation ? spec->root_propagation : MS_PRIVATE;
     if (mount(NULL, "/", NULL, MS_REC | root, NULL) < 0) fail(report_fd, PODNS_STEP_MOUNT_PRIVATE, -1);
     done(PODNS_STEP_MOUNT_PRIVATE, -1);
@@ -579,7 +638,7 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
   if (spec->loopback_up) done(PODNS_STEP_LOOPBACK_UP, -1);
   write_sysctls(spec, report_fd);
 
-  do_mounts(spec, report_fd);
+  do_mounts(spec, &trees, report_fd);
 
   if (spec->rootfs) {
     /* pivot_root(".", ".") stacks the old root on top of the new one; detaching "." then drops it

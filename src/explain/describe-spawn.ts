@@ -76,9 +76,13 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
         break;
       case 'propagation':
         if (m) {
-          const slave = ((m.propagation ?? 0) & MS.SLAVE) !== 0;
-          add(`${slave ? 'rslave' : 'rprivate'} ${inRoot(m.target)}`, `mount --make-${slave ? 'rslave' : 'rprivate'} ${inRoot(m.target)}`);
+          const p = m.propagation ?? 0;
+          const mode = p & MS.SHARED ? 'rshared' : p & MS.SLAVE ? 'rslave' : 'rprivate';
+          add(`${mode} ${inRoot(m.target)}`, `mount --make-${mode} ${inRoot(m.target)}`);
         }
+        break;
+      case 'open_tree':
+        if (m) add(`open_tree(${m.source}, OPEN_TREE_CLONE|AT_RECURSIVE): a peer of the host's mount, attached at ${inRoot(m.target)} with move_mount`, `mount --rbind ${m.source} ${inRoot(m.target)}   # before / is made rslave`);
         break;
       case 'sethostname':
         add(`sethostname("${request.hostname}")`, `hostname ${request.hostname}`);

@@ -190,6 +190,8 @@ function podMounts(mounts: ContainerMount[], conf: Confinement, isFile: (p: stri
     create: isFile(m.hostPath) ? ('file' as const) : ('dir' as const),
     remountFlags: (m.readonly ? MS.RDONLY : 0) | nodev(conf),
     ...(m.propagation === 'hostToContainer' ? { propagation: MS.REC | MS.SLAVE } : {}),
+    // Bidirectional: a peer of the host's mount (spawn.h bind_as_peer), rshared as containerd asks runc.
+    ...(m.propagation === 'bidirectional' ? { propagation: MS.REC | MS.SHARED, bindAsPeer: true } : {}),
     ...(m.recursiveReadOnly ? { recursiveReadOnly: m.recursiveReadOnly === 'Enabled' ? (2 as const) : (1 as const) } : {}),
   }));
 }
@@ -197,7 +199,10 @@ function podMounts(mounts: ContainerMount[], conf: Confinement, isFile: (p: stri
 /**
  * containerd's rule for mountPropagation: a HostToContainer mount needs the container's root rslave (so its
  * bind keeps receiving the host's mount events), and then every other bind is made rprivate explicitly, as
- * containerd's spec gives them ("rprivate"), so that only the asked-for mounts follow the host.
+ * containerd's spec gives them ("rprivate"), so that only the asked-for mounts follow the host. A Bidirectional
+ * mount gets its root rslave too, where containerd asks runc for rshared: runc needs the root shared to bind a
+ * peer of the host's mount, podns clones the source before the root stops propagating (bindAsPeer), so nothing
+ * but that bind is ever shared with the host.
  */
 function applyPropagation(mounts: MountStep[]): { mounts: MountStep[]; rootPropagation?: number } {
   if (!mounts.some((m) => m.propagation !== undefined)) return { mounts };

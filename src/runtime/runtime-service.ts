@@ -41,7 +41,7 @@ import { containerCgroups } from './container-cgroups.js';
 import { execSync, type ExecOptions } from './exec-sync.js';
 import { FdStore, fdIdentity, fdTable, takeHeldFd } from './fd-store.js';
 import { hostDeviceNames } from './host-devices.js';
-import { ensureSharedOrSlave } from './mount-propagation.js';
+import { ensurePropagationSource } from './mount-propagation.js';
 import { writePodFiles } from './pod-files.js';
 import { isAlive, pidsInMountNamespace, processRef } from './proc.js';
 import { assertNoMountsBelow, killSandboxProcesses, releaseSandbox, removeSandboxCgroups } from './pod-teardown.js';
@@ -420,9 +420,7 @@ export class RuntimeService {
     const { record } = container;
     const { config } = record;
     if (record.state !== 'created') throw new PodnsError('runtime.startContainer', `container "${id}" is ${record.state}, not created`);
-    for (const m of config.mounts) {
-      if (m.propagation === 'hostToContainer') ensureSharedOrSlave(m.hostPath, `container "${config.name}": mount "${m.containerPath}"`);
-    }
+    for (const m of config.mounts) ensurePropagationSource(m.hostPath, m.propagation, `container "${config.name}": mount "${m.containerPath}"`);
     const infraNone = sandbox.record.config.infra === 'none';
     const holder = infraNone ? [...sandbox.containers.values()].find((c) => c.record.holdsPodNamespaces) : undefined;
     const createsNamespaces = infraNone && !holder;

@@ -28,12 +28,16 @@ describe('mount propagation', () => {
     expect(mountOf('/database', mounts)?.mountPoint).toBe('/');
   });
 
-  it('the manifest takes None and HostToContainer, refuses Bidirectional and anything else', () => {
-    const pod = (mode: string) =>
-      `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: h, hostPath: {path: /srv}}]\n  containers:\n  - name: c\n    image: busybox\n    volumeMounts: [{name: h, mountPath: /h, mountPropagation: ${mode}}]\n`;
-    expect(parseManifests('pod.yaml', pod('HostToContainer')).pods[0]!.spec.containers[0]!.volumeMounts[0]!.mountPropagation).toBe('HostToContainer');
-    expect(parseManifests('pod.yaml', pod('None')).pods[0]!.spec.containers[0]!.volumeMounts[0]!.mountPropagation).toBeUndefined();
-    expect(() => parseManifests('pod.yaml', pod('Bidirectional'))).toThrow(/volumeMounts\[0\]\.mountPropagation: Bidirectional is not supported by podns yet/);
+  it('the manifest takes None, HostToContainer, and Bidirectional for a privileged container only (the API server\'s rule, with file:line)', () => {
+    const pod = (mode: string, securityContext = '') =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: h, hostPath: {path: /srv}}]\n  containers:\n  - name: c\n    image: busybox\n${securityContext}    volumeMounts: [{name: h, mountPath: /h, mountPropagation: ${mode}}]\n`;
+    const mode = (yaml: string) => parseManifests('pod.yaml', yaml).pods[0]!.spec.containers[0]!.volumeMounts[0]!.mountPropagation;
+    expect(mode(pod('HostToContainer'))).toBe('HostToContainer');
+    expect(mode(pod('None'))).toBeUndefined();
+    expect(mode(pod('Bidirectional', '    securityContext: {privileged: true}\n'))).toBe('Bidirectional');
+    const forbidden = /^pod\.yaml:9: spec\.containers\[0\]\.volumeMounts\[0\]\.mountPropagation: forbidden: Bidirectional mount propagation is available only to privileged containers$/;
+    expect(() => parseManifests('pod.yaml', pod('Bidirectional'))).toThrow(forbidden);
+    expect(() => parseManifests('pod.yaml', pod('Bidirectional', '    securityContext: {privileged: false}\n'))).toThrow(/available only to privileged containers/);
     expect(() => parseManifests('pod.yaml', pod('Sideways'))).toThrow(/unsupported value "Sideways": must be one of "Bidirectional", "HostToContainer", "None"/);
   });
 
