@@ -147,8 +147,15 @@ namespace down, and the kernel kills every other process in it: busybox dies wit
   }
 }
 
-// The temp root and the network namespace differ each run: name them as a reader would.
-const text = doc.join('\n').replaceAll(root, '/var/lib/podns-walkthrough').replaceAll(netns, 'podns-walkthrough').replaceAll(repo, '/opt/podns/src');
+// The temp root and the network namespace differ each run: name them as a reader would (the pods' netns pins
+// carry a hash of the root: the one /var/lib/podns-walkthrough would give).
+const { netnsPinPrefix, resolveRoots } = (await import(path.join(repo, 'dist', 'state', 'paths.js'))) as typeof import('../src/state/paths.js');
+const text = doc
+  .join('\n')
+  .replaceAll(netnsPinPrefix(resolveRoots(root)), netnsPinPrefix(resolveRoots('/var/lib/podns-walkthrough')))
+  .replaceAll(root, '/var/lib/podns-walkthrough')
+  .replaceAll(netns, 'podns-walkthrough')
+  .replaceAll(repo, '/opt/podns/src');
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, text);
 process.stdout.write(`wrote ${out}\n`);

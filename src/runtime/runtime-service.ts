@@ -37,10 +37,11 @@ import type { PodPaths } from '../state/paths.js';
 import type { PodNetworkRecord } from '../state/pod-state.js';
 import { ContainerIO, type AttachListener, type HeldRole } from './container-io.js';
 import { containerDirs, planContainerSpawn, type PodNamespaces } from './container-plan.js';
+import { containerCgroups } from './container-cgroups.js';
 import { execSync, type ExecOptions } from './exec-sync.js';
 import { FdStore, fdIdentity, fdTable, takeHeldFd } from './fd-store.js';
 import { hostDeviceNames } from './host-devices.js';
-import { ensureSharedOrSlave } from './mount-propagation.js';
+import { ensurePropagationSource } from './mount-propagation.js';
 import { writePodFiles } from './pod-files.js';
 import { isAlive, pidsInMountNamespace, processRef } from './proc.js';
 import { assertNoMountsBelow, killSandboxProcesses, releaseSandbox, removeSandboxCgroups } from './pod-teardown.js';
@@ -251,7 +252,7 @@ export class RuntimeService {
     const rec =
       cfg.mode === 'cni'
         ? await setUpCni(cfg, runner, this.libRoot, record.id, paths.netnsPin, ports, note)
-        : await setUpPodNetwork(cfg, runner, this.libRoot, record.id, record.id, ports, note, this.bridges);
+        : await setUpPodNetwork(cfg, runner, this.libRoot, record.id, path.basename(paths.netnsPin), ports, note, this.bridges);
     record.podIP = rec.ip;
     writeSandbox(paths.runDir, record);
   }
@@ -423,9 +424,7 @@ export class RuntimeService {
     const { record } = container;
     const { config } = record;
     if (record.state !== 'created') throw new PodnsError('runtime.startContainer', `container "${id}" is ${record.state}, not created`);
-    for (const m of config.mounts) {
-      if (m.propagation === 'hostToContainer') ensureSharedOrSlave(m.hostPath, `container "${config.name}": mount "${m.containerPath}"`);
-    }
+    for (const m of config.mounts) ensurePropagationSource(m.hostPath, m.propagation, `container "${config.name}": mount "${m.containerPath}"`);
     const infraNone = sandbox.record.config.infra === 'none';
     const holder = infraNone ? [...sandbox.containers.values()].find((c) => c.record.holdsPodNamespaces) : undefined;
     const createsNamespaces = infraNone && !holder;
@@ -456,6 +455,7 @@ export class RuntimeService {
           stdio: io.terminal ? [-1, -1, -1] : io.childStdio(),
           hostDevices: config.process.confinement.privileged ? hostDeviceNames() : undefined,
           seccompFilter: container.filter,
+          cgroups: sandbox.record.cgroups && containerCgroups(sandbox.record.cgroups, containerLeaf(config.name), config.process.confinement.privileged),
         },
         isNotDirectory,
       );
