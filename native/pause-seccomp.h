@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #if !defined(__x86_64__) || defined(__ILP32__)
 /* podns builds its containers' seccomp programs for x86 only (seccomp-build.c); the pause follows. */
@@ -154,6 +155,14 @@ static inline size_t pause_seccomp_program(struct pause_sock_filter *out) {
   }
   out[n++] = pause_bpf(PAUSE_BPF_RET, 0, 0, PAUSE_SECCOMP_RET_ERRNO | EPERM);
   return n;
+}
+
+/* Installs the filter on the calling thread; no_new_privs must be set first (or CAP_SYS_ADMIN held). The flag
+ * LOG has the kernel's audit log record each refused call (kernel.seccomp.actions_logged permitting). */
+static inline long pause_seccomp_install(void) {
+  struct pause_sock_filter program[PAUSE_SECCOMP_MAX_PROGRAM];
+  struct pause_sock_fprog fprog = {(unsigned short)pause_seccomp_program(program), program};
+  return syscall(SYS_seccomp, PAUSE_SECCOMP_SET_MODE_FILTER, PAUSE_SECCOMP_FILTER_FLAG_LOG, &fprog);
 }
 
 #endif

@@ -306,9 +306,7 @@ static const char *drop_privileges(void) {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) return "prctl(PR_SET_DUMPABLE)";
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return "prctl(PR_SET_NO_NEW_PRIVS)";
 
-  struct pause_sock_filter program[PAUSE_SECCOMP_MAX_PROGRAM];
-  struct pause_sock_fprog fprog = {(unsigned short)pause_seccomp_program(program), program};
-  if (syscall(SYS_seccomp, PAUSE_SECCOMP_SET_MODE_FILTER, PAUSE_SECCOMP_FILTER_FLAG_LOG, &fprog) < 0) return "seccomp(SECCOMP_SET_MODE_FILTER)";
+  if (pause_seccomp_install() < 0) return "seccomp(SECCOMP_SET_MODE_FILTER)";
   return NULL;
 }
 
