@@ -70,7 +70,8 @@ ${fs.readFileSync(manifest, 'utf8').trim()}
 
 \`podns run --explain\` brings the pod up and then prints the step log the addon and the supervisor kept as they
 worked, each step with the command that does the same by hand. The pause comes first (new namespaces, an empty
-root), its network namespace is pinned, the network is set up, and each container joins the pause's namespaces.
+root; once it runs it drops every privilege: no capabilities, uid 65535, no_new_privs, a seccomp filter), its
+network namespace is pinned, the network is set up, and each container joins the pause's namespaces.
 (The cgroup writes and the device and mask mounts are left out here for length: \`podns explain POD\` shows all.)`);
   const explained = podns(['run', '--explain', manifest]);
   const lines = explained.split('\n');
@@ -97,7 +98,8 @@ namespace, and with \`shareProcessNamespace: true\` all of them share the pause'
 
   say(`## 4. The processes, seen from the sidecar
 
-busybox sees the pause as PID 1, nginx's master and workers, and its own shell and sleep: one PID namespace.`);
+busybox sees the pause as PID 1 (user 65535: it gave up root), nginx's master and workers, and its own shell and
+sleep: one PID namespace.`);
   run(['exec', 'nginx-busybox-pod', '-c', 'busybox', '--', 'ps']);
 
   say(`## 5. The shared volume and the shared network

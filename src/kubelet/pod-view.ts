@@ -102,6 +102,7 @@ export function composePodState(status: PodStatusRecord, sandbox: SandboxRecord 
   return {
     ...pod,
     ...(sandbox?.pause ? { pause: sandbox.pause } : {}),
+    ...(sandbox?.pauseStartedWith ? { pauseStartedWith: sandbox.pauseStartedWith } : {}),
     ...(sandbox?.fdStore ? { fdStore: sandbox.fdStore } : {}),
     ...(sandbox?.netnsPin ? { netnsPin: sandbox.netnsPin } : {}),
     ...(sandbox?.network ? { network: sandbox.network } : {}),

@@ -11,7 +11,7 @@ import type { CgroupLimits } from '../cgroup/resources.js';
 import type { HostPortMapping } from '../network/bridge-plan.js';
 import type { NetworkConfig } from '../network/network-config.js';
 import { readJsonIfExists, writeJsonAtomic } from '../state/atomic-file.js';
-import type { FdIdentity, Infra, PodNetworkRecord, ProcessRef, ProcessSpec } from '../state/pod-state.js';
+import type { FdIdentity, Infra, PodNetworkRecord, ProcessPrivileges, ProcessRef, ProcessSpec } from '../state/pod-state.js';
 import type { PodSpec } from '../manifest/types.js';
 // Not `import fs from 'node:fs'`: that ESM import loads fs/promises, streams and readline (~2 ms of every CLI start).
 const fs = process.getBuiltinModule('node:fs');
@@ -60,6 +60,11 @@ export interface SandboxRecord {
   supervisor?: ProcessRef;
   /** The holder of the pod's namespaces: the pause, or with infra none the first container. */
   pause?: ProcessRef;
+  /**
+   * What the pause started with: the supervisor's privileges when it cloned it (the clone copies them; the spawn
+   * gives the pause no security steps), before the pause dropped them all (native/pause.c).
+   */
+  pauseStartedWith?: ProcessPrivileges;
   /** The pause's fd store (its sending end, fd 4): how a new supervisor reaches it. */
   fdStore?: FdIdentity;
   netnsPin?: string;

@@ -43,7 +43,7 @@ import { FdStore, fdIdentity, fdTable, takeHeldFd } from './fd-store.js';
 import { hostDeviceNames } from './host-devices.js';
 import { ensurePropagationSource } from './mount-propagation.js';
 import { writePodFiles } from './pod-files.js';
-import { isAlive, pidsInMountNamespace, processRef } from './proc.js';
+import { isAlive, pidsInMountNamespace, processPrivileges, processRef } from './proc.js';
 import { assertNoMountsBelow, killSandboxProcesses, releaseSandbox, removeSandboxCgroups } from './pod-teardown.js';
 import {
   containerId,
@@ -57,7 +57,7 @@ import {
   type SandboxConfig,
   type SandboxRecord,
 } from './records.js';
-import { mountTmpfs, pinNetworkNamespace, startPause } from './sandbox.js';
+import { mountTmpfs, pauseDropSteps, pinNetworkNamespace, startPause } from './sandbox.js';
 
 /** What a sandbox's watcher hears. */
 export interface SandboxWatcher {
@@ -193,6 +193,8 @@ export class RuntimeService {
     }
     const store = FdStore.create(this.kernel);
     record.fdStore = store.store.identity;
+    // What the pause starts with: the clone copies the supervisor's privileges, which the pause then drops.
+    const startedWith = processPrivileges('self', this.procRoot);
     let pid: number;
     try {
       pid = await startPause(
@@ -213,9 +215,11 @@ export class RuntimeService {
     }
     sandbox.fdStore = store.store;
     record.pause = processRef(pid, this.procRoot) ?? { pid, startTime: 0 };
+    if (startedWith) record.pauseStartedWith = startedWith;
     save();
     sandbox.holderExited = this.watchChild(pid);
     void sandbox.holderExited.then((status) => this.onSandboxDeath(sandbox, status));
+    sandbox.steps.addAll(await pauseDropSteps(pid, startedWith, this.procRoot));
     const t1 = Date.now();
     await this.connect(sandbox, pid);
     record.state = 'ready';
