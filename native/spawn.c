@@ -566,8 +566,19 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
   if (spec->rootfs) {
     /* pivot_root(".", ".") stacks the old root on top of the new one; detaching "." then drops it
      * (the trick runc uses; it needs no directory for the old root inside the new one). */
+    /* With "/" left shared (a Bidirectional mount) the old root keeps the host's peers: it is made rslave before
+     * its detach, so that the detach unmounts nothing on the host (runc's pivotRoot). It is reached through an fd
+     * opened before the pivot: after pivot_root(".", ".") the path "." names the new root for mount(2) (only
+     * umount2 follows the old root stacked on it), and the new root's Bidirectional binds must stay shared. */
+    int old_root = -1;
+    if ((spec->root_propagation & MS_SHARED) && (old_root = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC)) < 0)
+      fail(report_fd, PODNS_STEP_PIVOT_ROOT, -1);
     if (chdir(spec->rootfs) < 0) fail(report_fd, PODNS_STEP_PIVOT_ROOT, -1);
     if (syscall(SYS_pivot_root, ".", ".") < 0) fail(report_fd, PODNS_STEP_PIVOT_ROOT, -1);
+    if (old_root >= 0) {
+      if (fchdir(old_root) < 0 || mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) fail(report_fd, PODNS_STEP_UMOUNT_OLD_ROOT, -1);
+      close(old_root);
+    }
     if (umount2(".", MNT_DETACH) < 0) fail(report_fd, PODNS_STEP_UMOUNT_OLD_ROOT, -1);
     done(PODNS_STEP_PIVOT_ROOT, -1);
     if (chdir("/") < 0) fail(report_fd, PODNS_STEP_CHDIR, -1);

@@ -14,7 +14,7 @@ import type { ContainerConfig, ContainerMount } from '../runtime/records.js';
 import { resolveCapabilities } from '../security/capabilities.js';
 import { ownCapabilities, type Confinement } from '../security/confinement.js';
 import type { ProcessSpec } from '../state/pod-state.js';
-import { invalid } from './cri-error.js';
+import { invalid, unimplemented } from './cri-error.js';
 import type { ContainerConfig as CriContainerConfig, LinuxContainerResources, LinuxContainerSecurityContext, Mount, SecurityProfile } from './messages.js';
 
 /** CRI's command/args over the image's Entrypoint/Cmd (containerd's rule, the same as Kubernetes'). */
@@ -79,17 +79,24 @@ export function criUser(sc: LinuxContainerSecurityContext | null | undefined, im
   return { uid: user.uid, gid: user.gid, groups, home: user.home };
 }
 
+const PROPAGATION = { PROPAGATION_PRIVATE: undefined, PROPAGATION_HOST_TO_CONTAINER: 'hostToContainer', PROPAGATION_BIDIRECTIONAL: 'bidirectional' } as const;
+
 export function criMounts(mounts: Mount[]): ContainerMount[] {
   return mounts.map((m) => {
     if (!m.container_path || !path.isAbsolute(m.container_path)) throw invalid(`mount: container_path "${m.container_path}" must be absolute`);
-    if (m.image) throw invalid(`mount ${m.container_path}: image volumes are not supported`);
+    if (m.image) throw unimplemented(`mount ${m.container_path}: image volumes are not supported`);
     if (m.uidMappings.length || m.gidMappings.length) throw invalid(`mount ${m.container_path}: idmapped mounts are not supported yet`);
-    if (m.propagation === 'PROPAGATION_BIDIRECTIONAL') throw invalid(`mount ${m.container_path}: Bidirectional propagation is not supported yet`);
+    // containerd's checks (WithMounts), with its messages.
+    if (m.recursive_read_only && !m.readonly) throw invalid(`mount ${m.container_path}: recursive read-only mount conflicts with a read-write mount (host_path "${m.host_path}")`);
+    if (m.recursive_read_only && m.propagation !== 'PROPAGATION_PRIVATE') {
+      throw invalid(`mount ${m.container_path}: recursive read-only mount needs private propagation, got ${m.propagation} (host_path "${m.host_path}")`);
+    }
+    const propagation = PROPAGATION[m.propagation];
     return {
       hostPath: m.host_path,
       containerPath: m.container_path,
       readonly: m.readonly,
-      ...(m.propagation === 'PROPAGATION_HOST_TO_CONTAINER' ? { propagation: 'hostToContainer' as const } : {}),
+      ...(propagation ? { propagation } : {}),
       ...(m.recursive_read_only ? { recursiveReadOnly: 'Enabled' as const } : {}),
     };
   });

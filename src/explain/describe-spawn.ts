@@ -66,6 +66,7 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
         break;
       case 'make-rprivate':
         if (request.rootPropagation === MS.SLAVE) add('mount(NULL, "/", NULL, MS_REC|MS_SLAVE)', 'mount --make-rslave /');
+        else if (request.rootPropagation === MS.SHARED) add('mount(NULL, "/", NULL, MS_REC|MS_SHARED)', 'mount --make-rshared /');
         else add('mount(NULL, "/", NULL, MS_REC|MS_PRIVATE)', 'mount --make-rprivate /');
         break;
       case 'recursive-readonly':
@@ -73,8 +74,8 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
         break;
       case 'propagation':
         if (m) {
-          const slave = ((m.propagation ?? 0) & MS.SLAVE) !== 0;
-          add(`${slave ? 'rslave' : 'rprivate'} ${inRoot(m.target)}`, `mount --make-${slave ? 'rslave' : 'rprivate'} ${inRoot(m.target)}`);
+          const kind = ((m.propagation ?? 0) & MS.SLAVE) !== 0 ? 'rslave' : ((m.propagation ?? 0) & MS.SHARED) !== 0 ? 'rshared' : 'rprivate';
+          add(`${kind} ${inRoot(m.target)}`, `mount --make-${kind} ${inRoot(m.target)}`);
         }
         break;
       case 'sethostname':
@@ -92,7 +93,8 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
         if (!m) break;
         const target = m.inRootfs ? inRoot(m.target) : m.target;
         const opts = flagOptions(m.flags ?? 0, m.data);
-        if (m.fstype) add(`mount ${m.fstype} on ${target}`, `mount -t ${m.fstype} ${m.source ?? 'none'} ${target}${opts.length ? ` -o ${opts.join(',')}` : ''}`);
+        if (((m.flags ?? 0) & (MS.PRIVATE | MS.SHARED | MS.SLAVE)) !== 0) add(`private ${target}`, `mount --make-private ${target}`);
+        else if (m.fstype) add(`mount ${m.fstype} on ${target}`, `mount -t ${m.fstype} ${m.source ?? 'none'} ${target}${opts.length ? ` -o ${opts.join(',')}` : ''}`);
         else add(`bind ${m.source} on ${target}`, `mount ${(m.flags ?? 0) & MS.REC ? '--rbind' : '--bind'} ${m.source} ${target}`);
         break;
       }

@@ -21,6 +21,7 @@ export const MS = {
   REC: 16384,
   PRIVATE: 1 << 18,
   SLAVE: 1 << 19,
+  SHARED: 1 << 20,
   RELATIME: 1 << 21,
   STRICTATIME: 1 << 24,
 } as const;
@@ -65,7 +66,10 @@ export interface SecuritySpec {
 export interface SpawnRequest {
   joinNamespaces?: Partial<Record<NamespaceKind, string>>;
   cloneFlags?: number;
-  /** Propagation of "/" in the new mount namespace: MS.SLAVE (HostToContainer mounts need it); MS.PRIVATE by default. */
+  /**
+   * Propagation of "/" in the new mount namespace: MS.SLAVE (HostToContainer mounts need it), MS.SHARED
+   * (Bidirectional ones: the old root is made rslave before it is detached); MS.PRIVATE by default.
+   */
   rootPropagation?: number;
   newSession?: boolean;
   hostname?: string;

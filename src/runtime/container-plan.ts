@@ -186,21 +186,26 @@ function podMounts(mounts: ContainerMount[], conf: Confinement, isFile: (p: stri
     flags: MS.BIND | MS.REC,
     create: isFile(m.hostPath) ? ('file' as const) : ('dir' as const),
     remountFlags: (m.readonly ? MS.RDONLY : 0) | nodev(conf),
-    ...(m.propagation === 'hostToContainer' ? { propagation: MS.REC | MS.SLAVE } : {}),
+    ...(m.propagation === 'hostToContainer' ? { propagation: MS.REC | MS.SLAVE } : m.propagation === 'bidirectional' ? { propagation: MS.REC | MS.SHARED } : {}),
     ...(m.recursiveReadOnly ? { recursiveReadOnly: m.recursiveReadOnly === 'Enabled' ? (2 as const) : (1 as const) } : {}),
   }));
 }
 
 /**
  * containerd's rule for mountPropagation: a HostToContainer mount needs the container's root rslave (so its
- * bind keeps receiving the host's mount events), and then every other bind is made rprivate explicitly, as
- * containerd's spec gives them ("rprivate"), so that only the asked-for mounts follow the host.
+ * bind keeps receiving the host's mount events), a Bidirectional one rshared (so its bind stays a peer of the
+ * host's mount, and the container's mounts there reach the host), and then every other bind is made rprivate
+ * explicitly, as containerd's spec gives them ("rprivate"), so that only the asked-for mounts follow the host.
+ * With a shared root, as runc does, the mount holding the rootfs directory and "/" itself are made private
+ * first (`rootfsMount`): nothing mounted in the root reaches the host, and pivot_root accepts them.
  */
-function applyPropagation(mounts: MountStep[]): { mounts: MountStep[]; rootPropagation?: number } {
+function applyPropagation(mounts: MountStep[], rootfsMount: string | undefined): { mounts: MountStep[]; rootPropagation?: number } {
   if (!mounts.some((m) => m.propagation !== undefined)) return { mounts };
+  const shared = mounts.some((m) => ((m.propagation ?? 0) & MS.SHARED) !== 0);
+  const privateFirst: MountStep[] = shared ? [...new Set(['/', rootfsMount ?? '/'])].map((target) => ({ source: 'none', target, flags: MS.PRIVATE })) : [];
   return {
-    mounts: mounts.map((m) => (m.propagation === undefined && ((m.flags ?? 0) & MS.BIND) !== 0 ? { ...m, propagation: MS.REC | MS.PRIVATE } : m)),
-    rootPropagation: MS.SLAVE,
+    mounts: [...privateFirst, ...mounts.map((m) => (m.propagation === undefined && ((m.flags ?? 0) & MS.BIND) !== 0 ? { ...m, propagation: MS.REC | MS.PRIVATE } : m))],
+    rootPropagation: shared ? MS.SHARED : MS.SLAVE,
   };
 }
 
@@ -226,6 +231,8 @@ export interface ContainerPlanInput {
   seccompFilter?: Buffer;
   /** For privileged containers: the host's device nodes (names below /dev). */
   hostDevices?: string[];
+  /** With a Bidirectional mount: the host mount point the rootfs directory lies on (made private in the container). */
+  rootfsMount?: string;
 }
 
 /** Mount sources that are files must be mounted on files: the planner asks the caller which are. */
@@ -267,7 +274,7 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
     overlay,
     ...baseMounts(input.etcDir, input.shmDir, conf, input.hostDevices ?? []),
     ...podMounts(config.mounts, conf, isFile),
-  ]);
+  ], input.rootfsMount);
   return {
     ...namespaces,
     ...(rootPropagation ? { rootPropagation } : {}),

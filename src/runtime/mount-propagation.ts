@@ -37,18 +37,37 @@ export function mountOf(path: string, mounts: MountInfoLine[]): MountInfoLine | 
   return best;
 }
 
-/** Throws, in one line, unless `source` lies on a shared or slave host mount (containerd's ensureSharedOrSlave). */
-export function ensureSharedOrSlave(source: string, what: string): void {
+function hostMountOf(source: string): MountInfoLine | undefined {
   let real: string;
   try {
     real = fs.realpathSync(source);
   } catch {
     real = source;
   }
-  const mount = mountOf(real, parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')));
+  return mountOf(real, parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')));
+}
+
+/** Throws, in one line, unless `source` lies on a shared or slave host mount (containerd's ensureSharedOrSlave). */
+export function ensureSharedOrSlave(source: string, what: string): void {
+  const mount = hostMountOf(source);
   if (!mount || mount.propagation !== 'private') return;
   throw new PodnsError(
     'container.mountPropagation',
     `${what}: mountPropagation HostToContainer: "${source}" is on the mount "${mount.mountPoint}", which is private: the host's mounts there would never reach the container (make it shared: mount --make-rshared ${mount.mountPoint})`,
   );
+}
+
+/** Throws, in one line, unless `source` lies on a shared host mount (containerd's ensureShared, for Bidirectional). */
+export function ensureShared(source: string, what: string): void {
+  const mount = hostMountOf(source);
+  if (!mount || mount.propagation === 'shared') return;
+  throw new PodnsError(
+    'container.mountPropagation',
+    `${what}: mountPropagation Bidirectional: "${source}" is on the mount "${mount.mountPoint}", which is ${mount.propagation}: mounts made there would never reach the host (make it shared: mount --make-rshared ${mount.mountPoint})`,
+  );
+}
+
+/** The host mount point a directory lies on (a Bidirectional container's rootfs: its parent mount is made private). */
+export function mountPointOf(dir: string): string {
+  return hostMountOf(dir)?.mountPoint ?? '/';
 }

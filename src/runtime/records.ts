@@ -76,7 +76,7 @@ export interface ContainerMount {
   containerPath: string;
   readonly: boolean;
   /** CRI MountPropagation; private by default. */
-  propagation?: 'private' | 'hostToContainer';
+  propagation?: 'private' | 'hostToContainer' | 'bidirectional';
   /** CRI recursive_read_only: `IfPossible` when the kernel can, `Enabled` required. */
   recursiveReadOnly?: 'IfPossible' | 'Enabled';
 }

@@ -40,7 +40,7 @@ import { containerDirs, planContainerSpawn, type PodNamespaces } from './contain
 import { execSync, type ExecOptions } from './exec-sync.js';
 import { FdStore, fdIdentity, fdTable, takeHeldFd } from './fd-store.js';
 import { hostDeviceNames } from './host-devices.js';
-import { ensureSharedOrSlave } from './mount-propagation.js';
+import { ensureShared, ensureSharedOrSlave, mountPointOf } from './mount-propagation.js';
 import { writePodFiles } from './pod-files.js';
 import { isAlive, pidsInMountNamespace, processRef } from './proc.js';
 import { assertNoMountsBelow, killSandboxProcesses, releaseSandbox, removeSandboxCgroups } from './pod-teardown.js';
@@ -425,7 +425,9 @@ export class RuntimeService {
     if (record.state !== 'created') throw new PodnsError('runtime.startContainer', `container "${id}" is ${record.state}, not created`);
     for (const m of config.mounts) {
       if (m.propagation === 'hostToContainer') ensureSharedOrSlave(m.hostPath, `container "${config.name}": mount "${m.containerPath}"`);
+      if (m.propagation === 'bidirectional') ensureShared(m.hostPath, `container "${config.name}": mount "${m.containerPath}"`);
     }
+    const bidirectional = config.mounts.some((m) => m.propagation === 'bidirectional');
     const infraNone = sandbox.record.config.infra === 'none';
     const holder = infraNone ? [...sandbox.containers.values()].find((c) => c.record.holdsPodNamespaces) : undefined;
     const createsNamespaces = infraNone && !holder;
@@ -457,6 +459,7 @@ export class RuntimeService {
           stdio: io.terminal ? [-1, -1, -1] : io.childStdio(),
           hostDevices: config.process.confinement.privileged ? hostDeviceNames() : undefined,
           seccompFilter: container.filter,
+          ...(bidirectional ? { rootfsMount: mountPointOf(record.dirs.rootfs) } : {}),
         },
         isNotDirectory,
       );

@@ -157,6 +157,27 @@ describe('planContainerSpawn', () => {
     expect(volumes[0]).toMatchObject({ source: '/srv/data/x', remountFlags: MS.RDONLY | MS.NODEV });
     expect(volumes[1]).toMatchObject({ source: '/l/pods/p/volumes/logs', flags: MS.BIND | MS.REC, remountFlags: MS.NODEV });
   });
+  it('a HostToContainer mount: the root rslave, the mount rslave, every other bind rprivate', () => {
+    const mounts = [{ hostPath: '/srv/in', containerPath: '/in', readonly: false, propagation: 'hostToContainer' as const }];
+    const slave = plan({ config: { ...config(), mounts } });
+    expect(slave.rootPropagation).toBe(MS.SLAVE);
+    expect(slave.mounts!.find((m) => m.target === '/in')?.propagation).toBe(MS.REC | MS.SLAVE);
+    expect(slave.mounts!.find((m) => m.target === '/etc/hosts')?.propagation).toBe(MS.REC | MS.PRIVATE);
+  });
+  it('a Bidirectional mount: "/" and the rootfs\'s parent mount private first, the root rshared, the mount rshared', () => {
+    const mounts = [{ hostPath: '/srv/both', containerPath: '/both', readonly: false, propagation: 'bidirectional' as const }];
+    const shared = plan({ config: { ...config(), mounts }, rootfsMount: '/l' });
+    expect(shared.rootPropagation).toBe(MS.SHARED);
+    expect(shared.mounts!.slice(0, 3)).toEqual([
+      { source: 'none', target: '/', flags: MS.PRIVATE },
+      { source: 'none', target: '/l', flags: MS.PRIVATE },
+      expect.objectContaining({ fstype: 'overlay' }),
+    ]);
+    expect(shared.mounts!.find((m) => m.target === '/both')?.propagation).toBe(MS.REC | MS.SHARED);
+    expect(shared.mounts!.find((m) => m.target === '/etc/hosts')?.propagation).toBe(MS.REC | MS.PRIVATE);
+    // The rootfs on "/" itself: one private step.
+    expect(plan({ config: { ...config(), mounts }, rootfsMount: '/' }).mounts!.filter((m) => m.flags === MS.PRIVATE)).toHaveLength(1);
+  });
   it('binds the termination-log file at terminationMessagePath', () => {
     expect(req.mounts!.find((m) => m.target === '/dev/termination-log')).toMatchObject({ source: '/l/pods/p/containers/c/termination-log', remountFlags: MS.NODEV });
   });
