@@ -172,7 +172,7 @@ export class CriRuntime {
       status: { conditions: [{ type: 'RuntimeReady', status: true, reason: '', message: '' }, network] },
       info: request.verbose ? { config: JSON.stringify({ ...this.settings, cniConfFile: conf ?? null, podCidr: this.podCidr, cgroupDriver: 'cgroupfs' }) } : {},
       runtime_handlers: [{ name: '', features: { recursive_read_only_mounts: true, user_namespaces: false } }],
-      features: { supplemental_groups_policy: false },
+      features: { supplemental_groups_policy: true, user_namespaces_host_network: false, mount_options: true },
     };
   }
 
@@ -268,6 +268,10 @@ export class CriRuntime {
     if (!config?.metadata?.name) throw invalid('config.metadata.name is required');
     if (!config.image?.image) throw invalid(`container "${config.metadata.name}": config.image.image is required`);
     if (sandbox.state !== 'ready') throw new CriError('FAILED_PRECONDITION', `sandbox "${sandbox.id}" is not ready: no container can be created in it`);
+    if (config.linux?.security_context?.privileged && !sandbox.config.privileged) {
+      // containerd's rule: kubelet marks the sandbox privileged when one of its containers is.
+      throw invalid(`container "${config.metadata.name}": a privileged container, but its sandbox "${sandbox.id}" is not privileged`);
+    }
     const image = findImageRecord(imagesDir(this.options.roots), config.image.image);
     if (!image) throw new CriError('NOT_FOUND', `container "${config.metadata.name}": image "${config.image.image}" is not present (PullImage it first)`);
     if (this.runtime.listContainers(sandbox.id).some((c) => c.config.name === config.metadata!.name && c.config.attempt === config.metadata!.attempt)) {

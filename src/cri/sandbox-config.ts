@@ -123,5 +123,6 @@ export function sandboxConfigOf(id: string, config: PodSandboxConfig, env: Sandb
       : {}),
     network: env.network,
     infra: 'pause',
+    ...(sc?.privileged ? { privileged: true } : {}),
   };
 }

@@ -30,6 +30,7 @@ import {
   getContainerStatus,
   getPodSandboxStatus,
   grpcError,
+  imageLayerDir,
   listContainerForID,
   logContains,
   NGINX,
@@ -228,6 +229,26 @@ describe.skipIf(kernelSkip)('critest: Container', () => {
       expect(await execSyncContainer(cri, c, ['ls', '-A', symlinkPath])).toBe('testVolume.file\n');
       await cleanupPodSandbox(cri, podId);
     });
+  });
+
+  it('mount_options noexec and nosuid (Status: mount_options) are applied to the bind; an unknown one is refused', async () => {
+    expect((await cri.runtime('Status', {})).features.mount_options).toBe(true);
+    const { podId, podConfig } = await createPodSandboxForContainer(cri);
+    const dir = tempDir('opts');
+    fs.copyFileSync(path.join(await imageLayerDir(cri, BUSYBOX), 'bin', 'busybox'), path.join(dir, 'busybox'));
+    const c = await createContainer(
+      cri,
+      { metadata: containerMetadata('opts'), image: { image: BUSYBOX }, command: PAUSE_CMD, mounts: [{ host_path: dir, container_path: '/opt/x', mount_options: ['noexec', 'nosuid'] }] },
+      podId,
+      podConfig,
+    );
+    await testStartContainer(cri, c);
+    // The exec cannot start (as with containerd, whose runc exec fails): an error, not an exit code.
+    expect(await grpcError(execSync(cri, c, ['/opt/x/busybox', 'true']))).toEqual({ code: status.UNKNOWN, details: 'exec in container "opts": exec "/opt/x/busybox": permission denied (EACCES)' });
+    expect(await execSyncContainer(cri, c, ['sh', '-c', 'grep " /opt/x " /proc/self/mounts'])).toMatch(/nosuid,nodev,noexec/);
+    const bad = await grpcError(createContainerWithError(cri, { metadata: containerMetadata('bad'), image: { image: BUSYBOX }, command: PAUSE_CMD, mounts: [{ host_path: dir, container_path: '/opt/y', mount_options: ['shared'] }] }, podId, podConfig));
+    expect(bad).toEqual({ code: status.INVALID_ARGUMENT, details: 'mount /opt/y: mount option "shared" is not supported (noexec, nodev and nosuid are)' });
+    await cleanupPodSandbox(cri, podId);
   });
 
   // --- container.go: runtime should support log ----------------------------------------------------------

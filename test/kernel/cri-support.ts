@@ -396,3 +396,51 @@ export function parseLogLine(logDirectory: string, logPath: string): LogMessage[
 export function logContains(logDirectory: string, logPath: string, log: string, stream: 'stdout' | 'stderr'): boolean {
   return parseLogLine(logDirectory, logPath).some((m) => m.log === log && m.stream === stream);
 }
+
+/**
+ * A one-layer image made from a directory and loaded into the root's store as `name` (an OCI image-layout
+ * archive, as `podns image load` takes it): the layer is GNU tar's (hard links and setuid bits kept, owned by
+ * root), the config's `config` as given (Entrypoint, User ...). For critest's images that ours cannot stand in for.
+ */
+export async function loadDirectoryImage(podns: Podns, name: string, rootDir: string, config: Record<string, unknown> = {}): Promise<string> {
+  const { execa } = await import('execa');
+  const { createHash } = await import('node:crypto');
+  const zlib = await import('node:zlib');
+  const work = fs.mkdtempSync(path.join(podns.root, 'image-build-'));
+  try {
+    const tar = path.join(work, 'layer.tar');
+    await execa('tar', ['-c', '-f', tar, '-C', rootDir, '--owner=0', '--group=0', '--numeric-owner', '--sort=name', '.']);
+    const raw = fs.readFileSync(tar);
+    const layer = zlib.gzipSync(raw);
+    const digest = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+    const cfg = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', created: '2024-01-01T00:00:00Z', config, rootfs: { type: 'layers', diff_ids: [digest(raw)] } }));
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digest(cfg), size: cfg.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: digest(layer), size: layer.length }],
+      }),
+    );
+    const layout = path.join(work, 'layout');
+    fs.mkdirSync(path.join(layout, 'blobs', 'sha256'), { recursive: true });
+    for (const b of [layer, cfg, manifest]) fs.writeFileSync(path.join(layout, 'blobs', 'sha256', digest(b).slice(7)), b);
+    fs.writeFileSync(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    fs.writeFileSync(
+      path.join(layout, 'index.json'),
+      JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digest(manifest), size: manifest.length }] }),
+    );
+    const archive = path.join(work, 'image.tar');
+    await execa('tar', ['-c', '-f', archive, '-C', layout, '.']);
+    await podns.ok(['image', 'load', archive, name]);
+    return digest(cfg);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The directory of an image's (only) layer in the root's store, from ImageStatus's verbose info. */
+export async function imageLayerDir(cri: CriClient, image: string): Promise<string> {
+  const info = JSON.parse((await cri.image('ImageStatus', { image: { image }, verbose: true })).info.info);
+  return info.layers[info.layers.length - 1];
+}
