@@ -71,7 +71,8 @@ export function hostPortMappings(config: PodSandboxConfig): HostPortMapping[] {
 /** CRI DNSConfig: kubelet's resolved servers, searches and options (`ndots:5`), or the node's file when absent. */
 export function dnsOf(config: PodSandboxConfig): SandboxConfig['dns'] {
   const dns = config.dns_config;
-  if (!dns) return { dnsPolicy: 'Default' };
+  // An empty one is none, as containerd takes it (critest's namespace sandboxes send one).
+  if (!dns || (dns.servers.length === 0 && dns.searches.length === 0 && dns.options.length === 0)) return { dnsPolicy: 'Default' };
   return {
     dnsPolicy: 'None',
     dnsConfig: {
