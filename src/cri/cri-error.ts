@@ -5,7 +5,18 @@
  * The handlers throw it without loading gRPC; grpc-server.ts turns it into the status.
  */
 import { PodnsError } from '../errors.js';
-export type CriCode = 'NOT_FOUND' | 'INVALID_ARGUMENT' | 'FAILED_PRECONDITION' | 'ALREADY_EXISTS' | 'UNIMPLEMENTED' | 'DEADLINE_EXCEEDED' | 'UNAVAILABLE' | 'INTERNAL' | 'UNKNOWN';
+export type CriCode =
+  | 'NOT_FOUND'
+  | 'INVALID_ARGUMENT'
+  | 'FAILED_PRECONDITION'
+  | 'ALREADY_EXISTS'
+  | 'UNIMPLEMENTED'
+  | 'DEADLINE_EXCEEDED'
+  | 'UNAVAILABLE'
+  | 'INTERNAL'
+  | 'UNKNOWN'
+  | 'CANCELLED'
+  | 'UNAUTHENTICATED';
 
 export class CriError extends Error {
   constructor(

@@ -15,6 +15,8 @@ export const CNI_BIN = '/usr/lib/cni';
 export interface CriClient {
   runtime: (method: string, request?: object) => Promise<any>;
   image: (method: string, request?: object) => Promise<any>;
+  /** An ImageService call with a gRPC deadline `ms` from now (the client gives up then: DEADLINE_EXCEEDED). */
+  imageWithDeadline: (method: string, request: object, ms: number) => Promise<any>;
   /** A server-streaming call: every response until `stop()`. */
   stream: (method: string, request: object) => { responses: any[]; stop: () => void; ended: Promise<void> };
   close: () => void;
@@ -25,13 +27,16 @@ export function criClient(socket: string): CriClient {
   const address = `unix://${socket}`;
   const runtime = new RuntimeService(address, grpc.credentials.createInsecure());
   const image = new ImageService(address, grpc.credentials.createInsecure());
-  const unary = (client: grpc.Client, method: string, request: object = {}) =>
+  const unary = (client: grpc.Client, method: string, request: object = {}, options: grpc.CallOptions = {}) =>
     new Promise<any>((resolve, reject) => {
-      (client as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>)[method]!(request, (err, response) => (err ? reject(err) : resolve(response)));
+      (client as unknown as Record<string, (r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>)[method]!(request, options, (err, response) =>
+        err ? reject(err) : resolve(response),
+      );
     });
   return {
     runtime: (method, request) => unary(runtime, method, request),
     image: (method, request) => unary(image, method, request),
+    imageWithDeadline: (method, request, ms) => unary(image, method, request, { deadline: Date.now() + ms }),
     stream: (method, request) => {
       const call = (runtime as unknown as Record<string, (r: object) => grpc.ClientReadableStream<unknown>>)[method]!(request);
       const responses: any[] = [];
