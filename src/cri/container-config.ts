@@ -14,7 +14,7 @@ import type { ContainerConfig, ContainerMount } from '../runtime/records.js';
 import { resolveCapabilities } from '../security/capabilities.js';
 import { ownCapabilities, type Confinement } from '../security/confinement.js';
 import type { ProcessSpec } from '../state/pod-state.js';
-import { invalid } from './cri-error.js';
+import { invalid, unimplemented } from './cri-error.js';
 import type { ContainerConfig as CriContainerConfig, LinuxContainerResources, LinuxContainerSecurityContext, Mount, SecurityProfile } from './messages.js';
 
 /** CRI's command/args over the image's Entrypoint/Cmd (containerd's rule, the same as Kubernetes'). */
@@ -39,7 +39,22 @@ export function criEnv(config: Pick<CriContainerConfig, 'envs' | 'tty'>, image: 
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 
+/**
+ * A deprecated profile path (seccomp_profile_path, apparmor_profile) as containerd's generateSecurityProfile reads
+ * it: runtime/default and docker/default, unconfined, localhost/<ref>; "" is no profile.
+ */
+export function profileOfPath(profilePath: string, field: string): SecurityProfile | null {
+  if (profilePath === '') return null;
+  if (profilePath === 'runtime/default' || profilePath === 'docker/default') return { profile_type: 'RuntimeDefault', localhost_ref: '' };
+  if (profilePath === 'unconfined') return { profile_type: 'Unconfined', localhost_ref: '' };
+  if (profilePath.startsWith('localhost/')) return { profile_type: 'Localhost', localhost_ref: profilePath.slice('localhost/'.length) };
+  throw invalid(`${field} "${profilePath}" is not a profile (runtime/default, docker/default, unconfined or localhost/<path>)`);
+}
+
 function seccompOf(profile: SecurityProfile | null | undefined, privileged: boolean): Confinement['seccomp'] {
+  if (profile && profile.profile_type !== 'Localhost' && profile.localhost_ref) {
+    throw invalid(`seccomp: localhost_ref must only be set if profile_type is Localhost (it is ${profile.profile_type})`);
+  }
   // containerd: no profile given means unconfined (kubelet always sends one, RuntimeDefault unless told otherwise).
   if (privileged || !profile || profile.profile_type === 'Unconfined') return undefined;
   if (profile.profile_type === 'Localhost') {
@@ -51,7 +66,10 @@ function seccompOf(profile: SecurityProfile | null | undefined, privileged: bool
 
 export function criConfinement(sc: LinuxContainerSecurityContext | null | undefined, available: readonly string[] = ownCapabilities()): Confinement {
   const privileged = sc?.privileged ?? false;
-  if (sc?.apparmor && sc.apparmor.profile_type === 'Localhost') throw invalid('apparmor: Localhost profiles are not supported (podns does not use AppArmor)');
+  // podns confines without AppArmor: RuntimeDefault and Unconfined are what it does anyway, a named profile is
+  // refused (containerd on a host without AppArmor refuses it the same way).
+  const apparmor = sc?.apparmor ?? profileOfPath(sc?.apparmor_profile ?? '', 'apparmor_profile');
+  if (apparmor?.profile_type === 'Localhost') throw invalid(`apparmor: profile "${apparmor.localhost_ref}": podns does not use AppArmor (Localhost profiles are not supported)`);
   if (sc?.capabilities?.add_ambient_capabilities.length) throw invalid('capabilities.add_ambient_capabilities is not supported');
   return {
     privileged,
@@ -62,35 +80,51 @@ export function criConfinement(sc: LinuxContainerSecurityContext | null | undefi
     // without a security context at all (crictl with a bare config) containerd's defaults apply.
     unmasked: privileged || (!!sc && sc.masked_paths.length === 0 && sc.readonly_paths.length === 0),
     ...(sc && !privileged && (sc.masked_paths.length || sc.readonly_paths.length) ? { maskedPaths: sc.masked_paths, readonlyPaths: sc.readonly_paths } : {}),
-    seccomp: seccompOf(sc?.seccomp, privileged),
+    // The deprecated seccomp_profile_path only when seccomp is not set, as containerd reads them.
+    seccomp: seccompOf(sc?.seccomp ?? profileOfPath(sc?.seccomp_profile_path ?? '', 'seccomp_profile_path'), privileged),
   };
 }
 
-/** The user: run_as_user / run_as_username (with run_as_group), else the image's User; plus supplemental groups. */
+/**
+ * The user, by CRI's combinations (containerd's GenerateUserString): run_as_username, else run_as_user, with
+ * run_as_group; a group without a user is refused; neither: the image's User. The groups: with the Merge policy
+ * (the default) the user's own from the image's /etc/group, with Strict only the primary one; then the
+ * supplemental groups.
+ */
 export function criUser(sc: LinuxContainerSecurityContext | null | undefined, image: ImageRecord, what: string): ProcessSpec['user'] & { home?: string } {
-  const group = sc?.run_as_group ? `:${sc.run_as_group.value}` : '';
-  const spec = sc?.run_as_user ? `${sc.run_as_user.value}${group}` : sc?.run_as_username ? `${sc.run_as_username}${group}` : image.config.User;
+  const name = sc?.run_as_username || (sc?.run_as_user ? sc.run_as_user.value : '');
+  if (!name && sc?.run_as_group) throw invalid(`${what}: run_as_group ${sc.run_as_group.value} is set without run_as_user or run_as_username`);
+  const spec = name ? `${name}${sc?.run_as_group ? `:${sc.run_as_group.value}` : ''}` : image.config.User;
   const user = resolveUser(spec, image.layers, what);
-  if (!sc?.run_as_user && !sc?.run_as_username && sc?.run_as_group) {
-    user.gid = Number(sc.run_as_group.value);
-    user.groups = [user.gid, ...user.groups.slice(1)];
-  }
-  const groups = [...new Set([...user.groups, ...(sc?.supplemental_groups ?? []).map(Number)])];
+  const own = sc?.supplemental_groups_policy === 'Strict' ? [user.gid] : user.groups;
+  const groups = [...new Set([...own, ...(sc?.supplemental_groups ?? []).map(Number)])];
   return { uid: user.uid, gid: user.gid, groups, home: user.home };
 }
+
+const PROPAGATION = { PROPAGATION_PRIVATE: undefined, PROPAGATION_HOST_TO_CONTAINER: 'hostToContainer', PROPAGATION_BIDIRECTIONAL: 'bidirectional' } as const;
 
 export function criMounts(mounts: Mount[]): ContainerMount[] {
   return mounts.map((m) => {
     if (!m.container_path || !path.isAbsolute(m.container_path)) throw invalid(`mount: container_path "${m.container_path}" must be absolute`);
-    if (m.image) throw invalid(`mount ${m.container_path}: image volumes are not supported`);
+    if (m.image) throw unimplemented(`mount ${m.container_path}: image volumes are not supported`);
     if (m.uidMappings.length || m.gidMappings.length) throw invalid(`mount ${m.container_path}: idmapped mounts are not supported yet`);
-    if (m.propagation === 'PROPAGATION_BIDIRECTIONAL') throw invalid(`mount ${m.container_path}: Bidirectional propagation is not supported yet`);
+    // containerd's checks (WithMounts), with its messages.
+    if (m.recursive_read_only && !m.readonly) throw invalid(`mount ${m.container_path}: recursive read-only mount conflicts with a read-write mount (host_path "${m.host_path}")`);
+    if (m.recursive_read_only && m.propagation !== 'PROPAGATION_PRIVATE') {
+      throw invalid(`mount ${m.container_path}: recursive read-only mount needs private propagation, got ${m.propagation} (host_path "${m.host_path}")`);
+    }
+    const propagation = PROPAGATION[m.propagation];
+    const options = m.mount_options.map((o) => {
+      if (o !== 'noexec' && o !== 'nodev' && o !== 'nosuid') throw invalid(`mount ${m.container_path}: mount option "${o}" is not supported (noexec, nodev and nosuid are)`);
+      return o;
+    });
     return {
       hostPath: m.host_path,
       containerPath: m.container_path,
       readonly: m.readonly,
-      ...(m.propagation === 'PROPAGATION_HOST_TO_CONTAINER' ? { propagation: 'hostToContainer' as const } : {}),
+      ...(propagation ? { propagation } : {}),
       ...(m.recursive_read_only ? { recursiveReadOnly: 'Enabled' as const } : {}),
+      ...(options.length ? { options } : {}),
     };
   });
 }

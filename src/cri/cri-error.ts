@@ -5,7 +5,18 @@
  * The handlers throw it without loading gRPC; grpc-server.ts turns it into the status.
  */
 import { PodnsError } from '../errors.js';
-export type CriCode = 'NOT_FOUND' | 'INVALID_ARGUMENT' | 'FAILED_PRECONDITION' | 'ALREADY_EXISTS' | 'UNIMPLEMENTED' | 'DEADLINE_EXCEEDED' | 'UNAVAILABLE' | 'INTERNAL' | 'UNKNOWN';
+export type CriCode =
+  | 'NOT_FOUND'
+  | 'INVALID_ARGUMENT'
+  | 'FAILED_PRECONDITION'
+  | 'ALREADY_EXISTS'
+  | 'UNIMPLEMENTED'
+  | 'DEADLINE_EXCEEDED'
+  | 'UNAVAILABLE'
+  | 'INTERNAL'
+  | 'UNKNOWN'
+  | 'CANCELLED'
+  | 'UNAUTHENTICATED';
 
 export class CriError extends Error {
   constructor(
@@ -20,8 +31,12 @@ export const notFound = (what: string, id: string) => new CriError('NOT_FOUND', 
 export const invalid = (message: string) => new CriError('INVALID_ARGUMENT', message);
 export const unimplemented = (message: string) => new CriError('UNIMPLEMENTED', message);
 
-/** Any error as the CRI answers it: the runtime service's "no such sandbox/container" is NotFound; the rest as is. */
+/**
+ * Any error as the CRI answers it: the runtime service's "no such sandbox/container" is NotFound, a host port
+ * another pod publishes AlreadyExists; the rest as is.
+ */
 export function asCriError(err: unknown): unknown {
   if (err instanceof PodnsError && (err.step === 'runtime.sandbox' || err.step === 'runtime.container')) return new CriError('NOT_FOUND', err.message);
+  if (err instanceof PodnsError && err.step === 'network.hostPort') return new CriError('ALREADY_EXISTS', err.message);
   return err;
 }

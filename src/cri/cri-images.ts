@@ -6,12 +6,13 @@
  * from the store's records (the sizes measured when each image was unpacked) and its layer directories.
  */
 import path from 'node:path';
+import { UserError } from '../errors.js';
 import { findImageRecord, IMAGE_ID_RE, listImageRecords } from '../image/image-records.js';
-import { parseImageReference } from '../image/reference.js';
+import { normalizeImageReference, parseImageReference } from '../image/reference.js';
 import type { ImageRecord } from '../image/types.js';
 import type { Logger } from '../log.js';
 import { imagesDir, type Roots } from '../state/paths.js';
-import { invalid } from './cri-error.js';
+import { CriError, invalid } from './cri-error.js';
 import type { ImageSpec } from './messages.js';
 import type { UnaryHandler } from './services.js';
 
@@ -64,6 +65,18 @@ export function dockerConfigOf(auth: AuthConfig | null | undefined, domain: stri
   return [{ auths: { [server]: entry } }];
 }
 
+/**
+ * A failed pull as the CRI answers it: an image or tag the registry does not have is NOT_FOUND, refused
+ * credentials UNAUTHENTICATED (containerd answers both with the registry's words too), a pull its client gave
+ * up on CANCELLED; the rest as it is (UNKNOWN, the registry client's one-line message).
+ */
+function pullError(err: unknown, ref: string, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted) return new CriError('CANCELLED', `pull of "${ref}" cancelled by its client; no image was stored`);
+  if (err instanceof UserError && err.code === 'EMANIFESTUNKNOWN') return new CriError('NOT_FOUND', err.message);
+  if (err instanceof UserError && err.code === 'EAUTH') return new CriError('UNAUTHENTICATED', err.message);
+  return err;
+}
+
 export class CriImages {
   private readonly store: string;
 
@@ -80,9 +93,16 @@ export class CriImages {
     return groups;
   }
 
+  /**
+   * The image `spec` names: by name, by (a prefix of) its id, or by a repo digest (`repo@sha256:…`) of an image
+   * pulled by tag, as containerd finds it by any of the references ImageStatus lists.
+   */
   private find(spec: ImageSpec | null): ImageRecord | undefined {
     if (!spec?.image) throw invalid('image.image is required');
-    return findImageRecord(this.store, spec.image);
+    const found = findImageRecord(this.store, spec.image);
+    if (found || !spec.image.includes('@')) return found;
+    const wanted = normalizeImageReference(spec.image);
+    return listImageRecords(this.store).find((r) => repoDigest(r) === wanted);
   }
 
   listImages(request: { filter: { image: ImageSpec | null } | null }): object {
@@ -102,14 +122,19 @@ export class CriImages {
     };
   }
 
-  async pullImage(request: { image: ImageSpec | null; auth: AuthConfig | null }): Promise<object> {
+  async pullImage(request: { image: ImageSpec | null; auth: AuthConfig | null }, signal?: AbortSignal): Promise<object> {
     if (!request.image?.image) throw invalid('image.image is required');
     const ref = request.image.image;
     const parsed = parseImageReference(ref);
     const [{ ImageStore }, { SpawnRunner }, { pullImage }] = await Promise.all([import('../image/image-store.js'), import('../sys/command.js'), import('../image/pull.js')]);
     const store = new ImageStore(this.store, new SpawnRunner());
     const t0 = Date.now();
-    const { record } = await pullImage(store, ref, { etcDir: this.roots.etc, pullSecrets: dockerConfigOf(request.auth, parsed.domain) });
+    let record: ImageRecord;
+    try {
+      ({ record } = await pullImage(store, ref, { etcDir: this.roots.etc, pullSecrets: dockerConfigOf(request.auth, parsed.domain), signal }));
+    } catch (err) {
+      throw pullError(err, ref, signal);
+    }
     this.log.info('CRI: image pulled', { image: record.name, id: record.id, ms: Date.now() - t0 });
     return { image_ref: record.id };
   }
@@ -121,7 +146,14 @@ export class CriImages {
     const store = new ImageStore(this.store, new SpawnRunner());
     // By id: every name of it goes (containerd's RemoveImage); by name: that name, and the image with its last.
     const names = IMAGE_ID_RE.test(request.image!.image) ? (this.byId().get(record.id) ?? [record]).map((r) => r.name) : [record.name];
-    for (const name of names) await store.remove(name);
+    for (const name of names) {
+      try {
+        await store.remove(name);
+      } catch (err) {
+        // A concurrent RemoveImage took it first: removed is removed (critest calls it five times at once).
+        if (!(err instanceof UserError && err.code === 'ENOIMAGE')) throw err;
+      }
+    }
     return {};
   }
 
@@ -151,7 +183,7 @@ export class CriImages {
     return {
       ListImages: (r) => this.listImages(r),
       ImageStatus: (r) => this.imageStatus(r),
-      PullImage: (r) => this.pullImage(r),
+      PullImage: (r, signal) => this.pullImage(r, signal),
       RemoveImage: (r) => this.removeImage(r),
       ImageFsInfo: () => this.imageFsInfo(),
     };

@@ -107,6 +107,16 @@ export class CriRuntime {
     return record;
   }
 
+  /** `lookup`'s record, or undefined when it answers NOT_FOUND (for the calls that are idempotent). */
+  private found<T>(lookup: () => T): T | undefined {
+    try {
+      return lookup();
+    } catch (err) {
+      if (err instanceof CriError && err.code === 'NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+
   private serialized<T>(sandboxId: string, op: () => Promise<T>): Promise<T> {
     const next = (this.queues.get(sandboxId) ?? Promise.resolve()).then(op, op);
     const settled = next.catch(() => undefined);
@@ -159,7 +169,7 @@ export class CriRuntime {
       status: { conditions: [{ type: 'RuntimeReady', status: true, reason: '', message: '' }, network] },
       info: request.verbose ? { config: JSON.stringify({ ...this.settings, cniConfFile: conf ?? null, podCidr: this.podCidr, cgroupDriver: 'cgroupfs' }) } : {},
       runtime_handlers: [{ name: '', features: { recursive_read_only_mounts: true, user_namespaces: false } }],
-      features: { supplemental_groups_policy: false },
+      features: { supplemental_groups_policy: true, user_namespaces_host_network: false, mount_options: true },
     };
   }
 
@@ -208,20 +218,17 @@ export class CriRuntime {
   }
 
   async stopPodSandbox(request: { pod_sandbox_id: string }): Promise<object> {
-    const record = this.sandbox(request.pod_sandbox_id);
+    const record = this.found(() => this.sandbox(request.pod_sandbox_id));
+    // Idempotent (api.proto: it must not fail when the sandbox's resources are gone already), as containerd.
+    if (!record) return {};
     await this.serialized(record.id, () => this.runtime.stopPodSandbox(record.id));
     return {};
   }
 
   async removePodSandbox(request: { pod_sandbox_id: string }): Promise<object> {
-    let record: SandboxRecord;
-    try {
-      record = this.sandbox(request.pod_sandbox_id);
-    } catch (err) {
-      // Idempotent: a sandbox removed already is removed.
-      if (err instanceof CriError && err.code === 'NOT_FOUND') return {};
-      throw err;
-    }
+    const record = this.found(() => this.sandbox(request.pod_sandbox_id));
+    // Idempotent: a sandbox removed already is removed.
+    if (!record) return {};
     await this.serialized(record.id, async () => {
       const containers = this.runtime.listContainers(record.id).map((c) => c.id);
       await this.runtime.removePodSandbox(record.id);
@@ -258,13 +265,17 @@ export class CriRuntime {
     if (!config?.metadata?.name) throw invalid('config.metadata.name is required');
     if (!config.image?.image) throw invalid(`container "${config.metadata.name}": config.image.image is required`);
     if (sandbox.state !== 'ready') throw new CriError('FAILED_PRECONDITION', `sandbox "${sandbox.id}" is not ready: no container can be created in it`);
+    if (config.linux?.security_context?.privileged && !sandbox.config.privileged) {
+      // containerd's rule: kubelet marks the sandbox privileged when one of its containers is.
+      throw invalid(`container "${config.metadata.name}": a privileged container, but its sandbox "${sandbox.id}" is not privileged`);
+    }
     const image = findImageRecord(imagesDir(this.options.roots), config.image.image);
     if (!image) throw new CriError('NOT_FOUND', `container "${config.metadata.name}": image "${config.image.image}" is not present (PullImage it first)`);
     if (this.runtime.listContainers(sandbox.id).some((c) => c.config.name === config.metadata!.name && c.config.attempt === config.metadata!.attempt)) {
       throw new CriError('ALREADY_EXISTS', `container "${config.metadata.name}" attempt ${config.metadata.attempt} exists in sandbox "${sandbox.id}"`);
     }
-    if (!config.log_path) throw invalid(`container "${config.metadata.name}": log_path is required`);
-    const logPath = path.join(sandbox.config.logDirectory, config.log_path);
+    // As containerd: no log_path, no log file (crictl and critest send none); the output is still drained.
+    const logPath = config.log_path ? path.join(sandbox.config.logDirectory, config.log_path) : '';
     const containerConfig = containerConfigOf({ config, image, logPath });
     const id = randomId();
     await this.serialized(sandbox.id, () => this.runtime.createContainer(sandbox.id, containerConfig, id));
@@ -282,20 +293,17 @@ export class CriRuntime {
   }
 
   async stopContainer(request: { container_id: string; timeout: string }): Promise<object> {
-    const record = this.container(request.container_id);
+    const record = this.found(() => this.container(request.container_id));
+    // Idempotent, as StopPodSandbox: a container removed already is stopped.
+    if (!record) return {};
     // Not queued: a stop must not wait behind a slow start of another container of the pod.
     await this.runtime.stopContainer(record.id, Number(request.timeout) * 1000);
     return {};
   }
 
   async removeContainer(request: { container_id: string }): Promise<object> {
-    let record: ContainerRecord;
-    try {
-      record = this.container(request.container_id);
-    } catch (err) {
-      if (err instanceof CriError && err.code === 'NOT_FOUND') return {};
-      throw err;
-    }
+    const record = this.found(() => this.container(request.container_id));
+    if (!record) return {};
     await this.serialized(record.sandboxId, () => this.runtime.removeContainer(record.id));
     this.emit(record.id, 'CONTAINER_DELETED_EVENT', record.sandboxId);
     return {};
@@ -329,6 +337,7 @@ export class CriRuntime {
   reopenContainerLog(request: { container_id: string }): object {
     const record = this.container(request.container_id);
     if (record.state !== 'running') throw new CriError('FAILED_PRECONDITION', `container "${record.id}" is not running`);
+    if (!record.config.logPath) throw new CriError('FAILED_PRECONDITION', `container "${record.id}" has no log (it was created without log_path)`);
     this.runtime.reopenContainerLog(record.id);
     return {};
   }

@@ -57,13 +57,17 @@ function implementation(service: grpc.ServiceDefinition, handlers: Record<string
         callback({ code: grpc.status.UNIMPLEMENTED, details: `podns does not implement ${method}` });
         return;
       }
+      // A client that cancels (or whose deadline passes) is gone: what the handler does for it may stop.
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort());
       Promise.resolve()
-        .then(() => handler(call.request))
+        .then(() => handler(call.request, abort.signal))
         .then(
           (response) => callback(null, response),
           (err: unknown) => {
             const status = statusOf(err);
-            if (status.code === grpc.status.UNKNOWN) log.error('CRI call failed', { method, error: status.details });
+            if (abort.signal.aborted) log.info('CRI call cancelled by its client', { method, error: status.details });
+            else if (status.code === grpc.status.UNKNOWN) log.error('CRI call failed', { method, error: status.details });
             callback(status);
           },
         );

@@ -118,7 +118,10 @@ export interface LinuxContainerSecurityContext {
   readonly_paths: string[];
   seccomp: SecurityProfile | null;
   apparmor: SecurityProfile | null;
+  /** Deprecated: apparmor and seccomp say the same, and win when set. */
+  apparmor_profile: string;
   seccomp_profile_path: string;
+  supplemental_groups_policy: 'Merge' | 'Strict';
 }
 
 export interface ContainerConfig {

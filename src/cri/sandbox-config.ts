@@ -35,6 +35,11 @@ export function cgroupParents(cgroupParent: string, host: CgroupHost, base: Reco
   return Object.fromEntries(Object.keys(host.mounts).map((h) => [h, path.posix.join(base[h] ?? '/', cgroupParent)]));
 }
 
+/** `podns run`'s parent in each hierarchy: the supervisor's (resolved PODNS_CGROUP_PARENT), else /podns. */
+function defaultParents(host: CgroupHost, base: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.keys(host.mounts).map((h) => [h, base?.[h] ?? '/podns']));
+}
+
 function namespaceMode(mode: NamespaceModeName | undefined, field: string, allowed: NamespaceMode[]): NamespaceMode {
   const ours = ({ POD: 'pod', CONTAINER: 'container', NODE: 'node' } as const)[mode as 'POD'] as NamespaceMode | undefined;
   if (!ours || !allowed.includes(ours)) throw invalid(`${field} ${mode} is not supported for a sandbox (${allowed.map((m) => m.toUpperCase()).join(', ')})`);
@@ -66,7 +71,8 @@ export function hostPortMappings(config: PodSandboxConfig): HostPortMapping[] {
 /** CRI DNSConfig: kubelet's resolved servers, searches and options (`ndots:5`), or the node's file when absent. */
 export function dnsOf(config: PodSandboxConfig): SandboxConfig['dns'] {
   const dns = config.dns_config;
-  if (!dns) return { dnsPolicy: 'Default' };
+  // An empty one is none, as containerd takes it (critest's namespace sandboxes send one).
+  if (!dns || (dns.servers.length === 0 && dns.searches.length === 0 && dns.options.length === 0)) return { dnsPolicy: 'Default' };
   return {
     dnsPolicy: 'None',
     dnsConfig: {
@@ -83,11 +89,13 @@ export function dnsOf(config: PodSandboxConfig): SandboxConfig['dns'] {
 export function sandboxConfigOf(id: string, config: PodSandboxConfig, env: SandboxEnvironment): SandboxConfig {
   const meta = config.metadata;
   if (!meta || !meta.name || !meta.namespace || !meta.uid) throw invalid('sandbox config: metadata with name, namespace and uid is required');
-  if (!config.log_directory) throw invalid('sandbox config: log_directory is required');
   const linux = config.linux;
   const sc = linux?.security_context;
   const namespaces = sandboxNamespaces(sc?.namespace_options);
-  const hostname = config.hostname || (namespaces.network === 'node' ? os.hostname() : meta.name);
+  // containerd's rule: no hostname given (crictl, critest; kubelet always sends one), the node's.
+  const hostname = config.hostname || os.hostname();
+  // sethostname(2)'s limit, HOST_NAME_MAX: refused here rather than as EINVAL from inside the new pause.
+  if (Buffer.byteLength(hostname) > 64) throw invalid(`hostname "${hostname}" is longer than 64 bytes`);
   return {
     id,
     origin: 'cri',
@@ -103,11 +111,19 @@ export function sandboxConfigOf(id: string, config: PodSandboxConfig, env: Sandb
     namespaces,
     sysctls: Object.entries(linux?.sysctls ?? {}).map(([name, value]) => ({ path: `/proc/sys/${name.includes('/') ? name : name.replace(/\./g, '/')}`, value })),
     // kubelet made the pod cgroup (cgroup_parent) and set its limits: the sandbox's goes below it, unlimited.
-    // Without a cgroup_parent (not kubelet: crictl with a bare config) it goes below /podns, podns's own parent.
+    // Without a cgroup_parent (not kubelet: crictl or critest with a bare config) it goes where the pods of
+    // `podns run` go: below the supervisor's cgroup parent (PODNS_CGROUP_PARENT), else /podns.
     ...(env.cgroupHost
-      ? { cgroup: { host: env.cgroupHost, parents: cgroupParents(linux?.cgroup_parent || '/podns', env.cgroupHost, env.cgroupBase), limits: {} } }
+      ? {
+          cgroup: {
+            host: env.cgroupHost,
+            parents: linux?.cgroup_parent ? cgroupParents(linux.cgroup_parent, env.cgroupHost, env.cgroupBase) : defaultParents(env.cgroupHost, env.cgroupBase),
+            limits: {},
+          },
+        }
       : {}),
     network: env.network,
     infra: 'pause',
+    ...(sc?.privileged ? { privileged: true } : {}),
   };
 }

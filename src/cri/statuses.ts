@@ -90,7 +90,7 @@ export function containerStatusOf(record: ContainerRecord) {
       host_path: m.hostPath,
       readonly: m.readonly,
       selinux_relabel: false,
-      propagation: m.propagation === 'hostToContainer' ? 'PROPAGATION_HOST_TO_CONTAINER' : 'PROPAGATION_PRIVATE',
+      propagation: m.propagation === 'hostToContainer' ? 'PROPAGATION_HOST_TO_CONTAINER' : m.propagation === 'bidirectional' ? 'PROPAGATION_BIDIRECTIONAL' : 'PROPAGATION_PRIVATE',
       recursive_read_only: m.recursiveReadOnly !== undefined,
     })),
     log_path: config.logPath,

@@ -172,6 +172,8 @@ function baseMounts(etcDir: string, shmDir: string, conf: Confinement, hostDevic
   ];
 }
 
+const MOUNT_OPTION_FLAGS = { noexec: MS.NOEXEC, nodev: MS.NODEV, nosuid: MS.NOSUID } as const;
+
 function nodev(conf: Confinement): number {
   return conf.privileged ? 0 : MS.NODEV;
 }
@@ -188,7 +190,7 @@ function podMounts(mounts: ContainerMount[], conf: Confinement, isFile: (p: stri
     target: m.containerPath,
     flags: MS.BIND | MS.REC,
     create: isFile(m.hostPath) ? ('file' as const) : ('dir' as const),
-    remountFlags: (m.readonly ? MS.RDONLY : 0) | nodev(conf),
+    remountFlags: (m.readonly ? MS.RDONLY : 0) | nodev(conf) | (m.options ?? []).reduce((flags, o) => flags | MOUNT_OPTION_FLAGS[o], 0),
     ...(m.propagation === 'hostToContainer' ? { propagation: MS.REC | MS.SLAVE } : {}),
     // Bidirectional: a peer of the host's mount (spawn.h bind_as_peer), rshared as containerd asks runc.
     ...(m.propagation === 'bidirectional' ? { propagation: MS.REC | MS.SHARED, bindAsPeer: true } : {}),

@@ -47,6 +47,8 @@ export interface SandboxConfig {
   network: NetworkConfig;
   /** podns's own: `none` starts no pause, the first container holds the pod's namespaces. */
   infra: Infra;
+  /** CRI: the sandbox may hold privileged containers (kubelet sets it when one of them is). */
+  privileged?: boolean;
 }
 
 export type SandboxState = 'ready' | 'notready';
@@ -84,6 +86,8 @@ export interface ContainerMount {
   propagation?: 'private' | 'hostToContainer' | 'bidirectional';
   /** CRI recursive_read_only: `IfPossible` when the kernel can, `Enabled` required. */
   recursiveReadOnly?: 'IfPossible' | 'Enabled';
+  /** CRI mount_options: what the bind is remounted with besides read-only (and nodev, which podns always adds). */
+  options?: ('noexec' | 'nodev' | 'nosuid')[];
 }
 
 /** What CreateContainer is given (CRI ContainerConfig; the process already resolved against its image). */

@@ -440,7 +440,8 @@ export class RuntimeService {
       ? { creates: { hostname: sandbox.record.config.hostname, sysctls: sandbox.record.config.sysctls, host: hostNamespaces(sandbox.record.config) } }
       : { holderPid: holderPid!, sharePid: sandbox.record.config.namespaces.pid !== 'container' };
     container.oomBaseline = this.oomKills(sandbox, config.name);
-    const logs = new CriLogWriter(config.logPath);
+    // No log path (a CRI container without log_path, as containerd takes it): the output is read and dropped.
+    const logs = new CriLogWriter(config.logPath || '/dev/null');
     const io = ContainerIO.create(this.kernel, config, this.releaseStdin(sandbox, config.name));
     let pid: number;
     let heldFds: ContainerRecord['heldFds'];
@@ -820,7 +821,7 @@ export class RuntimeService {
   private adoptRun(sandbox: Sandbox, container: Container, exited: Promise<ExitStatus> | undefined, fds: Partial<Record<HeldRole, number>>): void {
     const { record } = container;
     container.oomBaseline = this.oomKills(sandbox, record.config.name);
-    const logs = new CriLogWriter(record.config.logPath);
+    const logs = new CriLogWriter(record.config.logPath || '/dev/null');
     const io = ContainerIO.takenOver(record.config, fds, logs, this.releaseStdin(sandbox, record.config.name));
     // The namespace is held only if it is still the recorded one (its process runs): see holdMountNamespace.
     const held = exited && record.process ? holdMountNamespace(record.process.pid, this.procRoot) : undefined;

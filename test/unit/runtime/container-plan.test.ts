@@ -183,6 +183,13 @@ describe('planContainerSpawn', () => {
     expect(volumes[0]).toMatchObject({ source: '/srv/data/x', remountFlags: MS.RDONLY | MS.NODEV });
     expect(volumes[1]).toMatchObject({ source: '/l/pods/p/volumes/logs', flags: MS.BIND | MS.REC, remountFlags: MS.NODEV });
   });
+  it('a HostToContainer mount: the root rslave, the mount rslave, every other bind rprivate', () => {
+    const mounts = [{ hostPath: '/srv/in', containerPath: '/in', readonly: false, propagation: 'hostToContainer' as const }];
+    const slave = plan({ config: { ...config(), mounts } });
+    expect(slave.rootPropagation).toBe(MS.SLAVE);
+    expect(slave.mounts!.find((m) => m.target === '/in')?.propagation).toBe(MS.REC | MS.SLAVE);
+    expect(slave.mounts!.find((m) => m.target === '/etc/hosts')?.propagation).toBe(MS.REC | MS.PRIVATE);
+  });
   it('binds the termination-log file at terminationMessagePath', () => {
     expect(req.mounts!.find((m) => m.target === '/dev/termination-log')).toMatchObject({ source: '/l/pods/p/containers/c/termination-log', remountFlags: MS.NODEV });
   });
