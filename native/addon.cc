@@ -209,6 +209,7 @@ void SpawnArgs::Build(Napi::Env env, const Napi::Object &o) {
       pm.remount_flags = (unsigned long)GetInt(m, "remountFlags", 0);
       pm.propagation = (unsigned long)GetInt(m, "propagation", 0);
       pm.recursive_readonly = (int)GetInt(m, "recursiveReadOnly", 0);
+      pm.bind_as_peer = m.Get("bindAsPeer").ToBoolean().Value();
       mounts.push_back(pm);
     }
   }

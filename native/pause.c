@@ -19,21 +19,33 @@
  * container restarts — unless output is still unread in it: then it is parked (left out of poll, which would
  * report the hang-up forever) until a nudge finds it drained, so that a container's last words, written while
  * no shim ran, wait for the next shim.
+ *
+ * Least privilege (drop_privileges): podns starts it as root with every capability, since the namespaces, the
+ * sysctls written in them, the mounts and the pivot into its empty root are made by the spawn before its execve.
+ * Nothing after that needs a privilege, so the first thing it does is give them all up, for good: securebits
+ * locked so root means nothing to the kernel again, the bounding and ambient sets emptied, uid and gid 65535 (as
+ * Kubernetes' pause image runs) with no supplementary groups, permitted/effective/inheritable emptied, not
+ * dumpable, no_new_privs, and a seccomp filter that allows only the calls it still makes (pause-seccomp.h).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "pause-seccomp.h"
 
 #ifndef PODNS_VERSION
 #define PODNS_VERSION "dev"
@@ -182,8 +194,13 @@ static void serve_fd_store(void) {
       which[n - 1] = i;
       n++;
     }
-    /* SIGCHLD interrupts the wait (EINTR): the handler has reaped, the loop goes on. */
-    if (poll(fds, n, -1) < 0) continue;
+    /* SIGCHLD interrupts the wait (EINTR): the handler has reaped, the loop goes on. Any other failure would
+     * fail again at once: rather than spin, the store stops here (its fds stay held). */
+    if (poll(fds, n, -1) < 0) {
+      if (errno == EINTR) continue;
+      fprintf(stderr, "pause: fd store: poll: %s; holding what it has\n", strerror(errno));
+      return;
+    }
     for (nfds_t k = 1; k < n; k++) {
       struct held *h = &held[which[k - 1]];
       if (!(fds[k].revents & (POLLHUP | POLLERR | POLLNVAL))) continue;
@@ -212,6 +229,85 @@ static void serve_fd_store(void) {
     }
     compact();
   }
+}
+
+/* The uid and gid of Kubernetes' pause image (build/pause/Dockerfile: USER 65535:65535). */
+#define PAUSE_UID 65535
+#define PAUSE_GID 65535
+
+/* linux/securebits.h and linux/capability.h (musl-gcc does not see the kernel's uapi headers). */
+#define PAUSE_SECBIT_NOROOT (1 << 0)
+#define PAUSE_SECBIT_NOROOT_LOCKED (1 << 1)
+#define PAUSE_SECBIT_NO_SETUID_FIXUP (1 << 2)
+#define PAUSE_SECBIT_NO_SETUID_FIXUP_LOCKED (1 << 3)
+#define PAUSE_SECBIT_KEEP_CAPS_LOCKED (1 << 5)
+#define PAUSE_SECBIT_NO_CAP_AMBIENT_RAISE (1 << 6)
+#define PAUSE_SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED (1 << 7)
+#define PAUSE_CAPABILITY_VERSION_3 0x20080522
+#define PAUSE_CAP_SETGID 6
+#define PAUSE_CAP_SETUID 7
+#define PAUSE_CAP_SETPCAP 8
+struct pause_cap_header {
+  uint32_t version;
+  int pid;
+};
+struct pause_cap_data {
+  uint32_t effective;
+  uint32_t permitted;
+  uint32_t inheritable;
+};
+
+static int has_capability(const struct pause_cap_data caps[2], int cap) {
+  return (caps[cap / 32].effective >> (cap % 32)) & 1;
+}
+
+/*
+ * Gives up every privilege, in the only order that works: what needs CAP_SETPCAP (securebits, the bounding set)
+ * and CAP_SETUID/CAP_SETGID (the ids) while it still has them; SECBIT_NO_SETUID_FIXUP keeps the kernel from
+ * half-clearing the capability sets at the uid change, so that capset empties them all at once after it; then
+ * what needs no privilege (dumpable, no_new_privs); the seccomp filter last, since it allows none of these.
+ * A step that needs a capability the pause was not given (run by hand as a user) is skipped: there is nothing to
+ * drop. Returns the step that failed, or NULL.
+ */
+static const char *drop_privileges(void) {
+  struct pause_cap_header header = {PAUSE_CAPABILITY_VERSION_3, 0};
+  struct pause_cap_data caps[2];
+  if (syscall(SYS_capget, &header, caps) < 0) return "capget";
+
+  if (has_capability(caps, PAUSE_CAP_SETPCAP)) {
+    /* Locked: root (uid 0, or a setuid-root file) grants no capabilities at execve, a uid change never restores
+     * them, and no ambient capability can be raised — not even by a later holder of CAP_SETPCAP. */
+    unsigned long bits = PAUSE_SECBIT_NOROOT | PAUSE_SECBIT_NOROOT_LOCKED | PAUSE_SECBIT_NO_SETUID_FIXUP |
+                         PAUSE_SECBIT_NO_SETUID_FIXUP_LOCKED | PAUSE_SECBIT_KEEP_CAPS_LOCKED |
+                         PAUSE_SECBIT_NO_CAP_AMBIENT_RAISE | PAUSE_SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+    if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) < 0) return "prctl(PR_SET_SECUREBITS)";
+    /* Up to the kernel's last capability (CAPBSET_READ fails with EINVAL past it: there is no /proc here to read
+     * cap_last_cap from). */
+    for (unsigned long cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+      if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return "prctl(PR_CAPBSET_DROP)";
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return "prctl(PR_CAP_AMBIENT_CLEAR_ALL)";
+
+  /* Raw system calls: the libc wrappers exist to change every thread's ids (musl's pulls in its whole
+   * synchronised-call machinery, 10 KB of a 44 KB pause); the pause has one thread. */
+  if (has_capability(caps, PAUSE_CAP_SETUID) && has_capability(caps, PAUSE_CAP_SETGID)) {
+    if (syscall(SYS_setgroups, 0, NULL) < 0) return "setgroups";
+    if (syscall(SYS_setresgid, PAUSE_GID, PAUSE_GID, PAUSE_GID) < 0) return "setresgid";
+    if (syscall(SYS_setresuid, PAUSE_UID, PAUSE_UID, PAUSE_UID) < 0) return "setresuid";
+  }
+
+  memset(caps, 0, sizeof caps);
+  if (syscall(SYS_capset, &header, caps) < 0) return "capset";
+
+  /* Not dumpable: ptrace, /proc/<pid>/fd and pidfd_getfd on it need CAP_SYS_PTRACE (the supervisor, host root,
+   * has it). With no capabilities left, the kernel's other guard — a tracer must hold every capability its
+   * tracee holds — no longer stands in the way of a process of the same uid; in a shared PID namespace that is
+   * any container that runs as 65535. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) return "prctl(PR_SET_DUMPABLE)";
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return "prctl(PR_SET_NO_NEW_PRIVS)";
+
+  if (pause_seccomp_install() < 0) return "seccomp(SECCOMP_SET_MODE_FILTER)";
+  return NULL;
 }
 
 static int is_socket(int fd) {
@@ -246,6 +342,13 @@ int main(int argc, char **argv) {
   sa.sa_handler = on_child;
   sa.sa_flags = SA_NOCLDSTOP;
   if (sigaction(SIGCHLD, &sa, NULL) < 0) return 3;
+
+  /* After the handlers (rt_sigaction is not on the filter's list), before anything else. */
+  const char *failed = drop_privileges();
+  if (failed) {
+    fprintf(stderr, "pause: dropping privileges: %s: %s\n", failed, strerror(errno));
+    return 5;
+  }
 
   /* Children that exited before the handler was installed. */
   on_child(SIGCHLD);

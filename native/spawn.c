@@ -35,6 +35,16 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+/* <linux/mount.h> clashes with glibc's <sys/mount.h>: the open_tree/move_mount flags used, as the kernel has them. */
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
 
 static const int ns_clone_flag[PODNS_NS_COUNT] = {
     [PODNS_NS_IPC] = CLONE_NEWIPC, [PODNS_NS_UTS] = CLONE_NEWUTS,       [PODNS_NS_NET] = CLONE_NEWNET,
@@ -79,6 +89,8 @@ const char *podns_step_name(int step) {
     case PODNS_STEP_CONSOLE: return "console";
     case PODNS_STEP_PROPAGATION: return "propagation";
     case PODNS_STEP_RECURSIVE_READONLY: return "recursive-readonly";
+    case PODNS_STEP_UNSHARE_CGROUP: return "unshare-cgroupns";
+    case PODNS_STEP_OPEN_TREE: return "open_tree";
     default: return "unknown";
   }
 }
@@ -250,7 +262,45 @@ static void apply_mask_or_readonly(int root_fd, const struct podns_mount *m, int
   close(fd);
 }
 
-static void do_mounts(const struct podns_spawn *spec, int report_fd) {
+/* The detached clones of the bind_as_peer mounts' sources, by mount index (clone_peer_sources). */
+struct peer_trees {
+  size_t n;
+  int index[PODNS_MAX_PEER_BINDS];
+  int fd[PODNS_MAX_PEER_BINDS];
+};
+
+/*
+ * mountPropagation Bidirectional. A new mount namespace starts as a copy whose mounts are peers of the host's
+ * shared ones; "/" is then made private (or slave) so that nothing the container mounts reaches the host, and
+ * with that every peer link is gone. So each Bidirectional source is cloned first, while its copy is still a
+ * peer: open_tree(OPEN_TREE_CLONE|AT_RECURSIVE) gives a detached tree whose mounts are peers of the source's
+ * (the kernel's clone_mnt keeps a shared mount's peer group), and do_mounts attaches it at the target with
+ * move_mount. Only that tree is shared with the host; runc gets the same by making "/" rshared and the rootfs's
+ * parent mount private, which would also leave every other host mount shared until pivot_root.
+ */
+static void clone_peer_sources(const struct podns_spawn *spec, struct peer_trees *trees, int report_fd) {
+  trees->n = 0;
+  for (size_t i = 0; i < spec->n_mounts; i++) {
+    if (!spec->mounts[i].bind_as_peer) continue;
+    if (trees->n == PODNS_MAX_PEER_BINDS) {
+      errno = E2BIG;
+      fail(report_fd, PODNS_STEP_OPEN_TREE, (int)i);
+    }
+    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, spec->mounts[i].source, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+    if (fd < 0) fail(report_fd, PODNS_STEP_OPEN_TREE, (int)i);
+    done(PODNS_STEP_OPEN_TREE, (int)i);
+    trees->index[trees->n] = (int)i;
+    trees->fd[trees->n++] = fd;
+  }
+}
+
+static int peer_tree_of(const struct peer_trees *trees, size_t index) {
+  for (size_t k = 0; k < trees->n; k++)
+    if (trees->index[k] == (int)index) return trees->fd[k];
+  return -1;
+}
+
+static void do_mounts(const struct podns_spawn *spec, const struct peer_trees *trees, int report_fd) {
   int root_fd = -1;
   for (size_t i = 0; i < spec->n_mounts; i++) {
     const struct podns_mount *m = &spec->mounts[i];
@@ -294,7 +344,16 @@ static void do_mounts(const struct podns_spawn *spec, int report_fd) {
       fail(report_fd, PODNS_STEP_MKDIR, (int)i);
     }
 
-    if (mount(m->source, target, m->fstype, m->flags, m->data) < 0) fail(report_fd, PODNS_STEP_MOUNT, (int)i);
+    int tree = peer_tree_of(trees, i);
+    if (tree >= 0) {
+      /* The clone taken before "/" went private, attached here: it stays a peer of the host's mount. */
+      int rc = target_fd >= 0 ? (int)syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+                              : (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+      if (rc < 0) fail(report_fd, PODNS_STEP_MOUNT, (int)i);
+      close(tree);
+    } else if (mount(m->source, target, m->fstype, m->flags, m->data) < 0) {
+      fail(report_fd, PODNS_STEP_MOUNT, (int)i);
+    }
     done(PODNS_STEP_MOUNT, (int)i);
     if ((m->remount_flags || m->propagation) && target_fd >= 0) {
       /* The fd still names the directory under the new mount; open the target again to reach the mount. */
@@ -547,9 +606,27 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
     if (write(spec->cgroup_procs_fds[i], "0", 1) != 1) fail(report_fd, PODNS_STEP_CGROUP_JOIN, (int)i);
     done(PODNS_STEP_CGROUP_JOIN, (int)i);
   }
+  /*
+   * The cgroup namespace only now, in the cgroup: a new cgroup namespace's root is the cgroup its creator is in
+   * when it is made (cgroup_namespaces(7)), so the container sees its own cgroup as "/" (0::/ in
+   * /proc/self/cgroup) and a cgroup2 mounted below shows only its subtree. runc orders it so too: its parent
+   * moves runc init into the cgroup before sending the config that makes it unshare. An exec joins the
+   * container's namespace after joining the cgroup as well: the cgroup.procs write is then checked from the
+   * host's namespace, where both the old and the new cgroup are visible (before Linux 5.16 the writer's own
+   * namespace counted, and the container's would hide the cgroup the exec comes from: ENOENT).
+   */
+  if (spec->ns_fds[PODNS_NS_CGROUP] >= 0) {
+    if (setns(spec->ns_fds[PODNS_NS_CGROUP], CLONE_NEWCGROUP) < 0) fail(report_fd, PODNS_STEP_SETNS, PODNS_NS_CGROUP);
+    done(PODNS_STEP_SETNS, PODNS_NS_CGROUP);
+  } else if (spec->clone_flags & CLONE_NEWCGROUP) {
+    if (unshare(CLONE_NEWCGROUP) < 0) fail(report_fd, PODNS_STEP_UNSHARE_CGROUP, -1);
+    done(PODNS_STEP_UNSHARE_CGROUP, -1);
+  }
 
+  struct peer_trees trees;
+  clone_peer_sources(spec, &trees, report_fd);
   if (spec->clone_flags & CLONE_NEWNS) {
-    /* Nothing we mount may propagate back to the host (or to other pods). */
+    /* Nothing we mount may propagate back to the host (or to other pods), but below a Bidirectional bind. */
     unsigned long root = spec->root_propagation ? spec->root_propagation : MS_PRIVATE;
     if (mount(NULL, "/", NULL, MS_REC | root, NULL) < 0) fail(report_fd, PODNS_STEP_MOUNT_PRIVATE, -1);
     done(PODNS_STEP_MOUNT_PRIVATE, -1);
@@ -561,7 +638,7 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
   if (spec->loopback_up) done(PODNS_STEP_LOOPBACK_UP, -1);
   write_sysctls(spec, report_fd);
 
-  do_mounts(spec, report_fd);
+  do_mounts(spec, &trees, report_fd);
 
   if (spec->rootfs) {
     /* pivot_root(".", ".") stacks the old root on top of the new one; detaching "." then drops it
@@ -660,8 +737,10 @@ int podns_spawn_begin(const struct podns_spawn *spec, struct podns_failure *fail
     return -1;
   }
   int staged = has_namespaces_to_join(spec);
+  /* The cgroup namespace is the final process's unshare(), once it is in its cgroup (run_final). */
+  unsigned long clone_flags = (unsigned long)spec->clone_flags & ~(unsigned long)CLONE_NEWCGROUP;
 
-  pid_t child = raw_clone(SIGCHLD | (staged ? 0 : (unsigned long)spec->clone_flags));
+  pid_t child = raw_clone(SIGCHLD | (staged ? 0 : clone_flags));
   if (child < 0) {
     failure->step = staged ? PODNS_STEP_FORK : PODNS_STEP_CLONE;
     failure->err = errno;
@@ -676,11 +755,12 @@ int podns_spawn_begin(const struct podns_spawn *spec, struct podns_failure *fail
     if (!staged) run_final(spec, pipefd[1]);
 
     for (int i = 0; i < PODNS_NS_COUNT; i++) {
+      if (i == PODNS_NS_CGROUP) continue; /* joined by the final process, after its cgroup */
       if (spec->ns_fds[i] >= 0 && setns(spec->ns_fds[i], ns_clone_flag[i]) < 0) fail(pipefd[1], PODNS_STEP_SETNS, i);
       if (spec->ns_fds[i] >= 0 && spec->trace) send_report(pipefd[1], 'S', PODNS_STEP_SETNS, 0, i, 0);
     }
     /* CLONE_PARENT: the final process becomes the caller's child, so the caller reaps it via its pidfd. */
-    pid_t final = raw_clone(CLONE_PARENT | SIGCHLD | (unsigned long)spec->clone_flags);
+    pid_t final = raw_clone(CLONE_PARENT | SIGCHLD | clone_flags);
     if (final < 0) fail(pipefd[1], PODNS_STEP_CLONE, -1);
     if (final == 0) run_final(spec, pipefd[1]);
     send_report(pipefd[1], 'P', 0, 0, -1, final);

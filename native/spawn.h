@@ -73,6 +73,8 @@ enum podns_step {
   PODNS_STEP_CONSOLE,
   PODNS_STEP_PROPAGATION,
   PODNS_STEP_RECURSIVE_READONLY,
+  PODNS_STEP_UNSHARE_CGROUP,
+  PODNS_STEP_OPEN_TREE,
 };
 
 enum podns_mount_target { PODNS_TARGET_EXISTS = 0, PODNS_TARGET_DIR = 1, PODNS_TARGET_FILE = 2 };
@@ -103,7 +105,14 @@ struct podns_mount {
   /* recursiveReadOnly: 1 IfPossible, 2 Enabled: mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY) on the target,
    * so the mounts below a read-only bind are read-only too; 2 fails when the kernel cannot (before 5.12). */
   int recursive_readonly;
+  /* mountPropagation Bidirectional: the bind is a clone of the source's mount tree taken (open_tree) before "/"
+   * of the new mount namespace is made private or slave, then attached at the target (move_mount), so it stays a
+   * peer of the host's mount: what the container mounts below it reaches the host, and the host's mounts reach
+   * it. Nothing else of the container's mount namespace propagates anywhere. At most PODNS_MAX_PEER_BINDS. */
+  int bind_as_peer;
 };
+
+#define PODNS_MAX_PEER_BINDS 16
 
 /*
  * Confinement of the final process, applied after pivot_root in runc's order: bounding set, seccomp (while
@@ -132,11 +141,16 @@ struct podns_sysctl {
 #define PODNS_MAX_EXTRA_FDS 8
 
 struct podns_spawn {
-  int ns_fds[PODNS_NS_COUNT]; /* namespaces to join (-1: keep); staged shape when any is set */
-  int clone_flags;            /* CLONE_NEW* for the final process */
+  /* Namespaces to join (-1: keep); staged shape when any is set. The cgroup namespace is joined by the final
+   * process once it is in its cgroup (see run_final), the others by the intermediate. */
+  int ns_fds[PODNS_NS_COUNT];
+  /* CLONE_NEW* for the final process. CLONE_NEWCGROUP is not a clone flag here but an unshare() the final
+   * process does once it is in its cgroup, so that the namespace's root is that cgroup. */
+  int clone_flags;
   int new_session;            /* setsid() in the final process */
-  /* Propagation of "/" in a new mount namespace, set first: MS_PRIVATE (0: the default) or MS_SLAVE, which
-   * containerd asks for when a mount is HostToContainer (host mount events then reach the container). */
+  /* Propagation of "/" in a new mount namespace, set first (after the open_tree of bind_as_peer mounts):
+   * MS_PRIVATE (0: the default) or MS_SLAVE, which containerd asks for when a mount is HostToContainer (host mount
+   * events then reach the container). */
   unsigned long root_propagation;
   const char *hostname;       /* sethostname() when set (needs a new UTS namespace) */
   int loopback_up;            /* bring up "lo" (a new network namespace starts with it down) */

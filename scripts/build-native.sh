@@ -4,7 +4,7 @@
 # points there and node-gyp never needs to download headers (the machine may have no internet).
 #
 # pause is then rebuilt with musl when musl-gcc is there (Debian's musl-tools, which setup.sh installs): a static
-# glibc pause is 768 KB and keeps 700 KB resident, a musl one 44 KB and 56 KB; with a pause per pod that is most
+# glibc pause is 776 KB and keeps 712 KB resident, a musl one 49 KB and 60 KB; with a pause per pod that is most
 # of a pod's supervision memory. Without musl the glibc build (binding.gyp) stays.
 set -eu
 nodedir=$(node -p 'require("path").resolve(process.execPath, "../..")')

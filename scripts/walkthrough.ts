@@ -70,7 +70,8 @@ ${fs.readFileSync(manifest, 'utf8').trim()}
 
 \`podns run --explain\` brings the pod up and then prints the step log the addon and the supervisor kept as they
 worked, each step with the command that does the same by hand. The pause comes first (new namespaces, an empty
-root), its network namespace is pinned, the network is set up, and each container joins the pause's namespaces.
+root; once it runs it drops every privilege: no capabilities, uid 65535, no_new_privs, a seccomp filter), its
+network namespace is pinned, the network is set up, and each container joins the pause's namespaces.
 (The cgroup writes and the device and mask mounts are left out here for length: \`podns explain POD\` shows all.)`);
   const explained = podns(['run', '--explain', manifest]);
   const lines = explained.split('\n');
@@ -97,7 +98,8 @@ namespace, and with \`shareProcessNamespace: true\` all of them share the pause'
 
   say(`## 4. The processes, seen from the sidecar
 
-busybox sees the pause as PID 1, nginx's master and workers, and its own shell and sleep: one PID namespace.`);
+busybox sees the pause as PID 1 (user 65535: it gave up root), nginx's master and workers, and its own shell and
+sleep: one PID namespace.`);
   run(['exec', 'nginx-busybox-pod', '-c', 'busybox', '--', 'ps']);
 
   say(`## 5. The shared volume and the shared network
@@ -147,8 +149,15 @@ namespace down, and the kernel kills every other process in it: busybox dies wit
   }
 }
 
-// The temp root and the network namespace differ each run: name them as a reader would.
-const text = doc.join('\n').replaceAll(root, '/var/lib/podns-walkthrough').replaceAll(netns, 'podns-walkthrough').replaceAll(repo, '/opt/podns/src');
+// The temp root and the network namespace differ each run: name them as a reader would (the pods' netns pins
+// carry a hash of the root: the one /var/lib/podns-walkthrough would give).
+const { netnsPinPrefix, resolveRoots } = (await import(path.join(repo, 'dist', 'state', 'paths.js'))) as typeof import('../src/state/paths.js');
+const text = doc
+  .join('\n')
+  .replaceAll(netnsPinPrefix(resolveRoots(root)), netnsPinPrefix(resolveRoots('/var/lib/podns-walkthrough')))
+  .replaceAll(root, '/var/lib/podns-walkthrough')
+  .replaceAll(netns, 'podns-walkthrough')
+  .replaceAll(repo, '/opt/podns/src');
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, text);
 process.stdout.write(`wrote ${out}\n`);

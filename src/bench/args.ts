@@ -1,7 +1,7 @@
 /** Command line of `npm run bench`. Pure; unit-tested in test/unit/bench/args.test.ts. */
 
 /** The parts of the bench, in the order they run. */
-export const PARTS = ['seed', 'scale', 'pull', 'network'] as const;
+export const PARTS = ['seed', 'scale', 'pull', 'network', 'cri'] as const;
 export type Part = (typeof PARTS)[number];
 export type NetworkMode = 'bridge' | 'none';
 
@@ -26,7 +26,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --warmup N        seed iterations run first and not counted (default 2)
   --network MODE    bridge (podns's default; in a network namespace of the bench's own) or none
   --pods N          the scale part: N copies of the pod, started one after another (default 100);
-                    memory is read with 1, 10 and N pods, and ps is timed with N pods
+                    memory is read with 1, 10 and N pods, and ps is timed with N pods; the cri part
+                    relists N sandboxes
   --concurrent N    the scale part: N different pods started at once (default 20)
   --only LIST       run only these parts (comma-separated: ${PARTS.join(', ')})
   --skip LIST       run every part but these

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import type { BenchNetns } from './bench-netns.js';
 import { inCgroupParent, scanSupervision } from './supervision.js';
 import { detectCgroups, parseProcCgroup, resolveCgroupParent } from '../cgroup/layout.js';
-import { resolveRoots } from '../state/paths.js';
+import { NETNS_DIR, netnsPinPrefix, resolveRoots } from '../state/paths.js';
 
 /** The bench's cgroup parent directory in each hierarchy (absolute paths under the cgroup mounts). */
 export function cgroupParentDirs(parent: string): string[] {
@@ -60,8 +60,11 @@ export function findLeftovers(scope: LeftoverScope): string[] {
   for (const dir of [path.join(roots.run, 'pods'), path.join(roots.lib, 'pods')]) {
     for (const e of entries(dir)) found.push(`pod directory ${path.join(dir, e)}`);
   }
-  const pinMounts = new Set(mountsBelow('/run/netns'));
-  for (const pin of scope.netnsPins) {
+  const pinMounts = new Set(mountsBelow(NETNS_DIR));
+  // The pods' own pins, and any other pin of this root (`podns-<root hash>-...`).
+  const prefix = netnsPinPrefix(roots);
+  const pins = new Set([...scope.netnsPins, ...entries(NETNS_DIR).filter((n) => n.startsWith(prefix)).map((n) => path.join(NETNS_DIR, n))]);
+  for (const pin of pins) {
     if (fs.existsSync(pin) || pinMounts.has(pin)) found.push(`netns pin ${pin}`);
   }
   for (const m of mountsBelow(scope.root)) found.push(`mount ${m}`);

@@ -120,6 +120,8 @@ export async function runNetworkBench(runs = 10): Promise<NetworkResult> {
     return result;
   } finally {
     for (const pod of pods) execFileSync('nsenter', [`--net=/run/netns/${netns}`, podnsBin, '--root', root, 'rm', '-f', pod], { env, stdio: 'ignore' });
+    // The root's supervisor (started by the first podns run) goes with the root.
+    execFileSync('nsenter', [`--net=/run/netns/${netns}`, podnsBin, '--root', root, 'serve', '--stop'], { env, stdio: 'ignore' });
     execFileSync('ip', ['netns', 'del', netns], { stdio: 'ignore' });
     fs.rmSync(root, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
 /** The bench report as text tables. Pure; unit-tested in test/unit/bench/render.test.ts. */
 import { renderNetwork } from './network-bench.js';
+import { renderCri } from './cri-bench.js';
 import { renderPull } from './pull-bench.js';
 import { describeCounts, type BenchReport, type MemoryRow, type TimingRow } from './report.js';
 import type { Summary } from './stats.js';
@@ -130,6 +131,7 @@ export function renderReport(r: BenchReport): string {
 
   if (r.pull) out.push(renderPull(r.pull));
   if (r.network) out.push(renderNetwork(r.network));
+  if (r.cri) out.push(renderCri(r.cri));
   for (const f of r.failures) out.push(`FAILED: ${f}`);
   for (const p of r.cleanupProblems) out.push(`clean-up: ${p}`);
   return out.join('\n').replace(/\n*$/, '\n');

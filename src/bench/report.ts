@@ -4,6 +4,7 @@
  */
 import type { NetworkMode, Part } from './args.js';
 import type { NetworkResult } from './network-bench.js';
+import type { CriBenchResult } from './cri-bench.js';
 import type { PullResult } from './pull-bench.js';
 import type { ScaleRaw } from './scale-part.js';
 import type { SeedIteration, SeedKey } from './seed-part.js';
@@ -81,6 +82,7 @@ export interface BenchReport {
   };
   pull?: PullResult;
   network?: NetworkResult;
+  cri?: CriBenchResult;
   quoted: typeof QUOTED;
   failures: string[];
   cleanupProblems: string[];
@@ -178,6 +180,7 @@ export interface RawResults {
   scale?: ScaleRaw;
   pull?: PullResult;
   network?: NetworkResult;
+  cri?: CriBenchResult;
   failures: string[];
   cleanupProblems: string[];
 }
@@ -273,6 +276,7 @@ export function buildReport(raw: RawResults): BenchReport {
   }
   if (raw.pull) report.pull = raw.pull;
   if (raw.network) report.network = raw.network;
+  if (raw.cri) report.cri = raw.cri;
   return report;
 }
 

@@ -9,6 +9,8 @@
  *            runs with distinct addresses, one rm -f of all and what it leaves (scale-part.ts)
  *   pull     podns pull against skopeo + umoci, from a registry on loopback (pull-bench.ts)
  *   network  what pod networking adds to a pod start (network-bench.ts)
+ *   cri      the CRI endpoint as kubelet drives it: RunPodSandbox, Create+StartContainer, ExecSync, the relists
+ *            with N sandboxes (cri-bench.ts)
  *
  * The seed and scale parts run podns with a temp --root (the two test images loaded first), in a network
  * namespace the bench makes (bench-netns.ts: every podns command through nsenter, so nothing touches the
@@ -40,6 +42,7 @@ function preflight(args: BenchArgs): string | undefined {
   for (const f of ['dist/cli/main.js', 'dist/bench/http-probe.js', 'build/Release/podns.node', 'build/Release/pause']) {
     if (!fs.existsSync(projectPath(f))) return `${f} is missing (npm run build)`;
   }
+  if (args.parts.includes('cri') && !fs.existsSync('/usr/lib/cni/bridge')) return 'the CNI reference plugins are not installed (containernetworking-plugins; needed by the cri part; --skip cri)';
   if (args.parts.includes('pull')) {
     for (const tool of ['docker-registry', 'skopeo', 'umoci']) {
       if (!process.env.PATH?.split(':').some((d) => fs.existsSync(`${d}/${tool}`))) return `${tool} is not installed (needed by the pull part; --skip pull)`;
@@ -116,6 +119,12 @@ async function main(): Promise<number> {
       say('network part...');
       const { runNetworkBench } = await import('./network-bench.js');
       raw.network = await runNetworkBench(args.runs).catch((err) => void partFailed('network', err));
+    }
+    if (args.parts.includes('cri') && !interruption.signal) {
+      say(`cri part: ${args.pods} sandboxes over the CRI...`);
+      const { runCriBench } = await import('./cri-bench.js');
+      raw.cri = await runCriBench(args.runs, args.pods).catch((err) => void partFailed('cri', err));
+      if (raw.cri?.leftovers.length) raw.cleanupProblems.push(...raw.cri.leftovers.map((l) => `cri part left ${l}`));
     }
   } finally {
     cgroup.remove();

@@ -28,6 +28,10 @@ export interface CgroupStats {
   pids: number;
   /** Processes the OOM killer killed in this cgroup. */
   oomKills: number;
+  /** Anonymous memory (v1 total_rss, v2 anon), and page faults (all, major), from memory.stat. */
+  memoryRss?: number;
+  pageFaults?: number;
+  majorPageFaults?: number;
 }
 
 export interface DriverOptions {

@@ -54,7 +54,8 @@ export class CgroupV1 extends CgroupDriver {
     const mem = this.layout.mounts.memory ? this.dir('memory', leaf) : undefined;
     if (!mem || !fs.existsSync(mem)) return undefined;
     const usage = readNumber(path.join(mem, 'memory.usage_in_bytes')) ?? 0;
-    const inactive = readKeyed(path.join(mem, 'memory.stat')).get('total_inactive_file') ?? 0;
+    const stat = readKeyed(path.join(mem, 'memory.stat'));
+    const inactive = stat.get('total_inactive_file') ?? 0;
     const limit = readNumber(path.join(mem, 'memory.limit_in_bytes'));
     const oom = readKeyed(path.join(mem, 'memory.oom_control'));
     return {
@@ -65,6 +66,9 @@ export class CgroupV1 extends CgroupDriver {
       pids: this.layout.mounts.pids ? (readNumber(path.join(this.dir('pids', leaf), 'pids.current')) ?? 0) : 0,
       // oom_kill is in memory.oom_control since Linux 4.13; older kernels only say under_oom.
       oomKills: oom.get('oom_kill') ?? oom.get('under_oom') ?? 0,
+      memoryRss: stat.get('total_rss'),
+      pageFaults: stat.get('total_pgfault'),
+      majorPageFaults: stat.get('total_pgmajfault'),
     };
   }
 

@@ -74,7 +74,8 @@ export class CgroupV2 extends CgroupDriver {
     const dir = this.dir(UNIFIED, leaf);
     if (!fs.existsSync(dir)) return undefined;
     const usage = readNumber(path.join(dir, 'memory.current')) ?? 0;
-    const inactive = readKeyed(path.join(dir, 'memory.stat')).get('inactive_file') ?? 0;
+    const stat = readKeyed(path.join(dir, 'memory.stat'));
+    const inactive = stat.get('inactive_file') ?? 0;
     return {
       cpuUsageNs: (readKeyed(path.join(dir, 'cpu.stat')).get('usage_usec') ?? 0) * 1000,
       memoryUsage: usage,
@@ -82,6 +83,9 @@ export class CgroupV2 extends CgroupDriver {
       memoryLimit: readNumber(path.join(dir, 'memory.max')),
       pids: readNumber(path.join(dir, 'pids.current')) ?? 0,
       oomKills: readKeyed(path.join(dir, 'memory.events')).get('oom_kill') ?? 0,
+      memoryRss: stat.get('anon'),
+      pageFaults: stat.get('pgfault'),
+      majorPageFaults: stat.get('pgmajfault'),
     };
   }
 

@@ -1,28 +1,45 @@
 /** Finds pods on disk by name (and namespace), for every verb that takes a POD argument. */
 import { UserError } from '../errors.js';
 import { readJsonIfExists } from '../state/atomic-file.js';
-import { podId, podsRunDir, type PodPaths, type Roots } from '../state/paths.js';
+import { criSandboxPaths, podId, podsRunDir, type PodPaths, type Roots } from '../state/paths.js';
 import type { ContainerState, PodSpecFile, PodState } from '../state/pod-state.js';
 import { readPodView } from '../kubelet/pod-view.js';
+import { compareStrings } from '../state/compare.js';
 // Not `import fs from 'node:fs'`: that ESM import loads fs/promises, streams and readline (~2 ms of every CLI start).
 const fs = process.getBuiltinModule('node:fs');
 
+/** A pod on disk: one of `podns run` (its spec), or a sandbox kubelet made over the CRI (no spec; state.origin 'cri'). */
 export interface PodRecord {
   paths: PodPaths;
-  spec: PodSpecFile;
+  spec?: PodSpecFile;
   state: PodState | undefined;
 }
 
-export function readPodRecord(runDir: string): PodRecord | undefined {
+export function readPodRecord(runDir: string, roots?: Roots): PodRecord | undefined {
   const spec = readJsonIfExists<PodSpecFile & { paths: PodPaths }>(`${runDir}/spec.json`);
-  if (!spec) return undefined;
+  if (!spec) {
+    const state = roots ? readPodView(runDir) : undefined;
+    return state?.origin === 'cri' ? { paths: criPaths(roots!, runDir, state), state } : undefined;
+  }
   return { paths: spec.paths, spec, state: readPodView(runDir, spec.processes) };
 }
 
+function criPaths(roots: Roots, runDir: string, state: PodState): PodPaths {
+  const logDirectory = readJsonIfExists<{ config: { logDirectory: string } }>(`${runDir}/sandbox.json`)?.config.logDirectory ?? '';
+  return criSandboxPaths(roots, state.id, logDirectory);
+}
+
+/**
+ * The pod named so: a pod of `podns run` by its directory, else a sandbox of kubelet's by its metadata (its
+ * ready one, else its latest attempt) or by its id.
+ */
 export function findPod(roots: Roots, namespace: string, name: string): PodRecord {
-  const record = readPodRecord(`${podsRunDir(roots)}/${podId(namespace, name)}`);
-  if (!record) throw notFound(namespace, name);
-  return record;
+  const record = readPodRecord(`${podsRunDir(roots)}/${podId(namespace, name)}`, roots);
+  if (record) return record;
+  const cri = listPods(roots).filter((p) => p.state?.origin === 'cri' && p.state.name === name && p.state.namespace === namespace);
+  const best = cri.sort((a, b) => Number(b.state!.phase === 'Running') - Number(a.state!.phase === 'Running') || compareStrings(b.state!.createdAt, a.state!.createdAt))[0];
+  if (!best) throw notFound(namespace, name);
+  return best;
 }
 
 export function notFound(namespace: string, name: string): UserError {
@@ -42,12 +59,12 @@ export function listPods(roots: Roots): PodRecord[] {
   return entries
     .filter((id) => !id.startsWith('.'))
     .sort()
-    .map((id) => readPodRecord(`${podsRunDir(roots)}/${id}`))
+    .map((id) => readPodRecord(`${podsRunDir(roots)}/${id}`, roots))
     .filter((r): r is PodRecord => r !== undefined);
 }
 
 export function requireState(record: PodRecord): PodState {
-  if (!record.state) throw new UserError('ENOSTATE', `pod "${record.spec.pod.metadata.name}" is still being created`);
+  if (!record.state) throw new UserError('ENOSTATE', `pod "${record.spec?.pod.metadata.name ?? record.paths.id}" is still being created`);
   return record.state;
 }
 

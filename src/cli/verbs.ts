@@ -304,7 +304,7 @@ export const PODNS: ProgramSpec = {
     {
       name: 'inspect',
       showsPods: true,
-      description: 'a pod as JSON: pause pid, every process with its namespace inodes, paths; --namespaces: the namespace map',
+      description: 'a pod as JSON: pause pid and privileges (started with, now), every process with its namespace inodes, paths; --namespaces: the namespace map',
       arguments: [['<pod>']],
       options: [
         { flags: '--namespaces', description: 'the namespace map: one row per process, one column per namespace type' },

@@ -12,13 +12,13 @@ export interface TracedStep {
   index: number;
 }
 
+/** The namespaces a clone makes; a new cgroup namespace is an unshare() once in the cgroup (unshare-cgroupns). */
 const CLONE_NAMES: [number, string, string][] = [
   [CLONE.NEWNS, 'CLONE_NEWNS', '--mount'],
   [CLONE.NEWUTS, 'CLONE_NEWUTS', '--uts'],
   [CLONE.NEWIPC, 'CLONE_NEWIPC', '--ipc'],
   [CLONE.NEWNET, 'CLONE_NEWNET', '--net'],
   [CLONE.NEWPID, 'CLONE_NEWPID', '--pid --fork'],
-  [CLONE.NEWCGROUP, 'CLONE_NEWCGROUP', '--cgroup'],
 ];
 
 const MOUNT_FLAGS: [number, string][] = [
@@ -64,6 +64,9 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
       case 'cgroup-join':
         add(`join cgroup ${request.cgroupProcsFiles?.[index] ?? request.cgroupProcsFile}`, `echo ${pid} > ${request.cgroupProcsFiles?.[index] ?? request.cgroupProcsFile}`);
         break;
+      case 'unshare-cgroupns':
+        add('unshare(CLONE_NEWCGROUP): its cgroup is the namespace\'s root', 'unshare --cgroup');
+        break;
       case 'make-rprivate':
         if (request.rootPropagation === MS.SLAVE) add('mount(NULL, "/", NULL, MS_REC|MS_SLAVE)', 'mount --make-rslave /');
         else add('mount(NULL, "/", NULL, MS_REC|MS_PRIVATE)', 'mount --make-rprivate /');
@@ -73,9 +76,13 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
         break;
       case 'propagation':
         if (m) {
-          const slave = ((m.propagation ?? 0) & MS.SLAVE) !== 0;
-          add(`${slave ? 'rslave' : 'rprivate'} ${inRoot(m.target)}`, `mount --make-${slave ? 'rslave' : 'rprivate'} ${inRoot(m.target)}`);
+          const p = m.propagation ?? 0;
+          const mode = p & MS.SHARED ? 'rshared' : p & MS.SLAVE ? 'rslave' : 'rprivate';
+          add(`${mode} ${inRoot(m.target)}`, `mount --make-${mode} ${inRoot(m.target)}`);
         }
+        break;
+      case 'open_tree':
+        if (m) add(`open_tree(${m.source}, OPEN_TREE_CLONE|AT_RECURSIVE): a peer of the host's mount, attached at ${inRoot(m.target)} with move_mount`, `mount --rbind ${m.source} ${inRoot(m.target)}   # before / is made rslave`);
         break;
       case 'sethostname':
         add(`sethostname("${request.hostname}")`, `hostname ${request.hostname}`);

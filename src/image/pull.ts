@@ -47,6 +47,11 @@ export interface PullOptions {
   /** Retry tuning (tests shorten it). */
   attempts?: number;
   backoffMs?: number;
+  /**
+   * The caller gave up (a CRI client's deadline): checked between the pull's stages, and last before the record
+   * is saved, so that no image appears; what was fetched meanwhile stays for the next pull (or `image prune`).
+   */
+  signal?: AbortSignal;
 }
 
 export interface PullResult {
@@ -75,6 +80,7 @@ export async function pullImage(store: ImageStore, ref: string, options: PullOpt
   });
 
   let fetched = await client.getManifest(parsed.digest ?? parsed.tag!);
+  options.signal?.throwIfAborted();
   const top = fetched;
   if (INDEX_TYPES.has(fetched.mediaType)) {
     const index = parseJson<ImageIndex>(fetched.bytes, `${name}: image index`);
@@ -113,6 +119,7 @@ export async function pullImage(store: ImageStore, ref: string, options: PullOpt
       })(),
       mapBounded(manifest.layers, PARALLEL_LAYERS, (desc) => fetchAndUnpack(store, client, desc, options.progress)),
     );
+    options.signal?.throwIfAborted();
     const imageConfig = parseJson<unknown>(configBytes, `${name}: image config`);
     const { config: picked, created } = pickImageConfig(imageConfig);
     const record: ImageRecord = {

@@ -21,6 +21,7 @@ export const MS = {
   REC: 16384,
   PRIVATE: 1 << 18,
   SLAVE: 1 << 19,
+  SHARED: 1 << 20,
   RELATIME: 1 << 21,
   STRICTATIME: 1 << 24,
 } as const;
@@ -44,8 +45,13 @@ export interface MountStep {
   data?: string;
   create?: 'dir' | 'file';
   remountFlags?: number;
-  /** mount(NULL, target, NULL, propagation) last: MS.REC|MS.SLAVE, MS.REC|MS.PRIVATE. */
+  /** mount(NULL, target, NULL, propagation) last: MS.REC|MS.SLAVE, MS.REC|MS.PRIVATE, MS.REC|MS.SHARED. */
   propagation?: number;
+  /**
+   * mountPropagation Bidirectional: the source's mount tree is cloned (open_tree) before the new namespace's "/"
+   * stops propagating, and attached at the target (move_mount), so it stays a peer of the host's mount.
+   */
+  bindAsPeer?: boolean;
   /** Read-only below the target too (mount_setattr AT_RECURSIVE): 1 if the kernel can, 2 required. */
   recursiveReadOnly?: 1 | 2;
 }

@@ -35,7 +35,7 @@ export function containerMounts(container: ContainerSpec, pod: PodSpec, paths: P
       hostPath: vm.subPath ? path.join(root, vm.subPath) : root,
       containerPath: vm.mountPath,
       readonly,
-      ...(vm.mountPropagation === 'HostToContainer' ? { propagation: 'hostToContainer' as const } : {}),
+      ...(vm.mountPropagation ? { propagation: vm.mountPropagation === 'HostToContainer' ? ('hostToContainer' as const) : ('bidirectional' as const) } : {}),
       ...(vm.recursiveReadOnly ? { recursiveReadOnly: vm.recursiveReadOnly } : {}),
     };
   });

@@ -3,8 +3,10 @@
  * processes are all gone (torn down from their state, like `rm -f`), address leases of pods that no longer
  * exist, pod veths on the bridge that belong to no pod, published ports that point at no leased address, what
  * the CNI plugins keep for pods that no longer exist (network/cni-garbage.ts), and the bridge with podns's nft
- * table once no pod uses them. Network pins in /run/netns without a pod record are left alone: `ip netns add`
- * makes the same kind of file, and it may not be ours.
+ * table once no pod uses them, and this root's network namespace pins (`podns-<root hash>-*` in /run/netns) of
+ * pods that no longer exist. Other pins there are left alone: `ip netns add` makes the same kind of file, another
+ * root's pods have pins of their own, and a pod of an earlier podns (pinned as /run/netns/<id>) is removed from
+ * its record like any other.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,10 +15,11 @@ import { listLeases, releaseAddress } from '../network/ipam.js';
 import type { NetworkConfig } from '../network/network-config.js';
 import { NFT_TABLE, vethName } from '../network/bridge-plan.js';
 import { hostPortElements } from '../network/hostports.js';
-import { podsRunDir, type Roots } from '../state/paths.js';
+import { NETNS_DIR, netnsPinName, netnsPinPrefix, podsRunDir, type Roots } from '../state/paths.js';
 import type { CommandRunner } from '../sys/command.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { isAlive } from '../runtime/proc.js';
+import { unpinNetworkNamespace } from '../runtime/sandbox.js';
 import { readJsonIfExists } from '../state/atomic-file.js';
 import type { PodPaths } from '../state/paths.js';
 import { podProcessPids, removePodFromDisk } from './pod-teardown.js';
@@ -48,6 +51,8 @@ export async function collectGarbage(
       live.add(id);
     }
   }
+
+  removeOrphanPins(roots, kernel, report);
 
   // CNI mode's plugin state of pods gone without a record (whatever the mode now: it may have been switched).
   await collectCniGarbage(roots.lib, live, runner, report);
@@ -89,5 +94,23 @@ export async function collectGarbage(
       await runner.run(['ip', 'link', 'del', cfg.bridge]);
       report(`deleted bridge ${cfg.bridge}`);
     }
+  }
+}
+
+/**
+ * This root's pins whose pod has no run directory. The directory is listed again here, not taken from above: a
+ * `podns run` makes its run directory before its pin (and a removal drops the pin before the directory), so a
+ * pod started meanwhile is seen and its pin kept.
+ */
+function removeOrphanPins(roots: Roots, kernel: Pick<Kernel, 'umount'>, report: (line: string) => void): void {
+  const prefix = netnsPinPrefix(roots);
+  const pins = fs.existsSync(NETNS_DIR) ? fs.readdirSync(NETNS_DIR).filter((name) => name.startsWith(prefix)) : [];
+  if (pins.length === 0) return;
+  const podsDir = podsRunDir(roots);
+  const owned = new Set((fs.existsSync(podsDir) ? fs.readdirSync(podsDir) : []).map((id) => netnsPinName(roots, id)));
+  for (const name of pins) {
+    if (owned.has(name)) continue;
+    unpinNetworkNamespace(kernel, path.join(NETNS_DIR, name));
+    report(`removed network namespace pin ${path.join(NETNS_DIR, name)} (no pod)`);
   }
 }

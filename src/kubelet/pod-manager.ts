@@ -34,7 +34,7 @@ import { terminationMessage, lastLogLine } from './termination-message.js';
 import { terminationLogFile } from './container-mounts.js';
 import { ensureSubPath, prepareVolumes } from './volumes.js';
 import { volumeHostPath } from '../runtime/volume-source.js';
-import { ensureSharedOrSlave } from '../runtime/mount-propagation.js';
+import { ensureShared, ensureSharedOrSlave } from '../runtime/mount-propagation.js';
 import { containerConfig, hostnameOf, sandboxConfig } from './runtime-configs.js';
 import { composePodState } from './pod-view.js';
 
@@ -401,6 +401,7 @@ export class PodManager {
       const what = `container "${container.name}": volume "${vm.name}"`;
       // The runtime checks it too (for any caller); here the message can name the volume.
       if (vm.mountPropagation === 'HostToContainer') ensureSharedOrSlave(volumeHostPath(volume, this.paths), what);
+      if (vm.mountPropagation === 'Bidirectional') ensureShared(volumeHostPath(volume, this.paths), what);
       if (vm.subPath) ensureSubPath(volumeHostPath(volume, this.paths), vm.subPath, what);
     }
     this.event('Normal', 'Pulled', container.name, `Container image "${state.image}" already present on machine`);

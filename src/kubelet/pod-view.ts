@@ -24,8 +24,63 @@ export function readPodStatus(runDir: string): PodStatusRecord | undefined {
  */
 export function readPodView(runDir: string, planned: Record<string, ProcessSpec> = {}): PodState | undefined {
   const status = readJsonIfExists<PodStatusRecord>(statusFile(runDir));
-  if (!status) return undefined;
+  if (!status) {
+    // A sandbox of kubelet's (CRI): the runtime's records are all there is.
+    const sandbox = readSandbox(runDir);
+    return sandbox?.config.origin === 'cri' ? composeCriPodState(sandbox, readContainers(runDir)) : undefined;
+  }
   return composePodState(status, readSandbox(runDir), readContainers(runDir), planned);
+}
+
+/**
+ * A CRI sandbox as the CLI shows a pod: Running while its sandbox is ready, Stopped after; each container at its
+ * latest attempt (kubelet's attempt is the restart count), its state as the runtime recorded it. What kubelet
+ * alone knows (readiness, waiting reasons, the pod's phase) is not here.
+ */
+export function composeCriPodState(sandbox: SandboxRecord, runs: ContainerRecord[]): PodState {
+  const { config } = sandbox;
+  const latest = new Map<string, ContainerRecord>();
+  for (const r of runs) if ((latest.get(r.config.name)?.config.attempt ?? -1) < r.config.attempt) latest.set(r.config.name, r);
+  const containers: ContainerState[] = [...latest.values()].map((r) => ({
+    name: r.config.name,
+    image: r.config.imageSpec ?? r.config.image.name,
+    imageId: r.config.image.id,
+    status: r.state,
+    ...(r.process ? { process: r.process } : {}),
+    ...(r.mntNs !== undefined ? { mntNs: r.mntNs } : {}),
+    ...(r.startedAt ? { startedAt: r.startedAt } : {}),
+    ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
+    ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+    ...(r.signal !== undefined ? { signal: r.signal } : {}),
+    ...(r.reason ? { reason: r.reason } : {}),
+    ...(r.message ? { message: r.message } : {}),
+    ...(r.seccompFilterFile ? { seccompFilterFile: r.seccompFilterFile } : {}),
+    restartCount: r.config.attempt,
+    logPath: r.config.logPath,
+    upperDir: r.dirs.upper,
+    spec: r.config.process,
+  }));
+  return {
+    id: sandbox.id,
+    origin: 'cri',
+    name: config.metadata.name,
+    namespace: config.metadata.namespace,
+    uid: config.metadata.uid,
+    createdAt: sandbox.createdAt,
+    hostname: config.hostname,
+    phase: sandbox.state === 'ready' ? 'Running' : 'Stopped',
+    ...(sandbox.supervisor ? { supervisor: sandbox.supervisor } : {}),
+    ...(sandbox.pause ? { pause: sandbox.pause } : {}),
+    ...(sandbox.fdStore ? { fdStore: sandbox.fdStore } : {}),
+    ...(sandbox.netnsPin ? { netnsPin: sandbox.netnsPin } : {}),
+    ...(sandbox.network ? { network: sandbox.network } : {}),
+    ...(sandbox.podIP ? { podIP: sandbox.podIP } : {}),
+    ...(sandbox.cgroups ? { cgroups: sandbox.cgroups } : {}),
+    hostMounts: sandbox.hostMounts,
+    shareProcessNamespace: config.namespaces.pid === 'pod',
+    infra: config.infra,
+    containers,
+  };
 }
 
 export function composePodState(status: PodStatusRecord, sandbox: SandboxRecord | undefined, runs: ContainerRecord[], planned: Record<string, ProcessSpec> = {}): PodState {
@@ -47,6 +102,7 @@ export function composePodState(status: PodStatusRecord, sandbox: SandboxRecord 
   return {
     ...pod,
     ...(sandbox?.pause ? { pause: sandbox.pause } : {}),
+    ...(sandbox?.pauseStartedWith ? { pauseStartedWith: sandbox.pauseStartedWith } : {}),
     ...(sandbox?.fdStore ? { fdStore: sandbox.fdStore } : {}),
     ...(sandbox?.netnsPin ? { netnsPin: sandbox.netnsPin } : {}),
     ...(sandbox?.network ? { network: sandbox.network } : {}),

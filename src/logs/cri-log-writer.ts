@@ -43,7 +43,7 @@ const NEWLINE = Buffer.from([NL]);
 
 export class CriLogWriter {
   readonly path: string;
-  private readonly out: WriteStream;
+  private out: WriteStream;
   private readonly sources: Source[] = [];
   private closing = false;
   private waitingForDrain = false;
@@ -58,6 +58,23 @@ export class CriLogWriter {
     } catch (err) {
       throw fromNodeError('logs.openLogFile', err, `create log directory "${dirname(path)}"`);
     }
+    this.out = this.open();
+  }
+
+  /**
+   * CRI ReopenContainerLog: kubelet has renamed the file (log rotation); the records from now on go to a new file
+   * at `path`. What the old file's stream still buffers is written to it first.
+   */
+  reopen(): void {
+    const old = this.out;
+    this.out = this.open();
+    old.end();
+    // A stream waiting for the old file's drain waits for nothing now.
+    this.resumeAll();
+  }
+
+  private open(): WriteStream {
+    const { path } = this;
     // flags 'a' = O_WRONLY|O_APPEND|O_CREAT, like containerd's os.OpenFile(path, O_CREATE|O_WRONLY|O_APPEND, 0640).
     // One WriteStream serialises all records of all streams in call order; each record is handed over whole,
     // so records of stdout and stderr never interleave mid-line.
@@ -71,14 +88,15 @@ export class CriLogWriter {
     } catch {
       fd = undefined;
     }
-    this.out = fd === undefined ? createWriteStream(path, { flags: 'a', mode: 0o640 }) : createWriteStream(path, { fd, flags: 'a' });
-    this.out.on('error', (err) => {
+    const out = fd === undefined ? createWriteStream(path, { flags: 'a', mode: 0o640 }) : createWriteStream(path, { fd, flags: 'a' });
+    out.on('error', (err) => {
       // Like containerd, keep draining the container's pipes after a write error (a full disk must not block
       // the container); the error is reported by close().
       this.error ??= fromNodeError('logs.writeLogFile', err, `write log file "${path}"`);
       this.resumeAll();
     });
-    this.out.on('drain', () => this.resumeAll());
+    out.on('drain', () => this.resumeAll());
+    return out;
   }
 
   /** Starts copying `stream` into the file as `name` records. Call before close(). */

@@ -234,7 +234,7 @@ export const VOLUME_MOUNT: ObjectSchema = {
     readOnly: honoured(BOOL, 'default false'),
     subPath: honoured(STRING, 'relative path inside the volume, no ".."'),
     subPathExpr: honoured(STRING, 'like subPath, after $(VAR) expansion from the container\'s env and envFrom (not the image\'s Env), as kubelet expands it: a variable that is unset or empty is an error, the result must be relative without ".."; not with subPath; a variable that comes from status.podIP is refused (podns run plans mounts before the pod has an address) unless hostNetwork'),
-    mountPropagation: honoured(STRING, 'None (default: rprivate) or HostToContainer (rslave, as containerd asks runc: mounts the host makes below the source later appear in the container; the source must be on a shared or slave mount); Bidirectional is refused (it needs the container\'s root shared with the host)'),
+    mountPropagation: honoured(STRING, 'None (default: rprivate), HostToContainer (rslave, as containerd asks runc: mounts the host makes below the source later appear in the container; the source must be on a shared or slave mount) or Bidirectional (privileged containers only, as the API server rules: rshared, a peer of the host\'s mount, so mounts the container makes below it also appear on the host and in other containers that mount it; the source must be on a shared mount, as containerd\'s ensureShared, and podns never changes a host mount\'s propagation)'),
     recursiveReadOnly: honoured(STRING, 'Disabled (default), IfPossible or Enabled: with readOnly, the mounts below the source are read-only too (mount_setattr AT_RECURSIVE, Linux 5.12+; Enabled fails without it); not with mountPropagation'),
   },
 };

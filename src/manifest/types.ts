@@ -227,8 +227,11 @@ export interface VolumeMount {
   subPath?: string;
   /** As written: `$(VAR)` references to the container's env, expanded by `podns run`. */
   subPathExpr?: string;
-  /** HostToContainer: mounts the host makes below the source later appear in the container (rslave). */
-  mountPropagation?: 'HostToContainer';
+  /**
+   * HostToContainer: mounts the host makes below the source later appear in the container (rslave).
+   * Bidirectional (privileged containers only): also the container's mounts below it appear on the host (rshared).
+   */
+  mountPropagation?: 'HostToContainer' | 'Bidirectional';
   /** With readOnly: the mounts below the volume's source read-only too (IfPossible: when the kernel can). */
   recursiveReadOnly?: 'IfPossible' | 'Enabled';
 }

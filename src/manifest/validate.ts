@@ -265,8 +265,11 @@ function buildContainer(r: Reporter, c: Plain, path: string, volumeNames: Set<st
     }
     if (m.mountPropagation !== undefined && m.mountPropagation !== '') {
       const mode = r.oneOf(`${at}.mountPropagation`, m.mountPropagation as string, ['Bidirectional', 'HostToContainer', 'None'] as const);
-      if (mode === 'Bidirectional') r.fail(`${at}.mountPropagation`, 'Bidirectional is not supported by podns yet (it needs the container\'s root mount shared with the host)');
-      if (mode === 'HostToContainer') mount.mountPropagation = 'HostToContainer';
+      // validateMountPropagation: a container that mounts for others must be privileged.
+      if (mode === 'Bidirectional' && (c.securityContext as Plain | undefined)?.privileged !== true) {
+        r.fail(`${at}.mountPropagation`, 'forbidden: Bidirectional mount propagation is available only to privileged containers');
+      }
+      if (mode !== 'None') mount.mountPropagation = mode;
     }
     if (m.recursiveReadOnly !== undefined && m.recursiveReadOnly !== '') {
       // validateMountRecursiveReadOnly's three rules.

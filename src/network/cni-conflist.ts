@@ -64,23 +64,31 @@ export function defaultConflist(cfg: NetworkConfig, libRoot: string): CniConflis
 /** The extensions libcni reads; a `.conf`/`.json` holds a single plugin's config. */
 const CONF_EXTENSIONS = ['.conflist', '.conf', '.json'];
 
-/**
- * The list a new pod gets: the first config file in `cfg.cniConfDir` in lexical order (as containerd and
- * CRI-O pick their default network), a single `.conf` wrapped into a list as libcni's ConfListFromConf does;
- * podns's default when the directory has none (or does not exist).
- */
-export function loadConflist(cfg: NetworkConfig, libRoot: string): { conflist: CniConflist; source: string } {
+/** The first config file in `dir` in lexical order (as containerd and CRI-O pick their default network), if any. */
+export function cniConfFile(dir: string): string | undefined {
   let names: string[] = [];
   try {
-    names = fs.readdirSync(cfg.cniConfDir);
+    names = fs.readdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new PodnsError('network.cni', `read CNI config dir "${cfg.cniConfDir}": ${(err as Error).message}`, { cause: err });
+      throw new PodnsError('network.cni', `read CNI config dir "${dir}": ${(err as Error).message}`, { cause: err });
     }
   }
   const file = names.filter((n) => CONF_EXTENSIONS.includes(path.extname(n))).sort()[0];
-  if (file === undefined) return { conflist: defaultConflist(cfg, libRoot), source: 'podns default' };
-  const full = path.join(cfg.cniConfDir, file);
+  return file === undefined ? undefined : path.join(dir, file);
+}
+
+/**
+ * The list a new pod gets: cniConfFile's, a single `.conf` wrapped into a list as libcni's ConfListFromConf does;
+ * podns's default when the directory has none (or does not exist), unless `required` (the CRI: kubelet's
+ * network must be configured, as containerd wants it).
+ */
+export function loadConflist(cfg: NetworkConfig, libRoot: string, required = false): { conflist: CniConflist; source: string } {
+  const full = cniConfFile(cfg.cniConfDir);
+  if (full === undefined) {
+    if (required) throw new PodnsError('network.cni', `no CNI network config in ${cfg.cniConfDir} (NetworkReady is false until there is one)`);
+    return { conflist: defaultConflist(cfg, libRoot), source: 'podns default' };
+  }
   return { conflist: parseConflist(full, fs.readFileSync(full, 'utf8')), source: full };
 }
 

@@ -42,7 +42,7 @@ export async function setUpCni(
 ): Promise<CniNetworkRecord> {
   // Refused before anything is made or recorded: the pod's teardown has nothing of the network to undo.
   await refuseTakenHostPorts(runner, hostPorts);
-  const { conflist, source } = loadConflist(cfg, libRoot);
+  const { conflist, source } = loadConflist(cfg, libRoot, cfg.cniRequired);
   const rec: CniNetworkRecord = { mode: 'cni', conflist, source, binDirs: [...cfg.cniBinDirs], containerId: podId, ifName: 'eth0', netnsPath, hostPorts };
   const portMappings = toCniPortMappings(hostPorts);
   for (const plugin of conflist.plugins) {

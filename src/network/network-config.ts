@@ -21,6 +21,8 @@ export interface NetworkConfig {
   cniBinDirs: string[];
   /** kubelet's --cluster-domain: a pod with a subdomain is <hostname>.<subdomain>.<namespace>.svc.<this>. */
   clusterDomain: string;
+  /** CNI mode: a config file in cniConfDir is required (the CRI's sandboxes), no podns default. */
+  cniRequired?: boolean;
 }
 
 export const DEFAULT_NETWORK: Omit<NetworkConfig, 'gateway'> = {

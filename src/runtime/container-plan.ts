@@ -18,6 +18,7 @@ import { resolveUser, type ResolvedUser } from './image-user.js';
 import { imageEnv, kubeletEnvEntries, materialiseEnv, needsPodIP, type EnvContext, type EnvPlan, type PlannedProcess } from './env.js';
 import { maskingMounts, ownCapabilities, planConfinement, securityFor, type Confinement } from '../security/confinement.js';
 import { DEFAULT_PATH } from './exec-plan.js';
+import type { ContainerCgroups } from './container-cgroups.js';
 
 // An exec is planned in exec-plan.ts (exec loads that alone); its callers may take it from here too.
 export { planExecSpawn } from './exec-plan.js';
@@ -136,7 +137,7 @@ const DEV_LINKS: [string, string][] = [
 ];
 
 /** The default mounts runc and containerd give a Pod container (see docs: runtime-defaults). */
-function baseMounts(etcDir: string, shmDir: string, conf: Confinement, hostDevices: string[]): MountStep[] {
+function baseMounts(etcDir: string, shmDir: string, conf: Confinement, hostDevices: string[], cgroupMounts: MountStep[]): MountStep[] {
   const inRoot = (m: MountStep): MountStep => ({ inRootfs: true, create: 'dir', ...m });
   return [
     inRoot({ source: 'proc', target: '/proc', fstype: 'proc', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
@@ -156,6 +157,8 @@ function baseMounts(etcDir: string, shmDir: string, conf: Confinement, hostDevic
     inRoot({ source: 'mqueue', target: '/dev/mqueue', fstype: 'mqueue', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
     // /sys is read-only but for privileged containers, as with runc.
     inRoot({ source: 'sysfs', target: '/sys', fstype: 'sysfs', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV | (conf.privileged ? 0 : MS.RDONLY) }),
+    // /sys/fs/cgroup: the container's own cgroups (container-cgroups.ts).
+    ...cgroupMounts,
     ...maskingMounts(conf),
     // Device nodes are bind mounts of the host's (as rootless runc does): no mknod needed, same devices.
     // Privileged containers get every device of the host, as runc gives them.
@@ -168,6 +171,8 @@ function baseMounts(etcDir: string, shmDir: string, conf: Confinement, hostDevic
     ),
   ];
 }
+
+const MOUNT_OPTION_FLAGS = { noexec: MS.NOEXEC, nodev: MS.NODEV, nosuid: MS.NOSUID } as const;
 
 function nodev(conf: Confinement): number {
   return conf.privileged ? 0 : MS.NODEV;
@@ -185,8 +190,10 @@ function podMounts(mounts: ContainerMount[], conf: Confinement, isFile: (p: stri
     target: m.containerPath,
     flags: MS.BIND | MS.REC,
     create: isFile(m.hostPath) ? ('file' as const) : ('dir' as const),
-    remountFlags: (m.readonly ? MS.RDONLY : 0) | nodev(conf),
+    remountFlags: (m.readonly ? MS.RDONLY : 0) | nodev(conf) | (m.options ?? []).reduce((flags, o) => flags | MOUNT_OPTION_FLAGS[o], 0),
     ...(m.propagation === 'hostToContainer' ? { propagation: MS.REC | MS.SLAVE } : {}),
+    // Bidirectional: a peer of the host's mount (spawn.h bind_as_peer), rshared as containerd asks runc.
+    ...(m.propagation === 'bidirectional' ? { propagation: MS.REC | MS.SHARED, bindAsPeer: true } : {}),
     ...(m.recursiveReadOnly ? { recursiveReadOnly: m.recursiveReadOnly === 'Enabled' ? (2 as const) : (1 as const) } : {}),
   }));
 }
@@ -194,7 +201,10 @@ function podMounts(mounts: ContainerMount[], conf: Confinement, isFile: (p: stri
 /**
  * containerd's rule for mountPropagation: a HostToContainer mount needs the container's root rslave (so its
  * bind keeps receiving the host's mount events), and then every other bind is made rprivate explicitly, as
- * containerd's spec gives them ("rprivate"), so that only the asked-for mounts follow the host.
+ * containerd's spec gives them ("rprivate"), so that only the asked-for mounts follow the host. A Bidirectional
+ * mount gets its root rslave too, where containerd asks runc for rshared: runc needs the root shared to bind a
+ * peer of the host's mount, podns clones the source before the root stops propagating (bindAsPeer), so nothing
+ * but that bind is ever shared with the host.
  */
 function applyPropagation(mounts: MountStep[]): { mounts: MountStep[]; rootPropagation?: number } {
   if (!mounts.some((m) => m.propagation !== undefined)) return { mounts };
@@ -226,6 +236,8 @@ export interface ContainerPlanInput {
   seccompFilter?: Buffer;
   /** For privileged containers: the host's device nodes (names below /dev). */
   hostDevices?: string[];
+  /** Its cgroup namespace and /sys/fs/cgroup (planContainerCgroups); absent: neither. */
+  cgroups?: ContainerCgroups;
 }
 
 /** Mount sources that are files must be mounted on files: the planner asks the caller which are. */
@@ -243,11 +255,13 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
     data: `lowerdir=${lower},upperdir=${dirs.upper},workdir=${dirs.work}`,
   };
   const ns = input.namespaces;
+  const cgroupNamespace = input.cgroups?.namespace ? CLONE.NEWCGROUP : 0;
   const namespaces =
     'creates' in ns
       ? {
           cloneFlags:
             CLONE.NEWNS |
+            cgroupNamespace |
             (ns.creates.host.network ? 0 : CLONE.NEWNET | CLONE.NEWUTS) |
             (ns.creates.host.ipc ? 0 : CLONE.NEWIPC) |
             (ns.creates.host.pid ? 0 : CLONE.NEWPID),
@@ -261,11 +275,11 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
             uts: `/proc/${ns.holderPid}/ns/uts`,
             ...(ns.sharePid ? { pid: `/proc/${ns.holderPid}/ns/pid` } : {}),
           },
-          cloneFlags: CLONE.NEWNS | (ns.sharePid ? 0 : CLONE.NEWPID),
+          cloneFlags: CLONE.NEWNS | cgroupNamespace | (ns.sharePid ? 0 : CLONE.NEWPID),
         };
   const { mounts, rootPropagation } = applyPropagation([
     overlay,
-    ...baseMounts(input.etcDir, input.shmDir, conf, input.hostDevices ?? []),
+    ...baseMounts(input.etcDir, input.shmDir, conf, input.hostDevices ?? [], input.cgroups?.mounts ?? []),
     ...podMounts(config.mounts, conf, isFile),
   ]);
   return {

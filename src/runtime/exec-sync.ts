@@ -24,6 +24,22 @@ export interface ExecOptions {
   cgroupProcsFiles?: string[];
   /** Called once with stdout and stderr together, at most 10 KiB. */
   output?: (text: string) => void;
+  /** CRI ExecSync: called once with stdout and stderr apart, each at most `maxBytes`. */
+  streams?: { maxBytes: number; done: (stdout: Buffer, stderr: Buffer) => void };
+}
+
+/** Reads a pipe's read end, keeping at most `max` bytes; settles when the pipe closes. */
+function collect(fd: number, max: number): { bytes: () => Buffer; drained: Promise<void>; destroy: () => void } {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = new net.Socket({ fd, readable: true, writable: false });
+  reader.on('data', (b: Buffer) => {
+    if (size < max) chunks.push(b.subarray(0, max - size));
+    size += b.length;
+  });
+  reader.on('error', () => {});
+  const drained = new Promise<void>((resolve) => reader.once('close', () => resolve()));
+  return { bytes: () => Buffer.concat(chunks), drained, destroy: () => reader.destroy() };
 }
 
 /** The running container an exec goes into: its main process, its process spec, its seccomp program. */
@@ -42,46 +58,47 @@ export interface ExecTarget {
 export async function execSync(kernel: Kernel, target: ExecTarget, argv: string[], timeoutMs: number, options: ExecOptions = {}): Promise<number> {
   const devNull = fs.openSync('/dev/null', 'r');
   const [outRead, outWrite] = kernel.pipe();
+  // Apart only when asked (CRI ExecSync); hooks and probes read both in one.
+  const [errRead, errWrite] = options.streams ? kernel.pipe() : [outRead, outWrite];
   let pid: number;
   try {
-    const request = planExecSpawn(target.process.pid, target.spec, argv, [devNull, outWrite, outWrite], [], target.seccompFilter);
+    const request = planExecSpawn(target.process.pid, target.spec, argv, [devNull, outWrite, errWrite], [], target.seccompFilter);
     if (options.cgroupProcsFiles) request.cgroupProcsFiles = options.cgroupProcsFiles;
     pid = await kernel.spawn(request, `exec in container "${target.name}"`);
   } catch (err) {
     fs.closeSync(outRead);
+    if (errRead !== outRead) fs.closeSync(errRead);
     throw err;
   } finally {
     fs.closeSync(outWrite);
+    if (errWrite !== outWrite) fs.closeSync(errWrite);
     fs.closeSync(devNull);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const reader = new net.Socket({ fd: outRead, readable: true, writable: false });
-  reader.on('data', (b: Buffer) => {
-    if (size < MAX_OUTPUT) chunks.push(b.subarray(0, MAX_OUTPUT - size));
-    size += b.length;
-  });
-  reader.on('error', () => {});
-  const drained = new Promise<void>((resolve) => reader.once('close', () => resolve()));
+  const max = options.streams?.maxBytes ?? MAX_OUTPUT;
+  const out = collect(outRead, max);
+  const err = errRead !== outRead ? collect(errRead, max) : undefined;
   let timedOut = false;
   const exited = new Promise<number>((resolve, reject) => {
     try {
       kernel.watchExit(pid, (status) => resolve(status.exitCode ?? 128 + (status.signal ?? 0)));
-    } catch (err) {
+    } catch (e) {
       kernel.killAndReap(pid);
-      reject(err);
+      reject(e);
     }
   });
-  const timer = setTimeout(() => {
+  // 0: no timeout (CRI's ExecSync), else SIGKILL once it has passed.
+  const timer = timeoutMs > 0 ? setTimeout(() => {
     timedOut = true;
     kernel.signal(pid, 'SIGKILL');
-  }, timeoutMs);
+  }, timeoutMs) : undefined;
   try {
     const code = await exited;
     // A child the command left behind may hold the pipe: do not wait for it long.
-    await Promise.race([drained, new Promise((r) => setTimeout(r, 200).unref())]);
-    reader.destroy();
-    options.output?.(Buffer.concat(chunks).toString('utf8'));
+    await Promise.race([Promise.all([out.drained, err?.drained]), new Promise((r) => setTimeout(r, 200).unref())]);
+    out.destroy();
+    err?.destroy();
+    if (options.streams) options.streams.done(out.bytes(), err!.bytes());
+    else options.output?.(out.bytes().toString('utf8'));
     if (timedOut) throw new ExecTimeout('runtime.exec', `command ${JSON.stringify(argv)} in container "${target.name}" timed out after ${timeoutMs / 1000} s`);
     return code;
   } finally {

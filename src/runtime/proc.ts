@@ -2,7 +2,7 @@
  * What /proc says about processes: start times (to tell a live process from a reused pid), namespace inodes,
  * and the processes that belong to a container. File-based, with the proc root as a parameter.
  */
-import type { ContainerState, ProcessRef } from '../state/pod-state.js';
+import { PRIVILEGE_FIELDS, type ContainerState, type ProcessPrivileges, type ProcessRef } from '../state/pod-state.js';
 // Not `import fs from 'node:fs'`: that ESM import loads fs/promises, streams and readline (~2 ms of every CLI start).
 const fs = process.getBuiltinModule('node:fs');
 
@@ -99,6 +99,23 @@ export function innermostPid(pid: number, procRoot = '/proc'): number | undefine
   } catch {
     return undefined;
   }
+}
+
+/** What the process may do, from /proc/<pid>/status (`self` works too); undefined when there is no such process. */
+export function processPrivileges(pid: number | 'self', procRoot = '/proc'): ProcessPrivileges | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`${procRoot}/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const privileges: ProcessPrivileges = {};
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    const field = line.slice(0, colon) as (typeof PRIVILEGE_FIELDS)[number];
+    if (colon > 0 && PRIVILEGE_FIELDS.includes(field)) privileges[field] = line.slice(colon + 1).trim().split(/\s+/).join(' ');
+  }
+  return privileges;
 }
 
 /**

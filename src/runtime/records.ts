@@ -11,7 +11,7 @@ import type { CgroupLimits } from '../cgroup/resources.js';
 import type { HostPortMapping } from '../network/bridge-plan.js';
 import type { NetworkConfig } from '../network/network-config.js';
 import { readJsonIfExists, writeJsonAtomic } from '../state/atomic-file.js';
-import type { FdIdentity, Infra, PodNetworkRecord, ProcessRef, ProcessSpec } from '../state/pod-state.js';
+import type { FdIdentity, Infra, PodNetworkRecord, ProcessPrivileges, ProcessRef, ProcessSpec } from '../state/pod-state.js';
 import type { PodSpec } from '../manifest/types.js';
 // Not `import fs from 'node:fs'`: that ESM import loads fs/promises, streams and readline (~2 ms of every CLI start).
 const fs = process.getBuiltinModule('node:fs');
@@ -21,8 +21,10 @@ export type NamespaceMode = 'pod' | 'container' | 'node';
 
 /** What RunPodSandbox is given (CRI PodSandboxConfig, in podns's words). */
 export interface SandboxConfig {
-  /** The sandbox's id: the pod's id for pods of `podns run` (the name of its run directory). */
+  /** The sandbox's id: the pod's id for pods of `podns run` (the name of its run directory), a random hex id over CRI. */
   id: string;
+  /** Made over the CRI (kubelet is its pod manager): no status.json, no spec.json, only the runtime's records. */
+  origin?: 'cri';
   metadata: { name: string; namespace: string; uid: string; attempt: number };
   /** The kernel hostname (the FQDN with setHostnameAsFQDN). */
   hostname: string;
@@ -45,6 +47,8 @@ export interface SandboxConfig {
   network: NetworkConfig;
   /** podns's own: `none` starts no pause, the first container holds the pod's namespaces. */
   infra: Infra;
+  /** CRI: the sandbox may hold privileged containers (kubelet sets it when one of them is). */
+  privileged?: boolean;
 }
 
 export type SandboxState = 'ready' | 'notready';
@@ -58,6 +62,11 @@ export interface SandboxRecord {
   supervisor?: ProcessRef;
   /** The holder of the pod's namespaces: the pause, or with infra none the first container. */
   pause?: ProcessRef;
+  /**
+   * What the pause started with: the supervisor's privileges when it cloned it (the clone copies them; the spawn
+   * gives the pause no security steps), before the pause dropped them all (native/pause.c).
+   */
+  pauseStartedWith?: ProcessPrivileges;
   /** The pause's fd store (its sending end, fd 4): how a new supervisor reaches it. */
   fdStore?: FdIdentity;
   netnsPin?: string;
@@ -74,9 +83,11 @@ export interface ContainerMount {
   containerPath: string;
   readonly: boolean;
   /** CRI MountPropagation; private by default. */
-  propagation?: 'private' | 'hostToContainer';
+  propagation?: 'private' | 'hostToContainer' | 'bidirectional';
   /** CRI recursive_read_only: `IfPossible` when the kernel can, `Enabled` required. */
   recursiveReadOnly?: 'IfPossible' | 'Enabled';
+  /** CRI mount_options: what the bind is remounted with besides read-only (and nodev, which podns always adds). */
+  options?: ('noexec' | 'nodev' | 'nosuid')[];
 }
 
 /** What CreateContainer is given (CRI ContainerConfig; the process already resolved against its image). */
@@ -84,7 +95,8 @@ export interface ContainerConfig {
   name: string;
   /** CRI attempt: the restart count this container is the run of. */
   attempt: number;
-  image: { name: string; id: string; layers: string[]; stopSignal?: string };
+  /** `digest`: the registry manifest's, when the image was pulled (CRI image_ref). */
+  image: { name: string; id: string; layers: string[]; stopSignal?: string; digest?: string };
   process: ProcessSpec;
   mounts: ContainerMount[];
   stdin?: boolean;
@@ -93,6 +105,12 @@ export interface ContainerConfig {
   logPath: string;
   resources: CgroupLimits;
   labels?: Record<string, string>;
+  /** CRI annotations, kept verbatim. */
+  annotations?: Record<string, string>;
+  /** CRI: the image as kubelet named it (ImageSpec.image), for ContainerStatus. */
+  imageSpec?: string;
+  /** CRI: LinuxContainerResources as kubelet sent them (last UpdateContainerResources), for ContainerStatus. */
+  criResources?: object;
 }
 
 /** CRI ContainerState. */

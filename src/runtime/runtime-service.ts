@@ -27,7 +27,7 @@ import { StepLog } from '../explain/step-log.js';
 import { describeCommand } from '../explain/describe-command.js';
 import { describeSpawn } from '../explain/describe-spawn.js';
 import { openCgroupDriver } from '../cgroup/open-driver.js';
-import type { CgroupDriver } from '../cgroup/driver.js';
+import type { CgroupDriver, CgroupStats } from '../cgroup/driver.js';
 import { containerLeaf, PAUSE_LEAF, planLayout } from '../cgroup/layout.js';
 import { sandboxLimits } from '../cgroup/resources.js';
 import { setUpPodNetwork, tearDownPodNetwork, type BridgeCache } from '../network/bridge-network.js';
@@ -38,14 +38,15 @@ import type { PodPaths } from '../state/paths.js';
 import type { PodNetworkRecord } from '../state/pod-state.js';
 import { ContainerIO, type AttachListener, type HeldRole } from './container-io.js';
 import { containerDirs, planContainerSpawn, type PodNamespaces } from './container-plan.js';
+import { containerCgroups } from './container-cgroups.js';
 import { execSync, type ExecOptions, type ExecTarget } from './exec-sync.js';
 import { startExecSession, type ExecSession, type ExecSessionOptions } from './exec-session.js';
 import { FdStore, fdIdentity, fdTable, takeHeldFd } from './fd-store.js';
 import { hostDeviceNames } from './host-devices.js';
-import { ensureSharedOrSlave } from './mount-propagation.js';
+import { ensurePropagationSource } from './mount-propagation.js';
 import { connectToPodPort } from './pod-port.js';
 import { writePodFiles } from './pod-files.js';
-import { isAlive, pidsInMountNamespace, processRef } from './proc.js';
+import { isAlive, pidsInMountNamespace, processPrivileges, processRef } from './proc.js';
 import { assertNoMountsBelow, killSandboxProcesses, releaseSandbox, removeSandboxCgroups } from './pod-teardown.js';
 import {
   containerId,
@@ -59,7 +60,7 @@ import {
   type SandboxConfig,
   type SandboxRecord,
 } from './records.js';
-import { mountTmpfs, pinNetworkNamespace, startPause } from './sandbox.js';
+import { mountTmpfs, pauseDropSteps, pinNetworkNamespace, startPause } from './sandbox.js';
 
 /** What a sandbox's watcher hears. */
 export interface SandboxWatcher {
@@ -195,6 +196,8 @@ export class RuntimeService {
     }
     const store = FdStore.create(this.kernel);
     record.fdStore = store.store.identity;
+    // What the pause starts with: the clone copies the supervisor's privileges, which the pause then drops.
+    const startedWith = processPrivileges('self', this.procRoot);
     let pid: number;
     try {
       pid = await startPause(
@@ -215,9 +218,11 @@ export class RuntimeService {
     }
     sandbox.fdStore = store.store;
     record.pause = processRef(pid, this.procRoot) ?? { pid, startTime: 0 };
+    if (startedWith) record.pauseStartedWith = startedWith;
     save();
     sandbox.holderExited = this.watchChild(pid);
     void sandbox.holderExited.then((status) => this.onSandboxDeath(sandbox, status));
+    sandbox.steps.addAll(await pauseDropSteps(pid, startedWith, this.procRoot));
     const t1 = Date.now();
     await this.connect(sandbox, pid);
     record.state = 'ready';
@@ -254,7 +259,7 @@ export class RuntimeService {
     const rec =
       cfg.mode === 'cni'
         ? await setUpCni(cfg, runner, this.libRoot, record.id, paths.netnsPin, ports, note)
-        : await setUpPodNetwork(cfg, runner, this.libRoot, record.id, record.id, ports, note, this.bridges);
+        : await setUpPodNetwork(cfg, runner, this.libRoot, record.id, path.basename(paths.netnsPin), ports, note, this.bridges);
     record.podIP = rec.ip;
     writeSandbox(paths.runDir, record);
   }
@@ -384,10 +389,14 @@ export class RuntimeService {
    * CreateContainer: its record (state created), its directories, its cgroup leaf with its limits, its seccomp
    * program (compiled here, kept beside the state so that exec applies the very same one). Nothing runs yet.
    */
-  async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
+  async createContainer(sandboxId: string, config: ContainerConfig, givenId?: string): Promise<string> {
     const sandbox = this.sandbox(sandboxId);
-    const id = containerId(sandboxId, config.name, config.attempt);
+    // Over the CRI the caller names it (a random id, as containerd's); for `podns run` `<sandbox>.<name>.<attempt>`.
+    const id = givenId ?? containerId(sandboxId, config.name, config.attempt);
     if (sandbox.containers.has(id)) throw new PodnsError('runtime.createContainer', `container "${id}" exists in sandbox "${sandboxId}"`);
+    if ([...sandbox.containers.values()].some((c) => c.record.config.name === config.name && c.record.config.attempt === config.attempt)) {
+      throw new PodnsError('runtime.createContainer', `container "${config.name}" attempt ${config.attempt} exists in sandbox "${sandboxId}"`);
+    }
     const dirs = containerDirs(sandbox.paths, `${config.name}.${config.attempt}`);
     for (const dir of [dirs.upper, dirs.work, dirs.rootfs]) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     const filter = await seccompFilterOf(config.process.confinement, this.libRoot);
@@ -422,9 +431,7 @@ export class RuntimeService {
     const { record } = container;
     const { config } = record;
     if (record.state !== 'created') throw new PodnsError('runtime.startContainer', `container "${id}" is ${record.state}, not created`);
-    for (const m of config.mounts) {
-      if (m.propagation === 'hostToContainer') ensureSharedOrSlave(m.hostPath, `container "${config.name}": mount "${m.containerPath}"`);
-    }
+    for (const m of config.mounts) ensurePropagationSource(m.hostPath, m.propagation, `container "${config.name}": mount "${m.containerPath}"`);
     const infraNone = sandbox.record.config.infra === 'none';
     const holder = infraNone ? [...sandbox.containers.values()].find((c) => c.record.holdsPodNamespaces) : undefined;
     const createsNamespaces = infraNone && !holder;
@@ -436,7 +443,8 @@ export class RuntimeService {
       ? { creates: { hostname: sandbox.record.config.hostname, sysctls: sandbox.record.config.sysctls, host: hostNamespaces(sandbox.record.config) } }
       : { holderPid: holderPid!, sharePid: sandbox.record.config.namespaces.pid !== 'container' };
     container.oomBaseline = this.oomKills(sandbox, config.name);
-    const logs = new CriLogWriter(config.logPath);
+    // No log path (a CRI container without log_path, as containerd takes it): the output is read and dropped.
+    const logs = new CriLogWriter(config.logPath || '/dev/null');
     const io = ContainerIO.create(this.kernel, config, this.releaseStdin(sandbox, config.name));
     let pid: number;
     let heldFds: ContainerRecord['heldFds'];
@@ -455,6 +463,7 @@ export class RuntimeService {
           stdio: io.terminal ? [-1, -1, -1] : io.childStdio(),
           hostDevices: config.process.confinement.privileged ? hostDeviceNames() : undefined,
           seccompFilter: container.filter,
+          cgroups: sandbox.record.cgroups && containerCgroups(sandbox.record.cgroups, containerLeaf(config.name), config.process.confinement.privileged),
         },
         isNotDirectory,
       );
@@ -561,7 +570,7 @@ export class RuntimeService {
   }
 
   /** ExecSync: `argv` in the running container's namespaces and cgroup; its exit code (rejects on timeout). */
-  async execSync(id: string, argv: string[], timeoutMs: number, options: Pick<ExecOptions, 'output'> = {}): Promise<number> {
+  async execSync(id: string, argv: string[], timeoutMs: number, options: Pick<ExecOptions, 'output' | 'streams'> = {}): Promise<number> {
     const { target, cgroupProcsFiles } = this.execTarget(id);
     return execSync(this.kernel, target, argv, timeoutMs, { ...options, cgroupProcsFiles });
   }
@@ -603,6 +612,35 @@ export class RuntimeService {
       throw new PodnsError('runtime.attach', `container "${name}" was not started with stdin: true, so there is no stdin to attach to`);
     }
     return { io: run.io, leave: run.io.attach(listener, usesStdin) };
+  }
+
+  /** UpdateContainerResources: the container's cgroup leaf gets `limits` now; the record keeps them. */
+  updateContainerResources(id: string, limits: ContainerConfig['resources'], criResources?: object): void {
+    const { sandbox, container } = this.find(id);
+    const { record } = container;
+    if (record.state === 'exited') throw new PodnsError('runtime.updateResources', `container "${record.config.name}" has exited`);
+    sandbox.cgroups?.create(containerLeaf(record.config.name), limits);
+    record.config.resources = limits;
+    if (criResources) record.config.criResources = criResources;
+    writeContainer(sandbox.paths.runDir, record);
+  }
+
+  /** ReopenContainerLog: the running container's output goes to a new file at its log path (kubelet rotated it). */
+  reopenContainerLog(id: string): void {
+    const { container } = this.find(id);
+    if (container.record.state !== 'running' || !container.run) throw new PodnsError('runtime.reopenLog', `container "${container.record.config.name}" is not running`);
+    container.run.logs.reopen();
+  }
+
+  /** The cgroup figures of the sandbox's pod cgroup (no container: the whole pod) or of one container's leaf. */
+  cgroupStats(sandboxId: string, containerId?: string): CgroupStats | undefined {
+    const sandbox = this.sandbox(sandboxId);
+    const leaf = containerId ? containerLeaf(this.find(containerId).container.record.config.name) : undefined;
+    try {
+      return sandbox.cgroups?.stats(leaf);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The cgroup.procs files of a container's leaf, for an exec spawned elsewhere. */
@@ -766,10 +804,44 @@ export class RuntimeService {
     return record;
   }
 
+  /**
+   * A sandbox a dead supervisor left whose namespaces died meanwhile (its pause is gone): what is left of it is
+   * torn down from its records, and it is registered as stopped — NotReady, the containers that ran exited with
+   * their status lost (137, ContainerStatusUnknown, as kubelet counts a lost one) — so that its owner sees it and
+   * removes it as it would any other.
+   */
+  async adoptStoppedSandbox(paths: PodPaths): Promise<SandboxRecord> {
+    const record = readSandbox(paths.runDir);
+    if (!record) throw new PodnsError('runtime.adopt', `no sandbox record in ${paths.runDir}`);
+    const records = readContainers(paths.runDir);
+    await killSandboxProcesses(this.kernel, record, records, undefined, this.procRoot);
+    await removeSandboxCgroups(record);
+    await releaseSandbox(this.kernel, record, this.libRoot, this.commands);
+    record.state = 'notready';
+    record.supervisor = processRef(process.pid);
+    writeSandbox(paths.runDir, record);
+    const sandbox: Sandbox = { record, paths, steps: new StepLog(paths.stepsFile), containers: new Map(), stopping: false, stopped: true };
+    this.sandboxes.set(record.id, sandbox);
+    for (const c of records) {
+      if (c.state === 'running') {
+        Object.assign(c, {
+          state: 'exited',
+          finishedAt: new Date().toISOString(),
+          exitCode: 137,
+          reason: 'ContainerStatusUnknown',
+          message: `The pod's sandbox died while no supervisor ran; supervisor pid ${process.pid} found it gone (the container's status is lost)`,
+        } satisfies Partial<ContainerRecord>);
+        writeContainer(paths.runDir, c);
+      }
+      this.add(sandbox, { record: c, oomBaseline: 0 });
+    }
+    return record;
+  }
+
   private adoptRun(sandbox: Sandbox, container: Container, exited: Promise<ExitStatus> | undefined, fds: Partial<Record<HeldRole, number>>): void {
     const { record } = container;
     container.oomBaseline = this.oomKills(sandbox, record.config.name);
-    const logs = new CriLogWriter(record.config.logPath);
+    const logs = new CriLogWriter(record.config.logPath || '/dev/null');
     const io = ContainerIO.takenOver(record.config, fds, logs, this.releaseStdin(sandbox, record.config.name));
     // The namespace is held only if it is still the recorded one (its process runs): see holdMountNamespace.
     const held = exited && record.process ? holdMountNamespace(record.process.pid, this.procRoot) : undefined;

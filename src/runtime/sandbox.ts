@@ -9,7 +9,10 @@ import type { PodPaths } from '../state/paths.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { CLONE, MNT_DETACH, MS, type SpawnRequest } from '../kernel/types.js';
 import { describeSpawn } from '../explain/describe-spawn.js';
+import { describePauseDrop, pauseHasDropped } from '../explain/describe-pause.js';
 import type { Step } from '../explain/step-log.js';
+import type { ProcessPrivileges } from '../state/pod-state.js';
+import { isAlive, processPrivileges, processRef } from './proc.js';
 import { projectPath } from '../sys/project-path.js';
 import { fromNodeError } from '../errors.js';
 
@@ -62,6 +65,23 @@ export function startPause(
     env: fdStore ? ['PODNS_FD_STORE=1'] : [],
   };
   return kernel.spawn(request, 'pause', explain && ((steps, pid) => explain(describeSpawn(request, steps, 'pause', pid))));
+}
+
+/**
+ * The pause drops every privilege itself, first thing after its execve (native/pause.c), so the spawn's return
+ * does not mean it is done. Waits until /proc/<pid>/status shows it done (a few hundred microseconds after the
+ * exec; `timeoutMs` for a pause that never drops: another binary in PODNS_PAUSE) and returns the pause's steps
+ * as /proc shows them then; none when the pause is gone (its death is the sandbox watcher's to report).
+ * `startedWith`: the supervisor's privileges before the spawn, which the clone copied.
+ */
+export async function pauseDropSteps(pid: number, startedWith: ProcessPrivileges | undefined, procRoot = '/proc', timeoutMs = 1000): Promise<Step[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = processPrivileges(pid, procRoot);
+    if (!now || !isAlive(processRef(pid, procRoot), procRoot)) return [];
+    if (pauseHasDropped(now) || Date.now() >= deadline) return describePauseDrop(pid, startedWith, now);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
 
 /** Bind-mounts the pause's network namespace at the pin path; the caller records the pin first. */

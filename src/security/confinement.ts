@@ -4,7 +4,8 @@
  * paths, a read-only root, the seccomp profile. The plan is plain JSON (kept in state.json, reused by exec);
  * `securityFor` turns it into the addon's SecuritySpec.
  */
-import type { ContainerSpec, PodSpec, SeccompProfile } from '../manifest/types.js';
+import type { ContainerSpec, PodSpec } from '../manifest/types.js';
+import type { SeccompSpec } from './seccomp-profile.js';
 import type { MountStep, SecuritySpec } from '../kernel/types.js';
 import { CAPABILITIES, capabilitiesInMask, capabilityMask, resolveCapabilities } from './capabilities.js';
 // Not `import fs from 'node:fs'`: that ESM import loads fs/promises, streams and readline (~2 ms of every CLI start).
@@ -34,8 +35,11 @@ export interface Confinement {
   readonlyRoot: boolean;
   /** procMount Unmasked (or privileged): no masked or read-only paths. */
   unmasked: boolean;
+  /** The paths to mask and make read-only as the CRI caller listed them (kubelet does); absent: podns's defaults. */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
   /** undefined: Unconfined. */
-  seccomp?: SeccompProfile;
+  seccomp?: SeccompSpec;
 }
 
 /** The capabilities this process holds in its bounding set: the most a container can be given. */
@@ -83,8 +87,8 @@ export function securityFor(conf: Confinement, uid: number, seccompFilter: Buffe
 export function maskingMounts(conf: Confinement): MountStep[] {
   if (conf.unmasked) return [];
   return [
-    ...MASKED_PATHS.map((target): MountStep => ({ kind: 'mask', inRootfs: true, target })),
-    ...READONLY_PATHS.map((target): MountStep => ({ kind: 'readonly', inRootfs: true, target })),
+    ...(conf.maskedPaths ?? MASKED_PATHS).map((target): MountStep => ({ kind: 'mask', inRootfs: true, target })),
+    ...(conf.readonlyPaths ?? READONLY_PATHS).map((target): MountStep => ({ kind: 'readonly', inRootfs: true, target })),
   ];
 }
 

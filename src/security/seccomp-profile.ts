@@ -49,7 +49,10 @@ export interface DockerSeccompProfile {
 
 export interface SeccompSpec {
   type: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  /** A pod's localhostProfile: relative to <lib>/seccomp, as kubelet reads its seccomp directory. */
   localhostProfile?: string;
+  /** Over the CRI: kubelet has resolved the profile to an absolute path (localhost_ref). */
+  localhostFile?: string;
 }
 
 /** uname -m → Go's GOARCH (the names in includes.arches) and libseccomp's SCMP_ARCH_* (archMap). */
@@ -163,25 +166,35 @@ export function loadLocalhostProfile(root: string, relPath: string): DockerSecco
   if (!relPath || path.isAbsolute(relPath)) throw profileError(relPath, `must be a path relative to ${dir}`);
   const file = path.resolve(dir, relPath);
   if (!file.startsWith(dir + path.sep)) throw profileError(relPath, `escapes ${dir}`);
-  let text: string;
   try {
     const real = fs.realpathSync(file);
     const realDir = fs.realpathSync(dir);
     if (!real.startsWith(realDir + path.sep)) throw profileError(relPath, `escapes ${dir} through a symlink`);
-    text = fs.readFileSync(real, 'utf8');
+    return parseProfileFile(relPath, real);
   } catch (err) {
     if (err instanceof PodnsError) throw err;
     const e = err as NodeJS.ErrnoException;
     throw profileError(relPath, e.code ? `${file}: ${describeErrno(e.code, e.errno)}` : String(err), err);
   }
+}
+
+/** A Docker-format JSON profile from `file`, checked; `label` names it in errors. */
+function parseProfileFile(label: string, file: string): DockerSeccompProfile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw profileError(label, e.code ? `${file}: ${describeErrno(e.code, e.errno)}` : String(err), err);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw profileError(relPath, `invalid JSON: ${(err as Error).message.split('\n')[0]}`, err);
+    throw profileError(label, `invalid JSON: ${(err as Error).message.split('\n')[0]}`, err);
   }
   const problem = checkProfile(parsed);
-  if (problem) throw profileError(relPath, problem);
+  if (problem) throw profileError(label, problem);
   return parsed as DockerSeccompProfile;
 }
 
@@ -209,9 +222,14 @@ export function seccompFilterFor(
     label = 'RuntimeDefault';
     source = 'RuntimeDefault';
   } else if (type === 'Localhost') {
-    if (!spec?.localhostProfile) throw profileError('', 'type Localhost needs localhostProfile');
-    label = spec.localhostProfile;
-    profile = loadLocalhostProfile(libRoot, label);
+    if (spec?.localhostFile) {
+      label = spec.localhostFile;
+      profile = parseProfileFile(label, label);
+    } else {
+      if (!spec?.localhostProfile) throw profileError('', 'type Localhost needs localhostProfile');
+      label = spec.localhostProfile;
+      profile = loadLocalhostProfile(libRoot, label);
+    }
     // Keyed by content, so an edited file is compiled again.
     source = `Localhost ${JSON.stringify(profile)}`;
   } else {

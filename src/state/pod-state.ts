@@ -19,6 +19,12 @@ export interface ProcessRef {
   startTime: number;
 }
 
+/** The lines of /proc/<pid>/status that say what a process may do: its ids, its capability sets, no_new_privs, seccomp. */
+export const PRIVILEGE_FIELDS = ['Uid', 'Gid', 'Groups', 'CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'Seccomp_filters'] as const;
+
+/** Those lines as /proc prints them (tabs as spaces): `{"Uid": "65535 65535 65535 65535", "CapEff": "0000000000000000", ...}`. */
+export type ProcessPrivileges = Partial<Record<(typeof PRIVILEGE_FIELDS)[number], string>>;
+
 /** An open file told apart from every other: st_dev and st_ino (a pipe's inode on pipefs, a socket's on sockfs). */
 export interface FdIdentity {
   dev: number;
@@ -120,6 +126,8 @@ export function kubeContainerState(c: ContainerState): KubeContainerState {
 
 export interface PodState {
   id: string;
+  /** Made by kubelet over the CRI: kubelet is its pod manager (phase from the sandbox's state, no status.json). */
+  origin?: 'cri';
   name: string;
   namespace: string;
   uid: string;
@@ -132,6 +140,8 @@ export interface PodState {
   /** The supervisor process that holds the pod. */
   supervisor?: ProcessRef;
   pause?: ProcessRef;
+  /** What the pause started with (the supervisor's privileges, which the clone copies), before it dropped them. */
+  pauseStartedWith?: ProcessPrivileges;
   /** The pause's fd store (its sending end, fd 4), absent with --infra=none: how a new supervisor reaches it. */
   fdStore?: FdIdentity;
   /** Recorded before the bind mount is made, removed after it is undone. */

@@ -60,4 +60,6 @@ export interface SupervisorInfo {
   eventLoopDelay: { p50: number; p99: number; max: number; samples: number };
   /** The same over the last full window (10 s), once one has passed. */
   eventLoopDelayWindow?: { p50: number; p99: number; max: number; samples: number; seconds: number };
+  /** The CRI endpoint: its socket (null when it could not listen), and the sandboxes kubelet has made. */
+  cri?: { socket: string | null; sandboxes: number };
 }

@@ -14,6 +14,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 import { acquireLock, type Release } from '../image/lock.js';
 import { createLogger, type Logger } from '../log.js';
+import { listenCri, type CriEndpoint } from '../cri/endpoint.js';
 import { supervisorPaths, podsRunDir, type Roots } from '../state/paths.js';
 import { nativeKernel } from '../sys/native.js';
 import { PodnsError } from '../errors.js';
@@ -81,6 +82,7 @@ export async function serve(roots: Roots, options: { detached: boolean }): Promi
 
   const supervisor = new Supervisor(roots, nativeKernel, log);
   supervisor.adoptAll();
+  await supervisor.adoptCriSandboxes();
   const info = (): SupervisorInfo => ({
     pid: process.pid,
     startedAt,
@@ -91,14 +93,17 @@ export async function serve(roots: Roots, options: { detached: boolean }): Promi
     memory: { rss: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed },
     eventLoopDelay: summarize(loopDelay),
     ...(lastWindow ? { eventLoopDelayWindow: { ...lastWindow, seconds: LOOP_WINDOW_MS / 1000 } } : {}),
+    cri: { socket: cri?.socketPath ?? null, sandboxes: supervisor.criSandboxCount() },
   });
 
+  let cri: CriEndpoint | undefined;
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
     log.info('supervisor exiting; the pods run on', { why, pods: supervisor.list().length });
     control.close();
+    cri?.close();
     fs.rmSync(paths.socket, { force: true });
     void release().finally(() => process.exit(0));
   };
@@ -112,6 +117,12 @@ export async function serve(roots: Roots, options: { detached: boolean }): Promi
     throw new PodnsError('supervisor.listen', `listen on ${paths.socket}: ${(err as Error).message}`);
   }
   fs.chmodSync(paths.socket, 0o600);
+  // The CRI endpoint: a socket at once, gRPC on its first connection. Without it podns's own commands still work.
+  try {
+    cri = await listenCri(paths.criSocket, log, () => supervisor.criServices());
+  } catch (err) {
+    log.error('the CRI endpoint could not listen; kubelet and crictl cannot reach this supervisor', { socket: paths.criSocket, error: (err as Error).message });
+  }
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {});

@@ -13,7 +13,7 @@ import { PodnsError, UserError } from '../errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Logger } from '../log.js';
 import { readJsonIfExists, writeJsonAtomic } from '../state/atomic-file.js';
-import { podsRunDir, type PodPaths, type Roots } from '../state/paths.js';
+import { criSandboxPaths, podsRunDir, type PodPaths, type Roots } from '../state/paths.js';
 import type { PodSpecFile, PodState, PodStatusRecord } from '../state/pod-state.js';
 import { processRef } from '../runtime/proc.js';
 import { RuntimeService } from '../runtime/runtime-service.js';
@@ -24,6 +24,9 @@ import type { AttachListener, ContainerIO } from '../runtime/container-io.js';
 import type { StreamingServer } from '../cri/streaming/server.js';
 import { decideAdoption } from './adoption.js';
 import type { StreamRequest } from './protocol.js';
+import type { CriRuntime } from '../cri/cri-runtime.js';
+import type { CriServices } from '../cri/services.js';
+import { readSandbox } from '../runtime/records.js';
 
 type SpecFile = PodSpecFile & { paths: PodPaths };
 
@@ -48,6 +51,10 @@ export class Supervisor {
   readonly runtime: RuntimeService;
   /** Made (and its modules loaded) on the first URL asked for: a supervisor nobody streams from pays nothing. */
   private streamingServer?: Promise<StreamingServer>;
+  /** kubelet's side (the CRI), made when first needed: a CRI sandbox to adopt, or the first CRI connection. */
+  private criRuntime?: Promise<CriRuntime>;
+  /** CRI sandboxes found by adoptAll, adopted by adoptCriSandboxes (the CRI's modules load only then). */
+  private readonly criToAdopt: string[] = [];
 
   constructor(
     readonly roots: Roots,
@@ -113,6 +120,7 @@ export class Supervisor {
   /** `podns stop`: the whole pod (it is no longer supervised afterwards), or one container of it. */
   async stop(id: string, container: string | undefined, timeout: number | undefined): Promise<PodState | undefined> {
     const entry = this.pods.get(id);
+    if (!entry && this.isCriSandbox(id)) throw new UserError('ECRI', `sandbox "${id}" is kubelet's: stop it through kubelet (or crictl stopp), which would start it again otherwise`);
     if (!entry) return this.unsupervised(id, 'stop');
     if (entry.starting) {
       if (container) throw new UserError('ESTARTING', 'it is still starting: stop the whole pod, or stop -c once it runs');
@@ -135,6 +143,12 @@ export class Supervisor {
   /** `podns rm`: stops the pod (SIGKILL with `force`) and deletes everything of it; from disk when not supervised. */
   async remove(id: string, force: boolean): Promise<void> {
     const entry = this.pods.get(id);
+    if (!entry && this.isCriSandbox(id)) {
+      // kubelet's pod (it may make it again): removed as RemovePodSandbox removes it, running or not only with -f.
+      if (!force && this.runtime.podSandboxStatus(id).state === 'ready') throw new UserError('ERUNNING', `sandbox "${id}" is kubelet's and running: use rm -f (kubelet may start the pod again)`);
+      await (await this.cri()).removePodSandbox({ pod_sandbox_id: id });
+      return;
+    }
     if (!entry) {
       await this.removeFromDisk(id, force);
       return;
@@ -220,7 +234,12 @@ export class Supervisor {
   private adopt(id: string): void {
     const runDir = path.join(podsRunDir(this.roots), id);
     const file = readJsonIfExists<SpecFile>(path.join(runDir, 'spec.json'));
-    if (!file) return; // not a pod (podns gc removes such leftovers)
+    if (!file) {
+      // A sandbox kubelet made over the CRI has only the runtime's records; anything else is not a pod (podns gc
+      // removes such leftovers).
+      if (readSandbox(runDir)?.config.origin === 'cri') this.criToAdopt.push(id);
+      return;
+    }
     const state = readPodView(runDir, file.processes);
     const log = this.log.child({ pod: id });
     const decision = decideAdoption({ reservedBy: file.reservedBy, state }, process.pid);
@@ -245,6 +264,57 @@ export class Supervisor {
         this.pods.set(id, { pod, queue: Promise.resolve() });
       }
     }
+  }
+
+  /**
+   * The CRI sandboxes adoptAll found: adopted by the CRI's runtime (kubelet is their pod manager; it relists and
+   * finds them as they were). One that cannot be adopted is said why, as a pod is.
+   */
+  async adoptCriSandboxes(): Promise<void> {
+    if (this.criToAdopt.length === 0) return;
+    const cri = await this.cri();
+    for (const id of this.criToAdopt.splice(0)) {
+      try {
+        const record = readSandbox(path.join(podsRunDir(this.roots), id))!;
+        await cri.adopt(criSandboxPaths(this.roots, id, record.config.logDirectory));
+        this.log.info('CRI sandbox adopted', { sandbox: id, pod: `${record.config.metadata.namespace}/${record.config.metadata.name}` });
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        this.unadopted.push({ id, reason });
+        this.log.error('CRI sandbox adoption failed', { sandbox: id, error: reason });
+      }
+    }
+  }
+
+  /** kubelet's runtime (CriRuntime), made once. */
+  cri(): Promise<CriRuntime> {
+    this.criRuntime ??= (async () => {
+      const [{ CriRuntime }, { detectCgroups, parseProcCgroup, resolveCgroupParent }] = await Promise.all([import('../cri/cri-runtime.js'), import('../cgroup/layout.js')]);
+      let cgroupHost;
+      try {
+        cgroupHost = detectCgroups(process.env.PODNS_CGROUP_ROOT ?? '/sys/fs/cgroup');
+      } catch {
+        cgroupHost = undefined;
+      }
+      const base = cgroupHost && process.env.PODNS_CGROUP_PARENT ? resolveCgroupParent(process.env.PODNS_CGROUP_PARENT, cgroupHost, parseProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8'))) : undefined;
+      return new CriRuntime({ roots: this.roots, runtime: this.runtime, log: this.log.child({ cri: true }), cgroupHost, cgroupBase: base });
+    })();
+    return this.criRuntime;
+  }
+
+  /** What the CRI endpoint serves (its gRPC side loads these on its first connection). */
+  async criServices(): Promise<CriServices> {
+    const [cri, { CriImages }] = await Promise.all([this.cri(), import('../cri/cri-images.js')]);
+    return { runtime: cri.handlers(), image: new CriImages(this.roots, this.log.child({ cri: true })).handlers() };
+  }
+
+  private isCriSandbox(id: string): boolean {
+    return this.runtime.hasSandbox(id) && this.runtime.podSandboxStatus(id).config.origin === 'cri';
+  }
+
+  /** For `podns info`: whether the CRI is in use, and how many sandboxes kubelet has here. */
+  criSandboxCount(): number {
+    return this.runtime.listPodSandbox().filter((s) => s.config.origin === 'cri').length;
   }
 
   /** A pod that cannot be adopted: phase Unknown with the reason, kept on disk for `rm -f`. */

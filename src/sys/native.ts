@@ -65,7 +65,7 @@ function isRaw(err: unknown): err is RawAddonError {
 export function describeSpawnFailure(request: SpawnRequest, err: Pick<RawAddonError, 'step' | 'errno' | 'code' | 'index'>, what: string): SysError {
   const { step, index } = err;
   let detail: string;
-  if (['mount', 'remount', 'mkdir', 'resolve', 'symlink', 'mask', 'readonly-path', 'propagation', 'recursive-readonly'].includes(step) && index >= 0) {
+  if (['mount', 'remount', 'mkdir', 'resolve', 'symlink', 'mask', 'readonly-path', 'propagation', 'recursive-readonly', 'open_tree'].includes(step) && index >= 0) {
     const m = request.mounts?.[index];
     const target = m?.target ?? '?';
     const type = m?.fstype ?? (m?.kind === 'symlink' ? 'symlink' : 'bind');

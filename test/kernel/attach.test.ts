@@ -124,7 +124,7 @@ spec:
     await t.expect(/try pressing enter/);
     t.send('ps ax\n');
     const [, nginx] = await t.expect(/^ +(\d+) +\w+ +nginx: master process/m);
-    expect(t.output).toMatch(/^ +1 +root +\/pause\r?$/m);
+    expect(t.output).toMatch(/^ +1 +65535 +\/pause\r?$/m); // the pause, uid 65535 once it dropped root
     // SYS_PTRACE: another container's root, through the shared PID namespace.
     t.send(`ls /proc/${nginx}/root/usr/sbin/nginx; tty; stty size; echo TERM=$TERM\n`);
     await t.expect(/^TERM=xterm\r?$/m);

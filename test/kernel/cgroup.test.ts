@@ -102,13 +102,67 @@ describe.skipIf(kernelSkip)(`pod cgroups (v${version})`, () => {
     if (v1) for (const h of Object.keys(l.mounts)) expect(own).toMatch(new RegExp(`:${h}:${path.join(l.pod[h]!, 'ctr-c')}\n`));
     else expect(own).toContain(line('ctr-c'));
     expect(fs.readFileSync(`/proc/${info.pause.pid}/cgroup`, 'utf8')).toContain(line('pause'));
-    // An exec session joins the container's cgroups too (runc exec).
+    // An exec session joins the container's cgroups too (runc exec); on v2 inside its cgroup namespace, whose
+    // root the leaf is (the next test looks at it from the host).
     const execCgroups = (await podns.ok(['exec', pod, '--', 'cat', '/proc/self/cgroup'])).split('\n');
-    expect(execCgroups.filter((l) => l.endsWith(line('ctr-c').trimEnd()))).toHaveLength(1);
+    if (v1) expect(execCgroups.filter((l) => l.endsWith(line('ctr-c').trimEnd()))).toHaveLength(1);
+    else expect(execCgroups).toEqual(['0::/']);
     const stats = JSON.parse(await podns.ok(['stats', pod, '-o', 'json', '--interval', '200'])) as { container?: string; memoryLimit?: number; pids: number }[];
     expect(stats.find((r) => r.container === 'c')).toMatchObject({ memoryLimit: 64 * 2 ** 20, pids: 1 });
     await podns.ok(['rm', '-f', pod]);
     for (const h of Object.keys(l.mounts)) expect(fs.existsSync(path.join(l.mounts[h]!, l.pod[h]!))).toBe(false);
+  });
+
+  it("a container sees its own cgroups at /sys/fs/cgroup, read-only (v2: in a cgroup namespace of its own, 0::/; v1: host paths, as containerd); privileged: read-write; an exec joins the same", async () => {
+    const pod = await startPod(
+      'cg-view',
+      `  - name: c\n    image: ${BUSYBOX}\n    command: [sleep, "3600"]\n    resources:\n      limits: {memory: 48Mi}\n` +
+        `  - name: priv\n    image: ${BUSYBOX}\n    command: [sleep, "3600"]\n    securityContext: {privileged: true}\n    resources:\n      limits: {memory: 40Mi}\n`,
+    );
+    const l = await layoutOf(pod);
+    const info = await inspect(podns, pod);
+    const pidOf = (name: string) => info.containers.find((c) => c.name === name)!.process!.pid;
+    const sh = (container: string, script: string) => podns.ok(['exec', pod, '-c', container, '--', 'sh', '-c', script]);
+    const cgroupNs = (pid: number | 'self') => fs.statSync(`/proc/${pid}/ns/cgroup`).ino;
+    const mem = String(48 * 2 ** 20);
+    const limitFile = v1 ? 'memory/memory.limit_in_bytes' : 'memory.max';
+    if (v1) {
+      // containerd makes no cgroup namespace on v1: the host's, so /proc/self/cgroup names host paths.
+      expect(cgroupNs(pidOf('c'))).toBe(cgroupNs('self'));
+      expect(await sh('c', 'cat /proc/1/cgroup')).toBe(fs.readFileSync(`/proc/${pidOf('c')}/cgroup`, 'utf8').trim());
+      // runc's v1 layout: a tmpfs, and in it each hierarchy podns manages, bound from the container's own cgroup.
+      const names = [...new Set(Object.values(l.mounts).map((m) => path.basename(fs.realpathSync(m))))].sort();
+      expect((await sh('c', 'ls /sys/fs/cgroup')).split('\n').sort()).toEqual(names);
+      const mine = (await sh('c', "grep ' /sys/fs/cgroup/memory ' /proc/self/mountinfo")).split(' ');
+      expect(mine[3]).toBe(path.join(l.pod.memory!, 'ctr-c'));
+      expect(mine[5]!.split(',')).toContain('ro');
+      expect(await sh('priv', "grep ' /sys/fs/cgroup/memory ' /proc/self/mountinfo")).toMatch(/ rw,/);
+    } else {
+      // Its own cgroup namespace, rooted at its leaf: 0::/, and cgroup2 shows its subtree only.
+      expect(cgroupNs(pidOf('c'))).not.toBe(cgroupNs('self'));
+      expect(fs.readFileSync(`/proc/${pidOf('c')}/cgroup`, 'utf8')).toBe(`0::${path.join(l.pod.unified!, 'ctr-c')}\n`);
+      expect(await sh('c', 'cat /proc/1/cgroup')).toBe('0::/');
+      expect((await sh('c', 'ls /sys/fs/cgroup')).split('\n')).not.toContain('ctr-priv');
+      expect(await sh('c', "grep ' /sys/fs/cgroup ' /proc/self/mountinfo")).toMatch(/ ro,.* - cgroup2 /);
+      // Privileged, as with containerd: the host's namespace, and the whole tree read-write.
+      expect(cgroupNs(pidOf('priv'))).toBe(cgroupNs('self'));
+      expect(await sh('priv', 'cat /proc/1/cgroup')).toBe(`0::${path.join(l.pod.unified!, 'ctr-priv')}`);
+      expect(await sh('priv', `cat /sys/fs/cgroup${path.join(l.pod.unified!, 'ctr-c')}/memory.max`)).toBe(mem);
+      expect(await sh('priv', "grep ' /sys/fs/cgroup ' /proc/self/mountinfo")).toMatch(/ rw,.* - cgroup2 /);
+    }
+    // Its own limit at the top of what it sees; read-only unless privileged.
+    expect(await sh('c', `cat /sys/fs/cgroup/${limitFile}`)).toBe(mem);
+    const write = await podns.run(['exec', pod, '-c', 'c', '--', 'sh', '-c', `echo 1 > /sys/fs/cgroup/${limitFile}`]);
+    expect(write.exitCode).not.toBe(0);
+    expect(String(write.stderr)).toMatch(/Read-only file system/);
+    expect(await sh('priv', `echo ${40 * 2 ** 20} > /sys/fs/cgroup/${v1 ? limitFile : path.join(l.pod.unified!, 'ctr-priv', 'memory.max')} && echo written`)).toBe('written');
+    // An exec, seen from the host: in the container's leaf and in its cgroup namespace.
+    const session = podns.run(['exec', pod, '-c', 'c', '--', 'sleep', '600']);
+    const procs = path.join(dir(l, 'memory', 'ctr-c'), 'cgroup.procs');
+    const execPid = await waitFor(() => fs.readFileSync(procs, 'utf8').split('\n').map(Number).find((p) => p > 0 && p !== pidOf('c')), 5000 * slow, 'the exec in the leaf');
+    expect(cgroupNs(execPid)).toBe(cgroupNs(pidOf('c')));
+    process.kill(execPid, 'SIGTERM');
+    expect((await session).exitCode).toBe(143);
   });
 
   it("pod-level resources set the pod cgroup in place of the containers' aggregate (KEP-2837)", async () => {

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPodns, findLeaks, kernelSkip, podName, projectRoot, type Podns } from './harness.js';
+import { createPodns, findLeaks, kernelSkip, podName, projectRoot, type Podns, pinOf } from './harness.js';
 
 const BUSYBOX = 'yauritux/busybox-curl';
 
@@ -231,7 +231,7 @@ ${extra}  volumes:
       const { stderr, exitCode } = await podns.fails(['run', file]);
       expect(exitCode).toBe(1);
       expect(stderr.trim()).toMatch(new RegExp(`^podns: container has runAsNonRoot and image will run as root \\(pod: "${name}_default\\([0-9a-f-]+\\)", container: c\\)$`));
-      expect(fs.existsSync(`/run/netns/${name}`)).toBe(false);
+      expect(fs.existsSync(pinOf(podns.root, name))).toBe(false);
       for (const d of ['run', 'lib']) expect(fs.existsSync(path.join(podns.root, d, 'pods', name))).toBe(false);
     });
   });

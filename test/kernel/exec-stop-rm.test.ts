@@ -7,7 +7,7 @@
 import { execa } from 'execa';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPodns, findLeaks, inspect, kernelSkip, podName, podnsBin, sleep, waitFor, type Podns } from './harness.js';
+import { createPodns, findLeaks, inspect, kernelSkip, podName, podnsBin, sleep, waitFor, type Podns, pinOf } from './harness.js';
 import { BUSYBOX, expectCleanError, leaksAfterRemoval, podYaml, procStatus, sh, SLEEPER } from './support.js';
 
 describe.skipIf(kernelSkip)('exec, logs, stop, rm', () => {
@@ -139,7 +139,7 @@ describe.skipIf(kernelSkip)('exec, logs, stop, rm', () => {
     expect(after.pause.pid).toBe(before.pause.pid);
     expect(procStatus(after.pause.pid)).toBeDefined();
     expect(after.containers.find((c) => c.name === 'worker')!.status).toBe('running');
-    expect(fs.existsSync(`/run/netns/${pod}`)).toBe(true);
+    expect(fs.existsSync(pinOf(podns.root, pod))).toBe(true);
     expect(await podns.ok(['ps'])).toMatch(new RegExp(`${pod}\\s+\\(pause\\)\\s+Running`));
   });
 
@@ -152,7 +152,7 @@ describe.skipIf(kernelSkip)('exec, logs, stop, rm', () => {
     expect(ps).toMatch(new RegExp(`${pod}\\s+worker\\s+Exited \\(\\d+\\)`));
     expect(procStatus(before.pause.pid)).toBeUndefined();
     expect(procStatus(worker)).toBeUndefined();
-    expect(fs.existsSync(`/run/netns/${pod}`)).toBe(false);
+    expect(fs.existsSync(pinOf(podns.root, pod))).toBe(false);
     // A stopped pod can be stopped again (nothing to do).
     expect((await podns.run(['stop', pod])).exitCode).toBe(0);
   });

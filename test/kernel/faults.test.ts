@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createPodns, findLeaks, inspect, kernelSkip, killSupervisor, podName, supervisorPid, waitFor, type Podns } from './harness.js';
+import { createPodns, findLeaks, inspect, kernelSkip, killSupervisor, podName, supervisorPid, waitFor, type Podns, pinOf } from './harness.js';
 import { BUSYBOX, expectCleanError, hostProcesses, isRunning, leaksAfterRemoval, podYaml } from './support.js';
 
 describe.skipIf(kernelSkip)('faults', () => {
@@ -26,7 +26,7 @@ describe.skipIf(kernelSkip)('faults', () => {
 
   /** Nothing of the pod: no state dirs, no netns pin, no mounts or processes under the root. */
   const expectNothingOf = async (name: string) => {
-    expect(fs.existsSync(`/run/netns/${name}`), `/run/netns/${name}`).toBe(false);
+    expect(fs.existsSync(pinOf(podns.root, name)), pinOf(podns.root, name)).toBe(false);
     for (const d of ['run', 'lib']) expect(fs.existsSync(path.join(podns.root, d, 'pods', name)), `${d} dir`).toBe(false);
     const logs = path.join(podns.root, 'log', 'pods');
     expect(fs.existsSync(logs) ? fs.readdirSync(logs).filter((d) => d.includes(name)) : []).toEqual([]);
@@ -91,14 +91,14 @@ describe.skipIf(kernelSkip)('faults', () => {
     expect(isRunning(first.pause.pid)).toBe(true);
     expect(still.containers[0]!.status).toBe('running');
     expect(isRunning(first.containers[0]!.process!.pid)).toBe(true);
-    expect(fs.statSync(`/run/netns/${name}`).ino).toBe(fs.statSync(`/proc/${first.pause.pid}/ns/net`).ino);
+    expect(fs.statSync(pinOf(podns.root, name)).ino).toBe(fs.statSync(`/proc/${first.pause.pid}/ns/net`).ino);
 
     expect(await podns.ok(['run', '--replace', file])).toContain(`pod/${name} running`);
     const replaced = await inspect(podns, name);
     expect(replaced.pause.pid).not.toBe(first.pause.pid);
     expect(isRunning(first.pause.pid)).toBe(false);
     expect(isRunning(first.containers[0]!.process!.pid)).toBe(false);
-    expect(fs.statSync(`/run/netns/${name}`).ino).toBe(fs.statSync(`/proc/${replaced.pause.pid}/ns/net`).ino);
+    expect(fs.statSync(pinOf(podns.root, name)).ino).toBe(fs.statSync(`/proc/${replaced.pause.pid}/ns/net`).ino);
     await podns.ok(['rm', '-f', name]);
     await expectNothingOf(name);
   });
@@ -243,7 +243,7 @@ describe.skipIf(kernelSkip)('faults', () => {
     const pidsB = { pause: stateB.pause.pid, container: stateB.containers[0]!.process!.pid };
     await podns.ok(['rm', '-f', a]);
     // Pod B legitimately has mounts under the root now; the full leak check of A follows B's removal.
-    expect(fs.existsSync(`/run/netns/${a}`)).toBe(false);
+    expect(fs.existsSync(pinOf(podns.root, a))).toBe(false);
     for (const [what, pid] of Object.entries(pidsB)) expect(isRunning(pid), `pod B's ${what} (pid ${pid}) killed by rm -f of pod A`).toBe(true);
     expect(await podns.ok(['ps'])).toMatch(new RegExp(`${b}\\s+\\(pause\\)\\s+Running`));
     await podns.ok(['rm', '-f', b]);
@@ -253,6 +253,6 @@ describe.skipIf(kernelSkip)('faults', () => {
 
   it('at the end nothing of any of these pods is left', async () => {
     expect(await leaksAfterRemoval(podns.root, all)).toEqual([]);
-    expect(all.filter((name) => fs.existsSync(`/run/netns/${name}`))).toEqual([]);
+    expect(all.filter((name) => fs.existsSync(pinOf(podns.root, name)))).toEqual([]);
   });
 });

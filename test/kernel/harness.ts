@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { detectCgroups, parseProcCgroup, resolveCgroupParent } from '../../src/cgroup/layout.js';
+import { NETNS_DIR, netnsPinName, netnsPinPath, netnsPinPrefix, resolveRoots } from '../../src/state/paths.js';
 import { skipWithout } from '../requirements.js';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -179,14 +180,26 @@ export async function createPodns(options: { images?: boolean; pull?: string; ne
   return podns;
 }
 
+/** Where podns pins the network namespace of pod `pod` (an id: the name in namespace default) of `root`. */
+export function pinOf(root: string, pod: string): string {
+  return netnsPinPath(resolveRoots(root), pod);
+}
+
 /** Everything a pod of this root could leave: mounts, netns pins, processes (its supervisor too), state directories. */
 export function findLeaks(root: string, pods: string[] = []): string[] {
   const leaks: string[] = [];
   const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
   for (const m of mounts) if (m.startsWith(root)) leaks.push(`mount ${m}`);
+  // The pods' pins, and any pin of this root (`podns-<root hash>-...`) whose pod has no run directory.
+  const roots = resolveRoots(root);
+  const podsDir = path.join(roots.run, 'pods');
+  const owned = new Set((fs.existsSync(podsDir) ? fs.readdirSync(podsDir) : []).map((id) => netnsPinName(roots, id)));
+  const strays = (fs.existsSync(NETNS_DIR) ? fs.readdirSync(NETNS_DIR) : []).filter((n) => n.startsWith(netnsPinPrefix(roots)) && !owned.has(n));
+  for (const pin of new Set([...pods.map((pod) => pinOf(root, pod)), ...strays.map((n) => path.join(NETNS_DIR, n))])) {
+    if (fs.existsSync(pin)) leaks.push(`netns pin ${pin}`);
+    if (mounts.includes(pin)) leaks.push(`mount ${pin}`);
+  }
   for (const pod of pods) {
-    if (fs.existsSync(`/run/netns/${pod}`)) leaks.push(`netns pin /run/netns/${pod}`);
-    if (mounts.includes(`/run/netns/${pod}`)) leaks.push(`mount /run/netns/${pod}`);
     for (const dir of ['run', 'lib'].map((d) => path.join(root, d, 'pods', pod))) if (fs.existsSync(dir)) leaks.push(`dir ${dir}`);
   }
   // The root's supervisor serves every pod of the root and lives on between pods: it is a leak only once it

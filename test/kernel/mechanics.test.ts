@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPodns, kernelSkip, podName, seedManifest, waitFor, type Podns } from './harness.js';
+import { createPodns, kernelSkip, podName, seedManifest, waitFor, type Podns, pinOf } from './harness.js';
 
 interface Row {
   role: string;
@@ -131,7 +131,7 @@ describe.skipIf(kernelSkip)('--infra=none: the failure the pause process exists 
     for (const kind of ['net', 'ipc', 'uts', 'pid']) {
       expect(fs.statSync(`/proc/${busybox!.process.pid}/ns/${kind}`).ino, kind).toBe(fs.statSync(`/proc/${nginx!.process.pid}/ns/${kind}`).ino);
     }
-    expect(fs.statSync(`/run/netns/${pod}`).ino).toBe(fs.statSync(`/proc/${nginx!.process.pid}/ns/net`).ino);
+    expect(fs.statSync(pinOf(podns.root, pod)).ino).toBe(fs.statSync(`/proc/${nginx!.process.pid}/ns/net`).ino);
     expect(await podns.ok(['ps'])).toMatch(new RegExp(`${pod}\\s+\\(no pause\\)\\s+Running`));
 
     await podns.ok(['stop', pod, '-c', 'nginx', '-t', '0']);
@@ -151,7 +151,8 @@ describe.skipIf(kernelSkip)('--infra=none: the failure the pause process exists 
     await new Promise((r) => setTimeout(r, 500));
     const s = JSON.parse(await podns.ok(['inspect', pod])) as State;
     expect(s.containers[1]!.status).toBe('running');
-    expect(await podns.ok(['exec', pod, '-c', 'busybox', '--', 'ps'])).toMatch(/^\s+1 root\s+\/pause$/m);
+    // PID 1 is still the pause, running as 65535 (Kubernetes' pause image's uid), as it drops root at its start.
+    expect(await podns.ok(['exec', pod, '-c', 'busybox', '--', 'ps'])).toMatch(/^\s+1 65535\s+\/pause$/m);
   });
 });
 

@@ -6,8 +6,9 @@
  */
 import { execa } from 'execa';
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPodns, inspect, kernelSkip, nsInodes, podName, type InspectedPod, type Podns } from './harness.js';
+import { createPodns, inspect, kernelSkip, nsInodes, podName, type InspectedPod, type Podns, pinOf } from './harness.js';
 import { BUSYBOX, cmdline, innerPid, leaksAfterRemoval, podYaml, SLEEPER, shOk } from './support.js';
 
 describe.skipIf(kernelSkip)('pod namespaces (no shareProcessNamespace)', () => {
@@ -93,15 +94,17 @@ describe.skipIf(kernelSkip)('pod namespaces (no shareProcessNamespace)', () => {
     expect((await leaksAfterRemoval(podns.root, [named])).filter((l) => l.includes(named))).toEqual([]);
   });
 
-  it('the netns pin /run/netns/<pod> is the pause network namespace, and ip netns lists it', async () => {
-    expect(state.paths.netnsPin).toBe(`/run/netns/${pod}`);
-    expect(fs.statSync(`/run/netns/${pod}`).ino).toBe(nsInodes(state.pause.pid).net);
+  it('the netns pin /run/netns/podns-<root hash>-<pod> is the pause network namespace, and ip netns lists it', async () => {
+    const pin = pinOf(podns.root, pod);
+    expect(path.basename(pin)).toMatch(new RegExp(`^podns-[0-9a-f]{8}-${pod}$`));
+    expect(state.paths.netnsPin).toBe(pin);
+    expect(fs.statSync(pin).ino).toBe(nsInodes(state.pause.pid).net);
     const list = (await execa('ip', ['netns', 'list'])).stdout;
-    expect(list.split('\n').map((l) => l.split(' ')[0])).toContain(pod);
+    expect(list.split('\n').map((l) => l.split(' ')[0])).toContain(path.basename(pin));
   });
 
   it('loopback is UP in the pod network namespace', async () => {
-    const out = (await execa('ip', ['-n', pod, 'link', 'show', 'lo'])).stdout;
+    const out = (await execa('ip', ['-n', path.basename(pinOf(podns.root, pod)), 'link', 'show', 'lo'])).stdout;
     expect(out).toMatch(/<LOOPBACK,UP,LOWER_UP>/);
     // Seen from a container too: 127.0.0.1 is configured.
     expect(await shOk(podns, pod, 'first', 'ip addr show lo')).toContain('inet 127.0.0.1/8');

@@ -21,7 +21,7 @@ import { checkCni, setUpCni, tearDownCni, type CniNetworkRecord } from '../../sr
 import { loadNetworkConfig, type NetworkConfig } from '../../src/network/network-config.js';
 import { SpawnRunner, type CommandRunner } from '../../src/sys/command.js';
 import { skipWithout } from '../requirements.js';
-import { createPodns, inspect, kernelSkip, killSupervisor, podName, waitFor, type Podns } from './harness.js';
+import { createPodns, inspect, kernelSkip, killSupervisor, podName, waitFor, type Podns, pinOf } from './harness.js';
 import { expectCleanError } from './support.js';
 
 const CNI_BIN = '/usr/lib/cni';
@@ -239,8 +239,8 @@ describe.skipIf(kernelSkip || cniSkip)('pods in CNI mode, end to end', () => {
     await run(a, web(a, '    ports: [{containerPort: 80, hostPort: 8080}]\n'));
     const ip = await podIP(a);
     expect(ip).toMatch(/^10\.89\.\d+\.\d+$/);
-    expect((await execa('ip', ['-n', a, '-br', 'addr', 'show', 'eth0'])).stdout).toContain(`${ip}/16`);
-    expect((await execa('ip', ['-n', a, 'route'])).stdout).toContain('default via 10.89.0.1 dev eth0');
+    expect((await execa('ip', ['-n', path.basename(pinOf(podns.root, a)), '-br', 'addr', 'show', 'eth0'])).stdout).toContain(`${ip}/16`);
+    expect((await execa('ip', ['-n', path.basename(pinOf(podns.root, a)), 'route'])).stdout).toContain('default via 10.89.0.1 dev eth0');
     expect(await podns.ok(['exec', a, '--', 'cat', '/etc/hosts'])).toContain(`${ip}\t${a}`);
     expect(leases()).toEqual([ip]);
   });
@@ -279,7 +279,7 @@ describe.skipIf(kernelSkip || cniSkip)('pods in CNI mode, end to end', () => {
     const refused = async (name: string, ports: string, by: string) => {
       const r = await podns.fails(['run', podns.writeManifest(name, web(name, ports))]);
       expectCleanError(r, new RegExp(`^podns: pod "${name}": hostPort ${by}: already published by another pod$`));
-      expect(fs.existsSync(`/run/netns/${name}`)).toBe(false);
+      expect(fs.existsSync(pinOf(podns.root, name))).toBe(false);
       expect(leases().sort()).toEqual(before);
       expect(String((await podns.inNetns(['iptables-save', '-t', 'nat'])).stdout)).not.toContain(name);
     };

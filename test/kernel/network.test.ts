@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPodns, findNetworkLeaks, inspect, kernelSkip, killSupervisor, podName, projectRoot, waitFor, type Podns } from './harness.js';
+import { createPodns, findNetworkLeaks, inspect, kernelSkip, killSupervisor, podName, projectRoot, waitFor, type Podns, pinOf } from './harness.js';
 
 function webPod(name: string, extra = ''): string {
   return `apiVersion: v1
@@ -48,9 +48,9 @@ describe.skipIf(kernelSkip)('pod networking (bridge)', () => {
     await run(a, webPod(a, '    ports: [{containerPort: 80, hostPort: 8080}]\n'));
     const ip = await podIP(podns, a);
     expect(ip).toMatch(/^10\.89\.\d+\.\d+$/);
-    const addr = await execa('ip', ['-n', a, '-br', 'addr', 'show', 'eth0']);
+    const addr = await execa('ip', ['-n', path.basename(pinOf(podns.root, a)), '-br', 'addr', 'show', 'eth0']);
     expect(addr.stdout).toContain(`${ip}/16`);
-    expect((await execa('ip', ['-n', a, 'route'])).stdout).toContain('default via 10.89.0.1 dev eth0');
+    expect((await execa('ip', ['-n', path.basename(pinOf(podns.root, a)), 'route'])).stdout).toContain('default via 10.89.0.1 dev eth0');
     expect(await podns.ok(['exec', a, '--', 'cat', '/etc/hosts'])).toContain(`${ip}\t${a}`);
     expect(String((await podns.inNetns(['ip', '-br', 'link', 'show', 'podns0'])).stdout)).toContain('podns0');
     expect(await podns.ok(['ps', '-o', 'wide'])).toMatch(new RegExp(`${a}\\s+\\(pause\\)\\s+Running\\s+\\d+\\s+-\\s+\\d+s\\s+${ip.replace(/\./g, '\\.')}`));
@@ -96,7 +96,7 @@ describe.skipIf(kernelSkip)('pod networking (bridge)', () => {
     const { stderr, exitCode } = await podns.fails(['run', podns.writeManifest(c, webPod(c, '    ports: [{containerPort: 80, hostPort: 8080}]\n'))]);
     expect(exitCode).toBe(1);
     expect(stderr.trim()).toBe(`podns: pod "${c}": hostPort 8080/TCP: already published by another pod`);
-    expect(fs.existsSync(`/run/netns/${c}`)).toBe(false);
+    expect(fs.existsSync(pinOf(podns.root, c))).toBe(false);
     expect(await curl('http://127.0.0.1:8080/')).toContain('Welcome to nginx');
   });
 
@@ -131,7 +131,7 @@ spec:
     expect(await podns.ok(['exec', h, '--', 'ip', '-o', 'link'])).toContain('podns0');
     expect((await podns.ok(['exec', h, '--', 'hostname'])).trim()).toBe(fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim());
     expect(await podns.ok(['exec', h, '--', 'head', '-1', '/etc/hosts'])).toBe('# Kubernetes-managed hosts file (host network).');
-    expect(fs.existsSync(`/run/netns/${h}`)).toBe(false);
+    expect(fs.existsSync(pinOf(podns.root, h))).toBe(false);
     expect(((await inspect(podns, h)) as unknown as { podIP?: string }).podIP).toBeUndefined();
   });
 
@@ -178,7 +178,7 @@ describe.skipIf(kernelSkip)('IP address exhaustion', () => {
     await podns.ok(['run', podns.writeManifest(one, webPod(one))]);
     const { stderr } = await podns.fails(['run', podns.writeManifest(two, webPod(two))]);
     expect(stderr.trim()).toBe(`podns: pod "${two}": no free address in 10.77.7.0/30 on bridge podns0: all 1 are leased`);
-    expect(fs.existsSync(`/run/netns/${two}`)).toBe(false);
+    expect(fs.existsSync(pinOf(podns.root, two))).toBe(false);
     await podns.ok(['rm', '-f', one]);
     // The address is free again.
     await podns.ok(['run', podns.writeManifest(two, webPod(two))]);
@@ -214,7 +214,7 @@ describe.skipIf(kernelSkip)('podns gc', () => {
     expect(out).toContain('deleted nft table ip podns');
     expect(out).toContain('deleted bridge podns0');
     expect(String((await podns.inNetns(['ip', '-o', 'link'])).stdout)).not.toMatch(/podns0|pn[0-9a-f]{12}/);
-    expect(fs.existsSync(`/run/netns/${dead}`)).toBe(false);
+    expect(fs.existsSync(pinOf(podns.root, dead))).toBe(false);
     expect((await podns.ok(['gc'])).trim()).toBe('nothing to remove');
   });
 });

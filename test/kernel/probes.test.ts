@@ -13,17 +13,18 @@ import type { ContainerSpec } from '../../src/manifest/types.js';
 import { checkTcp } from '../../src/kubelet/probe-connect.js';
 import { ContainerProber, netnsNetwork, type ProbeNetwork } from '../../src/kubelet/probes.js';
 import { SpawnRunner } from '../../src/sys/command.js';
-import { createPodns, inspect, kernelSkip, podName, projectRoot, sleep, waitFor, type Podns } from './harness.js';
+import { createPodns, inspect, kernelSkip, podName, projectRoot, sleep, waitFor, type Podns, pinOf } from './harness.js';
 import { BUSYBOX, podYaml, sh } from './support.js';
 
 describe.skipIf(kernelSkip)('probes in the pod network namespace', () => {
   let podns: Podns;
   let network: ProbeNetwork;
   const pod = podName('probe-net');
-  const netnsPath = `/run/netns/${pod}`;
+  let netnsPath: string;
 
   beforeAll(async () => {
     podns = await createPodns();
+    netnsPath = pinOf(podns.root, pod);
     const containers = '  - name: web\n    image: nginx\n    ports: [{containerPort: 80}]\n';
     await podns.ok(['run', podns.writeManifest(pod, podYaml(pod, { containers }))]);
     network = netnsNetwork(netnsPath, new SpawnRunner(), path.join(projectRoot, 'dist', 'kubelet', 'probe-connect.js'));

@@ -154,16 +154,19 @@ export async function makeLayer(files: Record<string, string | null>): Promise<B
   }
 }
 
-/** The JSON of a one-platform OCI image with `layers` (gzip'd tars); returns the manifest and the blobs by digest. */
-export function buildImage(layers: Buffer[], cmd: string[] = ['/bin/sh'], architecture = 'amd64'): { manifest: object; blobs: Map<string, Buffer>; manifestBytes: Buffer } {
+/**
+ * The JSON of a one-platform OCI image with `layers` (gzip'd tars); returns the manifest and the blobs by digest.
+ * `config` adds to the image config's `config` (User, Env ...).
+ */
+export function buildImage(layers: Buffer[], cmd: string[] = ['/bin/sh'], architecture = 'amd64', config: Record<string, unknown> = {}): { manifest: object; blobs: Map<string, Buffer>; manifestBytes: Buffer } {
   const diffIds = layers.map((l) => sha256(zlib.gunzipSync(l)));
-  const config = Buffer.from(JSON.stringify({ architecture, os: 'linux', created: '2024-01-01T00:00:00Z', config: { Cmd: cmd }, rootfs: { type: 'layers', diff_ids: diffIds } }));
-  const blobs = new Map<string, Buffer>([[sha256(config), config]]);
+  const configBytes = Buffer.from(JSON.stringify({ architecture, os: 'linux', created: '2024-01-01T00:00:00Z', config: { Cmd: cmd, ...config }, rootfs: { type: 'layers', diff_ids: diffIds } }));
+  const blobs = new Map<string, Buffer>([[sha256(configBytes), configBytes]]);
   for (const l of layers) blobs.set(sha256(l), l);
   const manifest = {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(configBytes), size: configBytes.length },
     layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(l), size: l.length })),
   };
   return { manifest, blobs, manifestBytes: Buffer.from(JSON.stringify(manifest)) };

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPodns, findLeaks, inspect, kernelSkip, nsInodes, podName, seedManifest, waitFor, type Podns } from './harness.js';
+import { createPodns, findLeaks, inspect, kernelSkip, nsInodes, podName, seedManifest, waitFor, type Podns, pinOf } from './harness.js';
 import { innerPid } from './support.js';
 
 describe.skipIf(kernelSkip)('seed pod transcript', () => {
@@ -26,7 +26,7 @@ describe.skipIf(kernelSkip)('seed pod transcript', () => {
       ['nginx', 'running'],
       ['busybox', 'running'],
     ]);
-    expect(fs.existsSync(`/run/netns/${pod}`)).toBe(true);
+    expect(fs.existsSync(pinOf(podns.root, pod))).toBe(true);
   });
 
   it('podns ps lists the pod, its containers, state and pids', async () => {
@@ -115,7 +115,7 @@ describe.skipIf(kernelSkip)('seed pod transcript', () => {
       expect(p.podPid, `pid ${p.pid}`).toBe(innerPid(p.pid));
       expect(inside.get(p.podPid!), `pod pid ${p.podPid}`).toBe(p.cmdline.join(' '));
     }
-    expect(state.paths.netnsPin).toBe(`/run/netns/${pod}`);
+    expect(state.paths.netnsPin).toBe(pinOf(podns.root, pod));
   });
 
   it('rm -f removes everything of the pod', async () => {

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPodns, inspect, kernelSkip, killSupervisor, podName, projectRoot, sleep, supervisorPid, waitFor, type Podns } from './harness.js';
-import { BUSYBOX, expectCleanError, isRunning, leaksAfterRemoval, podYaml, sh, SLEEPER } from './support.js';
+import { BUSYBOX, expectCleanError, isRunning, leaksAfterRemoval, podYaml, procStatus, sh, SLEEPER } from './support.js';
 import { connect, requestOn } from '../../src/supervisor/client.js';
 import type { SupervisorRequest, SupervisorResponse } from '../../src/supervisor/protocol.js';
 import { becomeChildSubreaper, makePipe, makeSocketPair, sendFds, spawnProcess, takeFd, watchExit, watchForeignExit, type ExitStatus } from '../../src/sys/native.js';
@@ -249,6 +249,8 @@ describe.skipIf(kernelSkip)('supervisor takeover (the next command adopts the po
     expect(String(ps.stdout)).toMatch(new RegExp(`${name}\\s+\\(pause\\)\\s+Running`));
     expect(String(ps.stderr)).toBe('');
     const after = await state(name);
+    // It took the pipes back from a pause that holds no privilege (pidfd_getfd: the supervisor's CAP_SYS_PTRACE).
+    expect(procStatus(after.pause.pid)).toMatchObject({ CapEff: '0000000000000000', NoNewPrivs: '1', Seccomp: '2' });
     expect(after.supervisorAlive).toBe(true);
     expect(after.supervisor.pid).not.toBe(before.supervisor.pid);
     expect(after.supervisor.pid).toBe(supervisorPid(podns.root));

@@ -1,7 +1,10 @@
 /**
- * mountPropagation HostToContainer against the real kernel: a hostPath on a shared mount (a tmpfs the test makes
- * and shares), a mount the host makes below it after the pod started appears in the container that asked for
- * HostToContainer and not in one with the default (rprivate); a source on a private mount is refused in one line.
+ * mountPropagation against the real kernel, on hostPaths below a tmpfs the test makes and shares in its own temp
+ * dir (no host mount's propagation is touched): HostToContainer — a mount the host makes below the source after
+ * the pod started appears in the container that asked for it and not in one with the default (rprivate);
+ * Bidirectional — a privileged container's mount below the source appears on the host and in another container
+ * (HostToContainer), its unmount too, nothing else of the container reaches the host, and removal leaves no
+ * mount; refused for an unprivileged container (file:line) and for a source on a private mount (one line).
  * Requires: root, the native build, dist/, the test images (see harness.ts).
  */
 import { execa } from 'execa';
@@ -10,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPodns, kernelSkip, podName, type Podns } from './harness.js';
-import { BUSYBOX, leaksAfterRemoval, shOk } from './support.js';
+import { BUSYBOX, hostMountPoints, leaksAfterRemoval, shOk } from './support.js';
 
 describe.skipIf(kernelSkip)('mountPropagation', () => {
   let podns: Podns;
@@ -90,6 +93,59 @@ spec:
     } finally {
       await podns.run(['rm', '-f', rro]);
     }
+  });
+
+  it("Bidirectional: a privileged container's mount below the source reaches the host and a HostToContainer container, its unmount too; nothing else of it reaches the host", async () => {
+    const bidi = podName('prop-bidi');
+    const source = path.join(shared, 'csi');
+    const inner = path.join(source, 'inner');
+    fs.mkdirSync(inner, { recursive: true });
+    const hostMounts = () => hostMountPoints().filter((m) => m.startsWith(`${base}/`) || m.startsWith(`${podns.root}/`));
+    const before = hostMounts();
+    try {
+      await podns.ok([
+        'run',
+        podns.writeManifest(
+          bidi,
+          `apiVersion: v1\nkind: Pod\nmetadata: {name: ${bidi}}\nspec:\n  terminationGracePeriodSeconds: 1\n  volumes: [{name: csi, hostPath: {path: ${source}}}]\n  containers:\n` +
+            `  - name: plugin\n    image: ${BUSYBOX}\n    command: ["sleep", "3600"]\n    securityContext: {privileged: true}\n    volumeMounts: [{name: csi, mountPath: /csi, mountPropagation: Bidirectional}]\n` +
+            `  - name: reader\n    image: ${BUSYBOX}\n    command: ["sleep", "3600"]\n    volumeMounts: [{name: csi, mountPath: /csi, mountPropagation: HostToContainer}]\n`,
+        ),
+      ]);
+      // The plugin's bind is a peer of the host's mount (shared:N), as rshared as containerd asks of runc.
+      expect(await shOk(podns, bidi, 'plugin', "grep ' /csi ' /proc/self/mountinfo")).toMatch(/ shared:\d+ /);
+      // Of the pod, only its /dev/shm is a host mount: the containers' roots, /proc, /sys ... stayed in their namespaces.
+      expect(hostMounts().filter((m) => !before.includes(m))).toEqual([path.join(podns.root, 'lib', 'pods', bidi, 'shm')]);
+
+      await shOk(podns, bidi, 'plugin', 'mount -t tmpfs podns-bidi /csi/inner && echo from the plugin > /csi/inner/hello');
+      mounted.unshift(inner);
+      expect(hostMountPoints()).toContain(inner);
+      expect(fs.readFileSync(path.join(inner, 'hello'), 'utf8')).toBe('from the plugin\n');
+      expect(await shOk(podns, bidi, 'reader', 'cat /csi/inner/hello')).toBe('from the plugin');
+
+      await shOk(podns, bidi, 'plugin', 'umount /csi/inner');
+      expect(hostMountPoints()).not.toContain(inner);
+      expect(await shOk(podns, bidi, 'reader', 'ls -A /csi/inner | wc -l')).toBe('0');
+      await podns.ok(['rm', '-f', bidi]);
+      expect(hostMounts()).toEqual(before);
+      expect(await leaksAfterRemoval(podns.root, [bidi])).toEqual([]);
+    } finally {
+      await podns.run(['rm', '-f', bidi]);
+    }
+  });
+
+  it('Bidirectional: refused for an unprivileged container (file:line), and for a source on a private mount (one line); nothing left', async () => {
+    const unprivileged = podName('prop-bidi-unpriv');
+    const yaml = (name: string, source: string, securityContext: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  volumes: [{name: csi, hostPath: {path: ${source}}}]\n  containers:\n  - name: plugin\n    image: ${BUSYBOX}\n    command: ["sleep", "3600"]\n${securityContext}    volumeMounts: [{name: csi, mountPath: /csi, mountPropagation: Bidirectional}]\n`;
+    const file = podns.writeManifest(unprivileged, yaml(unprivileged, shared, ''));
+    const r = await podns.fails(['run', file]);
+    expect(r.stderr.trim()).toBe(`podns: ${file}:10: spec.containers[0].volumeMounts[0].mountPropagation: forbidden: Bidirectional mount propagation is available only to privileged containers`);
+    const onPrivate = podName('prop-bidi-private');
+    const p = await podns.fails(['run', podns.writeManifest(onPrivate, yaml(onPrivate, privateDir, '    securityContext: {privileged: true}\n'))]);
+    expect(p.stderr.trim().split('\n')).toHaveLength(1);
+    expect(p.stderr).toMatch(/container "plugin": volume "csi": mountPropagation Bidirectional: ".*private" is on the mount ".*private", which is private: the container's mounts there would never reach the host/);
+    expect(await leaksAfterRemoval(podns.root, [unprivileged, onPrivate])).toEqual([]);
   });
 
   it('a source on a private mount is refused in one line, nothing left', async () => {

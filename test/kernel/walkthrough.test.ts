@@ -25,7 +25,7 @@ describe.skipIf(kernelSkip)('docs/walkthrough.md', () => {
       expect(doc).toContain(heading);
     }
     expect(doc).toMatch(/\[pause\] clone\(CLONE_NEWNS\|CLONE_NEWUTS\|CLONE_NEWIPC\|CLONE_NEWNET\|CLONE_NEWPID\|SIGCHLD\)/);
-    expect(doc).toMatch(/^\s+1 root\s+\/pause$/m);
+    expect(doc).toMatch(/^\s+1 65535\s+\/pause$/m); // the pause, as Kubernetes' pause image's uid once it dropped root
     expect(doc).toContain('hello pod');
     expect(doc).toMatch(/busybox\s+Exited \(137\)/);
     expect(doc).toMatch(/\$ podns ps\nPOD\s+CONTAINER\s+STATUS\s+PID\s+IMAGE\s+AGE\n```/);

@@ -3,6 +3,7 @@
  * each container's state, last state, readiness, restarts, resources, probes, environment and mounts, the
  * conditions, the volumes and the pod's events. For people; `podns inspect` is the JSON for programs.
  */
+import { UserError } from '../../errors.js';
 import os from 'node:os';
 import type { ContainerSpec, Probe, VolumeSpec } from '../../manifest/types.js';
 import { formatCpu, formatMemory } from '../../manifest/pod-resources.js';
@@ -106,6 +107,7 @@ function describeContainer(lines: string[], c: ContainerState, spec: ContainerSp
 }
 
 export function describePod(record: PodRecord, now = Date.now(), events: PodEvent[] = []): string {
+  if (!record.spec) throw new UserError('ECRI', `pod "${record.state?.name ?? record.paths.id}" is kubelet's (made over the CRI): its spec is kubelet's; see podns inspect, or kubectl describe`);
   const { pod } = record.spec;
   const state: PodState | undefined = record.state;
   const specs = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];

@@ -29,6 +29,7 @@ export async function supervisorInfo(roots: Roots, json: boolean): Promise<strin
     `pods: ${info.pods.length} supervised${info.unadopted.length ? `, ${info.unadopted.length} not adopted` : ''}`,
     ...info.unadopted.map((u) => `  not adopted: ${u.id}: ${u.reason}`),
     `memory: ${mb(info.memory.rss)} RSS, ${mb(info.memory.heapUsed)} heap used`,
+    ...(info.cri ? [`CRI: ${info.cri.socket ?? 'not listening (see the supervisor log)'}, ${info.cri.sandboxes} sandbox(es) made by kubelet`] : []),
     `event-loop delay since start: p50 ${info.eventLoopDelay.p50.toFixed(1)} ms, p99 ${info.eventLoopDelay.p99.toFixed(1)} ms, max ${info.eventLoopDelay.max.toFixed(1)} ms`,
     ...(info.eventLoopDelayWindow
       ? [`event-loop delay, last ${info.eventLoopDelayWindow.seconds} s: p50 ${info.eventLoopDelayWindow.p50.toFixed(1)} ms, p99 ${info.eventLoopDelayWindow.p99.toFixed(1)} ms, max ${info.eventLoopDelayWindow.max.toFixed(1)} ms`]

@@ -1,9 +1,9 @@
 /**
- * `podns inspect POD`: the recorded state plus what /proc says now — the pause pid, every process of every
- * container with its pid inside the pod and its namespace inodes, the paths of everything on disk, and the
- * pod's cgroups with their current usage.
+ * `podns inspect POD`: the recorded state plus what /proc says now — the pause pid and its privileges (what it
+ * started with, what it has now), every process of every container with its pid inside the pod and its namespace
+ * inodes, the paths of everything on disk, and the pod's cgroups with their current usage.
  */
-import { commandLine, containerPids, innermostPid, isAlive, namespaceInodes, pidsByMountNamespace } from '../../runtime/proc.js';
+import { commandLine, containerPids, innermostPid, isAlive, namespaceInodes, pidsByMountNamespace, processPrivileges } from '../../runtime/proc.js';
 import type { Roots } from '../../state/paths.js';
 import { kubeContainerState } from '../../state/pod-state.js';
 import { findPod, requireState } from '../pod-lookup.js';
@@ -20,10 +20,17 @@ export function inspectPod(roots: Roots, namespace: string, name: string): objec
   const pauseAlive = isAlive(state.pause);
   // One pass over /proc for every container's processes (and the namespace map's).
   const index = pidsByMountNamespace();
+  const { pauseStartedWith, ...rest } = state;
   return {
-    ...state,
+    ...rest,
     supervisorAlive: isAlive(state.supervisor),
-    pause: state.pause && { ...state.pause, alive: pauseAlive, ...(pauseAlive ? describeProcess(state.pause.pid) : {}) },
+    pause: state.pause && {
+      ...state.pause,
+      alive: pauseAlive,
+      ...(pauseAlive ? describeProcess(state.pause.pid) : {}),
+      // /proc/<pid>/status's lines before (the supervisor's, which the clone copied) and now (after its drop).
+      privileges: { startedWith: pauseStartedWith, ...(pauseAlive ? { now: processPrivileges(state.pause.pid) } : {}) },
+    },
     // kubelet's view beside podns's record: state (waiting/running/terminated with reason, exitCode, message),
     // lastState, restartCount.
     ...(state.initContainers ? { initContainers: state.initContainers.map((c) => ({ ...c, state: kubeContainerState(c), processes: containerPids(c, '/proc', index).map(describeProcess) })) } : {}),

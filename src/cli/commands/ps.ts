@@ -47,7 +47,7 @@ export function psTable(pods: PodRecord[], now = Date.now(), wide = false): stri
   const rows: string[][] = [['POD', 'CONTAINER', 'STATUS', 'PID', 'IMAGE', 'AGE', ...(wide ? ['IP'] : []), 'RESTARTS']];
   for (const { state, spec } of pods) {
     if (!state) {
-      rows.push([spec.pod.metadata.name, '(pause)', 'Creating', '-', '-', '-', ...(wide ? ['-'] : []), '-']);
+      rows.push([spec?.pod.metadata.name ?? '?', '(pause)', 'Creating', '-', '-', '-', ...(wide ? ['-'] : []), '-']);
       continue;
     }
     const pod = state.namespace === 'default' ? state.name : `${state.namespace}/${state.name}`;

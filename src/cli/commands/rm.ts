@@ -7,9 +7,10 @@ import { callSupervisor } from '../../supervisor/client.js';
 const fs = process.getBuiltinModule('node:fs');
 
 export async function removePod(roots: Roots, namespace: string, name: string, force: boolean): Promise<void> {
-  const id = podId(namespace, name);
-  // Only whether it exists: the supervisor knows the rest (a running pod without -f is refused there).
-  if (!fs.existsSync(path.join(podsRunDir(roots), id))) throw (await import('../pod-lookup.js')).notFound(namespace, name);
+  let id = podId(namespace, name);
+  // Only whether it exists: the supervisor knows the rest (a running pod without -f is refused there). A name
+  // with no directory may be a sandbox of kubelet's (by its metadata); the records are read only then.
+  if (!fs.existsSync(path.join(podsRunDir(roots), id))) id = (await import('../pod-lookup.js')).findPod(roots, namespace, name).paths.id;
   const response = await callSupervisor(roots, { op: 'remove', pod: id, force });
   if (!response.ok) throw new UserError(response.code ?? 'ERM', response.code === 'ERUNNING' ? response.error : `pod "${name}": ${response.error}`);
 }

@@ -9,6 +9,7 @@ import { UserError } from '../../errors.js';
 import { namedVolumeDir, namedVolumesDir, type Roots } from '../../state/paths.js';
 import { formatColumns, humanSize } from '../columns.js';
 import { listPods } from '../pod-lookup.js';
+import { diskUsage } from '../../sys/disk-usage.js';
 
 export interface NamedVolume {
   namespace: string;
@@ -33,29 +34,18 @@ function readdir(dir: string): string[] {
   }
 }
 
-/** Bytes on disk below `dir` (st_blocks, as du counts), symlinks not followed. */
-function diskUsage(dir: string): number {
-  let total = 0;
-  const walk = (p: string) => {
-    const st = fs.lstatSync(p, { throwIfNoEntry: false });
-    if (!st) return;
-    total += st.blocks * 512;
-    if (st.isDirectory()) for (const e of readdir(p)) walk(path.join(p, e));
-  };
-  walk(dir);
-  return total;
-}
 
 /** The pods (by name) whose spec refers to this volume's directory. */
 function usersOf(roots: Roots, dir: string): string[] {
   return listPods(roots)
-    .filter((p) => p.spec.pod.spec.volumes.some((v) => 'persistentVolumeClaim' in v && v.persistentVolumeClaim.path === dir))
-    .map((p) => (p.spec.pod.metadata.namespace === 'default' ? p.spec.pod.metadata.name : `${p.spec.pod.metadata.namespace}/${p.spec.pod.metadata.name}`));
+    .flatMap((p) => (p.spec ? [p.spec.pod] : []))
+    .filter((pod) => pod.spec.volumes.some((v) => 'persistentVolumeClaim' in v && v.persistentVolumeClaim.path === dir))
+    .map((pod) => (pod.metadata.namespace === 'default' ? pod.metadata.name : `${pod.metadata.namespace}/${pod.metadata.name}`));
 }
 
 export function volumeTable(roots: Roots): string {
   const rows = [['NAMESPACE', 'NAME', 'SIZE', 'USED BY', 'PATH']];
-  for (const v of listVolumes(roots)) rows.push([v.namespace, v.name, humanSize(diskUsage(v.dir)), usersOf(roots, v.dir).join(',') || '-', v.dir]);
+  for (const v of listVolumes(roots)) rows.push([v.namespace, v.name, humanSize(diskUsage(v.dir).bytes), usersOf(roots, v.dir).join(',') || '-', v.dir]);
   return formatColumns(rows);
 }
 

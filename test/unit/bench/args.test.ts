@@ -9,7 +9,7 @@ describe('parseBenchArgs', () => {
       network: 'bridge',
       pods: 100,
       concurrent: 20,
-      parts: ['seed', 'scale', 'pull', 'network'],
+      parts: ['seed', 'scale', 'pull', 'network', 'cri'],
       json: false,
       keep: false,
       help: false,
@@ -27,9 +27,9 @@ describe('parseBenchArgs', () => {
   });
   it('selects parts with --only and --skip, keeping the order they run in', () => {
     expect(parseBenchArgs(['--only', 'scale,seed']).parts).toEqual(['seed', 'scale']);
-    expect(parseBenchArgs(['--skip=pull,network']).parts).toEqual(['seed', 'scale']);
+    expect(parseBenchArgs(['--skip=pull,network,cri']).parts).toEqual(['seed', 'scale']);
     expect(parseBenchArgs(['--only', 'seed,pull', '--skip', 'pull']).parts).toEqual(['seed']);
-    expect(() => parseBenchArgs(['--only', 'seed,memory'])).toThrow(/unknown part "memory" \(parts: seed, scale, pull, network\)/);
+    expect(() => parseBenchArgs(['--only', 'seed,memory'])).toThrow(/unknown part "memory" \(parts: seed, scale, pull, network, cri\)/);
     expect(() => parseBenchArgs(['--only', ''])).toThrow(/comma-separated list/);
     expect(() => parseBenchArgs(['--skip', PARTS.join(',')])).toThrow(/leave no part to run/);
   });

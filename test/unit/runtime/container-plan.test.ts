@@ -125,6 +125,32 @@ describe('planContainerSpawn', () => {
     expect(shared.joinNamespaces?.pid).toBe('/proc/42/ns/pid');
     expect(shared.cloneFlags).toBe(CLONE.NEWNS);
   });
+  it('a cgroup namespace and /sys/fs/cgroup as planned: CLONE_NEWCGROUP asked for, the mounts right after /sys', () => {
+    const cgroups = { namespace: true, mounts: [{ inRootfs: true, source: 'cgroup', target: '/sys/fs/cgroup', fstype: 'cgroup2', flags: MS.RDONLY }] };
+    const own = plan({ cgroups });
+    expect(own.cloneFlags).toBe(CLONE.NEWNS | CLONE.NEWCGROUP | CLONE.NEWPID);
+    const targets = own.mounts!.map((m) => m.target);
+    expect(targets[targets.indexOf('/sys') + 1]).toBe('/sys/fs/cgroup');
+    const creates = plan({ cgroups, namespaces: { creates: { hostname: 'h', sysctls: [], host: { network: false, ipc: false, pid: false } } } });
+    expect(creates.cloneFlags! & CLONE.NEWCGROUP).toBe(CLONE.NEWCGROUP);
+    expect(plan({ cgroups: { namespace: false, mounts: [] } }).cloneFlags).toBe(CLONE.NEWNS | CLONE.NEWPID);
+    expect(req.mounts!.some((m) => m.target === '/sys/fs/cgroup'), 'no layout: nothing on /sys/fs/cgroup').toBe(false);
+  });
+  it('mountPropagation: HostToContainer rslave, Bidirectional an rshared peer of the host mount; the root rslave, every other bind rprivate', () => {
+    const mounts: ContainerConfig['mounts'] = [
+      { hostPath: '/srv/follow', containerPath: '/follow', readonly: false, propagation: 'hostToContainer' },
+      { hostPath: '/srv/csi', containerPath: '/csi', readonly: false, propagation: 'bidirectional' },
+      { hostPath: '/srv/plain', containerPath: '/plain', readonly: false },
+    ];
+    const r = plan({ config: { ...config(), mounts } });
+    expect(r.rootPropagation).toBe(MS.SLAVE);
+    const at = (target: string) => r.mounts!.find((m) => m.target === target)!;
+    expect(at('/follow')).toMatchObject({ propagation: MS.REC | MS.SLAVE });
+    expect(at('/follow').bindAsPeer).toBeUndefined();
+    expect(at('/csi')).toMatchObject({ source: '/srv/csi', flags: MS.BIND | MS.REC, propagation: MS.REC | MS.SHARED, bindAsPeer: true });
+    expect(at('/plain')).toMatchObject({ propagation: MS.REC | MS.PRIVATE });
+    expect(r.mounts!.filter((m) => m.bindAsPeer).map((m) => m.target)).toEqual(['/csi']);
+  });
   it('makes the pod namespaces itself when it holds them (--infra=none)', () => {
     const creates = plan({ namespaces: { creates: { hostname: 'h', sysctls: [], host: { network: false, ipc: false, pid: false } } } });
     expect(creates.joinNamespaces).toBeUndefined();
@@ -156,6 +182,13 @@ describe('planContainerSpawn', () => {
     expect(volumes.map((m) => m.target)).toEqual(['/data', '/var/log', '/var/log/app/sub']);
     expect(volumes[0]).toMatchObject({ source: '/srv/data/x', remountFlags: MS.RDONLY | MS.NODEV });
     expect(volumes[1]).toMatchObject({ source: '/l/pods/p/volumes/logs', flags: MS.BIND | MS.REC, remountFlags: MS.NODEV });
+  });
+  it('a HostToContainer mount: the root rslave, the mount rslave, every other bind rprivate', () => {
+    const mounts = [{ hostPath: '/srv/in', containerPath: '/in', readonly: false, propagation: 'hostToContainer' as const }];
+    const slave = plan({ config: { ...config(), mounts } });
+    expect(slave.rootPropagation).toBe(MS.SLAVE);
+    expect(slave.mounts!.find((m) => m.target === '/in')?.propagation).toBe(MS.REC | MS.SLAVE);
+    expect(slave.mounts!.find((m) => m.target === '/etc/hosts')?.propagation).toBe(MS.REC | MS.PRIVATE);
   });
   it('binds the termination-log file at terminationMessagePath', () => {
     expect(req.mounts!.find((m) => m.target === '/dev/termination-log')).toMatchObject({ source: '/l/pods/p/containers/c/termination-log', remountFlags: MS.NODEV });

@@ -6,15 +6,17 @@ const MOUNTINFO = `22 27 0:21 / /proc rw,relatime - proc proc rw
 27 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
 40 27 0:40 / /data rw,relatime master:7 - tmpfs tmpfs rw
 41 40 0:41 / /data/private\\040dir rw,relatime - tmpfs tmpfs rw
+42 27 0:42 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot
 `;
 
 describe('mount propagation', () => {
-  it('reads each mount point and its propagation from mountinfo', () => {
+  it('reads each mount point, its propagation, file system type and super options from mountinfo', () => {
     expect(parseMountInfo(MOUNTINFO)).toEqual([
-      { mountPoint: '/proc', propagation: 'private' },
-      { mountPoint: '/', propagation: 'shared' },
-      { mountPoint: '/data', propagation: 'slave' },
-      { mountPoint: '/data/private dir', propagation: 'private' },
+      { mountPoint: '/proc', propagation: 'private', fsType: 'proc', superOptions: ['rw'] },
+      { mountPoint: '/', propagation: 'shared', fsType: 'ext4', superOptions: ['rw'] },
+      { mountPoint: '/data', propagation: 'slave', fsType: 'tmpfs', superOptions: ['rw'] },
+      { mountPoint: '/data/private dir', propagation: 'private', fsType: 'tmpfs', superOptions: ['rw'] },
+      { mountPoint: '/sys/fs/cgroup', propagation: 'shared', fsType: 'cgroup2', superOptions: ['rw', 'nsdelegate', 'memory_recursiveprot'] },
     ]);
   });
 
@@ -26,12 +28,16 @@ describe('mount propagation', () => {
     expect(mountOf('/database', mounts)?.mountPoint).toBe('/');
   });
 
-  it('the manifest takes None and HostToContainer, refuses Bidirectional and anything else', () => {
-    const pod = (mode: string) =>
-      `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: h, hostPath: {path: /srv}}]\n  containers:\n  - name: c\n    image: busybox\n    volumeMounts: [{name: h, mountPath: /h, mountPropagation: ${mode}}]\n`;
-    expect(parseManifests('pod.yaml', pod('HostToContainer')).pods[0]!.spec.containers[0]!.volumeMounts[0]!.mountPropagation).toBe('HostToContainer');
-    expect(parseManifests('pod.yaml', pod('None')).pods[0]!.spec.containers[0]!.volumeMounts[0]!.mountPropagation).toBeUndefined();
-    expect(() => parseManifests('pod.yaml', pod('Bidirectional'))).toThrow(/volumeMounts\[0\]\.mountPropagation: Bidirectional is not supported by podns yet/);
+  it('the manifest takes None, HostToContainer, and Bidirectional for a privileged container only (the API server\'s rule, with file:line)', () => {
+    const pod = (mode: string, securityContext = '') =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: h, hostPath: {path: /srv}}]\n  containers:\n  - name: c\n    image: busybox\n${securityContext}    volumeMounts: [{name: h, mountPath: /h, mountPropagation: ${mode}}]\n`;
+    const mode = (yaml: string) => parseManifests('pod.yaml', yaml).pods[0]!.spec.containers[0]!.volumeMounts[0]!.mountPropagation;
+    expect(mode(pod('HostToContainer'))).toBe('HostToContainer');
+    expect(mode(pod('None'))).toBeUndefined();
+    expect(mode(pod('Bidirectional', '    securityContext: {privileged: true}\n'))).toBe('Bidirectional');
+    const forbidden = /^pod\.yaml:9: spec\.containers\[0\]\.volumeMounts\[0\]\.mountPropagation: forbidden: Bidirectional mount propagation is available only to privileged containers$/;
+    expect(() => parseManifests('pod.yaml', pod('Bidirectional'))).toThrow(forbidden);
+    expect(() => parseManifests('pod.yaml', pod('Bidirectional', '    securityContext: {privileged: false}\n'))).toThrow(/available only to privileged containers/);
     expect(() => parseManifests('pod.yaml', pod('Sideways'))).toThrow(/unsupported value "Sideways": must be one of "Bidirectional", "HostToContainer", "None"/);
   });
 
