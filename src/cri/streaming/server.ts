@@ -70,6 +70,8 @@ export interface StreamingServerOptions {
   idleTimeoutMs?: number;
   /** How long a SPDY client has to open its streams: 30 s (remotecommand's DefaultStreamCreationTimeout). */
   streamCreationTimeoutMs?: number;
+  /** The tokens' clock (ms), for tests. */
+  now?: () => number;
 }
 
 type Cached = ({ kind: 'exec' } & ExecRequest) | ({ kind: 'attach' } & AttachRequest) | ({ kind: 'portforward' } & PortForwardRequest);
@@ -95,7 +97,7 @@ export class StreamingServer {
     private readonly options: StreamingServerOptions,
   ) {
     this.log = options.log;
-    this.cache = new RequestCache({ ttlMs: options.tokenTtlMs, maxInFlight: options.maxInFlight });
+    this.cache = new RequestCache({ ttlMs: options.tokenTtlMs, maxInFlight: options.maxInFlight, now: options.now });
     this.idleTimeoutMs = options.idleTimeoutMs ?? 4 * 3600_000;
     this.streamCreationTimeoutMs = options.streamCreationTimeoutMs ?? 30_000;
   }

@@ -339,6 +339,9 @@ export class SpdyStream extends Duplex {
     readonly headers: Headers,
   ) {
     super({ allowHalfOpen: true, readableHighWaterMark: STREAM_BUFFER });
+    // A reset or a lost connection is how a stream ends, not a fault of whoever holds it: without this, a
+    // stream nobody listens on for 'error' would take the supervisor down when the client goes.
+    this.on('error', () => {});
   }
 
   /** A header's first value. */
