@@ -16,7 +16,8 @@ export type CriCode =
   | 'INTERNAL'
   | 'UNKNOWN'
   | 'CANCELLED'
-  | 'UNAUTHENTICATED';
+  | 'UNAUTHENTICATED'
+  | 'RESOURCE_EXHAUSTED';
 
 export class CriError extends Error {
   constructor(

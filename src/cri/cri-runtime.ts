@@ -23,6 +23,7 @@ import { containerConfigOf, criLimits } from './container-config.js';
 import { ContainerEvents, type ContainerEvent } from './container-events.js';
 import { CriStats } from './cri-stats.js';
 import { CriError, invalid, notFound } from './cri-error.js';
+import type { StreamingServer } from './streaming/server.js';
 import { criNetwork, loadCriSettings, type CriSettings } from './cri-settings.js';
 import type { ContainerEventTypeName, ContainerStateName, PodSandboxConfig, PodSandboxStateName } from './messages.js';
 import { sandboxConfigOf } from './sandbox-config.js';
@@ -40,6 +41,8 @@ export interface CriRuntimeOptions {
   cgroupHost?: CgroupHost;
   /** Where kubelet's cgroup paths start in each hierarchy (PODNS_CGROUP_PARENT, resolved); the root by default. */
   cgroupBase?: Record<string, string>;
+  /** The streaming server of Exec, Attach and PortForward, started by the first of them (the supervisor's). */
+  streaming?: () => Promise<StreamingServer>;
 }
 
 /** A random id of 64 hex digits, as containerd's sandbox and container ids. */
@@ -360,6 +363,49 @@ export class CriRuntime {
   }
 
   // ---------------------------------------------------------------------------------------------------------
+  // Streaming: each answers with a single-use URL on the streaming server (src/cri/streaming), where the client
+  // (the API server, crictl, critest) then speaks remotecommand or port-forward. As containerd, what the session
+  // will need is checked now: an unknown id is NOT_FOUND here, not a failure on the URL later.
+
+  async exec(request: { container_id: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<object> {
+    const record = this.container(request.container_id);
+    if (record.state !== 'running') throw new CriError('FAILED_PRECONDITION', `container "${record.id}" is ${record.state}: only a running container can exec`);
+    const url = await this.streamingCall((server) =>
+      server.getExec({ containerId: record.id, cmd: request.cmd, tty: request.tty, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr }),
+    );
+    return { url };
+  }
+
+  async attach(request: { container_id: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): Promise<object> {
+    const record = this.container(request.container_id);
+    if (record.state !== 'running') throw new CriError('FAILED_PRECONDITION', `container "${record.id}" is ${record.state}: only a running container can be attached to`);
+    if (request.stdin && !record.config.stdin) throw invalid(`container "${record.id}" was created without stdin: there is no stdin to attach to`);
+    const url = await this.streamingCall((server) => server.getAttach({ containerId: record.id, tty: request.tty, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr }));
+    return { url };
+  }
+
+  async portForward(request: { pod_sandbox_id: string; port: number[] }): Promise<object> {
+    const sandbox = this.sandbox(request.pod_sandbox_id);
+    if (sandbox.state !== 'ready') throw new CriError('FAILED_PRECONDITION', `sandbox "${sandbox.id}" is not ready: nothing to forward to`);
+    const url = await this.streamingCall((server) => server.getPortForward({ podSandboxId: sandbox.id, ports: request.port }));
+    return { url };
+  }
+
+  /** A URL from the streaming server; its refusals as CRI codes (kubelet's server: InvalidArgument, ResourceExhausted). */
+  private async streamingCall(get: (server: StreamingServer) => Promise<string>): Promise<string> {
+    if (!this.options.streaming) throw new CriError('UNIMPLEMENTED', 'no streaming server in this runtime');
+    const server = await this.options.streaming();
+    try {
+      return await get(server);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'EINVAL') throw invalid((err as Error).message);
+      if (code === 'ETOOMANY') throw new CriError('RESOURCE_EXHAUSTED', (err as Error).message);
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
   // Stats
 
   private containerStats(record: ContainerRecord): object {
@@ -431,6 +477,9 @@ export class CriRuntime {
       UpdateContainerResources: (r) => this.updateContainerResources(r),
       ReopenContainerLog: (r) => this.reopenContainerLog(r),
       ExecSync: (r) => this.execSync(r),
+      Exec: (r) => this.exec(r),
+      Attach: (r) => this.attach(r),
+      PortForward: (r) => this.portForward(r),
       ContainerStats: (r) => this.containerStatsOf(r),
       ListContainerStats: (r) => this.listContainerStats(r),
       PodSandboxStats: (r) => this.podSandboxStatsOf(r),

@@ -1,9 +1,12 @@
 /**
  * The CRI endpoint's settings: `cri.json` in podns's etc folder (/etc/podns, or DIR/etc under --root), all
  * optional. The network follows containerd's CRI plugin: the first CNI config in the conf dir, the plugins in
- * the bin dirs.
+ * the bin dirs. The streaming server (Exec, Attach, PortForward's URLs) follows containerd's stream_server_address
+ * and stream_server_port: 127.0.0.1 and a port the kernel picks; its tokens live a minute (kubelet's and
+ * containerd's, not configurable there; tests shorten it here).
  *
- *   { "cniConfDir": "/etc/cni/net.d", "cniBinDirs": ["/opt/cni/bin"], "clusterDomain": "cluster.local" }
+ *   { "cniConfDir": "/etc/cni/net.d", "cniBinDirs": ["/opt/cni/bin"],
+ *     "streamServerAddress": "127.0.0.1", "streamServerPort": 0, "streamTokenTtlMs": 60000 }
  */
 import path from 'node:path';
 import { UserError } from '../errors.js';
@@ -12,9 +15,19 @@ import { DEFAULT_NETWORK, type NetworkConfig } from '../network/network-config.j
 export interface CriSettings {
   cniConfDir: string;
   cniBinDirs: string[];
+  streamServerAddress: string;
+  /** 0: the kernel's choice. */
+  streamServerPort: number;
+  streamTokenTtlMs: number;
 }
 
-export const DEFAULT_CRI_SETTINGS: CriSettings = { cniConfDir: '/etc/cni/net.d', cniBinDirs: ['/opt/cni/bin', '/usr/lib/cni'] };
+export const DEFAULT_CRI_SETTINGS: CriSettings = {
+  cniConfDir: '/etc/cni/net.d',
+  cniBinDirs: ['/opt/cni/bin', '/usr/lib/cni'],
+  streamServerAddress: '127.0.0.1',
+  streamServerPort: 0,
+  streamTokenTtlMs: 60_000,
+};
 
 export function loadCriSettings(etcDir: string): CriSettings {
   const file = path.join(etcDir, 'cri.json');
@@ -26,6 +39,11 @@ export function loadCriSettings(etcDir: string): CriSettings {
   }
   const settings = { ...DEFAULT_CRI_SETTINGS, ...fromFile };
   if (typeof settings.cniConfDir !== 'string' || !Array.isArray(settings.cniBinDirs)) throw new UserError('ECONFIG', `${file}: cniConfDir must be a path and cniBinDirs a list of paths`);
+  if (typeof settings.streamServerAddress !== 'string' || !settings.streamServerAddress) throw new UserError('ECONFIG', `${file}: streamServerAddress must be an IP address`);
+  if (!Number.isInteger(settings.streamServerPort) || settings.streamServerPort < 0 || settings.streamServerPort > 65535) {
+    throw new UserError('ECONFIG', `${file}: streamServerPort must be a port (0 to 65535), not ${JSON.stringify(settings.streamServerPort)}`);
+  }
+  if (!Number.isInteger(settings.streamTokenTtlMs) || settings.streamTokenTtlMs <= 0) throw new UserError('ECONFIG', `${file}: streamTokenTtlMs must be a positive number of milliseconds`);
   return settings;
 }
 

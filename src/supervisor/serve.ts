@@ -105,7 +105,11 @@ export async function serve(roots: Roots, options: { detached: boolean }): Promi
     control.close();
     cri?.close();
     fs.rmSync(paths.socket, { force: true });
-    void release().finally(() => process.exit(0));
+    void supervisor
+      .closeStreaming()
+      .catch(() => undefined)
+      .then(release)
+      .finally(() => process.exit(0));
   };
   const control = new ControlServer(supervisor, log, info, () => stop('podns serve --stop'));
   // A dead supervisor's socket is still there; nobody answers on it.

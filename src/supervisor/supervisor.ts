@@ -172,22 +172,31 @@ export class Supervisor {
   }
 
   /**
-   * The streaming server of CRI's Exec, Attach and PortForward (src/cri/streaming), started on first use: the CRI
+   * The streaming server of CRI's Exec, Attach and PortForward (src/cri/streaming), made on first use: the CRI
    * endpoint asks it for URLs by runtime ids, the control socket's `stream` op by pod and container names. Where it
-   * listens: PODNS_STREAMING_ADDRESS (127.0.0.1) and PODNS_STREAMING_PORT (0: the kernel's choice);
-   * PODNS_STREAMING_TOKEN_TTL_MS shortens the tokens' minute, for tests only.
+   * listens and how long its tokens live: <etc>/cri.json (cri-settings.ts).
    */
   streaming(): Promise<StreamingServer> {
-    this.streamingServer ??= Promise.all([import('../cri/streaming/server.js'), import('../cri/streaming/streaming-runtime.js')]).then(
-      ([{ StreamingServer }, { streamingRuntimeOf }]) =>
-        new StreamingServer(streamingRuntimeOf(this.runtime, this.kernel), {
+    this.streamingServer ??= Promise.all([import('../cri/streaming/server.js'), import('../cri/streaming/streaming-runtime.js'), import('../cri/cri-settings.js')]).then(
+      ([{ StreamingServer }, { streamingRuntimeOf }, { loadCriSettings }]) => {
+        const settings = loadCriSettings(this.roots.etc);
+        return new StreamingServer(streamingRuntimeOf(this.runtime, this.kernel), {
           log: this.log.child({ part: 'streaming' }),
-          address: process.env.PODNS_STREAMING_ADDRESS || undefined,
-          port: process.env.PODNS_STREAMING_PORT ? Number(process.env.PODNS_STREAMING_PORT) : undefined,
-          tokenTtlMs: process.env.PODNS_STREAMING_TOKEN_TTL_MS ? Number(process.env.PODNS_STREAMING_TOKEN_TTL_MS) : undefined,
-        }),
+          address: settings.streamServerAddress,
+          port: settings.streamServerPort,
+          tokenTtlMs: settings.streamTokenTtlMs,
+        });
+      },
     );
+    // A bad cri.json fails this request, not every later one: the next asks again.
+    this.streamingServer.catch(() => (this.streamingServer = undefined));
     return this.streamingServer;
+  }
+
+  /** Stops the streaming server (its sessions' connections close), when it was started. */
+  async closeStreaming(): Promise<void> {
+    const server = await this.streamingServer?.catch(() => undefined);
+    await server?.close();
   }
 
   /** The `stream` op: a URL for an exec, attach or port-forward session with a supervised pod's container. */
@@ -297,7 +306,7 @@ export class Supervisor {
         cgroupHost = undefined;
       }
       const base = cgroupHost && process.env.PODNS_CGROUP_PARENT ? resolveCgroupParent(process.env.PODNS_CGROUP_PARENT, cgroupHost, parseProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8'))) : undefined;
-      return new CriRuntime({ roots: this.roots, runtime: this.runtime, log: this.log.child({ cri: true }), cgroupHost, cgroupBase: base });
+      return new CriRuntime({ roots: this.roots, runtime: this.runtime, log: this.log.child({ cri: true }), cgroupHost, cgroupBase: base, streaming: () => this.streaming() });
     })();
     return this.criRuntime;
   }

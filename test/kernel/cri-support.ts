@@ -71,12 +71,12 @@ export const status = grpc.status;
  * The CRI's settings for this root: CNI conf in the root (a bridge, host-local addresses in `subnet`, portmap),
  * the reference plugins from Debian's containernetworking-plugins. Returns the conf dir.
  */
-export function writeCriNetwork(podns: Podns, subnet = '10.77.0.0/24', bridge = 'kcri0'): string {
+export function writeCriNetwork(podns: Podns, subnet = '10.77.0.0/24', bridge = 'kcri0', settings: Record<string, unknown> = {}): string {
   const etc = path.join(podns.root, 'etc');
   const confDir = path.join(podns.root, 'cni', 'net.d');
   fs.mkdirSync(etc, { recursive: true });
   fs.mkdirSync(confDir, { recursive: true });
-  fs.writeFileSync(path.join(etc, 'cri.json'), JSON.stringify({ cniConfDir: confDir, cniBinDirs: [CNI_BIN] }));
+  fs.writeFileSync(path.join(etc, 'cri.json'), JSON.stringify({ cniConfDir: confDir, cniBinDirs: [CNI_BIN], ...settings }));
   fs.writeFileSync(
     path.join(confDir, '10-kcri.conflist'),
     JSON.stringify({
@@ -195,11 +195,11 @@ export interface CriHarness {
  * host-local and portmap plugins. `network: 'none'`: in this process's network namespace (the registry tests',
  * whose registries listen on the host's loopback), without any CNI config: its sandboxes must use the node's network.
  */
-export async function startCri(options: { network?: 'private' | 'none'; images?: boolean } = {}): Promise<CriHarness> {
+export async function startCri(options: { network?: 'private' | 'none'; images?: boolean; settings?: Record<string, unknown> } = {}): Promise<CriHarness> {
   const network = options.network ?? 'private';
   const podns = await createPodns({ network, images: options.images });
   try {
-    if (network === 'private') writeCriNetwork(podns);
+    if (network === 'private') writeCriNetwork(podns, undefined, undefined, options.settings);
     else {
       // No CNI conf dir at all: a sandbox on the pod network would fail, never reach the host's /etc/cni/net.d.
       fs.mkdirSync(path.join(podns.root, 'etc'), { recursive: true });

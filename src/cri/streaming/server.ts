@@ -77,7 +77,7 @@ export interface StreamingServerOptions {
 type Cached = ({ kind: 'exec' } & ExecRequest) | ({ kind: 'attach' } & AttachRequest) | ({ kind: 'portforward' } & PortForwardRequest);
 type Kind = Cached['kind'];
 
-/** An upgrade request with the subprotocol chosen for it, for ws's handleProtocols. */
+/** An upgrade request with the subprotocol chosen for it, which our 'headers' listener puts in the 101. */
 type ChoosingRequest = http.IncomingMessage & { chosenProtocol?: string };
 
 const ROUTE = /^\/(exec|attach|portforward)\/([^/?#]+)\/?(?:[?#].*)?$/;
@@ -134,6 +134,7 @@ export class StreamingServer {
     const server = this.server;
     if (!server) return;
     for (const socket of this.connections) socket.destroy();
+    server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     (await this.webSockets)?.server.close();
   }
@@ -252,7 +253,11 @@ export class StreamingServer {
       }
     }
     const { server, createWebSocketStream } = await this.loadWebSockets();
+    // ws refuses (400) a Sec-WebSocket-Protocol that is not a list of RFC 7230 tokens, and client-go's tunnel
+    // protocol "SPDY/3.1+portforward.k8s.io" has a '/': the header is taken away from ws, which then negotiates
+    // nothing, and the choice made above is written into the 101 by the 'headers' listener (loadWebSockets).
     (req as ChoosingRequest).chosenProtocol = protocol;
+    delete req.headers['sec-websocket-protocol'];
     const ws = await new Promise<WebSocket>((resolve) => server.handleUpgrade(req, socket, head, resolve));
     if (request.kind === 'portforward') {
       if (protocol === PORTFORWARD_TUNNEL_PROTOCOL) {
@@ -274,16 +279,14 @@ export class StreamingServer {
 
   /** The `ws` package, loaded with the first WebSocket request. */
   private loadWebSockets(): Promise<{ server: WebSocketServer; createWebSocketStream: (ws: WebSocket) => Duplex }> {
-    this.webSockets ??= import('ws').then(({ WebSocketServer, createWebSocketStream }) => ({
-      server: new WebSocketServer({
-        noServer: true,
-        perMessageDeflate: false,
-        maxPayload: 16 * 1024 * 1024,
-        // Our choice is made before the upgrade (see webSocket()); '' is none (no Sec-WebSocket-Protocol).
-        handleProtocols: (_offered, req: ChoosingRequest) => req.chosenProtocol || false,
-      }),
-      createWebSocketStream: (ws: WebSocket) => createWebSocketStream(ws),
-    }));
+    this.webSockets ??= import('ws').then(({ WebSocketServer, createWebSocketStream }) => {
+      const server = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 });
+      // Our choice is made before the upgrade (see webSocket()); '' is none (no Sec-WebSocket-Protocol).
+      server.on('headers', (headers: string[], req: ChoosingRequest) => {
+        if (req.chosenProtocol) headers.push(`Sec-WebSocket-Protocol: ${req.chosenProtocol}`);
+      });
+      return { server, createWebSocketStream: (ws: WebSocket) => createWebSocketStream(ws) };
+    });
     return this.webSockets;
   }
 }

@@ -226,6 +226,20 @@ describe('the streaming server', () => {
     expect(Buffer.concat(data).toString()).toBe('HTTP/1.0 200 OK\r\n\r\npage for /ws');
   });
 
+  it("port-forward's SPDY-in-WebSocket tunnel (client-go ≥ 1.31): its protocol, not an RFC 7230 token, is accepted", async () => {
+    const url = await server.getPortForward({ podSandboxId: 's1' });
+    const { answer, socket } = await upgradeRequest(
+      url,
+      { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Protocol': 'SPDY/3.1+portforward.k8s.io' },
+      undefined,
+      'GET',
+    );
+    socket.destroy();
+    expect(answer.status).toBe(101);
+    expect(answer.headers['sec-websocket-protocol']).toBe('SPDY/3.1+portforward.k8s.io');
+    expect(answer.headers['sec-websocket-accept']).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+  });
+
   it('a client that goes away has its command killed', async () => {
     const url = await server.getExec({ containerId: 'c1', cmd: ['sleep', '30'], stdout: true });
     const { client } = await spdyConnect(url, ['v4.channel.k8s.io']);
