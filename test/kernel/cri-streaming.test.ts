@@ -342,6 +342,24 @@ describe.skipIf(kernelSkip)('critest: Streaming', () => {
       await cleanupPodSandbox(cri, podId);
     });
 
+    it("a pod of `podns run` through the supervisor's stream op: kubectl 1.20 exec, its exit code, an unknown container refused", async (ctx) => {
+      if (!fs.existsSync(KUBECTL_SPDY)) return ctx.skip(`no kubectl 1.20 at ${KUBECTL_SPDY} (PODNS_TEST_KUBECTL_SPDY)`);
+      const name = `runpod-${Date.now().toString(36)}`;
+      const manifest = `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  containers:\n  - name: box\n    image: ${BUSYBOX}\n    command: ["top"]\n`;
+      await h.podns.ok(['run', h.podns.writeManifest(name, manifest)]);
+      try {
+        sessions.length = 0;
+        const hello = await kubectl(KUBECTL_SPDY, ['exec', name, '--', 'sh', '-c', 'echo hello; exit 4']);
+        expect({ stdout: hello.stdout, exitCode: hello.exitCode }).toEqual({ stdout: 'hello', exitCode: 4 });
+        const missing = await kubectl(KUBECTL_SPDY, ['exec', name, '-c', 'nosuch', '--', 'true']);
+        expect(missing.exitCode).toBe(1);
+        expect(missing.stderr).toContain(`pod "${name}" has no container "nosuch"`);
+        expect(sessions.map((s) => s.kind)).toEqual(['exec']);
+      } finally {
+        await h.podns.ok(['rm', '-f', name]);
+      }
+    });
+
     it('kubectl ≥ 1.31 (WebSocket v5 exec, SPDY over WebSocket port-forward)', async (ctx) => {
       if (!fs.existsSync(KUBECTL_WS)) return ctx.skip(`no kubectl ≥ 1.31 at ${KUBECTL_WS} (PODNS_TEST_KUBECTL_WS)`);
       const podId = await kubePod('kpod');
