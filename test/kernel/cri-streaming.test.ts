@@ -184,6 +184,29 @@ describe.skipIf(kernelSkip)('critest: Streaming', () => {
     await cleanupPodSandbox(cri, podId);
   });
 
+  it('attach to a container with a terminal (kubectl attach -it): typed input echoes, the size reaches it', async () => {
+    const { podId, podConfig } = await createPodSandboxForContainer(cri);
+    const id = await createContainer(cri, { metadata: containerMetadata('attach-tty-'), image: { image: BUSYBOX }, command: ['sh'], linux: {}, stdin: true, tty: true }, podId, podConfig);
+    await startContainer(cri, id);
+    await waitForContainerState(cri, id, 'CONTAINER_RUNNING');
+    const url = (await cri.runtime('Attach', { container_id: id, stdin: true, stdout: true, tty: true })).url;
+    const { client } = await spdyConnect(url, ['v4.channel.k8s.io'], connect);
+    await client!.open({ streamtype: 'error' });
+    const stdin = await client!.open({ streamtype: 'stdin' });
+    const stdout = await client!.open({ streamtype: 'stdout' });
+    const resize = await client!.open({ streamtype: 'resize' });
+    resize.write('{"Width":90,"Height":30}\n');
+    await sleep(200);
+    stdin.write('stty size\n');
+    // The terminal echoes what is typed, then the command's answer.
+    await stdout.until((t) => t.includes('30 90'));
+    client!.close();
+    // The client left; the container runs on.
+    await sleep(300);
+    expect((await getContainerStatus(cri, id)).state).toBe('CONTAINER_RUNNING');
+    await cleanupPodSandbox(cri, podId);
+  });
+
   it('runtime should support portforward [Conformance] (critest: streaming.go)', async () => {
     // createPodSandboxWithPortMapping: container port 80, no host port.
     const podConfig = defaultSandboxConfig('PodSandbox-with-port-mapping-', { port_mappings: [{ protocol: 'TCP', container_port: 80, host_port: 0, host_ip: '' }] });
@@ -383,6 +406,15 @@ describe.skipIf(kernelSkip)('critest: Streaming', () => {
 
   it('latency: ExecSync `true` against Exec of `true` through the streaming server (median of 20)', async () => {
     const { podId, id } = await runningContainer('exec-latency-');
+    // The supervisor's open files after one session (the server listening), and again after twenty more: a
+    // session that left a pipe, a terminal or a socket behind shows here.
+    const supervisorPid = Number(fs.readFileSync(path.join(h.podns.root, 'run', 'supervisor.pid'), 'utf8').trim().split(/\s/)[0]);
+    const openFds = () => fs.readdirSync(`/proc/${supervisorPid}/fd`).length;
+    const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${supervisorPid}/status`, 'utf8'))![1]);
+    const rssBefore = rssKb();
+    await spdyExec(await execUrl({ container_id: id, cmd: ['true'], stdout: true }), { stderr: false }, connect);
+    await sleep(100);
+    const fdsBefore = openFds();
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
     const sync: number[] = [];
     const streamed: number[] = [];
@@ -397,7 +429,9 @@ describe.skipIf(kernelSkip)('critest: Streaming', () => {
     }
     const fmt = (xs: number[]) => `median ${median(xs).toFixed(1)} ms (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)})`;
     console.log(`ExecSync true: ${fmt(sync)}; Exec true via SPDY: ${fmt(streamed)}; ratio ${(median(streamed) / median(sync)).toFixed(2)}`);
+    console.log(`supervisor RSS: ${rssBefore} kB before the first Exec (gRPC loaded), ${rssKb()} kB after 21 streamed execs`);
     expect((await getContainerStatus(cri, id)).state).toBe('CONTAINER_RUNNING');
+    await waitFor(() => openFds() <= fdsBefore, 2000, `the supervisor's fds back to ${fdsBefore} (now ${openFds()})`);
     await cleanupPodSandbox(cri, podId);
   });
 });
