@@ -429,7 +429,7 @@ describe.skipIf(kernelSkip)('critest: Streaming', () => {
     }
     const fmt = (xs: number[]) => `median ${median(xs).toFixed(1)} ms (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)})`;
     console.log(`ExecSync true: ${fmt(sync)}; Exec true via SPDY: ${fmt(streamed)}; ratio ${(median(streamed) / median(sync)).toFixed(2)}`);
-    console.log(`supervisor RSS: ${rssBefore} kB before the first Exec (gRPC loaded), ${rssKb()} kB after 21 streamed execs`);
+    console.log(`supervisor RSS: ${rssBefore} kB before this case's 21 streamed execs, ${rssKb()} kB after (the streaming server's own cost shows when this case runs alone)`);
     expect((await getContainerStatus(cri, id)).state).toBe('CONTAINER_RUNNING');
     await waitFor(() => openFds() <= fdsBefore, 2000, `the supervisor's fds back to ${fdsBefore} (now ${openFds()})`);
     await cleanupPodSandbox(cri, podId);
