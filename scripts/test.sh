@@ -7,6 +7,15 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 "$repo/scripts/setup.sh" --images
 cd "$repo"
+# The CRI streaming tests drive a real kubectl through a stand-in API server: Debian 12's kubernetes-client
+# (kubectl 1.20, which speaks SPDY), unpacked into /opt/kubectl-1.20 rather than installed, so that it never
+# competes with a kubectl the machine already has in /usr/bin.
+if [ ! -x /opt/kubectl-1.20/usr/bin/kubectl ]; then
+  debs=$(mktemp -d)
+  (cd "$debs" && { apt-get download -qq kubernetes-client 2>/dev/null || { apt-get update -qq && apt-get download -qq kubernetes-client; }; })
+  dpkg-deb -x "$debs"/kubernetes-client_*.deb /opt/kubectl-1.20
+  rm -rf "$debs"
+fi
 node=$(sed -n 's/^exec "\([^"]*\)".*/\1/p' /usr/local/bin/podns)
 status=0
 PODNS_NODE="$node" sh scripts/run-tests.sh "$@" || status=$?
