@@ -125,7 +125,7 @@ export function planProcess(
     user: { uid: user.uid, gid: user.gid, groups: user.groups },
     confinement: planConfinement(pod, container, ownCapabilities()),
   };
-  if (!pod.hostUsers) {
+  if (pod.hostUsers === false) {
     // The pod's user namespace maps IDs 0-65535 only: any other could not be set in it (setresuid: EINVAL).
     const unmapped = [user.uid, user.gid, ...user.groups].find((n) => n >= 65536);
     if (unmapped !== undefined) throw new PodnsError('container.plan', `${what}: ID ${unmapped} is outside the pod's user namespace (hostUsers: false maps 0-65535)`);

@@ -236,6 +236,22 @@ stringData: {token: hello}
     expect((await sh(pod, 'grep -c -E " /proc/(keys|sys) " /proc/self/mountinfo')).out).toBe('0');
   });
 
+  it('fails in one line naming the file system a volume cannot be idmapped on, and leaves nothing', async () => {
+    // proc is never idmappable: mount_setattr(MOUNT_ATTR_IDMAP) says EINVAL, as any file system without FS_ALLOW_IDMAP.
+    const name = podName('userns-proc');
+    const file = podns.writeManifest(
+      name,
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  hostUsers: false\n  containers:\n  - {name: c, image: ${BUSYBOX}, command: [sleep, "3600"], volumeMounts: [{name: p, mountPath: /hostproc}]}\n  volumes: [{name: p, hostPath: {path: /proc/sys, type: Directory}}]\n`,
+    );
+    const r = await podns.fails(['run', file]);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/container "c": idmapped mount of "\/proc\/sys" \(proc, Linux [^)]+\) on "\/hostproc": mount_setattr\(MOUNT_ATTR_IDMAP\): invalid argument \(EINVAL\)/);
+    for (const dir of ['run', 'lib'].map((d) => path.join(podns.root, d, 'pods', name))) expect(fs.existsSync(dir), dir).toBe(false);
+    expect(fs.existsSync(pinOf(podns.root, name))).toBe(false);
+    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+    expect(mounts).not.toContain(name);
+  });
+
   it('refuses hostNetwork with hostUsers: false, as the API server does', async () => {
     const name = podName('userns-hostnet');
     const file = podns.writeManifest(name, `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  hostUsers: false\n  hostNetwork: true\n  containers: [{name: c, image: ${BUSYBOX}}]\n`);

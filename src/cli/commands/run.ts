@@ -50,7 +50,7 @@ function infraOf(pod: PodManifest, options: RunOptions): Infra {
     throw new UserError('EUSAGE', `pod "${pod.metadata.name}": infra must be "pause" or "none", not "${value}"`);
   }
   // The pod's user namespace is made with the pause; without one no container could map its IDs first.
-  if (value === 'none' && !pod.spec.hostUsers) throw new UserError('EUSAGE', `pod "${pod.metadata.name}": hostUsers: false needs the pause (not --infra=none)`);
+  if (value === 'none' && pod.spec.hostUsers === false) throw new UserError('EUSAGE', `pod "${pod.metadata.name}": hostUsers: false needs the pause (not --infra=none)`);
   return value;
 }
 
@@ -198,7 +198,7 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
       processes: planProcesses(pod, uid, images, envCtx, network.clusterDomain, warn),
       network,
       infra: infraOf(pod, options),
-      ...(pod.spec.hostUsers ? {} : { userNamespaceRanges: loadUserNamespaceRanges(roots.etc) }),
+      ...(pod.spec.hostUsers === false ? { userNamespaceRanges: loadUserNamespaceRanges(roots.etc) } : {}),
       ...(backOffScale() !== 1 ? { backOffScale: backOffScale() } : {}),
     });
   }

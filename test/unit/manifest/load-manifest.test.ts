@@ -248,6 +248,13 @@ describe('parseManifests: field classes', () => {
     expect(errorOf(withContainer('    resources: {limits: {hugepages-2Mi: 1Gi}}\n'))).toMatch(/^pod\.yaml:9: spec\.containers\[0\]\.resources\.limits\.hugepages-2Mi: podns honours cpu and memory only/);
   });
 
+  it('takes hostUsers: false, and procMount Unmasked with it only', () => {
+    const { pods } = parseManifests('pod.yaml', withContainer('    securityContext: {procMount: Unmasked}\n  hostUsers: false\n'));
+    expect(pods[0]!.spec.hostUsers).toBe(false);
+    expect(pods[0]!.spec.containers[0]!.securityContext?.procMount).toBe('Unmasked');
+    expect(errorOf(withContainer('    securityContext: {procMount: Unmasked}\n'))).toBe('pod.yaml:9: spec.containers[0].securityContext.procMount: invalid value "Unmasked": `hostUsers` must be false to use `Unmasked`');
+  });
+
   it('accepts rejected fields silently when they hold the Kubernetes default', () => {
     const loaded = parseManifests('pod.yaml', withContainer('    resources: {}\n    securityContext: {}\n    tty: false\n  hostNetwork: false\n  hostUsers: true\n'));
     expect(loaded.warnings).toEqual([]);
