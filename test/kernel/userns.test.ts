@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPodns, findLeaks, kernelSkip, pinOf, podName, projectRoot, type Podns } from './harness.js';
+import { createPodns, findLeaks, kernelSkip, killSupervisor, pinOf, podName, projectRoot, waitFor, type Podns } from './harness.js';
 import { BUSYBOX, procStatus } from './support.js';
 import { USERNS_LEASE_DIR, USERNS_SIZE } from '../../src/runtime/userns-ranges.js';
 
@@ -223,6 +223,26 @@ stringData: {token: hello}
     pods.push(c);
     await podns.ok(['run', manifest(c)]);
     expect(mapOf((await sh(c, 'cat /proc/self/uid_map')).out)[1]).toBe(baseA);
+  });
+
+  it('keeps its range through a supervisor restart (adoption) and gives it back on rm', async () => {
+    const rest = pods.filter((p) => p.startsWith('userns-'));
+    for (const p of rest) await podns.run(['rm', '-f', p]);
+    pods.splice(0, pods.length, ...pods.filter((p) => !rest.includes(p)));
+    const pod = await start('userns-adopt');
+    const base = mapOf((await sh(pod, 'cat /proc/self/uid_map')).out)[1]!;
+    await killSupervisor(podns.root);
+    // ps brings a supervisor back, which adopts the pod with its record; a restart of the container joins the
+    // same user namespace.
+    await podns.ok(['ps']);
+    const { pid } = await containerPid(pod);
+    process.kill(pid, 'SIGKILL');
+    await waitFor(async () => (await containerPid(pod).catch(() => ({ pid }))).pid !== pid, 15_000, 'the restarted container');
+    expect(mapOf((await sh(pod, 'cat /proc/self/uid_map')).out)).toEqual([0, base, USERNS_SIZE]);
+    expect(fs.readFileSync(path.join(USERNS_LEASE_DIR, String(base)), 'utf8')).toContain(pod);
+    await podns.ok(['rm', '-f', pod]);
+    pods.splice(pods.indexOf(pod), 1);
+    expect(fs.existsSync(path.join(USERNS_LEASE_DIR, String(base)))).toBe(false);
   });
 
   it('allows procMount: Unmasked with hostUsers: false only (no masked or read-only /proc paths then)', async () => {
