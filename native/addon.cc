@@ -88,7 +88,7 @@ std::vector<char *> StringArray(Napi::Env env, Strings &strings, Napi::Value val
   return out;
 }
 
-const char *kNsKeys[PODNS_NS_COUNT] = {"ipc", "uts", "net", "pid", "cgroup", "mnt"};
+const char *kNsKeys[PODNS_NS_COUNT] = {"ipc", "uts", "net", "pid", "cgroup", "mnt", "user"};
 
 // spawn({ joinNamespaces: {net: path, ...}, cloneFlags, newSession, hostname, mounts: [...], rootfs, cwd,
 //         user: {uid, gid, groups}, stdio: [fd|-1 x3], execFile | path + searchPath, argv, env })
@@ -183,6 +183,14 @@ void SpawnArgs::Build(Napi::Env env, const Napi::Object &o) {
     spec.cgroup_procs_fds[spec.n_cgroup_procs_fds++] = fd;
   }
   spec.clone_flags = (int)GetInt(o, "cloneFlags", 0);
+  // userns: {uidBase, gidBase, size}: the id maps the caller writes for a pause cloned with CLONE_NEWUSER.
+  if (Has(o, "userns")) {
+    Napi::Object u = o.Get("userns").As<Napi::Object>();
+    spec.userns_map = 1;
+    spec.userns_uid_base = (uint32_t)GetInt(u, "uidBase", 0);
+    spec.userns_gid_base = (uint32_t)GetInt(u, "gidBase", 0);
+    spec.userns_size = (uint32_t)GetInt(u, "size", 0);
+  }
   spec.new_session = o.Get("newSession").ToBoolean().Value();
   spec.root_propagation = (unsigned long)GetInt(o, "rootPropagation", 0);
   spec.loopback_up = o.Get("loopbackUp").ToBoolean().Value();
@@ -210,13 +218,16 @@ void SpawnArgs::Build(Napi::Env env, const Napi::Object &o) {
       pm.propagation = (unsigned long)GetInt(m, "propagation", 0);
       pm.recursive_readonly = (int)GetInt(m, "recursiveReadOnly", 0);
       pm.bind_as_peer = m.Get("bindAsPeer").ToBoolean().Value();
+      pm.idmap = m.Get("idmap").ToBoolean().Value();
       mounts.push_back(pm);
     }
   }
   spec.mounts = mounts.empty() ? nullptr : mounts.data();
   spec.n_mounts = mounts.size();
-  for (const auto &m : mounts)
+  for (const auto &m : mounts) {
     if (m.in_rootfs && !spec.rootfs) throw Napi::TypeError::New(env, "spawn: a mount inRootfs needs rootfs");
+    if (m.idmap && spec.ns_fds[PODNS_NS_USER] < 0) throw Napi::TypeError::New(env, "spawn: an idmap mount needs joinNamespaces.user");
+  }
 
   if (Has(o, "user")) {
     Napi::Object u = o.Get("user").As<Napi::Object>();

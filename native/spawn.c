@@ -11,6 +11,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <limits.h>
@@ -45,10 +46,21 @@
 #ifndef MOVE_MOUNT_T_EMPTY_PATH
 #define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
 #endif
+#ifndef CLONE_NEWUSER
+#define CLONE_NEWUSER 0x10000000
+#endif
+#define PODNS_MOUNT_ATTR_RDONLY 0x00000001
+#define PODNS_MOUNT_ATTR_IDMAP 0x00100000
+
+/* struct mount_attr of <linux/mount.h> (which clashes with glibc's <sys/mount.h>), as the kernel lays it out. */
+struct podns_mount_attr {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
 
 static const int ns_clone_flag[PODNS_NS_COUNT] = {
     [PODNS_NS_IPC] = CLONE_NEWIPC, [PODNS_NS_UTS] = CLONE_NEWUTS,       [PODNS_NS_NET] = CLONE_NEWNET,
     [PODNS_NS_PID] = CLONE_NEWPID, [PODNS_NS_CGROUP] = CLONE_NEWCGROUP, [PODNS_NS_MNT] = CLONE_NEWNS,
+    [PODNS_NS_USER] = CLONE_NEWUSER,
 };
 
 const char *podns_step_name(int step) {
@@ -91,6 +103,9 @@ const char *podns_step_name(int step) {
     case PODNS_STEP_RECURSIVE_READONLY: return "recursive-readonly";
     case PODNS_STEP_UNSHARE_CGROUP: return "unshare-cgroupns";
     case PODNS_STEP_OPEN_TREE: return "open_tree";
+    case PODNS_STEP_USERNS_MAP: return "userns-map";
+    case PODNS_STEP_IDMAP: return "mount_setattr-idmap";
+    case PODNS_STEP_MOVE_MOUNT: return "move_mount";
     default: return "unknown";
   }
 }
@@ -262,6 +277,27 @@ static void apply_mask_or_readonly(int root_fd, const struct podns_mount *m, int
   close(fd);
 }
 
+/*
+ * hostUsers: false. An idmapped mount can only be made of a detached mount (the kernel refuses one already
+ * visible in a mount namespace: can_idmap_mount), and only by a process privileged over the filesystem's user
+ * namespace — host root, here, before the final process joins the pod's user namespace. So: open_tree clones
+ * the source (its whole tree with MS_REC, as a recursive bind), mount_setattr gives the clone the pod's
+ * mapping ("0 <base> 65536": on-disk uid 0 is the container's root, kuid <base>), and the caller attaches it.
+ * A filesystem that cannot be idmapped (overlayfs itself, proc, and tmpfs before Linux 6.3) fails
+ * mount_setattr with EINVAL, which is reported as that step with the mount's index.
+ */
+static int open_idmapped_tree(const struct podns_spawn *spec, const struct podns_mount *m, int index, int report_fd) {
+  unsigned int recursive = (m->flags & MS_REC) ? AT_RECURSIVE : 0;
+  int fd = (int)syscall(SYS_open_tree, AT_FDCWD, m->source, OPEN_TREE_CLONE | O_CLOEXEC | recursive);
+  if (fd < 0) fail(report_fd, PODNS_STEP_OPEN_TREE, index);
+  struct podns_mount_attr attr = {PODNS_MOUNT_ATTR_IDMAP, 0, 0, (uint64_t)spec->ns_fds[PODNS_NS_USER]};
+  if (spec->ns_fds[PODNS_NS_USER] < 0) errno = EINVAL;
+  if (spec->ns_fds[PODNS_NS_USER] < 0 || syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | recursive, &attr, sizeof attr) < 0)
+    fail(report_fd, PODNS_STEP_IDMAP, index);
+  done(PODNS_STEP_IDMAP, index);
+  return fd;
+}
+
 /* The detached clones of the bind_as_peer mounts' sources, by mount index (clone_peer_sources). */
 struct peer_trees {
   size_t n;
@@ -286,8 +322,13 @@ static void clone_peer_sources(const struct podns_spawn *spec, struct peer_trees
       errno = E2BIG;
       fail(report_fd, PODNS_STEP_OPEN_TREE, (int)i);
     }
-    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, spec->mounts[i].source, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
-    if (fd < 0) fail(report_fd, PODNS_STEP_OPEN_TREE, (int)i);
+    int fd;
+    if (spec->mounts[i].idmap) {
+      fd = open_idmapped_tree(spec, &spec->mounts[i], (int)i, report_fd);
+    } else {
+      fd = (int)syscall(SYS_open_tree, AT_FDCWD, spec->mounts[i].source, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+      if (fd < 0) fail(report_fd, PODNS_STEP_OPEN_TREE, (int)i);
+    }
     done(PODNS_STEP_OPEN_TREE, (int)i);
     trees->index[trees->n] = (int)i;
     trees->fd[trees->n++] = fd;
@@ -345,11 +386,15 @@ static void do_mounts(const struct podns_spawn *spec, const struct peer_trees *t
     }
 
     int tree = peer_tree_of(trees, i);
+    if (tree < 0 && m->idmap) {
+      /* Cloned and idmapped now, attached below like a peer tree. */
+      tree = open_idmapped_tree(spec, m, (int)i, report_fd);
+    }
     if (tree >= 0) {
       /* The clone taken before "/" went private, attached here: it stays a peer of the host's mount. */
       int rc = target_fd >= 0 ? (int)syscall(SYS_move_mount, tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
                               : (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
-      if (rc < 0) fail(report_fd, PODNS_STEP_MOUNT, (int)i);
+      if (rc < 0) fail(report_fd, m->idmap ? PODNS_STEP_MOVE_MOUNT : PODNS_STEP_MOUNT, (int)i);
       close(tree);
     } else if (mount(m->source, target, m->fstype, m->flags, m->data) < 0) {
       fail(report_fd, PODNS_STEP_MOUNT, (int)i);
@@ -372,10 +417,7 @@ static void do_mounts(const struct podns_spawn *spec, const struct peer_trees *t
       done(PODNS_STEP_PROPAGATION, (int)i);
     }
     if (m->recursive_readonly) {
-      /* <linux/mount.h> clashes with glibc's <sys/mount.h>: the two fields used, as the kernel lays them out. */
-      struct {
-        uint64_t attr_set, attr_clr, propagation, userns_fd;
-      } attr = {0x00000001 /* MOUNT_ATTR_RDONLY */, 0, 0, 0};
+      struct podns_mount_attr attr = {PODNS_MOUNT_ATTR_RDONLY, 0, 0, 0};
       if (syscall(SYS_mount_setattr, AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof attr) == 0) {
         done(PODNS_STEP_RECURSIVE_READONLY, (int)i);
       } else if (m->recursive_readonly == 2) {
@@ -594,8 +636,62 @@ static void exec_program(const struct podns_spawn *spec, int exec_fd, int report
   fail(report_fd, PODNS_STEP_EXEC, -1);
 }
 
-/* The final process: everything from its own namespaces to execve. Never returns. */
-static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
+/*
+ * The pause of a pod with hostUsers: false was cloned with CLONE_NEWUSER: it is in a user namespace of its own
+ * (and the other namespaces made with it are owned by that one), with the full capability set of that namespace
+ * and none over the host. It waits for the caller to write uid_map and gid_map (podns_spawn_begin) before it does
+ * anything with them.
+ */
+static void wait_for_id_maps(int sync_fd) {
+  char go;
+  ssize_t n;
+  do n = read(sync_fd, &go, 1);
+  while (n < 0 && errno == EINTR);
+  /* EOF: the caller could not write the map; it reports that itself and reaps us. */
+  if (n != 1) _exit(127);
+  close(sync_fd);
+  done(PODNS_STEP_USERNS_MAP, -1);
+}
+
+/*
+ * Then, once it stands in its new root's directory, it becomes root of its namespace (host uid <base>). Not
+ * sooner: until then its ids are still host root's, which own the 0700 directories on the way to its root (the run
+ * directory); <base> could not even pass through them. And not later: the IPC sysctls answer only the
+ * namespace's root (ipc_permissions compares the euid), and they are written now, through the host's /proc,
+ * before pivot_root takes it away. setgroups needs no "deny": the maps were written by a process privileged in
+ * the parent namespace.
+ */
+static void become_userns_root(int report_fd) {
+  if (syscall(SYS_setgroups, 0, NULL) < 0) fail(report_fd, PODNS_STEP_SETGROUPS, -1);
+  if (syscall(SYS_setresgid, 0, 0, 0) < 0) fail(report_fd, PODNS_STEP_SETGID, -1);
+  if (syscall(SYS_setresuid, 0, 0, 0) < 0) fail(report_fd, PODNS_STEP_SETUID, -1);
+  done(PODNS_STEP_SETUID, -1);
+}
+
+/*
+ * A container (or exec) of a pod with hostUsers: false joins the pod's user namespace last, after everything it
+ * does as host root: the idmapped mounts (only host root may make them), the mount namespace's other mounts and
+ * pivot_root, the terminal. runc's nsexec joins it first, but there the mount namespace is made inside it; here
+ * the container's mount namespace (and its own PID namespace, without shareProcessNamespace) is made by host root
+ * and owned by the host's user namespace, so that the idmapped mounts can go into it — and then root in the
+ * container holds no capability over it: it cannot mount or unmount anything there, whatever its capabilities.
+ * setns(CLONE_NEWUSER) grants the full capability set of the target namespace; the security steps that follow
+ * cut it down to the container's, and its ids are set inside the namespace (uid 0 there is host uid <base>).
+ */
+static void join_user_namespace(const struct podns_spawn *spec, int report_fd) {
+  if (spec->ns_fds[PODNS_NS_USER] < 0) return;
+  if (setns(spec->ns_fds[PODNS_NS_USER], CLONE_NEWUSER) < 0) fail(report_fd, PODNS_STEP_SETNS, PODNS_NS_USER);
+  done(PODNS_STEP_SETNS, PODNS_NS_USER);
+  if (spec->set_user) return; /* set below, as for any container */
+  /* Host root's ids mean nothing here (they read as the overflow id 65534): be the namespace's root. */
+  if (syscall(SYS_setgroups, 0, NULL) < 0) fail(report_fd, PODNS_STEP_SETGROUPS, -1);
+  if (syscall(SYS_setresgid, 0, 0, 0) < 0) fail(report_fd, PODNS_STEP_SETGID, -1);
+  if (syscall(SYS_setresuid, 0, 0, 0) < 0) fail(report_fd, PODNS_STEP_SETUID, -1);
+}
+
+/* The final process: everything from its own namespaces to execve. Never returns. userns_sync_fd: see
+ * become_userns_root (-1: none). */
+static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd, int userns_sync_fd) {
   if (spec->trace) trace_fd = report_fd;
   /* Its own creation is the final process's first step: so it comes after the setns steps, in order. */
   done(PODNS_STEP_CLONE, -1);
@@ -606,6 +702,8 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
     if (write(spec->cgroup_procs_fds[i], "0", 1) != 1) fail(report_fd, PODNS_STEP_CGROUP_JOIN, (int)i);
     done(PODNS_STEP_CGROUP_JOIN, (int)i);
   }
+  int new_userns = userns_sync_fd >= 0;
+  if (new_userns) wait_for_id_maps(userns_sync_fd);
   /*
    * The cgroup namespace only now, in the cgroup: a new cgroup namespace's root is the cgroup its creator is in
    * when it is made (cgroup_namespaces(7)), so the container sees its own cgroup as "/" (0::/ in
@@ -636,14 +734,18 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
   if (spec->hostname) done(PODNS_STEP_SETHOSTNAME, -1);
   if (spec->loopback_up && bring_loopback_up() < 0) fail(report_fd, PODNS_STEP_LOOPBACK_UP, -1);
   if (spec->loopback_up) done(PODNS_STEP_LOOPBACK_UP, -1);
-  write_sysctls(spec, report_fd);
+  if (!new_userns) write_sysctls(spec, report_fd);
 
   do_mounts(spec, &trees, report_fd);
 
+  if (spec->rootfs && chdir(spec->rootfs) < 0) fail(report_fd, PODNS_STEP_PIVOT_ROOT, -1);
+  if (new_userns) {
+    become_userns_root(report_fd);
+    write_sysctls(spec, report_fd);
+  }
   if (spec->rootfs) {
     /* pivot_root(".", ".") stacks the old root on top of the new one; detaching "." then drops it
      * (the trick runc uses; it needs no directory for the old root inside the new one). */
-    if (chdir(spec->rootfs) < 0) fail(report_fd, PODNS_STEP_PIVOT_ROOT, -1);
     if (syscall(SYS_pivot_root, ".", ".") < 0) fail(report_fd, PODNS_STEP_PIVOT_ROOT, -1);
     if (umount2(".", MNT_DETACH) < 0) fail(report_fd, PODNS_STEP_UMOUNT_OLD_ROOT, -1);
     done(PODNS_STEP_PIVOT_ROOT, -1);
@@ -660,6 +762,7 @@ static _Noreturn void run_final(const struct podns_spawn *spec, int report_fd) {
   else setup_stdio(spec, report_fd);
   int exec_fd = spec->exec_fd;
   setup_extra_fds(spec, &report_fd, &exec_fd);
+  join_user_namespace(spec, report_fd);
 
   const struct podns_security *sec = &spec->security;
   int has_seccomp = sec->seccomp_filter != NULL && sec->seccomp_len > 0;
@@ -723,6 +826,32 @@ static void trace_add(struct podns_trace *trace, int step, int index) {
   trace->len++;
 }
 
+/*
+ * uid_map and gid_map of a pause cloned with CLONE_NEWUSER: one line each, "0 <base> <size>", written by the
+ * caller (host root: privileged in the parent namespace, so any range may be mapped and setgroups stays
+ * allowed). Plain code in the caller, not after a fork. Returns -1 when done, else which file failed (0 uid_map,
+ * 1 gid_map) with errno set.
+ */
+static int write_id_maps(pid_t child, const struct podns_spawn *spec) {
+  static const char *const files[2] = {"uid_map", "gid_map"};
+  uint32_t bases[2] = {spec->userns_uid_base, spec->userns_gid_base};
+  for (int i = 0; i < 2; i++) {
+    char path[64], line[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)child, files[i]);
+    int len = snprintf(line, sizeof line, "0 %u %u\n", bases[i], spec->userns_size);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return i;
+    ssize_t n = write(fd, line, (size_t)len);
+    int saved = errno;
+    close(fd);
+    if (n != len) {
+      errno = n < 0 ? saved : EIO;
+      return i;
+    }
+  }
+  return -1;
+}
+
 int podns_spawn_begin(const struct podns_spawn *spec, struct podns_failure *failure, struct podns_pending *pending) {
   failure->step = PODNS_STEP_NONE;
   failure->err = 0;
@@ -739,35 +868,78 @@ int podns_spawn_begin(const struct podns_spawn *spec, struct podns_failure *fail
   int staged = has_namespaces_to_join(spec);
   /* The cgroup namespace is the final process's unshare(), once it is in its cgroup (run_final). */
   unsigned long clone_flags = (unsigned long)spec->clone_flags & ~(unsigned long)CLONE_NEWCGROUP;
+  /* A new user namespace only for the direct shape (the pause), whose id maps the caller writes (below). */
+  int new_userns = (clone_flags & CLONE_NEWUSER) != 0;
+  int syncfd[2] = {-1, -1};
+  if (new_userns && (staged || !spec->userns_map)) {
+    failure->step = PODNS_STEP_USERNS_MAP;
+    failure->err = EINVAL;
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return -1;
+  }
+  if (new_userns && pipe2(syncfd, O_CLOEXEC) < 0) {
+    failure->step = PODNS_STEP_PIPE;
+    failure->err = errno;
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return -1;
+  }
 
+  /* With CLONE_NEWUSER the kernel makes the user namespace first, so the other new ones are owned by it. */
   pid_t child = raw_clone(SIGCHLD | (staged ? 0 : clone_flags));
   if (child < 0) {
     failure->step = staged ? PODNS_STEP_FORK : PODNS_STEP_CLONE;
     failure->err = errno;
     close(pipefd[0]);
     close(pipefd[1]);
+    if (new_userns) {
+      close(syncfd[0]);
+      close(syncfd[1]);
+    }
     return -1;
   }
   if (child == 0) {
     close(pipefd[0]);
+    if (new_userns) close(syncfd[1]);
     /* Everything the caller had open stays out of the container: mark it close-on-exec. */
     syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-    if (!staged) run_final(spec, pipefd[1]);
+    if (!staged) run_final(spec, pipefd[1], new_userns ? syncfd[0] : -1);
 
     for (int i = 0; i < PODNS_NS_COUNT; i++) {
-      if (i == PODNS_NS_CGROUP) continue; /* joined by the final process, after its cgroup */
+      /* cgroup: joined by the final process, after its cgroup; user: by the final process, after its mounts. */
+      if (i == PODNS_NS_CGROUP || i == PODNS_NS_USER) continue;
       if (spec->ns_fds[i] >= 0 && setns(spec->ns_fds[i], ns_clone_flag[i]) < 0) fail(pipefd[1], PODNS_STEP_SETNS, i);
       if (spec->ns_fds[i] >= 0 && spec->trace) send_report(pipefd[1], 'S', PODNS_STEP_SETNS, 0, i, 0);
     }
     /* CLONE_PARENT: the final process becomes the caller's child, so the caller reaps it via its pidfd. */
     pid_t final = raw_clone(CLONE_PARENT | SIGCHLD | clone_flags);
     if (final < 0) fail(pipefd[1], PODNS_STEP_CLONE, -1);
-    if (final == 0) run_final(spec, pipefd[1]);
+    if (final == 0) run_final(spec, pipefd[1], -1);
     send_report(pipefd[1], 'P', 0, 0, -1, final);
     _exit(0);
   }
 
   close(pipefd[1]);
+  if (new_userns) {
+    close(syncfd[0]);
+    int index = write_id_maps(child, spec);
+    if (index >= 0) {
+      /* The child sees EOF on the sync pipe and _exits; it must not stay a zombie. */
+      failure->step = PODNS_STEP_USERNS_MAP;
+      failure->err = errno;
+      failure->index = index;
+      close(syncfd[1]);
+      kill(child, SIGKILL);
+      reap(child);
+      close(pipefd[0]);
+      return -1;
+    }
+    ssize_t n;
+    do n = write(syncfd[1], "g", 1);
+    while (n < 0 && errno == EINTR);
+    close(syncfd[1]);
+  }
   pending->report_fd = pipefd[0];
   pending->child = child;
   pending->staged = staged;

@@ -30,7 +30,10 @@ enum podns_ns {
   PODNS_NS_NET,
   PODNS_NS_PID,
   PODNS_NS_CGROUP,
-  PODNS_NS_MNT, /* joined last: after it the old /proc paths no longer resolve */
+  PODNS_NS_MNT, /* joined last by the intermediate: after it the old /proc paths no longer resolve */
+  /* The pod's user namespace (hostUsers: false): joined by the final process itself, after its mounts and
+   * pivot_root and before its user and capabilities are set (see run_final). */
+  PODNS_NS_USER,
   PODNS_NS_COUNT
 };
 
@@ -75,6 +78,9 @@ enum podns_step {
   PODNS_STEP_RECURSIVE_READONLY,
   PODNS_STEP_UNSHARE_CGROUP,
   PODNS_STEP_OPEN_TREE,
+  PODNS_STEP_USERNS_MAP,
+  PODNS_STEP_IDMAP,
+  PODNS_STEP_MOVE_MOUNT,
 };
 
 enum podns_mount_target { PODNS_TARGET_EXISTS = 0, PODNS_TARGET_DIR = 1, PODNS_TARGET_FILE = 2 };
@@ -110,6 +116,11 @@ struct podns_mount {
    * peer of the host's mount: what the container mounts below it reaches the host, and the host's mounts reach
    * it. Nothing else of the container's mount namespace propagates anywhere. At most PODNS_MAX_PEER_BINDS. */
   int bind_as_peer;
+  /* hostUsers: false: the bind is an idmapped mount — open_tree(OPEN_TREE_CLONE) of the source, then
+   * mount_setattr(MOUNT_ATTR_IDMAP) with the pod's user namespace (ns_fds[PODNS_NS_USER]), then move_mount onto
+   * the target — so that a file's owner on disk reads the same inside the user namespace (uid 0 on disk is the
+   * container's root) and nothing is ever chowned. With MS_REC in flags the whole tree below is idmapped. */
+  int idmap;
 };
 
 #define PODNS_MAX_PEER_BINDS 16
@@ -184,6 +195,14 @@ struct podns_spawn {
   int cgroup_procs_fds[PODNS_MAX_CGROUP_FDS];
   size_t n_cgroup_procs_fds;
   int trace; /* report each successful step on the report pipe (see struct podns_trace) */
+  /* With CLONE_NEWUSER in clone_flags (direct shape only: the pause of a pod with hostUsers: false): the caller
+   * writes "0 <base> <size>" to the child's uid_map and gid_map right after the clone — it is host root, so no
+   * "setgroups deny" is needed — and only then lets the child go on; the child becomes uid/gid 0 of its new user
+   * namespace before anything else that needs a privilege. */
+  int userns_map;
+  uint32_t userns_uid_base;
+  uint32_t userns_gid_base;
+  uint32_t userns_size;
 };
 
 /* With podns_spawn.trace set, every step that succeeded, in the order it happened (for `podns --explain`). */

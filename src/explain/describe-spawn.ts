@@ -14,6 +14,8 @@ export interface TracedStep {
 
 /** The namespaces a clone makes; a new cgroup namespace is an unshare() once in the cgroup (unshare-cgroupns). */
 const CLONE_NAMES: [number, string, string][] = [
+  // First: the kernel makes the user namespace before the others, which it then owns.
+  [CLONE.NEWUSER, 'CLONE_NEWUSER', '--user'],
   [CLONE.NEWNS, 'CLONE_NEWNS', '--mount'],
   [CLONE.NEWUTS, 'CLONE_NEWUTS', '--uts'],
   [CLONE.NEWIPC, 'CLONE_NEWIPC', '--ipc'],
@@ -49,6 +51,10 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
       case 'setns': {
         const kind = JOIN_ORDER[index]!;
         const path = request.joinNamespaces?.[kind] ?? '?';
+        if (kind === 'user') {
+          add(`setns(${path}, CLONE_NEWUSER): into the pod's user namespace, after the mounts (host root made them)`, `nsenter --user=${path}`);
+          break;
+        }
         add(`setns(${path}, CLONE_NEW${kind === 'mnt' ? 'NS' : kind.toUpperCase()})`, `nsenter --${kind === 'mnt' ? 'mount' : kind}=${path}`);
         break;
       }
@@ -84,6 +90,24 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
       case 'open_tree':
         if (m) add(`open_tree(${m.source}, OPEN_TREE_CLONE|AT_RECURSIVE): a peer of the host's mount, attached at ${inRoot(m.target)} with move_mount`, `mount --rbind ${m.source} ${inRoot(m.target)}   # before / is made rslave`);
         break;
+      case 'userns-map': {
+        const u = request.userns;
+        const line = u ? `0 ${u.uidBase} ${u.size}` : '?';
+        add(
+          `uid_map "${line}", gid_map "0 ${u?.gidBase} ${u?.size}", written by the supervisor (host root) for the new user namespace`,
+          `echo '${line}' > /proc/${pid}/uid_map && echo '0 ${u?.gidBase} ${u?.size}' > /proc/${pid}/gid_map`,
+        );
+        break;
+      }
+      case 'mount_setattr-idmap':
+        if (m) {
+          const userns = request.joinNamespaces?.user ?? '?';
+          add(
+            `idmapped clone of ${m.source}: open_tree(OPEN_TREE_CLONE${(m.flags ?? 0) & MS.REC ? '|AT_RECURSIVE' : ''}) + mount_setattr(MOUNT_ATTR_IDMAP, ${userns})`,
+            `mount ${(m.flags ?? 0) & MS.REC ? '--rbind' : '--bind'} -o X-mount.idmap=${userns} ${m.source} ${m.inRootfs ? inRoot(m.target) : m.target}   # util-linux 2.39+`,
+          );
+        }
+        break;
       case 'sethostname':
         add(`sethostname("${request.hostname}")`, `hostname ${request.hostname}`);
         break;
@@ -99,7 +123,8 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
         if (!m) break;
         const target = m.inRootfs ? inRoot(m.target) : m.target;
         const opts = flagOptions(m.flags ?? 0, m.data);
-        if (m.fstype) add(`mount ${m.fstype} on ${target}`, `mount -t ${m.fstype} ${m.source ?? 'none'} ${target}${opts.length ? ` -o ${opts.join(',')}` : ''}`);
+        if (m.idmap) add(`attach the idmapped ${m.source} on ${target}`, `move_mount(<the clone>, ${target})   # done by the mount -o X-mount.idmap above`);
+        else if (m.fstype) add(`mount ${m.fstype} on ${target}`, `mount -t ${m.fstype} ${m.source ?? 'none'} ${target}${opts.length ? ` -o ${opts.join(',')}` : ''}`);
         else add(`bind ${m.source} on ${target}`, `mount ${(m.flags ?? 0) & MS.REC ? '--rbind' : '--bind'} ${m.source} ${target}`);
         break;
       }
@@ -137,6 +162,10 @@ export function describeSpawn(request: SpawnRequest, traced: TracedStep[], actor
         add(`seccomp filter (${(request.security?.seccompFilter?.length ?? 0) / 8} BPF instructions)`, 'prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ...)   # no shell equivalent');
         break;
       case 'setuid':
+        if (!request.user) {
+          add(`setgroups([]) setresgid(0) setresuid(0) in the new user namespace: host uid ${request.userns?.uidBase}`, 'setpriv --regid=0 --clear-groups --reuid=0 --   # inside the user namespace');
+          break;
+        }
         add(`setresgid(${request.user?.gid}) setgroups(${request.user?.groups.join(',')}) setresuid(${request.user?.uid})`, `setpriv --regid=${request.user?.gid} --groups=${request.user?.groups.join(',') || '-'} --reuid=${request.user?.uid} --`);
         break;
       case 'capset': {

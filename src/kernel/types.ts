@@ -7,6 +7,7 @@ export const CLONE = {
   NEWCGROUP: 0x02000000,
   NEWUTS: 0x04000000,
   NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000,
   NEWPID: 0x20000000,
   NEWNET: 0x40000000,
 } as const;
@@ -28,9 +29,13 @@ export const MS = {
 
 export const MNT_DETACH = 2;
 
-export type NamespaceKind = 'ipc' | 'uts' | 'net' | 'pid' | 'cgroup' | 'mnt';
-/** The order in which the addon joins namespaces (spawn.h enum podns_ns), for reading `index` back. */
-export const JOIN_ORDER: NamespaceKind[] = ['ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt'];
+export type NamespaceKind = 'ipc' | 'uts' | 'net' | 'pid' | 'cgroup' | 'mnt' | 'user';
+/**
+ * The addon's namespace indexes (spawn.h enum podns_ns), for reading `index` back. The intermediate joins the
+ * first ones in this order (mnt last); cgroup and user are joined by the final process: cgroup once it is in its
+ * cgroup, user after its mounts and pivot_root, just before its ids and capabilities are set.
+ */
+export const JOIN_ORDER: NamespaceKind[] = ['ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt', 'user'];
 
 export interface MountStep {
   /** mask: hide the target (empty read-only tmpfs on a dir, /dev/null on a file); readonly: bind it on itself
@@ -54,6 +59,18 @@ export interface MountStep {
   bindAsPeer?: boolean;
   /** Read-only below the target too (mount_setattr AT_RECURSIVE): 1 if the kernel can, 2 required. */
   recursiveReadOnly?: 1 | 2;
+  /**
+   * hostUsers: false: an idmapped bind of the source (open_tree clone, mount_setattr MOUNT_ATTR_IDMAP with the
+   * user namespace of joinNamespaces.user, move_mount onto the target), recursive with MS.REC.
+   */
+  idmap?: boolean;
+}
+
+/** A pod's user namespace ids (hostUsers: false): container id 0..size-1 is host id base..base+size-1. */
+export interface UserNamespaceMap {
+  uidBase: number;
+  gidBase: number;
+  size: number;
 }
 
 /** Capability sets are 64-bit masks (bit n = capability n). */
@@ -71,6 +88,11 @@ export interface SecuritySpec {
 export interface SpawnRequest {
   joinNamespaces?: Partial<Record<NamespaceKind, string>>;
   cloneFlags?: number;
+  /**
+   * With CLONE.NEWUSER in cloneFlags (a pause only: the direct shape): the uid_map and gid_map the caller
+   * writes for the new user namespace before the child goes on ("0 <base> <size>").
+   */
+  userns?: UserNamespaceMap;
   /** Propagation of "/" in the new mount namespace: MS.SLAVE (HostToContainer mounts need it); MS.PRIVATE by default. */
   rootPropagation?: number;
   newSession?: boolean;

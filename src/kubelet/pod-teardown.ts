@@ -9,7 +9,7 @@ import { writeJsonAtomic } from '../state/atomic-file.js';
 import type { PodPaths } from '../state/paths.js';
 import type { CommandRunner } from '../sys/command.js';
 import { readContainers, readSandbox } from '../runtime/records.js';
-import { killSandboxProcesses, releaseSandbox, removeDirs, removeSandboxCgroups, sandboxProcessPids } from '../runtime/pod-teardown.js';
+import { killSandboxProcesses, releaseSandbox, releaseUserNamespace, removeDirs, removeSandboxCgroups, sandboxProcessPids } from '../runtime/pod-teardown.js';
 import { unmountAll } from '../runtime/sandbox.js';
 import { readPodStatus } from './pod-view.js';
 
@@ -41,5 +41,7 @@ export async function stopPodFromDisk(kernel: TeardownKernel, paths: PodPaths, r
 /** The whole of `rm -f` without a supervisor: stopped from disk, then every directory of the pod. */
 export async function removePodFromDisk(kernel: TeardownKernel, paths: PodPaths, runner?: CommandRunner): Promise<void> {
   await stopPodFromDisk(kernel, paths, runner);
+  const sandbox = readSandbox(paths.runDir);
   removeDirs([paths.libDir, paths.logDir, paths.runDir]);
+  if (sandbox) releaseUserNamespace(sandbox);
 }

@@ -4,6 +4,7 @@
  * mappings, namespaces, sysctls and pod cgroup; each container's image, process (env resolved now that the pod
  * has its IP), mounts, stdio and resources. Pure.
  */
+import { USERNS_LEASE_DIR } from '../runtime/userns-ranges.js';
 import os from 'node:os';
 import { podLimits, containerLimits } from '../cgroup/resources.js';
 import { hostPortsOf } from '../network/bridge-network.js';
@@ -53,6 +54,7 @@ export function sandboxConfig(spec: PodSpecFile, paths: PodPaths): SandboxConfig
     ...(spec.cgroup ? { cgroup: { host: spec.cgroup.host, parents: spec.cgroup.parents, limits: podLimits(ps, spec.cgroup.pidsLimit) } } : {}),
     network: spec.network,
     infra: spec.infra,
+    ...(spec.userNamespaceRanges ? { userNamespace: { ranges: spec.userNamespaceRanges, leaseDir: process.env.PODNS_USERNS_LEASE_DIR ?? USERNS_LEASE_DIR } } : {}),
   };
 }
 

@@ -55,10 +55,7 @@ export function buildSecurityContext(r: Reporter, s: Plain, path: string): Secur
   }
   if (s.procMount !== undefined) {
     const procMount = r.oneOf(`${path}.procMount`, s.procMount as string, PROC_MOUNT_TYPES);
-    // Unmasked is refused with hostUsers (ValidateSecurityContext), and podns accepts only hostUsers: true.
-    if (procMount === 'Unmasked') {
-      r.fail(`${path}.procMount`, 'invalid value "Unmasked": `hostUsers` must be false to use `Unmasked` (podns does not support user namespaces yet)');
-    }
+    // Unmasked needs hostUsers: false (ValidateSecurityContext): checked with the pod (validate.ts checkHostUsers).
     out.procMount = procMount;
   }
   if (s.seccompProfile !== undefined) out.seccompProfile = buildSeccompProfile(r, s.seccompProfile as Plain, `${path}.seccompProfile`);

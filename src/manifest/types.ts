@@ -47,6 +47,11 @@ export interface PodSpec {
   hostNetwork: boolean;
   hostIPC: boolean;
   hostPID: boolean;
+  /**
+   * false: the pod runs in a user namespace of its own, 65536 host IDs mapped to 0..65535 (KEP-127). Default
+   * true: the host's user namespace.
+   */
+  hostUsers: boolean;
   /** Default ClusterFirst (with hostNetwork too, as kubelet falls back to Default then). */
   dnsPolicy: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
   dnsConfig?: PodDNSConfig;

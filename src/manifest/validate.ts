@@ -72,6 +72,24 @@ function buildMetadata(r: Reporter, m: Plain): PodMetadata {
   return meta;
 }
 
+/**
+ * The API server's rules for hostUsers (validateHostUsers, ValidateSecurityContext): a pod in a user namespace
+ * shares none of the host's other namespaces, and only such a pod may ask for an unmasked /proc.
+ */
+function checkHostUsers(r: Reporter, spec: PodSpec, initCount: number): void {
+  if (!spec.hostUsers) {
+    for (const key of ['hostNetwork', 'hostPID', 'hostIPC'] as const) {
+      if (spec[key]) r.fail(`spec.${key}`, 'forbidden: when `pod.Spec.HostUsers` is false');
+    }
+    return;
+  }
+  [...(spec.initContainers ?? []), ...spec.containers].forEach((c, i) => {
+    if (c.securityContext?.procMount !== 'Unmasked') return;
+    const at = i < initCount ? `spec.initContainers[${i}]` : `spec.containers[${i - initCount}]`;
+    r.fail(`${at}.securityContext.procMount`, 'invalid value "Unmasked": `hostUsers` must be false to use `Unmasked`');
+  });
+}
+
 function buildSpec(r: Reporter, s: Plain): PodSpec {
   const volumes = ((s.volumes as Plain[] | undefined) ?? []).map((v, i) => buildVolume(r, v, `spec.volumes[${i}]`));
   r.noDuplicates('volume name', volumes.map((v) => v.name), (i) => `spec.volumes[${i}].name`);
@@ -97,7 +115,9 @@ function buildSpec(r: Reporter, s: Plain): PodSpec {
     restartPolicy: r.oneOf('spec.restartPolicy', (s.restartPolicy as string | undefined) || 'Always', RESTART_POLICIES),
     securityContext: buildPodSecurityContext(r, s.securityContext as Plain | undefined, 'spec.securityContext'),
     ...buildPodNetwork(r, s),
+    hostUsers: (s.hostUsers as boolean | undefined) ?? true,
   };
+  checkHostUsers(r, spec, initContainers.length);
   if (spec.hostNetwork) {
     // As the API server: with the host's network, a published port is the container port itself.
     spec.containers.forEach((c, i) =>

@@ -12,7 +12,7 @@ import type { ImageRecord } from '../image/types.js';
 import type { ContainerSpec, PodSpec } from '../manifest/types.js';
 import type { PodPaths } from '../state/paths.js';
 import type { ProcessSpec } from '../state/pod-state.js';
-import { CLONE, MS, type MountStep, type SpawnRequest } from '../kernel/types.js';
+import { CLONE, MS, type MountStep, type SpawnRequest, type UserNamespaceMap } from '../kernel/types.js';
 import type { ContainerConfig, ContainerMount } from './records.js';
 import { resolveUser, type ResolvedUser } from './image-user.js';
 import { imageEnv, kubeletEnvEntries, materialiseEnv, needsPodIP, type EnvContext, type EnvPlan, type PlannedProcess } from './env.js';
@@ -33,6 +33,17 @@ export interface ContainerDirs {
 export function containerDirs(paths: Pick<PodPaths, 'containersDir'>, id: string): ContainerDirs {
   const base = path.join(paths.containersDir, id);
   return { upper: path.join(base, 'upper'), work: path.join(base, 'work'), rootfs: path.join(base, 'rootfs') };
+}
+
+/**
+ * hostUsers: false: where the image's layers are attached, idmapped, in the container's own mount namespace
+ * before the overlay is mounted from them (`<container dir>/lower/<i>`, lowest layer first; made empty on the
+ * host by CreateContainer, never mounted there). overlayfs cannot itself be idmapped (its mount_setattr fails
+ * EINVAL, Linux 6.18 as 6.1) but takes idmapped layers (Linux 5.19+), so the layers are idmapped one by one.
+ */
+export function stagedLayerDirs(dirs: ContainerDirs, layers: number): string[] {
+  const base = path.join(path.dirname(dirs.rootfs), 'lower');
+  return Array.from({ length: layers }, (_, i) => path.join(base, String(i)));
 }
 
 /** Kubernetes' rules (and Docker's): command replaces Entrypoint, args replaces Cmd; args alone keep Entrypoint. */
@@ -114,6 +125,12 @@ export function planProcess(
     user: { uid: user.uid, gid: user.gid, groups: user.groups },
     confinement: planConfinement(pod, container, ownCapabilities()),
   };
+  if (pod.hostUsers === false) {
+    // The pod's user namespace maps IDs 0-65535 only: any other could not be set in it (setresuid: EINVAL).
+    const unmapped = [user.uid, user.gid, ...user.groups].find((n) => n >= 65536);
+    if (unmapped !== undefined) throw new PodnsError('container.plan', `${what}: ID ${unmapped} is outside the pod's user namespace (hostUsers: false maps 0-65535)`);
+    spec.userNamespace = true;
+  }
   if (needsPodIP(plan)) spec.envPlan = plan;
   return spec;
 }
@@ -137,23 +154,29 @@ const DEV_LINKS: [string, string][] = [
 ];
 
 /** The default mounts runc and containerd give a Pod container (see docs: runtime-defaults). */
-function baseMounts(etcDir: string, shmDir: string, conf: Confinement, hostDevices: string[], cgroupMounts: MountStep[]): MountStep[] {
+function baseMounts(etcDir: string, shmDir: string, conf: Confinement, hostDevices: string[], cgroupMounts: MountStep[], userns?: UserNamespaceMap): MountStep[] {
   const inRoot = (m: MountStep): MountStep => ({ inRootfs: true, create: 'dir', ...m });
+  // In a user namespace: the host directories and files are idmapped binds (their owners read the same inside);
+  // the tmpfs and devpts made here are owned by the container's root and tty group in host IDs, since their
+  // options are read in the mounter's (the host's) user namespace.
+  const idmap = userns ? { idmap: true } : {};
+  const owner = userns ? `,uid=${userns.uidBase},gid=${userns.gidBase}` : '';
+  const ttyGroup = userns ? userns.gidBase + 5 : 5;
   return [
     inRoot({ source: 'proc', target: '/proc', fstype: 'proc', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
     // nodev on everything a container can write (the device nodes below are bind mounts with flags of their
     // own): a node made with mknod cannot be opened. Until the cgroup device policy (issue 6) this is the
     // guard; privileged containers get neither.
-    inRoot({ source: 'tmpfs', target: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME | nodev(conf), data: 'mode=755,size=65536k' }),
+    inRoot({ source: 'tmpfs', target: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME | nodev(conf), data: `mode=755,size=65536k${owner}` }),
     inRoot({
       source: 'devpts',
       target: '/dev/pts',
       fstype: 'devpts',
       flags: MS.NOSUID | MS.NOEXEC,
-      data: 'newinstance,ptmxmode=0666,mode=0620,gid=5',
+      data: `newinstance,ptmxmode=0666,mode=0620,gid=${ttyGroup}`,
     }),
     // One /dev/shm per pod, as containerd does: the pod shares its IPC namespace, so POSIX shm is pod-wide.
-    inRoot({ source: shmDir, target: '/dev/shm', flags: MS.BIND, remountFlags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
+    inRoot({ source: shmDir, target: '/dev/shm', flags: MS.BIND, remountFlags: MS.NOSUID | MS.NOEXEC | MS.NODEV, ...idmap }),
     inRoot({ source: 'mqueue', target: '/dev/mqueue', fstype: 'mqueue', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV }),
     // /sys is read-only but for privileged containers, as with runc.
     inRoot({ source: 'sysfs', target: '/sys', fstype: 'sysfs', flags: MS.NOSUID | MS.NOEXEC | MS.NODEV | (conf.privileged ? 0 : MS.RDONLY) }),
@@ -167,7 +190,7 @@ function baseMounts(etcDir: string, shmDir: string, conf: Confinement, hostDevic
     ),
     ...DEV_LINKS.map(([link, to]): MountStep => ({ kind: 'symlink', inRootfs: true, source: to, target: link })),
     ...['hostname', 'hosts', 'resolv.conf'].map((f) =>
-      inRoot({ source: path.join(etcDir, f), target: `/etc/${f}`, flags: MS.BIND, create: 'file' }),
+      inRoot({ source: path.join(etcDir, f), target: `/etc/${f}`, flags: MS.BIND, create: 'file', ...idmap }),
     ),
   ];
 }
@@ -182,7 +205,7 @@ function nodev(conf: Confinement): number {
  * The pod's mounts for the container (CRI Mount: volumes, files, the termination log): binds made read-only as
  * asked, nodev unless privileged, parents before children (/var/log before /var/log/nginx) as runc sorts them.
  */
-function podMounts(mounts: ContainerMount[], conf: Confinement, isFile: (p: string) => boolean): MountStep[] {
+function podMounts(mounts: ContainerMount[], conf: Confinement, isFile: (p: string) => boolean, idmap: boolean): MountStep[] {
   const sorted = [...mounts].sort((a, b) => a.containerPath.split('/').length - b.containerPath.split('/').length);
   return sorted.map((m) => ({
     inRootfs: true,
@@ -195,6 +218,7 @@ function podMounts(mounts: ContainerMount[], conf: Confinement, isFile: (p: stri
     // Bidirectional: a peer of the host's mount (spawn.h bind_as_peer), rshared as containerd asks runc.
     ...(m.propagation === 'bidirectional' ? { propagation: MS.REC | MS.SHARED, bindAsPeer: true } : {}),
     ...(m.recursiveReadOnly ? { recursiveReadOnly: m.recursiveReadOnly === 'Enabled' ? (2 as const) : (1 as const) } : {}),
+    ...(idmap ? { idmap: true } : {}),
   }));
 }
 
@@ -238,6 +262,8 @@ export interface ContainerPlanInput {
   hostDevices?: string[];
   /** Its cgroup namespace and /sys/fs/cgroup (planContainerCgroups); absent: neither. */
   cgroups?: ContainerCgroups;
+  /** hostUsers: false: the pod's user namespace (`/proc/<pause>/ns/user`) and its IDs. */
+  userNamespace?: { path: string; map: UserNamespaceMap };
 }
 
 /** Mount sources that are files must be mounted on files: the planner asks the caller which are. */
@@ -245,8 +271,16 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
   const { config, dirs, stdio } = input;
   const proc = config.process;
   const conf = proc.confinement;
+  const userns = input.userNamespace;
+  // In a user namespace each layer is first attached idmapped at a staging directory of the container's own mount
+  // namespace (by host root: only it may idmap), and the overlay made of those. The upper layer is not idmapped:
+  // what the container writes keeps its host IDs there (<base> + uid), and reads back the same through the
+  // overlay; a mount point podns creates in the root as host root (mkdir through an idmapped upper would fail
+  // EOVERFLOW: host uid 0 has no ID in the mapping) is owned by host root, nobody (65534) inside.
+  const staged = userns ? stagedLayerDirs(dirs, config.image.layers.length) : [];
+  const layerMounts: MountStep[] = staged.map((target, i) => ({ source: config.image.layers[i]!, target, flags: MS.BIND, idmap: true }));
   // overlayfs lists lowerdir top first; image layers are stored lowest first.
-  const lower = [...config.image.layers].reverse().join(':');
+  const lower = [...(userns ? staged : config.image.layers)].reverse().join(':');
   const overlay: MountStep = {
     source: 'overlay',
     target: dirs.rootfs,
@@ -256,7 +290,7 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
   };
   const ns = input.namespaces;
   const cgroupNamespace = input.cgroups?.namespace ? CLONE.NEWCGROUP : 0;
-  const namespaces =
+  const namespaces: Pick<SpawnRequest, 'cloneFlags' | 'joinNamespaces' | 'sysctls' | 'hostname' | 'loopbackUp'> =
     'creates' in ns
       ? {
           cloneFlags:
@@ -277,10 +311,12 @@ export function planContainerSpawn(input: ContainerPlanInput, isFile: (p: string
           },
           cloneFlags: CLONE.NEWNS | cgroupNamespace | (ns.sharePid ? 0 : CLONE.NEWPID),
         };
+  if (userns && namespaces.joinNamespaces) namespaces.joinNamespaces = { ...namespaces.joinNamespaces, user: userns.path };
   const { mounts, rootPropagation } = applyPropagation([
+    ...layerMounts,
     overlay,
-    ...baseMounts(input.etcDir, input.shmDir, conf, input.hostDevices ?? [], input.cgroups?.mounts ?? []),
-    ...podMounts(config.mounts, conf, isFile),
+    ...baseMounts(input.etcDir, input.shmDir, conf, input.hostDevices ?? [], input.cgroups?.mounts ?? [], userns?.map),
+    ...podMounts(config.mounts, conf, isFile, !!userns),
   ]);
   return {
     ...namespaces,

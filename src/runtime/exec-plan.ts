@@ -28,7 +28,9 @@ export function planExecSpawn(
   const ns = (kind: string) => `/proc/${containerPid}/ns/${kind}`;
   const env = [...proc.env, ...extraEnv];
   return {
-    joinNamespaces: { ipc: ns('ipc'), uts: ns('uts'), net: ns('net'), pid: ns('pid'), cgroup: ns('cgroup'), mnt: ns('mnt') },
+    // The user namespace only for a pod that has its own (joining one's own namespace again is EINVAL); the
+    // addon joins it last, after the mount namespace, which host root made and still owns.
+    joinNamespaces: { ipc: ns('ipc'), uts: ns('uts'), net: ns('net'), pid: ns('pid'), cgroup: ns('cgroup'), mnt: ns('mnt'), ...(proc.userNamespace ? { user: ns('user') } : {}) },
     cloneFlags: 0,
     cwd: proc.cwd,
     user: proc.user,

@@ -14,6 +14,7 @@ import { SpawnRunner, type CommandRunner } from '../sys/command.js';
 import { containerPids, isAlive } from './proc.js';
 import type { ContainerRecord, SandboxRecord } from './records.js';
 import { unmountAll, unpinNetworkNamespace } from './sandbox.js';
+import { releaseRange } from './userns-ranges.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -54,6 +55,12 @@ export async function releaseSandbox(kernel: Pick<Kernel, 'umount'>, sandbox: Sa
   }
   unmountAll(kernel, sandbox.hostMounts);
   sandbox.hostMounts = [];
+}
+
+/** Gives the pod's user namespace range back (on removal, once nothing of the pod runs); idempotent. */
+export function releaseUserNamespace(sandbox: SandboxRecord): void {
+  const u = sandbox.userNamespace;
+  if (u) releaseRange(u.leaseDir, u, u.owner);
 }
 
 /** Removes the sandbox's cgroups (leaves, then the pod cgroup); idempotent. The parent stays, like kubepods. */

@@ -13,6 +13,8 @@ import type { NetworkConfig } from '../network/network-config.js';
 import { readJsonIfExists, writeJsonAtomic } from '../state/atomic-file.js';
 import type { FdIdentity, Infra, PodNetworkRecord, ProcessPrivileges, ProcessRef, ProcessSpec } from '../state/pod-state.js';
 import type { PodSpec } from '../manifest/types.js';
+import type { UserNamespaceMap } from '../kernel/types.js';
+import type { LeaseOwner, UserNamespaceRanges } from './userns-ranges.js';
 // Not `import fs from 'node:fs'`: that ESM import loads fs/promises, streams and readline (~2 ms of every CLI start).
 const fs = process.getBuiltinModule('node:fs');
 
@@ -49,6 +51,11 @@ export interface SandboxConfig {
   infra: Infra;
   /** CRI: the sandbox may hold privileged containers (kubelet sets it when one of them is). */
   privileged?: boolean;
+  /**
+   * hostUsers: false: the pod gets a user namespace of its own, made with the pause, with 65536 IDs from this
+   * window (`<etc>/userns.json`, userns-ranges.ts); every container joins it.
+   */
+  userNamespace?: { ranges: UserNamespaceRanges; leaseDir: string };
 }
 
 export type SandboxState = 'ready' | 'notready';
@@ -75,6 +82,8 @@ export interface SandboxRecord {
   /** Host-side mounts of the sandbox (its /dev/shm), in creation order. */
   hostMounts: string[];
   cgroups?: CgroupLayout;
+  /** The pod's ID range (hostUsers: false) and its lease, recorded right after the allocation, before the pause. */
+  userNamespace?: UserNamespaceMap & { leaseDir: string; owner: LeaseOwner };
 }
 
 /** A mount the container gets from the pod (CRI Mount): a volume, a file, the termination log. */

@@ -37,7 +37,7 @@ import { seccompFilterOf } from '../security/seccomp-filter.js';
 import type { PodPaths } from '../state/paths.js';
 import type { PodNetworkRecord } from '../state/pod-state.js';
 import { ContainerIO, type AttachListener, type HeldRole } from './container-io.js';
-import { containerDirs, planContainerSpawn, type PodNamespaces } from './container-plan.js';
+import { containerDirs, planContainerSpawn, stagedLayerDirs, type PodNamespaces } from './container-plan.js';
 import { containerCgroups } from './container-cgroups.js';
 import { execSync, type ExecOptions, type ExecTarget } from './exec-sync.js';
 import { startExecSession, type ExecSession, type ExecSessionOptions } from './exec-session.js';
@@ -47,7 +47,8 @@ import { ensurePropagationSource } from './mount-propagation.js';
 import { connectToPodPort } from './pod-port.js';
 import { writePodFiles } from './pod-files.js';
 import { isAlive, pidsInMountNamespace, processPrivileges, processRef } from './proc.js';
-import { assertNoMountsBelow, killSandboxProcesses, releaseSandbox, removeSandboxCgroups } from './pod-teardown.js';
+import { assertNoMountsBelow, killSandboxProcesses, releaseSandbox, releaseUserNamespace, removeSandboxCgroups } from './pod-teardown.js';
+import { allocateRange } from './userns-ranges.js';
 import {
   containerId,
   deleteContainerRecord,
@@ -168,6 +169,7 @@ export class RuntimeService {
    */
   async runPodSandbox(config: SandboxConfig, paths: PodPaths, watcher?: SandboxWatcher): Promise<string> {
     if (this.sandboxes.has(config.id)) throw new PodnsError('runtime.runPodSandbox', `sandbox "${config.id}" exists`);
+    if (config.userNamespace && config.infra === 'none') throw new PodnsError('runtime.runPodSandbox', `sandbox "${config.id}": a user namespace needs the pause (infra none)`);
     const record: SandboxRecord = { id: config.id, config, state: 'notready', createdAt: new Date().toISOString(), supervisor: processRef(process.pid), hostMounts: [] };
     const sandbox: Sandbox = { record, paths, steps: new StepLog(paths.stepsFile), containers: new Map(), stopping: false, stopped: false, watcher };
     this.sandboxes.set(config.id, sandbox);
@@ -194,6 +196,7 @@ export class RuntimeService {
       this.writePodFiles(sandbox);
       return config.id;
     }
+    if (config.userNamespace) this.allocateUserNamespace(sandbox);
     const store = FdStore.create(this.kernel);
     record.fdStore = store.store.identity;
     // What the pause starts with: the clone copies the supervisor's privileges, which the pause then drops.
@@ -209,6 +212,7 @@ export class RuntimeService {
         sandbox.cgroups?.procsFiles(PAUSE_LEAF),
         (steps) => sandbox.steps.addAll(steps),
         store.pauseFds,
+        record.userNamespace,
       );
     } catch (err) {
       store.store.close();
@@ -229,6 +233,24 @@ export class RuntimeService {
     save();
     this.log.debug('sandbox running', { pod: config.id, pauseMs: t1 - t0, networkMs: Date.now() - t1 });
     return config.id;
+  }
+
+  /**
+   * hostUsers: false: the pod's 65536 host IDs, leased (userns-ranges.ts) and recorded before the pause that maps
+   * them exists; given back when the sandbox is removed.
+   */
+  private allocateUserNamespace(sandbox: Sandbox): void {
+    const { record, paths } = sandbox;
+    const { ranges, leaseDir } = record.config.userNamespace!;
+    const owner = { runRoot: path.dirname(path.dirname(paths.runDir)), podId: record.id };
+    const map = allocateRange(leaseDir, ranges, owner);
+    record.userNamespace = { ...map, leaseDir, owner };
+    writeSandbox(paths.runDir, record);
+    sandbox.steps.add({
+      actor: 'sandbox',
+      what: `lease host IDs ${map.uidBase}-${map.uidBase + map.size - 1} for the pod's user namespace (${leaseDir}/${map.uidBase}, O_EXCL)`,
+      command: `set -C; echo '${owner.runRoot} ${owner.podId}' > ${leaseDir}/${map.uidBase}`,
+    });
   }
 
   /** The netns pin and the pod's network (not with hostNetwork), then the pod's /etc files with its IP. */
@@ -332,6 +354,7 @@ export class RuntimeService {
     if (remove) {
       for (const dir of [sandbox.paths.libDir, sandbox.paths.runDir]) assertNoMountsBelow(dir);
       await Promise.all([sandbox.paths.libDir, sandbox.paths.runDir].map((dir) => fs.promises.rm(dir, { recursive: true, force: true })));
+      releaseUserNamespace(record);
     }
     this.log.debug(remove ? 'sandbox removed' : 'sandbox stopped', { pod: id, ms: Date.now() - t0 });
   }
@@ -398,7 +421,10 @@ export class RuntimeService {
       throw new PodnsError('runtime.createContainer', `container "${config.name}" attempt ${config.attempt} exists in sandbox "${sandboxId}"`);
     }
     const dirs = containerDirs(sandbox.paths, `${config.name}.${config.attempt}`);
-    for (const dir of [dirs.upper, dirs.work, dirs.rootfs]) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    // In a user namespace, the layers' idmapped staging points too (made here: nothing is created through an
+    // idmapped mount, where host root has no ID).
+    const staged = sandbox.record.userNamespace ? stagedLayerDirs(dirs, config.image.layers.length) : [];
+    for (const dir of [dirs.upper, dirs.work, dirs.rootfs, ...staged]) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     const filter = await seccompFilterOf(config.process.confinement, this.libRoot);
     const record: ContainerRecord = { id, sandboxId, config, state: 'created', createdAt: new Date().toISOString(), dirs };
     if (filter) {
@@ -464,6 +490,7 @@ export class RuntimeService {
           hostDevices: config.process.confinement.privileged ? hostDeviceNames() : undefined,
           seccompFilter: container.filter,
           cgroups: sandbox.record.cgroups && containerCgroups(sandbox.record.cgroups, containerLeaf(config.name), config.process.confinement.privileged),
+          ...(sandbox.record.userNamespace && holderPid ? { userNamespace: { path: `/proc/${holderPid}/ns/user`, map: sandbox.record.userNamespace } } : {}),
         },
         isNotDirectory,
       );

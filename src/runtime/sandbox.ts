@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PodPaths } from '../state/paths.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { CLONE, MNT_DETACH, MS, type SpawnRequest } from '../kernel/types.js';
+import { CLONE, MNT_DETACH, MS, type SpawnRequest, type UserNamespaceMap } from '../kernel/types.js';
 import { describeSpawn } from '../explain/describe-spawn.js';
 import { describePauseDrop, pauseHasDropped } from '../explain/describe-pause.js';
 import type { Step } from '../explain/step-log.js';
@@ -29,7 +29,10 @@ export interface HostNamespaces {
 /**
  * Starts pause as PID 1 of new pid/net/ipc/uts/mnt namespaces, in an empty tmpfs root. hostNetwork keeps the
  * host's network and UTS namespaces (as containerd does), hostIPC the IPC one, hostPID the PID one. With
- * `fdStore` (the two ends of FdStore.create) it is also the pod's fd store.
+ * `fdStore` (the two ends of FdStore.create) it is also the pod's fd store. With `userns` (hostUsers: false) the
+ * clone makes a user namespace too — first, so that the kernel makes the others owned by it — whose uid_map and
+ * gid_map the addon writes before the pause goes on as its root (host uid <base>); after its execve the pause drops
+ * to 65535, host uid <base> + 65535, as it drops to 65535 without one.
  */
 export function startPause(
   kernel: Pick<Kernel, 'spawn'>,
@@ -40,10 +43,13 @@ export function startPause(
   cgroupProcsFiles: string[] = [],
   explain?: (steps: Step[]) => void,
   fdStore?: [number, number],
+  userns?: UserNamespaceMap,
 ): Promise<number> {
   fs.mkdirSync(paths.pauseRoot, { recursive: true });
   const request: SpawnRequest = {
+    ...(userns ? { userns } : {}),
     cloneFlags:
+      (userns ? CLONE.NEWUSER : 0) |
       CLONE.NEWNS |
       (host.network ? 0 : CLONE.NEWNET | CLONE.NEWUTS) |
       (host.ipc ? 0 : CLONE.NEWIPC) |

@@ -38,6 +38,8 @@ export interface ProcessSpec {
   user: { uid: number; gid: number; groups: number[] };
   /** Applied to the container's process and to every exec in it. */
   confinement: Confinement;
+  /** hostUsers: false: it runs in the pod's user namespace, and so does every exec in it (user is inside it). */
+  userNamespace?: boolean;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
@@ -196,6 +198,14 @@ export type ContainerStatusRecord = Omit<ContainerState, 'process' | 'mntNs' | '
   containerId?: string;
 };
 
+/** The window of host IDs pods in user namespaces get their ranges from (runtime/userns-ranges.ts). */
+export interface UserNamespaceRanges {
+  /** The first host ID pods may get: a multiple of 65536, at least 65536. */
+  firstID: number;
+  /** How many IDs from firstID: a multiple of 65536. */
+  length: number;
+}
+
 /** What `podns run` hands the supervisor: the validated manifest and the images it resolved. */
 export interface PodSpecFile {
   pod: PodManifest;
@@ -207,6 +217,8 @@ export interface PodSpecFile {
   cgroup?: PodCgroupPlan;
   network: NetworkConfig;
   infra: Infra;
+  /** hostUsers: false: the window of host IDs its range comes from (`<etc>/userns.json`), read by `podns run`. */
+  userNamespaceRanges?: UserNamespaceRanges;
   /**
    * The `podns run` that reserved the pod and will hand it to the supervisor: until it has, a supervisor that
    * starts meanwhile leaves the pod alone (when that process is gone, the reservation is void).

@@ -4,6 +4,8 @@
  * name the step, the object and the errno.
  */
 import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
 import { SysError } from '../errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import {
@@ -57,6 +59,30 @@ function isRaw(err: unknown): err is RawAddonError {
   return err instanceof Error && typeof (err as RawAddonError).errno === 'number';
 }
 
+/** statfs(2) magic numbers of the file systems a mount source is likely on (linux/magic.h). */
+const FS_MAGIC: Record<number, string> = {
+  0xef53: 'ext4',
+  0x01021994: 'tmpfs',
+  0x794c7630: 'overlayfs',
+  0x58465342: 'xfs',
+  0x9123683e: 'btrfs',
+  0x01021997: '9p',
+  0x6969: 'nfs',
+  0x9fa0: 'proc',
+  0x62656572: 'sysfs',
+  0x65735546: 'fuse',
+};
+
+/** The file system `path` lies on, by name, for a message: which one could not be idmapped. */
+function filesystemOf(path: string): string {
+  try {
+    const type = fs.statfsSync(path).type;
+    return FS_MAGIC[type] ?? `file system 0x${type.toString(16)}`;
+  } catch {
+    return 'file system unknown';
+  }
+}
+
 /**
  * Describes a spawn failure in runc's words: which step, on which object. `what` names the process
  * (`container "nginx"`), the rest comes from the failing step and, for mounts and setns, its index. Exported for
@@ -65,7 +91,15 @@ function isRaw(err: unknown): err is RawAddonError {
 export function describeSpawnFailure(request: SpawnRequest, err: Pick<RawAddonError, 'step' | 'errno' | 'code' | 'index'>, what: string): SysError {
   const { step, index } = err;
   let detail: string;
-  if (['mount', 'remount', 'mkdir', 'resolve', 'symlink', 'mask', 'readonly-path', 'propagation', 'recursive-readonly', 'open_tree'].includes(step) && index >= 0) {
+  if ((step === 'mount_setattr-idmap' || (step === 'open_tree' && request.mounts?.[index]?.idmap)) && index >= 0) {
+    // The kernel or the filesystem cannot do idmapped mounts (hostUsers: false): say which.
+    const m = request.mounts?.[index];
+    const call = step === 'open_tree' ? 'open_tree(OPEN_TREE_CLONE)' : 'mount_setattr(MOUNT_ATTR_IDMAP)';
+    detail = `${what}: idmapped mount of "${m?.source}" (${filesystemOf(m?.source ?? '/')}, Linux ${os.release()}) on "${m?.target}": ${call}`;
+  } else if (step === 'userns-map') {
+    const u = request.userns;
+    detail = `${what}: write ${index === 1 ? 'gid_map' : 'uid_map'} "0 ${index === 1 ? u?.gidBase : u?.uidBase} ${u?.size}" of the new user namespace`;
+  } else if (['mount', 'remount', 'mkdir', 'resolve', 'symlink', 'mask', 'readonly-path', 'propagation', 'recursive-readonly', 'open_tree', 'move_mount'].includes(step) && index >= 0) {
     const m = request.mounts?.[index];
     const target = m?.target ?? '?';
     const type = m?.fstype ?? (m?.kind === 'symlink' ? 'symlink' : 'bind');

@@ -18,6 +18,7 @@ import { resolveDownwardAPI } from '../../runtime/downward-api.js';
 import { nodeAddresses, type EnvContext } from '../../runtime/env.js';
 import { expandSubPathExprs } from '../../runtime/subpath-expr.js';
 import { kernelHostname, podDomain, podHostname } from '../../runtime/pod-files.js';
+import { loadUserNamespaceRanges } from '../../runtime/userns-ranges.js';
 import { loadNetworkConfig } from '../../network/network-config.js';
 import { randomUuid } from '../../sys/random-uuid.js';
 import { awaitStartReport, supervisorSilenceLimitMs, type ReportSource, type StartOutcome } from '../start-wait.js';
@@ -48,6 +49,8 @@ function infraOf(pod: PodManifest, options: RunOptions): Infra {
   if (value !== 'pause' && value !== 'none') {
     throw new UserError('EUSAGE', `pod "${pod.metadata.name}": infra must be "pause" or "none", not "${value}"`);
   }
+  // The pod's user namespace is made with the pause; without one no container could map its IDs first.
+  if (value === 'none' && pod.spec.hostUsers === false) throw new UserError('EUSAGE', `pod "${pod.metadata.name}": hostUsers: false needs the pause (not --infra=none)`);
   return value;
 }
 
@@ -195,6 +198,7 @@ export async function runPods(roots: Roots, file: string, options: RunOptions, w
       processes: planProcesses(pod, uid, images, envCtx, network.clusterDomain, warn),
       network,
       infra: infraOf(pod, options),
+      ...(pod.spec.hostUsers === false ? { userNamespaceRanges: loadUserNamespaceRanges(roots.etc) } : {}),
       ...(backOffScale() !== 1 ? { backOffScale: backOffScale() } : {}),
     });
   }

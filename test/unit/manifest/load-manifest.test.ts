@@ -41,6 +41,7 @@ const SEED_POD: PodManifest = {
     hostNetwork: false,
     hostIPC: false,
     hostPID: false,
+    hostUsers: true,
     dnsPolicy: 'ClusterFirst',
     hostAliases: [],
     containers: [
@@ -155,7 +156,7 @@ spec:
     });
     const { containers, volumes, ...rest } = pods[0]!.spec;
     expect(rest).toEqual({ hostname: 'web', subdomain: 'sub', terminationGracePeriodSeconds: 5, restartPolicy: 'OnFailure', shareProcessNamespace: false, securityContext: { supplementalGroups: [], sysctls: [] },
-      hostNetwork: false, hostIPC: false, hostPID: false, dnsPolicy: 'ClusterFirst', hostAliases: [] });
+      hostNetwork: false, hostIPC: false, hostPID: false, hostUsers: true, dnsPolicy: 'ClusterFirst', hostAliases: [] });
     expect(containers).toEqual([{
       name: 'web', image: 'nginx:1.27', args: ['-g', 'daemon off;'], workingDir: '/srv', imagePullPolicy: 'IfNotPresent',
       env: [{ name: 'A', value: '1' }, { name: 'B', value: '' }],
@@ -242,9 +243,16 @@ describe('parseManifests: field classes', () => {
     expect(errorOf(withContainer('    env:\n    - name: A\n      valueFrom: {fileKeyRef: {path: a, key: b, volumeName: v}}\n'))).toBe('pod.yaml:11: spec.containers[0].env[0].valueFrom.fileKeyRef: not supported by podns yet');
     expect(errorOf(withContainer('  volumes:\n  - name: v\n    csi: {driver: x}\n'))).toBe('pod.yaml:11: spec.volumes[0].csi: not supported by podns yet');
     expect(errorOf(withContainer('  volumes:\n  - name: v\n    projected:\n      sources:\n      - clusterTrustBundle: {signerName: x, path: b}\n'))).toBe('pod.yaml:13: spec.volumes[0].projected.sources[0].clusterTrustBundle: ClusterTrustBundle objects come from an API server, which podns does not have');
-    expect(errorOf(withContainer('  hostUsers: false\n'))).toBe('pod.yaml:9: spec.hostUsers: not supported by podns yet');
+    expect(errorOf(withContainer('  hostUsers: false\n  hostPID: true\n'))).toBe('pod.yaml:10: spec.hostPID: forbidden: when `pod.Spec.HostUsers` is false');
     expect(errorOf(withContainer('  ephemeralContainers: [{name: i, image: busybox}]\n'))).toBe('pod.yaml:9: spec.ephemeralContainers: not supported by podns yet');
     expect(errorOf(withContainer('    resources: {limits: {hugepages-2Mi: 1Gi}}\n'))).toMatch(/^pod\.yaml:9: spec\.containers\[0\]\.resources\.limits\.hugepages-2Mi: podns honours cpu and memory only/);
+  });
+
+  it('takes hostUsers: false, and procMount Unmasked with it only', () => {
+    const { pods } = parseManifests('pod.yaml', withContainer('    securityContext: {procMount: Unmasked}\n  hostUsers: false\n'));
+    expect(pods[0]!.spec.hostUsers).toBe(false);
+    expect(pods[0]!.spec.containers[0]!.securityContext?.procMount).toBe('Unmasked');
+    expect(errorOf(withContainer('    securityContext: {procMount: Unmasked}\n'))).toBe('pod.yaml:9: spec.containers[0].securityContext.procMount: invalid value "Unmasked": `hostUsers` must be false to use `Unmasked`');
   });
 
   it('accepts rejected fields silently when they hold the Kubernetes default', () => {

@@ -170,7 +170,7 @@ describe('containers[*].securityContext', () => {
     ['a negative runAsUser', '      runAsUser: -1\n', 'pod.yaml:10: spec.containers[0].securityContext.runAsUser: invalid value -1: must be between 0 and 2147483647, inclusive'],
     ['privileged: "true"', '      privileged: "true"\n', 'pod.yaml:10: spec.containers[0].securityContext.privileged: must be a boolean (true or false), got string "true"'],
     ['a bad procMount', '      procMount: Masked\n', 'pod.yaml:10: spec.containers[0].securityContext.procMount: unsupported value "Masked": must be one of "Default", "Unmasked"'],
-    ['procMount Unmasked', '      procMount: Unmasked\n', 'pod.yaml:10: spec.containers[0].securityContext.procMount: invalid value "Unmasked": `hostUsers` must be false to use `Unmasked` (podns does not support user namespaces yet)'],
+    ['procMount Unmasked', '      procMount: Unmasked\n', 'pod.yaml:10: spec.containers[0].securityContext.procMount: invalid value "Unmasked": `hostUsers` must be false to use `Unmasked`'],
     ['Localhost seccomp without a profile', '      seccompProfile: {type: Localhost}\n', 'pod.yaml:10: spec.containers[0].securityContext.seccompProfile.localhostProfile: required value: must be set when seccomp type is Localhost'],
     ['seLinuxOptions', '      seLinuxOptions: {type: spc_t}\n', "pod.yaml:10: spec.containers[0].securityContext.seLinuxOptions: SELinux labels are not supported by podns; containers run with the host's default label"],
     ['an AppArmor Localhost profile', '      appArmorProfile: {type: Localhost, localhostProfile: k8s-deny-write}\n', 'pod.yaml:10: spec.containers[0].securityContext.appArmorProfile: podns has no AppArmor support: only type Unconfined is accepted'],

@@ -120,6 +120,38 @@ describe('planContainerSpawn', () => {
     expect(req.joinNamespaces).toEqual({ net: '/proc/42/ns/net', ipc: '/proc/42/ns/ipc', uts: '/proc/42/ns/uts' });
     expect(req.cloneFlags).toBe(CLONE.NEWNS | CLONE.NEWPID);
   });
+  it('in a user namespace: idmapped layers staged under the overlay, idmapped host binds, the user namespace joined', () => {
+    const map = { uidBase: 65536 * 7, gidBase: 65536 * 7, size: 65536 };
+    const own = plan({ userNamespace: { path: '/proc/42/ns/user', map } });
+    expect(own.joinNamespaces?.user).toBe('/proc/42/ns/user');
+    const dir = path.dirname(containerDirs(paths, 'c.0').rootfs);
+    // Lowest layer first, each idmapped at its staging point; the overlay lists them top first.
+    expect(own.mounts!.slice(0, 2)).toEqual([
+      { source: '/layers/a', target: `${dir}/lower/0`, flags: MS.BIND, idmap: true },
+      { source: '/layers/b', target: `${dir}/lower/1`, flags: MS.BIND, idmap: true },
+    ]);
+    expect(own.mounts![2]!.data).toBe(`lowerdir=${dir}/lower/1:${dir}/lower/0,upperdir=${dir}/upper,workdir=${dir}/work`);
+    const byTarget = (t: string) => own.mounts!.find((m) => m.target === t)!;
+    for (const t of ['/dev/shm', '/etc/hosts', '/data', '/var/log']) expect(byTarget(t).idmap, t).toBe(true);
+    for (const t of ['/dev/null', '/proc']) expect(byTarget(t).idmap, t).toBeUndefined();
+    expect(byTarget('/dev').data).toContain(`uid=${map.uidBase},gid=${map.gidBase}`);
+    expect(byTarget('/dev/pts').data).toContain(`gid=${map.gidBase + 5}`);
+    // Without one, nothing of this.
+    expect(req.joinNamespaces?.user).toBeUndefined();
+    expect(req.mounts!.some((m) => m.idmap)).toBe(false);
+  });
+  it('plans a process in the pod\'s user namespace, and refuses an ID it does not map', () => {
+    const userns = { ...POD, hostUsers: false };
+    expect(planProcess(userns, container({ command: ['sh'] }), image({}), 'h', ID).userNamespace).toBe(true);
+    expect(planProcess({ ...POD, hostUsers: true }, container({ command: ['sh'] }), image({}), 'h', ID).userNamespace).toBeUndefined();
+    expect(() => planProcess(userns, container({ command: ['sh'], securityContext: { runAsUser: 70000 } }), image({}), 'h', ID)).toThrow(
+      'container "c": ID 70000 is outside the pod\'s user namespace (hostUsers: false maps 0-65535)',
+    );
+  });
+  it('an exec joins the user namespace only of a container that has one', () => {
+    expect(planExecSpawn(7, { ...proc, userNamespace: true }, ['sh'], [0, 1, 2]).joinNamespaces?.user).toBe('/proc/7/ns/user');
+    expect(planExecSpawn(7, proc, ['sh'], [0, 1, 2]).joinNamespaces?.user).toBeUndefined();
+  });
   it("joins the pause's PID namespace when shared", () => {
     const shared = plan({ namespaces: { holderPid: 42, sharePid: true } });
     expect(shared.joinNamespaces?.pid).toBe('/proc/42/ns/pid');
