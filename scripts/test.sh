@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test.sh — the whole test suite on a fresh machine, as root: set up podns, build the test images, then run
-# the unit and kernel tests (vitest), and print one summary line; then the cgroup tests in a cgroup v2 VM
+# the unit and kernel tests (vitest), and print one summary line; then the cgroup and user-namespace tests in a cgroup v2 VM
 # (scripts/vm-test.sh). Kernel tests need root; under CI=true a missing requirement or a skipped test (unit
 # or kernel, on the host or in the VM) fails the run: both go through scripts/run-tests.sh and its summary.
 set -euo pipefail
@@ -20,7 +20,7 @@ node=$(sed -n 's/^exec "\([^"]*\)".*/\1/p' /usr/local/bin/podns)
 status=0
 PODNS_NODE="$node" sh scripts/run-tests.sh "$@" || status=$?
 
-# The cgroup tests again under a pure cgroup v2 kernel, in one throw-away VM (scripts/vm-test.sh: ~75 s here,
+# The cgroup and user-namespace tests again under a pure cgroup v2 kernel (Debian 12's 6.1), in one throw-away VM (scripts/vm-test.sh: ~75 s here,
 # boot ~3 s; TCG emulation), with CI and PODNS_IMAGE_CACHE passed in. Skipped with PODNS_VM_TESTS=0, and on a
 # partial run (vitest arguments given).
 if [ "${PODNS_VM_TESTS:-1}" != 0 ] && [ "$#" -eq 0 ]; then

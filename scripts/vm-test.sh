@@ -2,7 +2,8 @@
 # vm-test.sh — runs kernel tests inside a throw-away VM with a pure cgroup v2 hierarchy, for what this host
 # cannot show (its cgroups are hybrid: v1 controllers, and a cgroup2 mount with only hugetlb).
 #
-#   sh scripts/vm-test.sh [vitest args...]        default: test/kernel/cgroup.test.ts
+#   sh scripts/vm-test.sh [vitest args...]        default: test/kernel/cgroup.test.ts test/kernel/userns.test.ts
+#   (the cgroup v2 limits, and user namespaces on Debian 12's own kernel, 6.1)
 #
 # How: qemu with software emulation (-accel tcg; this host's /dev/kvm is PVM-based and cannot boot Debian's
 # stock kernel), Debian's linux-image-amd64 fetched with `apt-get download` and unpacked into a cache (never
@@ -24,7 +25,7 @@ cpus=${PODNS_VM_CPUS:-2}
 timeout_s=${PODNS_VM_TIMEOUT:-900}
 node=${PODNS_NODE:-$(command -v node || echo /opt/podns/node/bin/node)}
 images=${PODNS_IMAGE_CACHE:-/var/cache/podns/test-images}
-[ "$#" -gt 0 ] || set -- test/kernel/cgroup.test.ts
+[ "$#" -gt 0 ] || set -- test/kernel/cgroup.test.ts test/kernel/userns.test.ts
 
 for tool in qemu-system-x86_64 busybox cpio apt-get dpkg-deb; do
   command -v "$tool" >/dev/null || { echo "vm-test: $tool is missing (apt-get install qemu-system-x86 busybox-static cpio)" >&2; exit 2; }

@@ -171,7 +171,7 @@ export class CriRuntime {
     return {
       status: { conditions: [{ type: 'RuntimeReady', status: true, reason: '', message: '' }, network] },
       info: request.verbose ? { config: JSON.stringify({ ...this.settings, cniConfFile: conf ?? null, podCidr: this.podCidr, cgroupDriver: 'cgroupfs' }) } : {},
-      runtime_handlers: [{ name: '', features: { recursive_read_only_mounts: true, user_namespaces: false } }],
+      runtime_handlers: [{ name: '', features: { recursive_read_only_mounts: true, user_namespaces: true } }],
       features: { supplemental_groups_policy: true, user_namespaces_host_network: false, mount_options: true },
     };
   }

@@ -22,7 +22,14 @@ export interface NamespaceOption {
   pid: NamespaceModeName;
   ipc: NamespaceModeName;
   target_id: string;
-  userns_options: { mode: NamespaceModeName; uids: unknown[]; gids: unknown[] } | null;
+  userns_options: { mode: NamespaceModeName; uids: IDMapping[]; gids: IDMapping[] } | null;
+}
+
+/** A user namespace's ID mapping (uid_map/gid_map's line): container_id..+length is host_id..+length. */
+export interface IDMapping {
+  host_id: number;
+  container_id: number;
+  length: number;
 }
 
 export interface SecurityProfile {

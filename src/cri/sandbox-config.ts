@@ -9,9 +9,11 @@ import path from 'node:path';
 import type { CgroupHost } from '../cgroup/layout.js';
 import type { HostPortMapping } from '../network/bridge-plan.js';
 import type { NetworkConfig } from '../network/network-config.js';
+import type { UserNamespaceMap } from '../kernel/types.js';
 import type { NamespaceMode, SandboxConfig } from '../runtime/records.js';
+import { USERNS_SIZE } from '../runtime/userns-ranges.js';
 import { invalid } from './cri-error.js';
-import type { NamespaceModeName, NamespaceOption, PodSandboxConfig } from './messages.js';
+import type { IDMapping, NamespaceModeName, NamespaceOption, PodSandboxConfig } from './messages.js';
 
 export interface SandboxEnvironment {
   /** The host's cgroup version and mounts; undefined: no cgroups. */
@@ -46,10 +48,37 @@ function namespaceMode(mode: NamespaceModeName | undefined, field: string, allow
   return ours;
 }
 
+/**
+ * userns_options: NODE (or none) is the host's user namespace; POD is a user namespace for the pod with the
+ * mapping kubelet allocated (its userns manager: 65536 IDs from container ID 0 at a multiple of 65536 past the
+ * first block; critest sends `0 1000 100000`), made as for hostUsers: false under `podns run`, without podns's
+ * own leases. As containerd: one mapping, from container ID 0. podns's own limits: the same length for uids
+ * and gids, at least 65536 IDs (the pause runs as 65535, as Kubernetes' pause image does), and never the host's
+ * root.
+ */
+export function sandboxUserNamespace(options: NamespaceOption | null | undefined): UserNamespaceMap | undefined {
+  const userns = options?.userns_options;
+  if (!userns || userns.mode === 'NODE') return undefined;
+  const field = 'linux.security_context.namespace_options.userns_options';
+  if (userns.mode !== 'POD') throw invalid(`${field}: user namespaces of mode ${userns.mode} are not supported (POD or NODE)`);
+  if (options?.network === 'NODE') throw invalid(`${field}: user namespaces with the node's network namespace are not supported (Status: user_namespaces_host_network false)`);
+  if (options?.pid === 'NODE' || options?.ipc === 'NODE') throw invalid(`${field}: user namespaces with the node's PID or IPC namespace are not supported`);
+  const one = (mappings: IDMapping[], kind: 'uids' | 'gids'): IDMapping => {
+    const [m, ...more] = mappings;
+    if (!m || more.length) throw invalid(`${field}.${kind}: user namespaces take exactly one mapping, got ${mappings.length}`);
+    if (m.container_id !== 0) throw invalid(`${field}.${kind}: user namespaces need container ID 0 mapped (the mapping starts at ${m.container_id})`);
+    if (m.length < USERNS_SIZE) throw invalid(`${field}.${kind}: user namespaces need at least ${USERNS_SIZE} IDs (the pause runs as 65535), got ${m.length}`);
+    if (m.host_id === 0) throw invalid(`${field}.${kind}: a user namespace must not map the container's root to the host's`);
+    if (m.host_id + m.length > 2 ** 32 - 1) throw invalid(`${field}.${kind}: host IDs ${m.host_id}+${m.length} go past the last ID`);
+    return m;
+  };
+  const uids = one(userns.uids ?? [], 'uids');
+  const gids = one(userns.gids ?? [], 'gids');
+  if (uids.length !== gids.length) throw invalid(`${field}: user namespaces with uids and gids of different lengths (${uids.length}, ${gids.length}) are not supported`);
+  return { uidBase: uids.host_id, gidBase: gids.host_id, size: uids.length };
+}
+
 export function sandboxNamespaces(options: NamespaceOption | null | undefined): SandboxConfig['namespaces'] {
-  if (options?.userns_options && options.userns_options.mode !== 'NODE') {
-    throw invalid('linux.security_context.namespace_options.userns_options: user namespaces (hostUsers: false) are not supported yet');
-  }
   return {
     network: namespaceMode(options?.network ?? 'POD', 'namespace_options.network', ['pod', 'node']),
     // POD: one PID namespace for the pod (shareProcessNamespace); CONTAINER: each container its own (kubelet's default).
@@ -92,6 +121,7 @@ export function sandboxConfigOf(id: string, config: PodSandboxConfig, env: Sandb
   const linux = config.linux;
   const sc = linux?.security_context;
   const namespaces = sandboxNamespaces(sc?.namespace_options);
+  const userNamespace = sandboxUserNamespace(sc?.namespace_options);
   // containerd's rule: no hostname given (crictl, critest; kubelet always sends one), the node's.
   const hostname = config.hostname || os.hostname();
   // sethostname(2)'s limit, HOST_NAME_MAX: refused here rather than as EINVAL from inside the new pause.
@@ -125,5 +155,6 @@ export function sandboxConfigOf(id: string, config: PodSandboxConfig, env: Sandb
     network: env.network,
     infra: 'pause',
     ...(sc?.privileged ? { privileged: true } : {}),
+    ...(userNamespace ? { userNamespace: { given: userNamespace } } : {}),
   };
 }

@@ -43,7 +43,13 @@ export function podSandboxStatusOf(record: SandboxRecord) {
     network: { ip: record.podIP ?? '', additional_ips: [] },
     linux: {
       namespaces: {
-        options: { network: NAMESPACE_MODE[namespaces.network], pid: NAMESPACE_MODE[namespaces.pid], ipc: NAMESPACE_MODE[namespaces.ipc], target_id: '' },
+        options: {
+          network: NAMESPACE_MODE[namespaces.network],
+          pid: NAMESPACE_MODE[namespaces.pid],
+          ipc: NAMESPACE_MODE[namespaces.ipc],
+          target_id: '',
+          userns_options: usernsOptionsOf(record),
+        },
       },
     },
   };
@@ -106,4 +112,11 @@ export function idMatches(id: string, filter: string | undefined): boolean {
 
 export function labelsMatch(labels: Record<string, string> | undefined, selector: Record<string, string> | undefined): boolean {
   return Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+}
+
+/** The sandbox's user namespace as kubelet gave it (NODE: the host's). */
+function usernsOptionsOf(record: SandboxRecord): object {
+  const u = record.userNamespace;
+  if (!u) return { mode: 'NODE', uids: [], gids: [] };
+  return { mode: 'POD', uids: [{ host_id: u.uidBase, container_id: 0, length: u.size }], gids: [{ host_id: u.gidBase, container_id: 0, length: u.size }] };
 }

@@ -60,7 +60,7 @@ export async function releaseSandbox(kernel: Pick<Kernel, 'umount'>, sandbox: Sa
 /** Gives the pod's user namespace range back (on removal, once nothing of the pod runs); idempotent. */
 export function releaseUserNamespace(sandbox: SandboxRecord): void {
   const u = sandbox.userNamespace;
-  if (u) releaseRange(u.leaseDir, u, u.owner);
+  if (u?.leaseDir && u.owner) releaseRange(u.leaseDir, u, u.owner);
 }
 
 /** Removes the sandbox's cgroups (leaves, then the pod cgroup); idempotent. The parent stays, like kubepods. */

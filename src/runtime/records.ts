@@ -55,7 +55,7 @@ export interface SandboxConfig {
    * hostUsers: false: the pod gets a user namespace of its own, made with the pause, with 65536 IDs from this
    * window (`<etc>/userns.json`, userns-ranges.ts); every container joins it.
    */
-  userNamespace?: { ranges: UserNamespaceRanges; leaseDir: string };
+  userNamespace?: { ranges: UserNamespaceRanges; leaseDir: string } | { given: UserNamespaceMap };
 }
 
 export type SandboxState = 'ready' | 'notready';
@@ -82,8 +82,11 @@ export interface SandboxRecord {
   /** Host-side mounts of the sandbox (its /dev/shm), in creation order. */
   hostMounts: string[];
   cgroups?: CgroupLayout;
-  /** The pod's ID range (hostUsers: false) and its lease, recorded right after the allocation, before the pause. */
-  userNamespace?: UserNamespaceMap & { leaseDir: string; owner: LeaseOwner };
+  /**
+   * The pod's ID range (hostUsers: false) and its lease, recorded right after the allocation, before the pause;
+   * no lease for a range kubelet allocated (CRI userns_options: kubelet's userns manager owns it).
+   */
+  userNamespace?: UserNamespaceMap & { leaseDir?: string; owner?: LeaseOwner };
 }
 
 /** A mount the container gets from the pod (CRI Mount): a volume, a file, the termination log. */

@@ -241,7 +241,15 @@ export class RuntimeService {
    */
   private allocateUserNamespace(sandbox: Sandbox): void {
     const { record, paths } = sandbox;
-    const { ranges, leaseDir } = record.config.userNamespace!;
+    const config = record.config.userNamespace!;
+    if ('given' in config) {
+      // Over the CRI kubelet allocates (its userns manager, from its own window) and passes the mapping; the
+      // step log shows it where the maps are written.
+      record.userNamespace = { ...config.given };
+      writeSandbox(paths.runDir, record);
+      return;
+    }
+    const { ranges, leaseDir } = config;
     const owner = { runRoot: path.dirname(path.dirname(paths.runDir)), podId: record.id };
     const map = allocateRange(leaseDir, ranges, owner);
     record.userNamespace = { ...map, leaseDir, owner };

@@ -561,11 +561,31 @@ describe.skipIf(kernelSkip || toolsSkip)('critest: Security Context', () => {
     }
   });
 
-  // --- UserNamespaces: critest skips them (Status: user_namespaces false); podns takes NODE and refuses the rest --
+  // --- UserNamespaces (critest runs them when Status says user_namespaces) ----------------------------------------
 
   describe('UserNamespaces', () => {
-    it('Status says user namespaces are not supported (critest then skips its UserNamespaces cases)', async () => {
-      expect((await cri.runtime('Status', {})).runtime_handlers[0].features.user_namespaces).toBe(false);
+    it('Status says user namespaces are supported (critest then runs its UserNamespaces cases)', async () => {
+      expect((await cri.runtime('Status', {})).runtime_handlers[0].features.user_namespaces).toBe(true);
+    });
+
+    it('runtime should support NamespaceMode_POD (critest: security_context_linux.go): the mapping kubelet gives, the pause and container in it, idmapped layers', async () => {
+      const name = `user-namespaces-pod-${uuid()}`;
+      const { podLogPath } = createLogTempDir(h.podns, name);
+      const defaultMapping = [{ container_id: 0, host_id: 1000, length: 100000 }];
+      const ns = { userns_options: { mode: 'POD', uids: defaultMapping, gids: defaultMapping } };
+      const { podId, podConfig } = await createNamespacePodSandbox(ns, name, podLogPath);
+      const containerName = `user-namespaces-container-${uuid()}`;
+      const c = await createNamespaceContainer(podId, podConfig, containerName, BUSYBOX, ns, ['sh', '-c', 'cat /proc/self/uid_map; stat -c "%u %g" /bin/busybox'], `${containerName}.log`);
+      await startContainer(cri, c);
+      await waitForContainerState(cri, c, 'CONTAINER_EXITED');
+      const lines = parseLogLine(podLogPath, `${containerName}.log`).map((m) => m.log.trimEnd());
+      expect(lines.some((l) => /^\s+0\s+1000\s+100000$/.test(l.trimEnd()))).toBe(true);
+      // The image's root-owned files read as root inside (idmapped layers, nothing chowned).
+      expect(lines).toContain('0 0');
+      // On the host the pause runs as 1000 + 65535, kubelet's range, not podns's.
+      const pausePid = Number(JSON.parse((await cri.runtime('PodSandboxStatus', { pod_sandbox_id: podId, verbose: true })).info.info).pid);
+      expect(fs.readFileSync(`/proc/${pausePid}/status`, 'utf8')).toMatch(/\nUid:\s+66535\s/);
+      await cleanupPodSandbox(cri, podId);
     });
 
     it('runtime should support NamespaceMode_NODE (critest: security_context_linux.go)', async () => {
