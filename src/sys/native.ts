@@ -4,8 +4,10 @@
  * name the step, the object and the errno.
  */
 import { createRequire } from 'node:module';
-import fs from 'node:fs';
-import os from 'node:os';
+// Not `import fs from 'node:fs'` or node:os: their ESM facades load fs/promises and streams (~3 ms of every
+// `podns exec`, which loads this module); only an idmapped-mount failure's message needs them.
+const fs = process.getBuiltinModule('node:fs');
+const os = process.getBuiltinModule('node:os');
 import { SysError } from '../errors.js';
 import type { Kernel } from '../kernel/kernel.js';
 import {
