@@ -6,8 +6,8 @@
 #
 # CRI_TOOLS_SRC: a checkout of cri-tools v1.26.1 (`git clone -b v1.26.1 https://github.com/kubernetes-sigs/cri-tools`),
 # the newest release Debian 12's Go (1.19, apt's golang-go) builds; it vendors its dependencies, so the build
-# needs no network. Its CRI client sends the socket path as the HTTP/2 :authority, which Node's HTTP/2 (nghttp2)
-# refuses; kubelet and crictl built on k8s.io/cri-client send "localhost", and so does this build (one sed below).
+# needs no network. Built as it is: its client sends the socket path as the HTTP/2 :authority, as Go clients
+# before k8s.io/cri-client do, which podns's endpoint accepts (src/cri/authority-rewrite.ts).
 # critest's images come from registry.k8s.io and gcr.io; here they are built from podns's test archives
 # (critest-images.py) and served by a docker-registry in the namespace that podns mirrors those registries to.
 set -euo pipefail
@@ -23,9 +23,6 @@ done
 # 1. crictl and critest, built once into the checkout's _output.
 bin=$src/_output/podns
 if [ ! -x "$bin/critest" ]; then
-  for f in "$src"/vendor/k8s.io/kubernetes/pkg/kubelet/cri/remote/remote_{runtime,image}.go; do
-    grep -q 'WithAuthority' "$f" || sed -i 's/\t\tgrpc.WithContextDialer(dialer),/\t\tgrpc.WithAuthority("localhost"),\n\t\tgrpc.WithContextDialer(dialer),/' "$f"
-  done
   (cd "$src" && GOFLAGS=-mod=vendor GOPROXY=off CGO_ENABLED=0 go build -o "$bin/crictl" ./cmd/crictl && GOFLAGS=-mod=vendor GOPROXY=off CGO_ENABLED=0 go test -c -o "$bin/critest" ./cmd/critest)
 fi
 

@@ -6,8 +6,9 @@
  * and ~35 MB) loads on the first connection, which is then handed to it with grpc-js's connection injector, as
  * is every later one. A supervisor that only runs `podns run`'s pods never pays for the CRI.
  */
-import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
+import { authorityRewritten } from './authority-rewrite.js';
 import type { CriServices } from './services.js';
 
 export interface CriEndpoint {
@@ -18,7 +19,7 @@ export interface CriEndpoint {
 /** Listens on `socketPath` (replacing a dead supervisor's socket file); `services` makes the gRPC side once needed. */
 export async function listenCri(socketPath: string, log: Logger, services: () => Promise<CriServices>): Promise<CriEndpoint> {
   const fs = process.getBuiltinModule('node:fs');
-  let grpc: Promise<{ inject: (socket: net.Socket) => void; close: () => void }> | undefined;
+  let grpc: Promise<{ inject: (connection: Duplex) => void; close: () => void }> | undefined;
   const load = async () => {
     const t0 = Date.now();
     const { createGrpcInjector } = await import('./grpc-server.js');
@@ -30,9 +31,9 @@ export async function listenCri(socketPath: string, log: Logger, services: () =>
     grpc ??= load();
     grpc.then(
       (g) => {
-        g.inject(socket);
-        // Paused since it was accepted (pauseOnConnect: no byte read before gRPC had it); HTTP/2 reads it now.
-        socket.resume();
+        // gRPC reads the client through the :authority rewrite (authority-rewrite.ts); the socket was paused
+        // since it was accepted (pauseOnConnect), so no byte went past it.
+        g.inject(authorityRewritten(socket));
       },
       (err: unknown) => {
         log.error('CRI: gRPC could not be loaded', { error: err instanceof Error ? err.message : String(err) });
@@ -59,3 +60,4 @@ export async function listenCri(socketPath: string, log: Logger, services: () =>
     },
   };
 }
+

@@ -4,7 +4,7 @@
  * with the method's name, never a silent success. Errors become statuses: a CriError's code, anything else
  * UNKNOWN with its message. Connections come from endpoint.ts through the connection injector.
  */
-import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from '../log.js';
@@ -77,7 +77,7 @@ function implementation(service: grpc.ServiceDefinition, handlers: Record<string
 }
 
 /** A gRPC server with both services, fed connections by the caller. */
-export async function createGrpcInjector(services: CriServices, log: Logger): Promise<{ inject: (socket: net.Socket) => void; close: () => void }> {
+export async function createGrpcInjector(services: CriServices, log: Logger): Promise<{ inject: (connection: Duplex) => void; close: () => void }> {
   const { RuntimeService, ImageService } = loadCriPackage();
   // kubelet's default message limit (16 MiB each way), as containerd sets it: ListContainers of a big node is large.
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.max_send_message_length': 16 * 1024 * 1024 });
