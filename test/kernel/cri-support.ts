@@ -22,11 +22,13 @@ export interface CriClient {
   close: () => void;
 }
 
-export function criClient(socket: string): CriClient {
+/** `authority`: the HTTP/2 :authority to send (grpc-js sends localhost for a unix socket, as k8s.io/cri-client does). */
+export function criClient(socket: string, options: { authority?: string } = {}): CriClient {
   const { RuntimeService, ImageService } = loadCriPackage();
   const address = `unix://${socket}`;
-  const runtime = new RuntimeService(address, grpc.credentials.createInsecure());
-  const image = new ImageService(address, grpc.credentials.createInsecure());
+  const channel = options.authority ? { 'grpc.default_authority': options.authority } : {};
+  const runtime = new RuntimeService(address, grpc.credentials.createInsecure(), channel);
+  const image = new ImageService(address, grpc.credentials.createInsecure(), channel);
   const unary = (client: grpc.Client, method: string, request: object = {}, options: grpc.CallOptions = {}) =>
     new Promise<any>((resolve, reject) => {
       (client as unknown as Record<string, (r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void>)[method]!(request, options, (err, response) =>

@@ -203,6 +203,18 @@ describe.skipIf(kernelSkip)('CRI: kubelet drives podns', () => {
     expect((await cri.runtime('ListPodSandbox', {})).items).toEqual([]);
   }, 60_000);
 
+  it('a client that sends the socket path as :authority (Go clients before k8s.io/cri-client: kubelet and crictl < 1.31) is served', async () => {
+    const socket = path.join(podns.root, 'run', 'cri.sock');
+    const old = criClient(socket, { authority: socket });
+    try {
+      expect((await old.runtime('Version', {})).runtime_name).toBe('podns');
+      expect((await old.image('ImageStatus', { image: { image: 'nginx' } })).image.id).toBe(nginxId);
+      expect((await old.runtime('ListPodSandbox', {})).items).toEqual((await cri.runtime('ListPodSandbox', {})).items);
+    } finally {
+      old.close();
+    }
+  });
+
   it('bad requests get gRPC errors with codes and messages, and leave nothing behind', async () => {
     const name = podName('cri-bad');
     expect(await grpcError(cri.runtime('RunPodSandbox', { config: { hostname: 'x' } }))).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/metadata/) });
