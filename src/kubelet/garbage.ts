@@ -6,7 +6,8 @@
  * table once no pod uses them, and this root's network namespace pins (`podns-<root hash>-*` in /run/netns) of
  * pods that no longer exist. Other pins there are left alone: `ip netns add` makes the same kind of file, another
  * root's pods have pins of their own, and a pod of an earlier podns (pinned as /run/netns/<id>) is removed from
- * its record like any other.
+ * its record like any other. User namespace ranges (/run/podns-userns) this root leased for pods that no longer
+ * exist go back too.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +21,7 @@ import type { CommandRunner } from '../sys/command.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { isAlive } from '../runtime/proc.js';
 import { unpinNetworkNamespace } from '../runtime/sandbox.js';
+import { releaseOrphanRanges, USERNS_LEASE_DIR, USERNS_SIZE } from '../runtime/userns-ranges.js';
 import { readJsonIfExists } from '../state/atomic-file.js';
 import type { PodPaths } from '../state/paths.js';
 import { podProcessPids, removePodFromDisk } from './pod-teardown.js';
@@ -53,6 +55,11 @@ export async function collectGarbage(
   }
 
   removeOrphanPins(roots, kernel, report);
+  const podsNow = () => new Set(fs.existsSync(podsDir) ? fs.readdirSync(podsDir) : []);
+  const leaseDir = process.env.PODNS_USERNS_LEASE_DIR ?? USERNS_LEASE_DIR;
+  for (const base of releaseOrphanRanges(leaseDir, roots.run, (id) => podsNow().has(id))) {
+    report(`released user namespace range ${base}-${base + USERNS_SIZE - 1} (${leaseDir}/${base}: its pod is gone)`);
+  }
 
   // CNI mode's plugin state of pods gone without a record (whatever the mode now: it may have been switched).
   await collectCniGarbage(roots.lib, live, runner, report);

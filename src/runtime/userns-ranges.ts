@@ -112,3 +112,35 @@ export function releaseRange(leaseDir: string, map: Pick<UserNamespaceMap, 'uidB
   if (holder !== ownerLine(owner)) return;
   fs.rmSync(file, { force: true });
 }
+
+/**
+ * `podns gc`: the leases of pods of `runRoot` that no longer exist (a supervisor that died between taking a
+ * range and recording it in sandbox.json leaves one nobody releases). `podExists` is asked after the leases
+ * are read, so a pod that takes a range meanwhile (its run directory is made before its lease) keeps it.
+ * Other roots' leases are theirs to judge. Returns the bases released.
+ */
+export function releaseOrphanRanges(leaseDir: string, runRoot: string, podExists: (podId: string) => boolean): number[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(leaseDir);
+  } catch {
+    return [];
+  }
+  const released: number[] = [];
+  for (const name of names) {
+    const base = Number(name);
+    if (!Number.isSafeInteger(base)) continue;
+    let holder: string;
+    try {
+      holder = fs.readFileSync(path.join(leaseDir, name), 'utf8');
+    } catch {
+      continue;
+    }
+    const at = holder.lastIndexOf(' ');
+    const owner = { runRoot: holder.slice(0, at), podId: holder.slice(at + 1).trimEnd() };
+    if (at < 0 || owner.runRoot !== runRoot || podExists(owner.podId)) continue;
+    releaseRange(leaseDir, { uidBase: base }, owner);
+    released.push(base);
+  }
+  return released;
+}

@@ -302,3 +302,27 @@ stringData: {token: hello}
     expect(r.stderr).toMatch(/spec\.hostNetwork: forbidden: when `pod\.Spec\.HostUsers` is false/);
   });
 });
+
+// Whatever the kernel's idmapping: a lease is a file, and `podns gc` gives back the ones nothing will release.
+describe.skipIf(kernelSkip)('podns gc and user namespace leases', () => {
+  it("releases this root's lease of a pod that is gone (a supervisor killed between the lease and its record); another root's stays", async () => {
+    const podns = await createPodns({ network: 'private' });
+    fs.mkdirSync(USERNS_LEASE_DIR, { recursive: true, mode: 0o700 });
+    // Bases far above what the other tests take, and free.
+    let base = USERNS_SIZE * (40_000 + Math.floor(Math.random() * 20_000));
+    while (fs.existsSync(path.join(USERNS_LEASE_DIR, String(base))) || fs.existsSync(path.join(USERNS_LEASE_DIR, String(base + USERNS_SIZE)))) base += 2 * USERNS_SIZE;
+    const ours = path.join(USERNS_LEASE_DIR, String(base));
+    const theirs = path.join(USERNS_LEASE_DIR, String(base + USERNS_SIZE));
+    try {
+      fs.writeFileSync(ours, `${path.join(podns.root, 'run')} ghost-pod\n`, { flag: 'wx' });
+      fs.writeFileSync(theirs, `${path.join(podns.root, 'other-root', 'run')} ghost-pod\n`, { flag: 'wx' });
+      expect(await podns.ok(['gc'])).toContain(`released user namespace range ${base}-${base + USERNS_SIZE - 1} (${ours}: its pod is gone)`);
+      expect(fs.existsSync(ours)).toBe(false);
+      expect(fs.existsSync(theirs)).toBe(true);
+    } finally {
+      fs.rmSync(ours, { force: true });
+      fs.rmSync(theirs, { force: true });
+      await podns.dispose();
+    }
+  });
+});

@@ -11,6 +11,7 @@ import {
   DEFAULT_USERNS_RANGES,
   invalidRanges,
   loadUserNamespaceRanges,
+  releaseOrphanRanges,
   releaseRange,
   USERNS_SIZE,
 } from '../../../src/runtime/userns-ranges.js';
@@ -83,5 +84,16 @@ describe('userns ranges', () => {
     }
     expect(message).toBe(`no free user namespace range: all 2 ranges of 65536 IDs in [131072, 262144) are taken (leases in ${dir}; the window is set in userns.json)`);
     expect(message).not.toContain('\n');
+  });
+
+  it('gc: releases the leases of this root\'s pods that are gone, keeps live pods\' and other roots\'', () => {
+    const ranges = { firstID: USERNS_SIZE, length: 4 * USERNS_SIZE };
+    const gone = allocateRange(dir, ranges, owner('gone'));
+    const live = allocateRange(dir, ranges, owner('live'));
+    const other = allocateRange(dir, ranges, { runRoot: '/tmp/other/run', podId: 'gone' });
+    fs.writeFileSync(path.join(dir, 'not-a-lease'), 'x');
+    expect(releaseOrphanRanges(dir, '/run/podns', (id) => id === 'live')).toEqual([gone.uidBase]);
+    expect(fs.readdirSync(dir).sort()).toEqual([String(live.uidBase), String(other.uidBase), 'not-a-lease'].sort());
+    expect(releaseOrphanRanges(path.join(dir, 'missing'), '/run/podns', () => false)).toEqual([]);
   });
 });
