@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { DEFAULT_DEVICE_RULES, MIN_SHARES, QUOTA_PERIOD, type CgroupLimits } from '../cgroup/resources.js';
+import type { UserNamespaceMap } from '../kernel/types.js';
 import type { ImageRecord } from '../image/types.js';
 import { imageEnv } from '../runtime/env.js';
 import { resolveUser } from '../runtime/image-user.js';
@@ -15,7 +16,7 @@ import { resolveCapabilities } from '../security/capabilities.js';
 import { ownCapabilities, type Confinement } from '../security/confinement.js';
 import type { ProcessSpec } from '../state/pod-state.js';
 import { invalid, unimplemented } from './cri-error.js';
-import type { ContainerConfig as CriContainerConfig, LinuxContainerResources, LinuxContainerSecurityContext, Mount, SecurityProfile } from './messages.js';
+import type { ContainerConfig as CriContainerConfig, IDMapping, LinuxContainerResources, LinuxContainerSecurityContext, Mount, SecurityProfile } from './messages.js';
 
 /** CRI's command/args over the image's Entrypoint/Cmd (containerd's rule, the same as Kubernetes'). */
 export function criArgv(config: Pick<CriContainerConfig, 'command' | 'args'>, image: ImageRecord): string[] {
@@ -103,11 +104,24 @@ export function criUser(sc: LinuxContainerSecurityContext | null | undefined, im
 
 const PROPAGATION = { PROPAGATION_PRIVATE: undefined, PROPAGATION_HOST_TO_CONTAINER: 'hostToContainer', PROPAGATION_BIDIRECTIONAL: 'bidirectional' } as const;
 
-export function criMounts(mounts: Mount[]): ContainerMount[] {
+/**
+ * A mount's own uid/gid mappings (CRI Mount.uidMappings, for an idmapped mount) are taken when they are the
+ * pod's: in a user namespace podns idmaps every bind with the pod's mapping anyway. Any other is refused.
+ */
+function checkMountMappings(m: Mount, userns: UserNamespaceMap | undefined): void {
+  if (!m.uidMappings.length && !m.gidMappings.length) return;
+  const pods = (mappings: IDMapping[], base: number | undefined) =>
+    userns !== undefined && mappings.length === 1 && mappings[0]!.container_id === 0 && mappings[0]!.host_id === base && mappings[0]!.length === userns.size;
+  if (!pods(m.uidMappings, userns?.uidBase) || !pods(m.gidMappings, userns?.gidBase)) {
+    throw invalid(`mount ${m.container_path}: idmapped mounts other than with the pod's own user namespace mapping are not supported`);
+  }
+}
+
+export function criMounts(mounts: Mount[], userns?: UserNamespaceMap): ContainerMount[] {
   return mounts.map((m) => {
     if (!m.container_path || !path.isAbsolute(m.container_path)) throw invalid(`mount: container_path "${m.container_path}" must be absolute`);
     if (m.image) throw unimplemented(`mount ${m.container_path}: image volumes are not supported`);
-    if (m.uidMappings.length || m.gidMappings.length) throw invalid(`mount ${m.container_path}: idmapped mounts are not supported yet`);
+    checkMountMappings(m, userns);
     // containerd's checks (WithMounts), with its messages.
     if (m.recursive_read_only && !m.readonly) throw invalid(`mount ${m.container_path}: recursive read-only mount conflicts with a read-write mount (host_path "${m.host_path}")`);
     if (m.recursive_read_only && m.propagation !== 'PROPAGATION_PRIVATE') {
@@ -156,9 +170,11 @@ export interface CriContainerInput {
   /** Absolute: the sandbox's log_directory joined with the container's log_path. */
   logPath: string;
   available?: readonly string[];
+  /** The sandbox's user namespace mapping, if it has one. */
+  userns?: UserNamespaceMap;
 }
 
-export function containerConfigOf({ config, image, logPath, available }: CriContainerInput): ContainerConfig {
+export function containerConfigOf({ config, image, logPath, available, userns }: CriContainerInput): ContainerConfig {
   const meta = config.metadata;
   if (!meta?.name) throw invalid('container config: metadata.name is required');
   if (config.devices.length) throw invalid(`container "${meta.name}": devices are not supported yet`);
@@ -178,7 +194,7 @@ export function containerConfigOf({ config, image, logPath, available }: CriCont
     image: { name: image.name, id: image.id, layers: image.layers, ...(image.config.StopSignal ? { stopSignal: image.config.StopSignal } : {}), ...(image.digest ? { digest: image.digest } : {}) },
     imageSpec: config.image?.image ?? image.name,
     process: { argv, env: criEnv(config, image, home), cwd: config.working_dir || image.config.WorkingDir || '/', user: processUser, confinement },
-    mounts: criMounts(config.mounts),
+    mounts: criMounts(config.mounts, userns),
     ...(config.stdin ? { stdin: true } : {}),
     ...(config.stdin_once ? { stdinOnce: true } : {}),
     ...(config.tty ? { tty: true } : {}),

@@ -279,7 +279,7 @@ export class CriRuntime {
     }
     // As containerd: no log_path, no log file (crictl and critest send none); the output is still drained.
     const logPath = config.log_path ? path.join(sandbox.config.logDirectory, config.log_path) : '';
-    const containerConfig = containerConfigOf({ config, image, logPath });
+    const containerConfig = containerConfigOf({ config, image, logPath, userns: sandbox.userNamespace });
     const id = randomId();
     await this.serialized(sandbox.id, () => this.runtime.createContainer(sandbox.id, containerConfig, id));
     this.emit(id, 'CONTAINER_CREATED_EVENT', sandbox.id);

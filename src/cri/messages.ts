@@ -103,8 +103,8 @@ export interface Mount {
   readonly: boolean;
   selinux_relabel: boolean;
   propagation: MountPropagationName;
-  uidMappings: unknown[];
-  gidMappings: unknown[];
+  uidMappings: IDMapping[];
+  gidMappings: IDMapping[];
   recursive_read_only: boolean;
   image: ImageSpec | null;
   image_sub_path: string;

@@ -59,6 +59,16 @@ describe('CRI mounts', () => {
     expect(refusal(() => criMounts([mount({ image: { image: 'busybox', annotations: {}, user_specified_image: '', runtime_handler: '', image_ref: '' } })])).code).toBe('UNIMPLEMENTED');
     expect(refusal(() => criMounts([mount({ container_path: 'mnt' })]))).toEqual({ code: 'INVALID_ARGUMENT', message: 'mount: container_path "mnt" must be absolute' });
   });
+
+  it("a mount's own uid/gid mappings: taken when they are the pod's user namespace mapping, refused otherwise", () => {
+    const userns = { uidBase: 131072, gidBase: 196608, size: 65536 };
+    const pods = { uidMappings: [{ container_id: 0, host_id: 131072, length: 65536 }], gidMappings: [{ container_id: 0, host_id: 196608, length: 65536 }] };
+    expect(criMounts([mount(pods)], userns)).toHaveLength(1);
+    const message = 'mount /mnt: idmapped mounts other than with the pod\'s own user namespace mapping are not supported';
+    expect(refusal(() => criMounts([mount(pods)]))).toEqual({ code: 'INVALID_ARGUMENT', message });
+    expect(refusal(() => criMounts([mount({ ...pods, gidMappings: pods.uidMappings })], userns))).toEqual({ code: 'INVALID_ARGUMENT', message });
+    expect(refusal(() => criMounts([mount({ ...pods, uidMappings: [{ container_id: 0, host_id: 131072, length: 1000 }] })], userns))).toEqual({ code: 'INVALID_ARGUMENT', message });
+  });
 });
 
 describe('CRI users, as containerd combines the fields', () => {
