@@ -108,16 +108,17 @@ export function planProcess(
   warn?: (line: string) => void,
 ): ProcessSpec {
   const what = `container "${id.container}"`;
+  const user = planUser(pod, container, image, id);
   const plan: EnvPlan = {
     entries: envCtx ? kubeletEnvEntries(pod, container, envCtx, warn) : container.env.map((e) => ({ name: e.name, value: e.value, expand: true as const })),
     // containerd's WithTTY: TERM=xterm for a container with a terminal, unless the image or the manifest sets it.
     image: [...(container.tty ? ['TERM=xterm'] : []), ...imageEnv(image.config.Env)],
     hostname,
     argv: argvTemplate(container, image),
+    ...(user.home ? { home: user.home } : {}),
   };
   const { env, argv } = materialiseEnv(plan, '');
   if (argv.length === 0) throw new PodnsError('container.plan', `${what}: no command specified (the image has no Entrypoint or Cmd)`);
-  const user = planUser(pod, container, image, id);
   const spec: PlannedProcess = {
     argv,
     env,

@@ -74,6 +74,8 @@ export interface EnvPlan {
   hostname: string;
   /** The argv with each element's need for expansion (only the manifest's command and args are expanded). */
   argv: { text: string; expand?: true }[];
+  /** The user's home from the image's /etc/passwd: HOME when neither the image nor the manifest sets it. */
+  home?: string;
 }
 
 export type PlannedProcess = ProcessSpec & { envPlan?: EnvPlan };
@@ -192,6 +194,8 @@ export function materialiseEnv(plan: EnvPlan, podIP: string): { env: string[]; a
   }
   for (const [k, v] of vars) env.set(k, v);
   env.set('HOSTNAME', plan.hostname);
+  // As runc does for every process (containerd leaves it to runc): the passwd entry's home, else "/".
+  if (!env.has('HOME')) env.set('HOME', plan.home || '/');
   const argv = plan.argv.map((a) => (a.expand ? expandVars(a.text, (n) => vars.get(n)) : a.text));
   return { env: [...env].map(([k, v]) => `${k}=${v}`), argv };
 }

@@ -163,6 +163,10 @@ spec:
     expect(env).toMatchObject({ CFG_SIZE: 'L', 'CFG_app.conf': 'listen 8080\n'.trimEnd(), username: 'admin', password: 'hunter2', CFG_COLOR: 'red' });
   });
 
+  it("HOME is the image user's home from its /etc/passwd, as runc sets it when nothing else does", () => {
+    expect(env.HOME).toBe('/root');
+  });
+
   it('$(VAR) in the command is expanded before the shell sees it', async () => {
     expect(await shOk(podns, pod, 'main', 'cat /tmp/cmd')).toBe('hello $(POD_NAME) in L $(LATER) $(GREETING) $(UNKNOWN)');
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ImageRecord } from '../../../src/image/types.js';
 import { parseManifests } from '../../../src/manifest/load-manifest.js';
 import { planProcess } from '../../../src/runtime/container-plan.js';
-import { expandVars, kubeletEnvEntries, nodeAddresses, resolveEnv, resourceValue, type EnvContext } from '../../../src/runtime/env.js';
+import { expandVars, kubeletEnvEntries, materialiseEnv, nodeAddresses, resolveEnv, resourceValue, type EnvContext } from '../../../src/runtime/env.js';
 import { container, envContext, podSpec } from './fixtures.js';
 
 /** MappingFuncFor(context): a name not in the map is left as $(NAME). */
@@ -168,6 +168,8 @@ spec:
       'URL=http://:80',
       'LATER=x',
       'HOSTNAME=web',
+      // No /etc/passwd in this image: runc's default home.
+      'HOME=/',
     ]);
     expect((spec as { envPlan?: unknown }).envPlan).toBeDefined();
   });
@@ -203,4 +205,17 @@ describe('nodeAddresses', () => {
   it("the default route's interface first", () => expect(nodeAddresses(routes, ifaces)).toEqual(['10.0.2.15']));
   it('without a default route, any non-loopback address', () => expect(nodeAddresses('', ifaces)).toEqual(['10.89.0.1']));
   it('none at all', () => expect(nodeAddresses('', { lo: ifaces.lo })).toEqual([]));
+});
+
+describe('HOME, as runc sets it', () => {
+  const plan = (over: { image?: string[]; entries?: { name: string; value: string; expand: true }[]; home?: string }) =>
+    materialiseEnv({ entries: over.entries ?? [], image: over.image ?? ['PATH=/bin'], hostname: 'p', argv: [{ text: 'true' }], ...(over.home ? { home: over.home } : {}) }, '').env;
+  it("is the user's home from the image's /etc/passwd when nothing sets it, else /", () => {
+    expect(plan({ home: '/root' })).toContain('HOME=/root');
+    expect(plan({})).toContain('HOME=/');
+  });
+  it("never replaces the image's or the manifest's", () => {
+    expect(plan({ image: ['HOME=/srv'], home: '/root' }).filter((e) => e.startsWith('HOME='))).toEqual(['HOME=/srv']);
+    expect(plan({ entries: [{ name: 'HOME', value: '/data', expand: true }], home: '/root' }).filter((e) => e.startsWith('HOME='))).toEqual(['HOME=/data']);
+  });
 });
