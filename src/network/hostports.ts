@@ -87,8 +87,8 @@ export async function readIfPresent(runner: CommandRunner, argv: string[], step:
     return (await runner.run(argv, { step })).stdout;
   } catch (err) {
     // Not started (ENOENT), or "No such file or directory": nft's word for a missing table, and nsenter's
-    // for a missing program.
-    if (err instanceof CommandError && (err.exitCode === undefined || /No such file or directory/.test(err.stderr))) return undefined;
+    // for a missing program; or "Protocol not supported": a kernel without nf_tables, which can hold no table.
+    if (err instanceof CommandError && (err.exitCode === undefined || /No such file or directory|Protocol not supported/.test(err.stderr))) return undefined;
     throw err;
   }
 }

@@ -70,4 +70,19 @@ describe('podns gc: what the CNI plugins keep for pods that are gone', () => {
     expect(report).toEqual(['released CNI address 10.89.0.2 of pod ghost', 'released CNI address 10.89.0.3 of pod web']);
     expect(listCniLeases(lib)).toEqual([]);
   });
+
+  it('a kernel without nf_tables (iptables-nft cannot start) holds no rules: only the leases are looked at', async () => {
+    const runner = new RecordingRunner((argv) =>
+      argv[0] === 'iptables-save' ? new CommandError('gc.cni', argv, 1, 'iptables-save/1.8.9 (nf_tables) Failed to initialize nft: Protocol not supported\n') : {},
+    );
+    const report: string[] = [];
+    await collectCniGarbage(lib, new Set(['web']), runner, (l) => report.push(l));
+    expect(report).toEqual(['released CNI address 10.89.0.2 of pod ghost']);
+    expect(runner.calls.map((a) => a[0])).toEqual(['iptables-save']);
+  });
+
+  it('any other iptables-save failure is an error', async () => {
+    const runner = new RecordingRunner((argv) => (argv[0] === 'iptables-save' ? new CommandError('gc.cni', argv, 2, 'iptables-save: permission denied\n') : {}));
+    await expect(collectCniGarbage(lib, new Set(['web']), runner, () => undefined)).rejects.toThrow(/iptables-save -t nat: exit 2: iptables-save: permission denied/);
+  });
 });
