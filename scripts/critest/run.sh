@@ -56,7 +56,8 @@ cat > "$root/cni/net.d/10-critest.conflist" <<J
 J
 echo '{"mirrors": {"registry.k8s.io": ["http://127.0.0.1:5000"], "gcr.io": ["http://127.0.0.1:5000"]}, "noUpstream": ["registry.k8s.io", "gcr.io"]}' > "$root/etc/registries.json"
 printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:5000\n' "$root/registry/data" > "$root/registry/config.yml"
-inns docker-registry serve "$root/registry/config.yml" > "$root/registry/log" 2>&1 & registry_pid=$!
+# nsenter itself, not the inns function: $! must be the registry (nsenter --net execs it), not a subshell.
+nsenter --net="/run/netns/$ns" docker-registry serve "$root/registry/config.yml" > "$root/registry/log" 2>&1 & registry_pid=$!
 for _ in $(seq 50); do inns curl -sf http://127.0.0.1:5000/v2/ >/dev/null && break; sleep 0.1; done
 
 # 3. critest's images, from podns's busybox and nginx archives.
