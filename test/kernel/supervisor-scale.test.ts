@@ -56,7 +56,7 @@ spec:
     await podns?.dispose();
   });
 
-  it('the next command brings a supervisor that adopts every pod: each log goes on without a gap; ps, exec, logs -f, attach, stop and rm work', async () => {
+  it('the next command brings a supervisor that adopts every pod: each log goes on (at most the line in flight at the kill lost); ps, exec, logs -f, attach, stop and rm work', async () => {
     for (const name of pods) await podns.ok(['run', podns.writeManifest(name, counter(name))]);
     await waitFor(async () => (await counted(pods.at(-1)!)).length >= 3, 10_000, 'output of the last pod');
     const before = await Promise.all(pods.map(async (name) => (await inspect(podns, name)).containers[0]!.process!.pid));
@@ -76,7 +76,12 @@ spec:
     for (const name of pods) {
       const values = await counted(name);
       expect(values.length, name).toBeGreaterThan(12);
-      expect(values, `${name}: every value, in order, none twice`).toEqual(values.map((_, i) => i));
+      expect(values[0], name).toBe(0);
+      expect(values.every((v, i) => i === 0 || v > values[i - 1]!), `${name}: every value in order, none twice: ${values.join(' ')}`).toBe(true);
+      // The one loss a SIGKILL can cause (ARCHITECTURE.md, the takeover): the line the dead supervisor had read
+      // but not yet written. Everything the pause held while no supervisor ran, and all after, is there.
+      const missing = values.at(-1)! + 1 - values.length;
+      expect(missing, `${name}: at most the line in flight at the kill is lost: ${values.join(' ')}`).toBeLessThanOrEqual(1);
     }
 
     const [first, second, third] = pods;
