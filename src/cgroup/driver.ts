@@ -106,6 +106,17 @@ export abstract class CgroupDriver {
   /** Told of every directory made and file written, with the command a person would type (`--explain`). */
   onStep?: (what: string, command: string) => void;
 
+  /** The directories above the pod cgroup that do not exist yet, per hierarchy (outermost first): create() makes them. */
+  missingParents(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const h of this.hierarchies) {
+      const missing: string[] = [];
+      for (let d = path.dirname(this.dir(h)); d.startsWith(this.layout.mounts[h]!) && d !== this.layout.mounts[h] && !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+      if (missing.length) out[h] = missing;
+    }
+    return out;
+  }
+
   /** Creates the pod cgroup (leaf undefined) or one leaf in every hierarchy, then writes its limits. */
   create(leaf: string | undefined, limits: CgroupLimits): void {
     for (const h of this.hierarchies) {
@@ -180,6 +191,22 @@ export abstract class CgroupDriver {
             await this.sleep(20);
           }
         }
+      }
+      this.removeCreatedParents(h);
+    }
+  }
+
+  /**
+   * The parents made for this pod (createdParents), innermost first, while they are empty: a cgroup with a child
+   * or a process refuses rmdir (EBUSY), which is where another pod still needs it. Plain rmdir whatever removeDir
+   * is: a parent is never removed with what is below it.
+   */
+  private removeCreatedParents(h: string): void {
+    for (const dir of [...(this.layout.createdParents?.[h] ?? [])].reverse()) {
+      try {
+        fs.rmdirSync(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return;
       }
     }
   }

@@ -22,6 +22,12 @@ export interface CgroupLayout {
   pod: Record<string, string>;
   /** Leaf names under the pod cgroup: `pause`, and `ctr-<container>` for each container. */
   leaves: string[];
+  /**
+   * Hierarchy → the directories above the pod cgroup that did not exist when it was made (outermost first), so
+   * made for it (`mkdir -p`): removed with it when empty. A parent that was there before (kubelet's, an
+   * administrator's with limits for every pod) is never removed.
+   */
+  createdParents?: Record<string, string[]>;
 }
 
 export const PAUSE_LEAF = 'pause';

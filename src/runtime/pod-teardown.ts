@@ -63,7 +63,7 @@ export function releaseUserNamespace(sandbox: SandboxRecord): void {
   if (u?.leaseDir && u.owner) releaseRange(u.leaseDir, u, u.owner);
 }
 
-/** Removes the sandbox's cgroups (leaves, then the pod cgroup); idempotent. The parent stays, like kubepods. */
+/** Removes the sandbox's cgroups (leaves, the pod cgroup, then the parents made for it while empty); idempotent. */
 export async function removeSandboxCgroups(sandbox: SandboxRecord): Promise<void> {
   if (sandbox.cgroups) await openCgroupDriver(sandbox.cgroups).remove();
 }

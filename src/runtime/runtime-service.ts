@@ -183,6 +183,9 @@ export class RuntimeService {
       record.cgroups = layout;
       save();
       sandbox.cgroups = this.openCgroups(sandbox);
+      // Recorded before they are made, as every kernel object: the removal takes them away again when empty.
+      layout.createdParents = sandbox.cgroups.missingParents();
+      save();
       sandbox.cgroups.create(undefined, config.cgroup.limits);
       sandbox.cgroups.create(PAUSE_LEAF, sandboxLimits());
       this.log.info('cgroups created', { pod: config.id, version: layout.version });

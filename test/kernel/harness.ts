@@ -68,6 +68,30 @@ export function removeTestCgroups(): string[] {
   return leaks;
 }
 
+/**
+ * The cgroup parents of earlier test runs whose process is gone (killed before their afterAll: a timeout, a
+ * Ctrl-C), removed while empty, so that a killed run leaves nothing for long: `podns-kt-<pid base36><3 chars>`
+ * beside this run's own parent. A live run's, and one with a process left in it, are left alone.
+ */
+function removeStaleTestCgroups(): void {
+  for (const base of new Set(testCgroupParents().map((dir) => path.dirname(dir)))) {
+    for (const name of fs.existsSync(base) ? fs.readdirSync(base) : []) {
+      const m = /^podns-kt-([0-9a-z]+)[0-9a-z]{3}$/.exec(name);
+      if (!m || fs.existsSync(`/proc/${parseInt(m[1]!, 36)}`)) continue;
+      const walk = (d: string): void => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+        fs.rmdirSync(d);
+      };
+      try {
+        walk(path.join(base, name));
+      } catch {
+        // a process still in it, or another run removing it: left as it is
+      }
+    }
+  }
+}
+if (!kernelSkip) removeStaleTestCgroups();
+
 // Also for test files that run podns without createPodns (walkthrough.test.ts): the parent goes after each file.
 afterAll(() => {
   if (kernelSkip) return;

@@ -122,6 +122,33 @@ describe('cgroup v1 driver', () => {
     expect(fs.existsSync(path.join(root, 'cpu/podns'))).toBe(true); // the parent stays, like kubepods
   });
 
+  it('the parents made for a pod go with it once empty; one another pod still uses, or one that was there before, stays', async () => {
+    fakeV1(true);
+    const host = detectCgroups(root);
+    const pod = (name: string, parent: string) => {
+      const layout = planLayout(host, resolveCgroupParent(parent, host, {}), name, []);
+      const driver = new CgroupV1(layout, { removeDir: rmTree });
+      layout.createdParents = driver.missingParents();
+      driver.create(undefined, podLimits({ containers: [hog] }, 64));
+      return { layout, driver };
+    };
+    const a = pod('a', '/mine/pods');
+    expect(a.layout.createdParents!.cpu).toEqual([path.join(root, 'cpu/mine'), path.join(root, 'cpu/mine/pods')]);
+    const b = pod('b', '/mine/pods');
+    expect(b.layout.createdParents).toEqual({}); // a made them
+    await a.driver.remove();
+    expect(fs.existsSync(path.join(root, 'cpu/mine/pods/b'))).toBe(true); // b's parent stays while b is there
+    await b.driver.remove();
+    expect(fs.existsSync(path.join(root, 'cpu/mine/pods'))).toBe(true); // b did not make it: another pod's to take
+    fs.mkdirSync(path.join(root, 'memory/admin'), { recursive: true });
+    const c = pod('c', '/admin');
+    expect(c.layout.createdParents!.memory).toBeUndefined();
+    expect(c.layout.createdParents!.cpu).toEqual([path.join(root, 'cpu/admin')]);
+    await c.driver.remove();
+    expect(fs.existsSync(path.join(root, 'memory/admin'))).toBe(true); // an administrator's parent is never removed
+    expect(fs.existsSync(path.join(root, 'cpu/admin'))).toBe(false);
+  });
+
   it('reads stats and OOM kills from the v1 files', () => {
     fakeV1(true);
     const host = detectCgroups(root);
