@@ -49,18 +49,23 @@ export function testCgroupParents(): string[] {
   return Object.entries(parents).map(([h, p]) => path.join(host.mounts[h]!, p));
 }
 
+/** Removes a cgroup and the cgroups below it, deepest first (rmdir: only empty ones go); `seen` is told each below. */
+function removeCgroupTree(dir: string, seen: (below: string) => void = () => {}): void {
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+    if (d !== dir) seen(d);
+    fs.rmdirSync(d);
+  };
+  walk(dir);
+}
+
 /** Pod cgroups left below the test's cgroup parent (reported), removed, then the parent itself. */
 export function removeTestCgroups(): string[] {
   const leaks: string[] = [];
   for (const dir of testCgroupParents()) {
     if (!fs.existsSync(dir)) continue;
-    const walk = (d: string): void => {
-      for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
-      if (d !== dir) leaks.push(`cgroup ${d}`);
-      fs.rmdirSync(d, { recursive: false });
-    };
     try {
-      walk(dir);
+      removeCgroupTree(dir, (d) => leaks.push(`cgroup ${d}`));
     } catch (err) {
       leaks.push(`cgroup ${dir}: ${(err as Error).message}`);
     }
@@ -78,12 +83,8 @@ function removeStaleTestCgroups(): void {
     for (const name of fs.existsSync(base) ? fs.readdirSync(base) : []) {
       const m = /^podns-kt-([0-9a-z]+)[0-9a-z]{3}$/.exec(name);
       if (!m || fs.existsSync(`/proc/${parseInt(m[1]!, 36)}`)) continue;
-      const walk = (d: string): void => {
-        for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
-        fs.rmdirSync(d);
-      };
       try {
-        walk(path.join(base, name));
+        removeCgroupTree(path.join(base, name));
       } catch {
         // a process still in it, or another run removing it: left as it is
       }
